@@ -1,0 +1,1 @@
+//! geodata: see README.md for this crate's job. Work in progress.

@@ -1,0 +1,1 @@
+//! matcher: see README.md for this crate's job. Work in progress.

@@ -1,0 +1,1 @@
+//! notifier: see README.md for this crate's job. Work in progress.

@@ -1,0 +1,39 @@
+//! Command-line entry points. Each subcommand lives in its own module and
+//! returns the process exit code: 0 success, 1 an input failed, 2 usage error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cap;
+mod geodata;
+mod matching;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hazardline",
+    version,
+    about = "Disaster alert and mobile service push system"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read and validate CAP messages.
+    Cap(cap::CapArgs),
+    /// Administrative areas, geocoding and shelters.
+    Geodata(geodata::GeodataArgs),
+    /// Dry-run the matcher: count places inside areas.
+    Match(matching::MatchArgs),
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Cap(args) => cap::run(args),
+        Command::Geodata(args) => geodata::run(args),
+        Command::Match(args) => matching::run(args),
+    }
+}
