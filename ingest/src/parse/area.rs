@@ -15,7 +15,7 @@ const AREA_FIELDS: &[&str] = &[
 pub(super) fn read_area(
     node: Node,
     ns: Option<&str>,
-    path: &str,
+    path: &dyn std::fmt::Display,
     version: CapVersion,
     report: &mut Report,
     summary: &mut MessageSummary,
@@ -29,7 +29,7 @@ pub(super) fn read_area(
         if text.trim().is_empty() {
             // NWS writes <polygon></polygon> for "no polygon"; the meaning
             // is plain, so it reads as absent.
-            report.warn(&p, "empty polygon ignored");
+            report.warn(p, "empty polygon ignored");
             continue;
         }
         summary.polygons += 1;
@@ -37,7 +37,7 @@ pub(super) fn read_area(
             Ok(polygon) => polygons.push(polygon),
             Err(problems) => {
                 for pr in problems {
-                    report.violation(p.clone(), pr.rule, pr.message);
+                    report.violation(p, pr.rule, pr.message);
                 }
             }
         }
@@ -46,7 +46,7 @@ pub(super) fn read_area(
     for (p, n) in fields.all("circle") {
         let text = element_text(n, &p, report);
         if text.trim().is_empty() {
-            report.warn(&p, "empty circle ignored");
+            report.warn(p, "empty circle ignored");
             continue;
         }
         summary.circles += 1;
@@ -54,7 +54,7 @@ pub(super) fn read_area(
             Ok(circle) => circles.push(circle),
             Err(problems) => {
                 for pr in problems {
-                    report.violation(p.clone(), pr.rule, pr.message);
+                    report.violation(p, pr.rule, pr.message);
                 }
             }
         }
@@ -113,12 +113,12 @@ fn read_number(fields: &Fields, name: &str, report: &mut Report) -> Result<Optio
 pub(super) fn read_named_value(
     node: Node,
     ns: Option<&str>,
-    path: &str,
+    path: &dyn std::fmt::Display,
     version: CapVersion,
     report: &mut Report,
 ) -> Option<NamedValue> {
     if version == CapVersion::V1_0 {
-        let text = token_text(node, path, report)?;
+        let text = token_text(node, &path, report)?;
         return match text.split_once('=') {
             Some((name, value)) => Some(NamedValue {
                 value_name: name.trim().to_owned(),
