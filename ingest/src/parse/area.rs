@@ -134,6 +134,9 @@ pub(super) fn read_named_value(
             }
         };
     }
+    if let Some(plain) = plain_named_value(node, ns) {
+        return Some(plain);
+    }
     let fields = Fields::new(node, ns, path, &["valueName", "value"], report);
     let value_name = fields.required_token("valueName", report);
     let value = if fields.has("value") {
@@ -155,4 +158,41 @@ pub(super) fn read_named_value(
         value_name: value_name?,
         value: value?,
     })
+}
+
+/// The common, clean shape `<valueName>n</valueName><value>v</value>`, read
+/// without the general machinery (geocodes and parameters are the most
+/// numerous elements of a message). Anything else, including anything
+/// that deserves a warning or a violation, returns `None` and takes the
+/// general path.
+fn plain_named_value(node: Node, ns: Option<&str>) -> Option<NamedValue> {
+    let mut elements = node.children().filter(Node::is_element);
+    let (name_el, value_el) = (elements.next()?, elements.next()?);
+    if elements.next().is_some()
+        || name_el.tag_name().name() != "valueName"
+        || value_el.tag_name().name() != "value"
+        || name_el.tag_name().namespace() != ns
+        || value_el.tag_name().namespace() != ns
+    {
+        return None;
+    }
+    let name = single_text(name_el)?;
+    let value = single_text(value_el)?;
+    if name.is_empty() || name.trim().len() != name.len() {
+        return None;
+    }
+    Some(NamedValue {
+        value_name: name.to_owned(),
+        value: value.trim().to_owned(),
+    })
+}
+
+/// The text of an element whose content is one text node or nothing.
+fn single_text<'a>(node: Node<'a, '_>) -> Option<&'a str> {
+    let mut children = node.children();
+    match (children.next(), children.next()) {
+        (None, _) => Some(""),
+        (Some(t), None) if t.is_text() => t.text(),
+        _ => None,
+    }
 }
