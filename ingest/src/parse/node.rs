@@ -205,7 +205,7 @@ impl<'a, 'i, 'p> Fields<'a, 'i, 'p> {
         let text = element_text(node, &path, report);
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            report.warn(&path, "empty element read as absent");
+            report.warn(path, "empty element read as absent");
             None
         } else {
             Some(trimmed.to_owned())
