@@ -14,8 +14,11 @@
 //! - [`model`]: the normalized alert model.
 //! - [`hazard`]: hazard kinds, colour levels, seismic intensity.
 
+pub mod clock;
 pub mod hazard;
 pub mod model;
+pub mod signature;
+pub mod source;
 
 pub use hazard::{Colour, HazardKind, Intensity};
 pub use model::*;
