@@ -16,6 +16,7 @@
 
 pub mod clock;
 pub mod hazard;
+pub mod lifecycle;
 pub mod model;
 pub mod signature;
 pub mod source;
