@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod signature;
 pub mod source;
+pub mod store;
 
 pub use hazard::{Colour, HazardKind, Intensity};
 pub use model::*;
