@@ -2,9 +2,17 @@
 //! for earthquakes, the local intensity per area.
 //!
 //! These are the vocabulary the matcher filters on and the notifier speaks;
-//! how they are derived from CAP fields is documented beside each mapping.
+//! how they are derived from CAP fields is documented beside each mapping:
+//! [`classify`] (hazard kind, colour, exercise flag), [`local_intensities`]
+//! (earthquake intensity per area) and [`Intensity`]'s `FromStr`.
 
 use serde::{Deserialize, Serialize};
+
+mod classify;
+mod intensity;
+
+pub use classify::{Classification, classify, info_colour, info_hazard};
+pub use intensity::{LocalIntensity, ParseIntensityError, local_intensities};
 
 /// The hazard kinds residents choose from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

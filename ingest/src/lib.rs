@@ -12,15 +12,25 @@
 //!
 //! Modules:
 //! - [`model`]: the normalized alert model.
-//! - [`hazard`]: hazard kinds, colour levels, seismic intensity.
+//! - [`parse`]: bytes → [`parse::Document`] of validated messages
+//!   ([`parse::parse_document`], [`parse::Limits`], [`parse::Violation`]);
+//!   decoding, XML safety limits, envelopes (Atom, RSS, EDXL-DE, alert
+//!   lists), and the CAP rules beside the elements they check.
+//! - [`hazard`]: hazard kinds, colour levels, seismic intensity
+//!   ([`hazard::classify`], [`hazard::local_intensities`]).
+//! - [`check`]: the per-message verdict records behind `hazardline cap
+//!   check`.
 
+pub mod check;
 pub mod clock;
 pub mod hazard;
 pub mod lifecycle;
 pub mod model;
+pub mod parse;
 pub mod signature;
 pub mod source;
 pub mod store;
 
-pub use hazard::{Colour, HazardKind, Intensity};
+pub use hazard::{Classification, Colour, HazardKind, Intensity, LocalIntensity};
 pub use model::*;
+pub use parse::{Document, DocumentError, Limits, ParsedMessage, Violation, parse_document};
