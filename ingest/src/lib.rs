@@ -23,6 +23,7 @@
 
 pub mod check;
 pub mod clock;
+pub mod feed;
 pub mod hazard;
 pub mod lifecycle;
 pub mod model;

@@ -179,6 +179,19 @@ impl Lifecycle {
         self.active.clone()
     }
 
+    /// References of `alert` (an Update or Cancel) naming messages not held.
+    pub fn unresolved_references(&self, alert: &Alert) -> Vec<Reference> {
+        if !matches!(alert.msg_type, MsgType::Update | MsgType::Cancel) {
+            return Vec::new();
+        }
+        alert
+            .references
+            .iter()
+            .filter(|r| Identity::of_reference(r).is_none_or(|id| !self.messages.contains_key(&id)))
+            .cloned()
+            .collect()
+    }
+
     /// Adds one message (already trusted and validated) at `now`.
     pub fn apply(&mut self, alert: Alert, now: DateTime<Utc>) -> Applied {
         let mut applied = Applied {
