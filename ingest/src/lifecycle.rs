@@ -13,7 +13,11 @@
 //! nobody cancels cannot stay in force for ever.
 //!
 //! Messages are identified as CAP references name them: sender, identifier
-//! and `sent` compared as instants (agencies write zones inconsistently). A
+//! and `sent` compared as instants (agencies write zones inconsistently),
+//! within [`LifecycleConfig::reference_tolerance`]: CWA's 2024 feed refers
+//! to a message sent at `14:57:47` as `14:57:48` (sub-second rounding), and
+//! an identifier is unique per sender anyway. A reference whose `sent` does
+//! not parse names every message with that sender and identifier. A
 //! reference to a message never received is kept and reported
 //! ([`Applied::unresolved_references`]); when that message arrives later it
 //! is superseded on arrival, so replaying a feed in any order gives the same
@@ -32,17 +36,25 @@ use crate::model::{Alert, MessageKey, MsgType, Reference};
 /// few hours; a day without an `<expires>` and without an Update means the
 /// issuer forgot to cancel.
 pub const DEFAULT_LIFETIME_HOURS: i64 = 24;
+/// Largest difference between a reference's `sent` and the referenced
+/// message's `sent` still taken as the same message. One second is the
+/// skew seen in real CWA references; two leaves margin, and a sender never
+/// reuses an identifier within seconds.
+pub const DEFAULT_REFERENCE_TOLERANCE_SECS: i64 = 2;
 
 #[derive(Debug, Clone)]
 pub struct LifecycleConfig {
     /// Lifetime of an `<info>` that gives no `<expires>`.
     pub default_lifetime: Duration,
+    /// How far a reference's `sent` may be from the message it names.
+    pub reference_tolerance: Duration,
 }
 
 impl Default for LifecycleConfig {
     fn default() -> Self {
         LifecycleConfig {
             default_lifetime: Duration::hours(DEFAULT_LIFETIME_HOURS),
+            reference_tolerance: Duration::seconds(DEFAULT_REFERENCE_TOLERANCE_SECS),
         }
     }
 }
@@ -83,13 +95,19 @@ impl Identity {
         }
     }
 
-    pub fn of_reference(reference: &Reference) -> Option<Self> {
-        Some(Identity {
-            sender: reference.sender.clone(),
-            identifier: reference.identifier.clone(),
-            sent: reference.sent?.with_timezone(&Utc),
-        })
+    fn name(&self) -> Name {
+        (self.sender.clone(), self.identifier.clone())
     }
+}
+
+/// Sender and identifier: what a reference names before `sent` is compared.
+type Name = (String, String);
+
+/// (`sent` as a reference writes it, the referring message).
+type Referrers = BTreeSet<(Option<DateTime<Utc>>, Identity)>;
+
+fn reference_name(reference: &Reference) -> Name {
+    (reference.sender.clone(), reference.identifier.clone())
 }
 
 /// The CAP key of an alert (`sent` written the way CAP writes it).
@@ -126,8 +144,11 @@ struct Entry {
 pub struct Lifecycle {
     config: LifecycleConfig,
     messages: HashMap<Identity, Entry>,
-    /// Message → the Updates/Cancels that name it (the target may be unknown).
-    referenced_by: HashMap<Identity, BTreeSet<Identity>>,
+    /// Messages held, by sender and identifier.
+    by_name: HashMap<Name, BTreeSet<Identity>>,
+    /// Sender and identifier → (`sent` as referenced, referring message), for
+    /// every reference of every Update and Cancel (the target may be unknown).
+    referenced: HashMap<Name, Referrers>,
     active: BTreeSet<Identity>,
 }
 
@@ -187,7 +208,7 @@ impl Lifecycle {
         alert
             .references
             .iter()
-            .filter(|r| Identity::of_reference(r).is_none_or(|id| !self.messages.contains_key(&id)))
+            .filter(|r| self.targets_of(r).is_empty())
             .cloned()
             .collect()
     }
@@ -207,28 +228,27 @@ impl Lifecycle {
         let mut previous_active = Vec::new();
         if supersedes {
             for reference in &alert.references {
-                let Some(target) = Identity::of_reference(reference) else {
-                    applied.unresolved_references.push(reference.clone());
-                    continue;
-                };
-                if !self.messages.contains_key(&target) {
+                let targets = self.targets_of(reference);
+                if targets.is_empty() {
                     applied.unresolved_references.push(reference.clone());
                 }
-                self.referenced_by
-                    .entry(target.clone())
+                self.referenced
+                    .entry(reference_name(reference))
                     .or_default()
-                    .insert(id.clone());
-                if self.active.remove(&target)
-                    && let Some(entry) = self.messages.get(&target)
-                {
-                    previous_active.push(entry.alert.clone());
+                    .insert((reference.sent.map(|t| t.with_timezone(&Utc)), id.clone()));
+                for target in targets {
+                    if self.active.remove(&target)
+                        && let Some(entry) = self.messages.get(&target)
+                    {
+                        previous_active.push(entry.alert.clone());
+                    }
                 }
             }
         }
         previous_active.sort_by_key(|a| a.sent);
 
         let expiry = self.expiry_of(&alert);
-        applied.superseded_on_arrival = self.referenced_by.contains_key(&id);
+        applied.superseded_on_arrival = self.is_referenced(&id);
         applied.expired_on_arrival = now >= expiry;
         let in_force = matches!(alert.msg_type, MsgType::Alert | MsgType::Update)
             && !applied.superseded_on_arrival
@@ -252,8 +272,36 @@ impl Lifecycle {
                 .extend(previous_active.into_iter().map(LifecycleEvent::Expired)),
             _ => {}
         }
+        self.by_name
+            .entry(id.name())
+            .or_default()
+            .insert(id.clone());
         self.messages.insert(id, Entry { alert, expiry });
         applied
+    }
+
+    fn sent_matches(&self, referenced: Option<DateTime<Utc>>, sent: DateTime<Utc>) -> bool {
+        referenced.is_none_or(|r| (r - sent).abs() <= self.config.reference_tolerance)
+    }
+
+    /// Held messages a reference names.
+    fn targets_of(&self, reference: &Reference) -> Vec<Identity> {
+        let referenced = reference.sent.map(|t| t.with_timezone(&Utc));
+        self.by_name
+            .get(&reference_name(reference))
+            .into_iter()
+            .flatten()
+            .filter(|id| self.sent_matches(referenced, id.sent))
+            .cloned()
+            .collect()
+    }
+
+    /// Does any Update or Cancel held name this message?
+    fn is_referenced(&self, id: &Identity) -> bool {
+        self.referenced.get(&id.name()).is_some_and(|refs| {
+            refs.iter()
+                .any(|(sent, _)| self.sent_matches(*sent, id.sent))
+        })
     }
 
     /// Removes the alerts whose expiry has come.
@@ -283,19 +331,25 @@ impl Lifecycle {
         self.messages
             .retain(|id, entry| active.contains(id) || entry.expiry > cutoff);
         let messages = &self.messages;
-        self.referenced_by
-            .retain(|target, _| messages.contains_key(target) || target.sent > cutoff);
+        self.by_name.retain(|_, ids| {
+            ids.retain(|id| messages.contains_key(id));
+            !ids.is_empty()
+        });
+        // References are dropped with their referring message.
+        self.referenced.retain(|_, refs| {
+            refs.retain(|(_, referrer)| messages.contains_key(referrer));
+            !refs.is_empty()
+        });
     }
 
     /// The active set recomputed from scratch by the definition in the
     /// module documentation (for tests and consistency checks).
     pub fn active_by_definition(&self, now: DateTime<Utc>) -> BTreeSet<Identity> {
-        let referenced: BTreeSet<&Identity> = self.referenced_by.keys().collect();
         self.messages
             .iter()
             .filter(|(id, e)| {
                 matches!(e.alert.msg_type, MsgType::Alert | MsgType::Update)
-                    && !referenced.contains(id)
+                    && !self.is_referenced(id)
                     && now < e.expiry
             })
             .map(|(id, _)| id.clone())

@@ -5,8 +5,9 @@ mod sources_support;
 use chrono::Duration;
 use ingest::lifecycle::{Identity, Lifecycle, LifecycleConfig, LifecycleEvent};
 use ingest::model::{Alert, MsgType};
+use ingest::parse::{Limits, parse_document};
 use proptest::prelude::*;
-use sources_support::{alert, utc};
+use sources_support::{alert, shared_data, utc};
 
 const CWA: &str = "weather@cwa.gov.tw";
 
@@ -132,9 +133,57 @@ fn references_match_sent_as_an_instant_across_zones() {
 }
 
 #[test]
+fn reference_sent_within_tolerance_names_the_message_in_either_order() {
+    let now = utc("2024-04-22T17:30:00+08:00");
+    let first = alert(
+        CWA,
+        "r1",
+        "2024-04-22T14:57:47+08:00",
+        MsgType::Update,
+        &[],
+        Some(Duration::hours(4)),
+    );
+    let second = alert(
+        CWA,
+        "r2",
+        "2024-04-22T17:12:20+08:00",
+        MsgType::Update,
+        &[(CWA, "r1", "2024-04-22T14:57:48+08:00")],
+        Some(Duration::hours(6)),
+    );
+    for order in [
+        [first.clone(), second.clone()],
+        [second.clone(), first.clone()],
+    ] {
+        let mut life = Lifecycle::new(LifecycleConfig::default());
+        let mut unresolved = 0;
+        for m in order {
+            unresolved += life.apply(m, now).unresolved_references.len();
+        }
+        assert_eq!(ids(&life.active()), vec!["r2"]);
+        assert!(unresolved <= 1);
+    }
+    // Beyond the tolerance it is another message.
+    let far = alert(
+        CWA,
+        "r3",
+        "2024-04-22T17:20:00+08:00",
+        MsgType::Cancel,
+        &[(CWA, "r2", "2024-04-22T17:12:30+08:00")],
+        None,
+    );
+    let mut life = Lifecycle::new(LifecycleConfig::default());
+    life.apply(second, now);
+    let applied = life.apply(far, now);
+    assert_eq!(applied.unresolved_references.len(), 1);
+    assert_eq!(ids(&life.active()), vec!["r2"]);
+}
+
+#[test]
 fn alerts_leave_the_active_set_at_expiry_by_the_clock() {
     let cfg = LifecycleConfig {
         default_lifetime: Duration::hours(24),
+        ..LifecycleConfig::default()
     };
     let mut life = Lifecycle::new(cfg);
     let sent = "2024-04-22T14:57:00+08:00";
@@ -299,5 +348,125 @@ proptest! {
         let mut chains: Vec<&str> = active.iter().map(|i| i.identifier.split('-').next().unwrap_or("")).collect();
         chains.dedup();
         prop_assert_eq!(chains.len(), active.len());
+    }
+}
+
+/// The real CWA heavy-rain chain of April 2024: an Alert on the 18th, an
+/// Update on the 22nd whose predecessor is not in the set, an Update of it
+/// (referenced one second off), a Cancel, and a new Alert on the 23rd.
+const RAIN: &[&str] = &[
+    "fifows_extremely-rain_202404181622.cap",
+    "fifows_extremely-rain_202404221457.cap",
+    "fifows_extremely-rain_202404221712.cap",
+    "fifows_extremely-rain_202404222113.cap",
+    "fifows_extremely-rain_202404230229.cap",
+];
+
+fn rain_chain() -> Option<Vec<Alert>> {
+    let dir = shared_data()?.join("cap/tw-ncdr");
+    Some(
+        RAIN.iter()
+            .map(|f| {
+                let bytes = std::fs::read(dir.join(f)).unwrap();
+                let doc = parse_document(&bytes, &Limits::default()).unwrap();
+                doc.messages[0]
+                    .alert
+                    .clone()
+                    .unwrap_or_else(|| panic!("{f} invalid"))
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn real_cwa_rain_chain_in_time_order() {
+    let Some(chain) = rain_chain() else { return };
+    let mut life = Lifecycle::new(LifecycleConfig::default());
+    let mut log = Vec::new();
+    for alert in &chain {
+        // Each message is "now" when it arrives.
+        let now = alert.sent.with_timezone(&chrono::Utc);
+        let applied = life.apply(alert.clone(), now);
+        for e in applied.events {
+            log.push(match e {
+                LifecycleEvent::New(a) => format!("new {}", a.identifier),
+                LifecycleEvent::Updated { previous, current } => format!(
+                    "updated {} -> {}",
+                    previous[0].identifier, current.identifier
+                ),
+                LifecycleEvent::Cancelled { previous, cancel } => format!(
+                    "cancelled {} by {}",
+                    previous[0].identifier, cancel.identifier
+                ),
+                LifecycleEvent::Expired(a) => format!("expired {}", a.identifier),
+            });
+        }
+        if alert.identifier.ends_with("221445001") {
+            assert_eq!(
+                applied.unresolved_references.len(),
+                1,
+                "its predecessor is not in the set"
+            );
+        }
+    }
+    assert_eq!(
+        log,
+        vec![
+            "new CWA-Weather_extremely-rain_202404181615001",
+            "expired CWA-Weather_extremely-rain_202404181615001",
+            "new CWA-Weather_extremely-rain_202404221445001",
+            "updated CWA-Weather_extremely-rain_202404221445001 -> CWA-Weather_extremely-rain_202404221705001",
+            "cancelled CWA-Weather_extremely-rain_202404221705001 by CWA-Weather_extremely-rain_202404222105001",
+            "new CWA-Weather_extremely-rain_202404230220001",
+        ]
+    );
+}
+
+#[test]
+fn real_cwa_rain_chain_in_every_order_gives_the_same_active_set() {
+    let Some(chain) = rain_chain() else { return };
+    // (now, how many of the chain had arrived by then, what is in force)
+    for (now, arrived, expected) in [
+        (
+            "2024-04-22T17:30:00+08:00",
+            3,
+            vec!["CWA-Weather_extremely-rain_202404221705001"],
+        ),
+        ("2024-04-22T21:30:00+08:00", 4, vec![]),
+        (
+            "2024-04-23T03:00:00+08:00",
+            5,
+            vec!["CWA-Weather_extremely-rain_202404230220001"],
+        ),
+    ] {
+        let now = utc(now);
+        let chain = &chain[..arrived];
+        let mut permutation: Vec<usize> = (0..chain.len()).collect();
+        let mut seen = 0;
+        // Heap's algorithm over all orders.
+        let mut c = vec![0; permutation.len()];
+        let mut check = |order: &[usize]| {
+            let life = Lifecycle::rebuild(
+                LifecycleConfig::default(),
+                order.iter().map(|&i| chain[i].clone()),
+                now,
+            );
+            assert_eq!(ids(&life.active()), expected, "order {order:?}");
+            seen += 1;
+        };
+        check(&permutation);
+        let mut i = 0;
+        while i < permutation.len() {
+            if c[i] < i {
+                permutation.swap(if i % 2 == 0 { 0 } else { c[i] }, i);
+                check(&permutation);
+                c[i] += 1;
+                i = 0;
+            } else {
+                c[i] = 0;
+                i += 1;
+            }
+        }
+        assert_eq!(seen, (1..=arrived).product::<usize>());
     }
 }
