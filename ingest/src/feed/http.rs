@@ -29,10 +29,13 @@ use reqwest::{StatusCode, Url};
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::pipeline::{IngestReport, Pipeline, PipelineError, RejectReason};
+use super::pipeline::{IngestReport, MessageOutcome, Pipeline, PipelineError, RejectReason};
 use crate::parse;
 use crate::source::config::MIN_POLL_INTERVAL_SECS;
 use crate::source::{HttpFeedConfig, SourceId};
+
+/// A response body and its (ETag, Last-Modified).
+type Fetched = (Vec<u8>, (Option<String>, Option<String>));
 
 /// Links remembered as fetched, per feed; far more than any feed lists.
 const SEEN_LINKS_CAPACITY: usize = 10_000;
@@ -149,11 +152,30 @@ impl HttpPoller {
     /// Polls the feed once: conditional GET, pipeline, linked documents.
     pub async fn poll_once(&mut self) -> Result<PollOutcome, FeedError> {
         let url = self.url.clone();
-        let Some(body) = self.fetch(&url, true).await? else {
+        let Some((body, validators)) = self.fetch(&url, true).await? else {
             self.pipeline.health().record_success(&self.source);
             return Ok(PollOutcome::NotModified);
         };
         let feed = self.pipeline.ingest(&self.source, &body).await?;
+        if let [
+            MessageOutcome::Rejected {
+                key: None,
+                reason,
+                detail,
+            },
+        ] = feed.outcomes.as_slice()
+            && matches!(reason, RejectReason::NotCap | RejectReason::Unreadable)
+        {
+            // The feed itself was unreadable (already archived as rejected):
+            // a failed poll, retried with backoff and without validators.
+            return Err(FeedError::NotCap {
+                url: url.to_string(),
+                detail: detail.clone(),
+            });
+        }
+        // Validators are kept only for a feed we could read, so a bad
+        // response is fetched in full again next time.
+        (self.etag, self.last_modified) = validators;
         let mut linked = Vec::new();
         let mut link_failures = 0;
         if self.config.follow_links {
@@ -167,7 +189,7 @@ impl HttpPoller {
                 .collect();
             for link in new_links {
                 match self.fetch(&link, false).await {
-                    Ok(Some(body)) => {
+                    Ok(Some((body, _))) => {
                         linked.push(self.pipeline.ingest(&self.source, &body).await?);
                         self.remember(link.as_str());
                     }
@@ -198,8 +220,9 @@ impl HttpPoller {
         }
     }
 
-    /// GETs `url`; None on 304. Conditional headers only for the feed.
-    async fn fetch(&mut self, url: &Url, conditional: bool) -> Result<Option<Vec<u8>>, FeedError> {
+    /// GETs `url`: the body and its validators (ETag, Last-Modified), or
+    /// None on 304. Conditional headers only for the feed.
+    async fn fetch(&mut self, url: &Url, conditional: bool) -> Result<Option<Fetched>, FeedError> {
         let mut request = self.client.get(url.clone()).header(
             reqwest::header::ACCEPT,
             "application/cap+xml, application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1",
@@ -269,12 +292,7 @@ impl HttpPoller {
                 detail,
             });
         }
-        if conditional {
-            // Validators are kept only for a body we could read, so a bad
-            // response is fetched in full again next time.
-            (self.etag, self.last_modified) = validators;
-        }
-        Ok(Some(body))
+        Ok(Some((body, validators)))
     }
 
     /// Polls until shutdown: the feed's interval after a success, backoff
