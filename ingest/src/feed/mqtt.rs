@@ -100,6 +100,12 @@ pub async fn run_with_backoff(
             }
         }
     }
-    // Best effort: tell the broker we are leaving so it keeps the session.
-    let _ = client.try_disconnect();
+    // Leave cleanly (the broker keeps the persistent session either way):
+    // queue DISCONNECT and give the event loop a moment to send it.
+    if client.try_disconnect().is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while eventloop.poll().await.is_ok() {}
+        })
+        .await;
+    }
 }
