@@ -35,6 +35,26 @@ fn default_true() -> bool {
     true
 }
 
+/// The `[ingest]` table's sources, as `hazardline.toml` gives them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SourcesSection {
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+}
+
+impl SourcesSection {
+    /// Checks what serde cannot: unique ids. Returns the first problem.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for source in &self.sources {
+            if !seen.insert(&source.id) {
+                return Err(format!("source id `{}` is used twice", source.id));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One configured input.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceConfig {

@@ -16,6 +16,7 @@ pub mod trust;
 
 pub use config::{
     DirectoryConfig, HttpFeedConfig, MqttConfig, SignaturePolicy, SourceConfig, SourceKind,
+    SourcesSection,
 };
 pub use health::SourceHealth;
 pub use sender::SenderPattern;
