@@ -63,6 +63,33 @@ impl Clock for ManualClock {
     }
 }
 
+/// A clock that follows tokio's timer: `start` plus the tokio time elapsed
+/// since creation. Under `tokio::time::pause()`, `advance()` moves it, so a
+/// test drives async loops (sleeps) and time-dependent logic (expiry,
+/// staleness) with one control.
+#[derive(Debug)]
+pub struct TokioClock {
+    start: DateTime<Utc>,
+    base: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// Must be called inside a tokio runtime.
+    pub fn new(start: DateTime<Utc>) -> Self {
+        TokioClock {
+            start,
+            base: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.base);
+        self.start + Duration::from_std(elapsed).unwrap_or(Duration::MAX)
+    }
+}
+
 /// The system clock as a shared handle.
 pub fn system_clock() -> SharedClock {
     Arc::new(SystemClock)
