@@ -126,3 +126,80 @@ async fn the_worker_picks_up_renamed_files_until_shutdown() {
         .unwrap();
     assert!(drop.path().join("done/q.cap").is_file());
 }
+
+#[tokio::test]
+async fn configured_sources_start_and_stop_together() {
+    use ingest::feed::http::PollTiming;
+    use ingest::feed::runner::{spawn_workers, trust_rules};
+    use ingest::source::SourcesSection;
+
+    let db_dir = tempfile::tempdir().unwrap();
+    let drop = tempfile::tempdir().unwrap();
+    let toml_text = format!(
+        r#"
+        [[sources]]
+        id = "drop"
+        kind = "directory"
+        path = "{}"
+        poll_interval_secs = 1
+        senders = ["*@cwa.gov.tw"]
+        stale_after_secs = 3600
+
+        [[sources]]
+        id = "off"
+        kind = "directory"
+        enabled = false
+        path = "/nonexistent"
+        senders = []
+
+        [[sources]]
+        id = "office"
+        kind = "issuer"
+        senders = ["eoc@gov.taipei"]
+        "#,
+        drop.path().display()
+    );
+    let section: SourcesSection = toml::from_str(&toml_text).unwrap();
+    let archive = Arc::new(SqliteArchive::open(&db_dir.path().join("a.sqlite")).unwrap());
+    let (tx, mut events) = mpsc::channel(16);
+    let pipeline = Arc::new(
+        Pipeline::new(
+            ManualClock::shared(utc("2024-04-22T15:00:00+08:00")),
+            archive,
+            trust_rules(&section.sources).unwrap(),
+            tx,
+            PipelineConfig::default(),
+        )
+        .unwrap(),
+    );
+    let shutdown = CancellationToken::new();
+    let mut workers = spawn_workers(
+        &section.sources,
+        &pipeline,
+        &PollTiming::default(),
+        &shutdown,
+    )
+    .unwrap();
+    assert_eq!(workers.len(), 1, "one worker: the enabled directory");
+    let monitored: Vec<_> = pipeline
+        .health()
+        .snapshot()
+        .into_iter()
+        .map(|s| s.source.0)
+        .collect();
+    assert_eq!(monitored, vec!["drop", "office"]);
+
+    std::fs::write(drop.path().join("r.cap"), cap("weather@cwa.gov.tw", "R1")).unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap();
+    assert!(matches!(event, Some(LifecycleEvent::New(a)) if a.identifier == "R1"));
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(done) = workers.join_next().await {
+            done.unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}

@@ -8,6 +8,7 @@
 //!   once stored).
 //! - [`directory`]: a drop folder; files move to `done/` or `rejected/`.
 //! - [`issuer`]: submissions through the HTTP API by an issuing office.
+//! - [`runner`]: starts the workers of the configured sources.
 //!
 //! Every worker runs until its `CancellationToken` is cancelled and finishes
 //! the document in hand before it stops.
@@ -18,6 +19,7 @@ pub mod http;
 pub mod issuer;
 pub mod mqtt;
 pub mod pipeline;
+pub mod runner;
 
 pub use pipeline::{
     IngestReport, MessageOutcome, Pipeline, PipelineConfig, PipelineError, RejectReason,
