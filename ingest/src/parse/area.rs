@@ -25,8 +25,15 @@ pub(super) fn read_area(
 
     let mut polygons = Vec::new();
     for (p, n) in fields.all("polygon") {
+        let text = element_text(n, &p, report);
+        if text.trim().is_empty() {
+            // NWS writes <polygon></polygon> for "no polygon"; the meaning
+            // is plain, so it reads as absent.
+            report.warn(&p, "empty polygon ignored");
+            continue;
+        }
         summary.polygons += 1;
-        match parse_polygon(&element_text(n, &p, report)) {
+        match parse_polygon(&text) {
             Ok(polygon) => polygons.push(polygon),
             Err(problems) => {
                 for pr in problems {
@@ -37,8 +44,13 @@ pub(super) fn read_area(
     }
     let mut circles = Vec::new();
     for (p, n) in fields.all("circle") {
+        let text = element_text(n, &p, report);
+        if text.trim().is_empty() {
+            report.warn(&p, "empty circle ignored");
+            continue;
+        }
         summary.circles += 1;
-        match parse_circle(&element_text(n, &p, report)) {
+        match parse_circle(&text) {
             Ok(circle) => circles.push(circle),
             Err(problems) => {
                 for pr in problems {

@@ -106,6 +106,26 @@ pub enum DocumentError {
     NoCap { detail: String },
 }
 
+impl DocumentError {
+    /// A stable short name for the kind of failure, for tests and tools.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DocumentError::Empty => "empty",
+            DocumentError::TooLarge { .. } => "too-large",
+            DocumentError::NotXml { .. } => "not-xml",
+            DocumentError::HtmlPage { .. } => "html",
+            DocumentError::InvalidUtf8 { .. } => "invalid-utf8",
+            DocumentError::UnsupportedEncoding { .. } => "unsupported-encoding",
+            DocumentError::InvalidEncoding { .. } => "invalid-encoding",
+            DocumentError::DtdRefused { .. } => "dtd",
+            DocumentError::TooDeep { .. } => "too-deep",
+            DocumentError::TooManyNodes { .. } => "too-many-nodes",
+            DocumentError::NotWellFormed { .. } => "not-well-formed",
+            DocumentError::NoCap { .. } => "no-cap",
+        }
+    }
+}
+
 fn title_suffix(title: &Option<String>) -> String {
     match title {
         Some(t) => format!(": title {t:?}"),
