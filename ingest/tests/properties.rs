@@ -8,7 +8,9 @@ use ingest::*;
 use proptest::prelude::*;
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn token() -> impl Strategy<Value = String> {
@@ -22,13 +24,18 @@ fn free_text() -> impl Strategy<Value = String> {
 }
 
 fn timestamp() -> impl Strategy<Value = Timestamp> {
-    (0i64..4_000_000_000, -12i32..=14, prop::sample::select(vec![0, 30, 45])).prop_map(
-        |(secs, hours, minutes)| {
+    (
+        0i64..4_000_000_000,
+        -12i32..=14,
+        prop::sample::select(vec![0, 30, 45]),
+    )
+        .prop_map(|(secs, hours, minutes)| {
             let sign = if hours < 0 { -1 } else { 1 };
             let offset = chrono::FixedOffset::east_opt(hours * 3600 + sign * minutes * 60).unwrap();
-            chrono::DateTime::from_timestamp(secs, 0).unwrap().with_timezone(&offset)
-        },
-    )
+            chrono::DateTime::from_timestamp(secs, 0)
+                .unwrap()
+                .with_timezone(&offset)
+        })
 }
 
 fn point() -> impl Strategy<Value = Point> {
@@ -76,7 +83,10 @@ fn area() -> impl Strategy<Value = Area> {
 fn info() -> impl Strategy<Value = Info> {
     (
         prop::sample::select(vec!["zh-TW", "en-US", "de-DE"]),
-        prop::collection::vec(prop::sample::select(vec![Category::Met, Category::Geo, Category::Cbrne]), 1..3),
+        prop::collection::vec(
+            prop::sample::select(vec![Category::Met, Category::Geo, Category::Cbrne]),
+            1..3,
+        ),
         free_text(),
         prop::sample::select(vec![Urgency::Immediate, Urgency::Past, Urgency::Unknown]),
         prop::sample::select(vec![Severity::Extreme, Severity::Minor, Severity::Unknown]),
@@ -87,7 +97,18 @@ fn info() -> impl Strategy<Value = Info> {
         prop::collection::vec(area(), 0..3),
     )
         .prop_map(
-            |(language, categories, event, urgency, severity, certainty, expires, parameters, description, areas)| Info {
+            |(
+                language,
+                categories,
+                event,
+                urgency,
+                severity,
+                certainty,
+                expires,
+                parameters,
+                description,
+                areas,
+            )| Info {
                 language: language.to_owned(),
                 categories,
                 event,
@@ -122,28 +143,34 @@ fn alert() -> impl Strategy<Value = Alert> {
         prop::sample::select(vec![MsgType::Alert, MsgType::Update, MsgType::Cancel]),
         prop::collection::vec(info(), 0..3),
     )
-        .prop_map(|(identifier, sender, sent, status, msg_type, infos)| Alert {
-            cap_version: CapVersion::V1_2,
-            identifier,
-            sender,
-            sent,
-            status,
-            msg_type,
-            source: None,
-            scope: Scope::Public,
-            restriction: None,
-            addresses: Vec::new(),
-            codes: Vec::new(),
-            note: None,
-            references: Vec::new(),
-            incidents: Vec::new(),
-            infos,
-        })
+        .prop_map(
+            |(identifier, sender, sent, status, msg_type, infos)| Alert {
+                cap_version: CapVersion::V1_2,
+                identifier,
+                sender,
+                sent,
+                status,
+                msg_type,
+                source: None,
+                scope: Scope::Public,
+                restriction: None,
+                addresses: Vec::new(),
+                codes: Vec::new(),
+                note: None,
+                references: Vec::new(),
+                incidents: Vec::new(),
+                infos,
+            },
+        )
 }
 
 /// CAP's own spelling of an enum value: its serde name.
 fn cap_name<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).unwrap().as_str().unwrap().to_owned()
+    serde_json::to_value(v)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn to_xml(a: &Alert) -> String {

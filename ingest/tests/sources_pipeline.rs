@@ -462,3 +462,64 @@ async fn issuer_submission_goes_through_the_same_checks() {
         "{outcome:?}"
     );
 }
+
+/// A signed alert carried inside an Atom entry: the signature is checked on
+/// the alert's own text, as it was signed.
+#[tokio::test]
+async fn signed_alert_inside_an_atom_feed_verifies() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(data.join("cap/google-cap-library/canada_signed.atom")).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let cert_start = text.find("<X509Certificate>").unwrap() + "<X509Certificate>".len();
+    let cert_end = cert_start + text[cert_start..].find('<').unwrap();
+    let mut keys = TrustedKeys::default();
+    keys.add_pem(
+        &format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            &text[cert_start..cert_end]
+        ),
+        "pelmorex",
+    )
+    .unwrap();
+    let source = SourceId::new("naad-atom");
+    let trust = SourceTrust::new(
+        source.clone(),
+        vec!["*@ec.gc.ca".parse().unwrap()],
+        true,
+        keys,
+    );
+    let mut rig = rig(
+        &dir.path().join("a.sqlite"),
+        "2013-01-24T21:30:00Z",
+        vec![trust],
+    );
+    let report = rig.pipeline.ingest(&source, &bytes).await.unwrap();
+    assert_eq!(report.outcomes.len(), 1);
+    assert!(
+        matches!(
+            &report.outcomes[0],
+            MessageOutcome::Accepted { signature: ingest::source::trust::SignatureStatus::Verified(v), .. }
+                if v.signature_algorithm == "sha1"
+        ),
+        "{report:?}"
+    );
+    // The same feed with the alert's text altered inside the entry.
+    let tampered = text.replacen("<urgency>", "<urgency> ", 1);
+    let report = rig
+        .pipeline
+        .ingest(&source, tampered.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &report.outcomes[0],
+            MessageOutcome::Rejected {
+                reason: RejectReason::Signature(_),
+                ..
+            }
+        ),
+        "{report:?}"
+    );
+    drain(&mut rig.events);
+}

@@ -128,6 +128,7 @@ impl HttpPoller {
             });
         }
         let client = reqwest::Client::builder()
+            .redirect(redirect_policy())
             .timeout(config.timeout())
             .connect_timeout(config.timeout())
             .user_agent(concat!("hazardline/", env!("CARGO_PKG_VERSION")))
@@ -333,6 +334,22 @@ impl HttpPoller {
             }
         }
     }
+}
+
+/// Follows at most five redirects, and never from HTTPS down to HTTP: a feed
+/// trusted for its HTTPS origin must not be served over plain HTTP.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let downgrade = attempt.url().scheme() == "http"
+            && attempt.previous().iter().any(|u| u.scheme() == "https");
+        if downgrade {
+            attempt.error("redirect from https to http refused")
+        } else if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// Refuses what is certainly not CAP: an HTML Content-Type, or a body that
