@@ -6,7 +6,7 @@ use chrono::Duration;
 use ingest::lifecycle::{Lifecycle, LifecycleConfig, message_key};
 use ingest::model::MsgType;
 use ingest::source::SourceId;
-use ingest::store::{AlertArchive, NewRecord, SqliteArchive, Verdict, content_hash};
+use ingest::store::{AlertArchive, NewRecord, SqliteArchive, Verdict, active_set, content_hash};
 use sources_support::{alert, utc};
 
 const CWA: &str = "weather@cwa.gov.tw";
@@ -147,4 +147,30 @@ fn accepted_and_rejected_messages_are_kept_with_their_reasons_across_restarts() 
     let life = Lifecycle::rebuild(LifecycleConfig::default(), alerts, now);
     let active: Vec<_> = life.active().iter().map(|a| a.identifier.clone()).collect();
     assert_eq!(active, vec!["r2", "r9"]);
+    let queried = active_set(
+        &archive,
+        LifecycleConfig::default(),
+        now - Duration::days(30),
+        now,
+    )
+    .unwrap();
+    let queried: Vec<_> = queried.iter().map(|a| a.identifier.as_str()).collect();
+    assert_eq!(queried, vec!["r2", "r9"]);
+    // Later that evening everything has expired.
+    let evening = utc("2024-04-23T00:00:00+08:00");
+    assert!(
+        active_set(
+            &archive,
+            LifecycleConfig::default(),
+            now - Duration::days(30),
+            evening
+        )
+        .unwrap()
+        .is_empty()
+    );
+    // The rebuild window leaves out what was sent before it.
+    let recent = archive
+        .accepted_since(utc("2024-04-22T14:30:00+08:00"))
+        .unwrap();
+    assert_eq!(recent.len(), 2);
 }

@@ -201,8 +201,12 @@ impl Pipeline {
         config: PipelineConfig,
     ) -> Result<Self, PipelineError> {
         let now = clock.now();
-        let stored = archive.accepted_since(now - config.rebuild_window)?;
-        let lifecycle = Lifecycle::rebuild(config.lifecycle.clone(), stored, now);
+        let lifecycle = crate::store::rebuild_lifecycle(
+            archive.as_ref(),
+            config.lifecycle.clone(),
+            now - config.rebuild_window,
+            now,
+        )?;
         tracing::info!(
             in_force = lifecycle.active().len(),
             known = lifecycle.len(),
@@ -337,7 +341,7 @@ impl Pipeline {
         let key = summary_key.unwrap_or_else(|| message_key(alert));
         let now = self.clock.now();
 
-        let signature = match trust.check(&alert.sender, raw, now) {
+        let signature = match trust.check(&alert.sender, raw, message.signed, now) {
             Ok(status) => status,
             Err(error) => {
                 let reason = match &error {

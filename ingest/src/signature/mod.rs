@@ -147,13 +147,6 @@ impl HashAlg {
     }
 }
 
-/// Does the root element of `xml` carry an enveloped signature at all?
-pub fn has_signature(xml: &str) -> bool {
-    Document::parse(xml)
-        .map(|doc| find_signatures(doc.root_element()).next().is_some())
-        .unwrap_or(false)
-}
-
 fn find_signatures<'a, 'i>(root: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
     root.children()
         .filter(|n| n.is_element() && n.tag_name().namespace() == Some(DSIG_NS))

@@ -80,11 +80,13 @@ impl SourceTrust {
     }
 
     /// Checks one message: `alert_xml` is the message's own text (its
-    /// `<alert>` element as a standalone document).
+    /// `<alert>` element as a standalone document); `signed` is whether the
+    /// parser saw a `<Signature>` in it (reported when not checked).
     pub fn check(
         &self,
         sender: &str,
         alert_xml: &str,
+        signed: bool,
         now: DateTime<Utc>,
     ) -> Result<SignatureStatus, TrustError> {
         if !self.allows_sender(sender) {
@@ -94,9 +96,7 @@ impl SourceTrust {
             });
         }
         if !self.require_signature {
-            return Ok(SignatureStatus::NotChecked {
-                present: signature::has_signature(alert_xml),
-            });
+            return Ok(SignatureStatus::NotChecked { present: signed });
         }
         Ok(SignatureStatus::Verified(signature::verify_enveloped(
             alert_xml, &self.keys, now,
@@ -117,12 +117,12 @@ mod tests {
             TrustedKeys::default(),
         );
         let err = trust
-            .check("someone@example.com", "<alert/>", Utc::now())
+            .check("someone@example.com", "<alert/>", false, Utc::now())
             .unwrap_err();
         assert_eq!(err.label(), "sender_not_allowed");
         // Allowed sender, but a required signature is missing.
         let err = trust
-            .check("weather@cwa.gov.tw", "<alert/>", Utc::now())
+            .check("weather@cwa.gov.tw", "<alert/>", false, Utc::now())
             .unwrap_err();
         assert_eq!(err, TrustError::Signature(SignatureError::Missing));
     }
@@ -136,7 +136,7 @@ mod tests {
             TrustedKeys::default(),
         );
         assert_eq!(
-            trust.check("weather@cwa.gov.tw", "<alert/>", Utc::now()),
+            trust.check("weather@cwa.gov.tw", "<alert/>", false, Utc::now()),
             Ok(SignatureStatus::NotChecked { present: false })
         );
     }

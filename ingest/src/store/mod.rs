@@ -20,6 +20,7 @@ pub use sqlite::SqliteArchive;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::lifecycle::{Lifecycle, LifecycleConfig};
 use crate::model::{Alert, MessageKey};
 use crate::source::SourceId;
 
@@ -113,6 +114,33 @@ pub trait AlertArchive: Send + Sync {
     fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<Alert>, StoreError>;
     /// Number of stored messages by verdict.
     fn count(&self, verdict: Verdict) -> Result<u64, StoreError>;
+}
+
+/// The lifecycle as the archive's accepted messages sent since `since`
+/// make it at `now`: how the active set comes back after a restart.
+pub fn rebuild_lifecycle(
+    archive: &dyn AlertArchive,
+    config: LifecycleConfig,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Lifecycle, StoreError> {
+    Ok(Lifecycle::rebuild(
+        config,
+        archive.accepted_since(since)?,
+        now,
+    ))
+}
+
+/// The alerts in force at `now` according to the archive (accepted
+/// messages sent since `since`), oldest identity first.
+pub fn active_set(
+    archive: &dyn AlertArchive,
+    config: LifecycleConfig,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Alert>, StoreError> {
+    let lifecycle = rebuild_lifecycle(archive, config, since, now)?;
+    Ok(lifecycle.active().into_iter().cloned().collect())
 }
 
 /// Hex SHA-256 of the raw bytes, the content identity of a message.
