@@ -138,10 +138,13 @@ mod tests {
         assert_eq!(format_datetime(&t), "2002-05-24T16:49:00+00:00");
     }
 
+    /// Expected outcome: the leniency, or the error constructor.
+    type Expected = Result<Option<Leniency>, fn(String) -> DateTimeError>;
+
     #[test]
     fn table() {
         use DateTimeError::*;
-        let cases: &[(&str, Result<Option<Leniency>, fn(String) -> DateTimeError>)] = &[
+        let cases: &[(&str, Expected)] = &[
             ("2024-04-22T18:11:17+08:00", Ok(None)),
             ("2024-04-22T18:11:17Z", Ok(Some(Leniency::ZuluDesignator))),
             (
