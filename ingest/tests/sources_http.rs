@@ -127,6 +127,15 @@ async fn endless() -> Response {
         .into_response()
 }
 
+/// A body whose Content-Length alone is over the limit.
+async fn declared_big() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/xml")],
+        format!("<a>{}</a>", " ".repeat(300 * 1024)),
+    )
+        .into_response()
+}
+
 async fn flaky(State(s): State<Arc<Server>>) -> Response {
     let n = {
         let mut times = s.flaky_times.lock().unwrap();
@@ -149,6 +158,7 @@ async fn serve() -> (SocketAddr, Arc<Server>) {
         .route("/disguised.xml", get(disguised))
         .route("/endless.xml", get(endless))
         .route("/flaky.cap", get(flaky))
+        .route("/declared-big.xml", get(declared_big))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -286,6 +296,12 @@ async fn html_pages_and_oversized_bodies_are_refused() {
         "{err}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+
+    let mut p = poller(&rig, format!("http://{addr}/declared-big.xml"), 256 * 1024);
+    assert!(matches!(
+        p.poll_once().await.unwrap_err(),
+        FeedError::TooLarge { .. }
+    ));
 
     let mut p = poller(&rig, format!("http://{addr}/no-such-route"), 1 << 20);
     assert!(matches!(

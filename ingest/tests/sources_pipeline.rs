@@ -523,3 +523,40 @@ async fn signed_alert_inside_an_atom_feed_verifies() {
     );
     drain(&mut rig.events);
 }
+
+#[tokio::test]
+async fn an_empty_feed_is_a_quiet_success_but_a_stray_alert_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let rig = rig(
+        &dir.path().join("a.sqlite"),
+        "2024-04-22T15:00:00+08:00",
+        vec![ncdr_trust()],
+    );
+    let ncdr = SourceId::new("ncdr");
+    let atom = "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>x</id><title>NCDR</title><updated>2024-04-22T15:00:00+08:00</updated></feed>";
+    let rss = "<rss version=\"2.0\"><channel><title>NCDR</title><link>https://alerts.ncdr.nat.gov.tw/</link><description>d</description></channel></rss>";
+    for empty in [atom, rss] {
+        let report = rig.pipeline.ingest(&ncdr, empty.as_bytes()).await.unwrap();
+        assert!(
+            report.outcomes.is_empty() && report.links.is_empty(),
+            "{report:?}"
+        );
+    }
+    assert!(rig.pipeline.health().last_success(&ncdr).is_some());
+    assert_eq!(rig.archive.count(Verdict::Rejected).unwrap(), 0);
+
+    let Some(data) = shared_data() else { return };
+    let stray = std::fs::read(data.join("cap/google-cap-library/no_entries.atom")).unwrap();
+    let report = rig.pipeline.ingest(&ncdr, &stray).await.unwrap();
+    assert!(
+        matches!(
+            &report.outcomes[0],
+            MessageOutcome::Rejected {
+                reason: RejectReason::NotCap,
+                ..
+            }
+        ),
+        "{report:?}"
+    );
+    assert_eq!(rig.archive.count(Verdict::Rejected).unwrap(), 1);
+}

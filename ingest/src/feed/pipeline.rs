@@ -172,6 +172,28 @@ impl IngestReport {
     }
 }
 
+/// True for an Atom feed without `<entry>` or an RSS feed without `<item>`
+/// that holds no `<alert>` anywhere (a stray alert outside an entry is not
+/// an empty feed: it is rejected and archived, so it is not lost).
+fn is_empty_feed(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    // roxmltree refuses DTDs by default: no entity expansion here either.
+    let Ok(doc) = roxmltree::Document::parse(text) else {
+        return false;
+    };
+    let root = doc.root_element();
+    let named =
+        |n: &roxmltree::Node<'_, '_>, name: &str| n.is_element() && n.tag_name().name() == name;
+    let is_feed = named(&root, "feed") || named(&root, "rss") || named(&root, "RDF");
+    is_feed
+        && !doc
+            .descendants()
+            .any(|n| named(&n, "entry") || named(&n, "item") || named(&n, "alert"))
+}
+
 /// The shared ingest stage.
 pub struct Pipeline {
     clock: SharedClock,
@@ -274,6 +296,12 @@ impl Pipeline {
         };
         let document = match parse::parse_document(bytes, &self.config.limits) {
             Ok(document) => document,
+            Err(DocumentError::NoCap { .. }) if is_empty_feed(bytes) => {
+                // A feed with no entries: nothing is in force, which is the
+                // usual state of an agency feed; not a rejection.
+                self.health.record_success(source);
+                return Ok(IngestReport::default());
+            }
             Err(error) => {
                 let outcome = self.reject(
                     source,
