@@ -20,11 +20,29 @@
 //!   ([`hazard::classify`], [`hazard::local_intensities`]).
 //! - [`check`]: the per-message verdict records behind `hazardline cap
 //!   check`.
+//! - [`source`]: configured inputs, whom each may speak for
+//!   ([`source::SourceTrust`]), and the staleness alarm
+//!   ([`source::SourceHealth`]).
+//! - [`signature`]: enveloped XML-DSig verification against pinned keys.
+//! - [`feed`]: the [`feed::Pipeline`] (parse → trust → dedupe → store →
+//!   lifecycle → hand on) and its workers: HTTP feeds, MQTT, drop
+//!   directory, issuer submissions.
+//! - [`lifecycle`]: dedupe, Update/Cancel chains, expiry; the active set and
+//!   the [`lifecycle::LifecycleEvent`]s the matcher consumes.
+//! - [`store`]: the archive of every received message
+//!   ([`store::AlertArchive`], embedded [`store::SqliteArchive`]).
+//! - [`clock`]: the one source of "now", settable in tests.
 
 pub mod check;
+pub mod clock;
+pub mod feed;
 pub mod hazard;
+pub mod lifecycle;
 pub mod model;
 pub mod parse;
+pub mod signature;
+pub mod source;
+pub mod store;
 
 pub use hazard::{Classification, Colour, HazardKind, Intensity, LocalIntensity};
 pub use model::*;

@@ -1,0 +1,154 @@
+//! The archive: every message received, accepted or rejected, with its raw
+//! bytes, source, time of receipt and the reason for the verdict.
+//!
+//! [`AlertArchive`] is the one storage question ingest asks; [`sqlite`] is
+//! the embedded default. A Redis implementation can follow behind the same
+//! trait (and must pass the same tests).
+//!
+//! Invariants:
+//! - a message is recorded before anything acts on it (the pipeline stores,
+//!   then updates the active set, then hands events on);
+//! - at most one accepted message per identity (sender, identifier, `sent`
+//!   as an instant); a rejected message is recorded once per (source,
+//!   content, reason), so a feed that repeats a bad entry every poll does
+//!   not grow the archive or repeat the alarm.
+
+pub mod sqlite;
+
+pub use sqlite::SqliteArchive;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::lifecycle::{Lifecycle, LifecycleConfig};
+use crate::model::{Alert, MessageKey};
+use crate::source::SourceId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("stored alert JSON in row {row}: {source}")]
+    Json {
+        row: i64,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot encode alert: {0}")]
+    Encode(serde_json::Error),
+    #[error("bad timestamp `{value}` in row {row}")]
+    Timestamp { row: i64, value: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted,
+    Rejected,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Rejected => "rejected",
+        }
+    }
+}
+
+/// One message to record.
+#[derive(Debug, Clone)]
+pub struct NewRecord<'a> {
+    pub source: &'a SourceId,
+    pub received_at: DateTime<Utc>,
+    pub verdict: Verdict,
+    /// Stable label (`sender_not_allowed`, `invalid`, …); None if accepted
+    /// without remark.
+    pub reason: Option<&'a str>,
+    /// Human-readable detail (what was wrong, and where).
+    pub detail: Option<&'a str>,
+    /// The parsed alert, when there is one (accepted always; rejected when
+    /// parsing succeeded but trust failed).
+    pub alert: Option<&'a Alert>,
+    /// The message's key when it could be read, even if invalid.
+    pub key: Option<&'a MessageKey>,
+    pub raw: &'a [u8],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: i64,
+    /// False when the same rejected message was already recorded.
+    pub new: bool,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub source: SourceId,
+    pub received_at: DateTime<Utc>,
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+    pub key: Option<MessageKey>,
+    pub sha256: String,
+    pub raw: Vec<u8>,
+    pub alert: Option<Alert>,
+}
+
+/// Storage for received messages.
+///
+/// Calls are synchronous and short (one local transaction); async callers
+/// make them directly, accepting a few milliseconds of blocking, because
+/// ordering "stored before acted on" matters more than the executor thread.
+pub trait AlertArchive: Send + Sync {
+    /// Records one message; see [`Recorded::new`].
+    fn record(&self, record: &NewRecord<'_>) -> Result<Recorded, StoreError>;
+    /// The accepted message with this key (`sent` compared as an instant
+    /// when it parses).
+    fn find_accepted(&self, key: &MessageKey) -> Result<Option<StoredMessage>, StoreError>;
+    /// Rejected messages, newest first.
+    fn rejected(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError>;
+    /// Accepted alerts sent at or after `since`, oldest first (to rebuild
+    /// the active set after a restart).
+    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<Alert>, StoreError>;
+    /// Number of stored messages by verdict.
+    fn count(&self, verdict: Verdict) -> Result<u64, StoreError>;
+}
+
+/// The lifecycle as the archive's accepted messages sent since `since`
+/// make it at `now`: how the active set comes back after a restart.
+pub fn rebuild_lifecycle(
+    archive: &dyn AlertArchive,
+    config: LifecycleConfig,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Lifecycle, StoreError> {
+    Ok(Lifecycle::rebuild(
+        config,
+        archive.accepted_since(since)?,
+        now,
+    ))
+}
+
+/// The alerts in force at `now` according to the archive (accepted
+/// messages sent since `since`), oldest identity first.
+pub fn active_set(
+    archive: &dyn AlertArchive,
+    config: LifecycleConfig,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Alert>, StoreError> {
+    let lifecycle = rebuild_lifecycle(archive, config, since, now)?;
+    Ok(lifecycle.active().into_iter().cloned().collect())
+}
+
+/// Hex SHA-256 of the raw bytes, the content identity of a message.
+pub fn content_hash(raw: &[u8]) -> String {
+    let digest = Sha256::digest(raw);
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}

@@ -1,0 +1,276 @@
+//! The embedded archive: one SQLite file.
+//!
+//! SQLite (bundled, so no system library is needed) rather than redb:
+//! operators can read the archive with the `sqlite3` shell during an
+//! incident ("which messages were rejected today, and why?"), the schema
+//! is plain SQL, and WAL mode gives crash-safe commits with readers that
+//! never block the writer. `synchronous=FULL` makes every commit durable on
+//! power loss: losing a received warning costs more than an fsync.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict, content_hash};
+use crate::model::{Alert, MessageKey};
+use crate::source::SourceId;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    id          INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,              -- RFC 3339, UTC
+    source      TEXT NOT NULL,
+    verdict     TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
+    reason      TEXT,                       -- stable label
+    detail      TEXT,                       -- what was wrong, and where
+    sender      TEXT,
+    identifier  TEXT,
+    sent        TEXT,                       -- as CAP writes it
+    sent_utc    TEXT,                       -- the instant, for identity
+    sha256      TEXT NOT NULL,
+    raw         BLOB NOT NULL,
+    alert_json  TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS accepted_identity
+    ON messages (sender, identifier, sent_utc) WHERE verdict = 'accepted';
+CREATE UNIQUE INDEX IF NOT EXISTS rejected_once
+    ON messages (source, sha256, reason) WHERE verdict = 'rejected';
+CREATE INDEX IF NOT EXISTS by_verdict ON messages (verdict, id);
+CREATE INDEX IF NOT EXISTS accepted_by_sent ON messages (sent_utc) WHERE verdict = 'accepted';
+";
+
+const COLUMNS: &str = "id, source, received_at, verdict, reason, detail, sender, identifier, sent, sha256, raw, alert_json";
+
+#[derive(Debug)]
+pub struct SqliteArchive {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteArchive {
+    /// Opens (creating if needed) the archive file.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteArchive {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The journal mode in force (`wal` once opened).
+    pub fn journal_mode(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+    }
+}
+
+fn utc_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn parse_utc(row: i64, value: String) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(&value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StoreError::Timestamp { row, value })
+}
+
+/// The instant a key's `sent` names, as stored in `sent_utc`.
+fn sent_utc(sent: &str) -> Option<String> {
+    DateTime::parse_from_rfc3339(sent.trim())
+        .ok()
+        .map(|t| utc_text(t.with_timezone(&Utc)))
+}
+
+struct RawRow {
+    id: i64,
+    source: String,
+    received_at: String,
+    verdict: String,
+    reason: Option<String>,
+    detail: Option<String>,
+    sender: Option<String>,
+    identifier: Option<String>,
+    sent: Option<String>,
+    sha256: String,
+    raw: Vec<u8>,
+    alert_json: Option<String>,
+}
+
+fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        id: row.get(0)?,
+        source: row.get(1)?,
+        received_at: row.get(2)?,
+        verdict: row.get(3)?,
+        reason: row.get(4)?,
+        detail: row.get(5)?,
+        sender: row.get(6)?,
+        identifier: row.get(7)?,
+        sent: row.get(8)?,
+        sha256: row.get(9)?,
+        raw: row.get(10)?,
+        alert_json: row.get(11)?,
+    })
+}
+
+impl RawRow {
+    fn into_stored(self) -> Result<StoredMessage, StoreError> {
+        let alert =
+            match &self.alert_json {
+                Some(json) => Some(serde_json::from_str::<Alert>(json).map_err(|source| {
+                    StoreError::Json {
+                        row: self.id,
+                        source,
+                    }
+                })?),
+                None => None,
+            };
+        let key = match (self.sender, self.identifier, self.sent) {
+            (Some(sender), Some(identifier), Some(sent)) => Some(MessageKey {
+                sender,
+                identifier,
+                sent,
+            }),
+            _ => None,
+        };
+        Ok(StoredMessage {
+            id: self.id,
+            source: SourceId(self.source),
+            received_at: parse_utc(self.id, self.received_at)?,
+            verdict: if self.verdict == "accepted" {
+                Verdict::Accepted
+            } else {
+                Verdict::Rejected
+            },
+            reason: self.reason,
+            detail: self.detail,
+            key,
+            sha256: self.sha256,
+            raw: self.raw,
+            alert,
+        })
+    }
+}
+
+impl AlertArchive for SqliteArchive {
+    fn record(&self, record: &NewRecord<'_>) -> Result<Recorded, StoreError> {
+        let alert_json = record
+            .alert
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(StoreError::Encode)?;
+        let sha = content_hash(record.raw);
+        let conn = self.conn();
+        let inserted = conn.execute(
+            "INSERT INTO messages (received_at, source, verdict, reason, detail, sender,
+                 identifier, sent, sent_utc, sha256, raw, alert_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT DO NOTHING",
+            params![
+                utc_text(record.received_at),
+                record.source.as_str(),
+                record.verdict.as_str(),
+                record.reason,
+                record.detail,
+                record.key.map(|k| k.sender.as_str()),
+                record.key.map(|k| k.identifier.as_str()),
+                record.key.map(|k| k.sent.as_str()),
+                record.key.and_then(|k| sent_utc(&k.sent)),
+                sha,
+                record.raw,
+                alert_json,
+            ],
+        )?;
+        if inserted == 1 {
+            return Ok(Recorded {
+                id: conn.last_insert_rowid(),
+                new: true,
+            });
+        }
+        // The row that made this one a conflict.
+        let id: i64 = match record.verdict {
+            Verdict::Rejected => conn.query_row(
+                "SELECT id FROM messages WHERE verdict = 'rejected' AND source = ?1
+                   AND sha256 = ?2 AND reason IS ?3",
+                params![record.source.as_str(), sha, record.reason],
+                |r| r.get(0),
+            )?,
+            Verdict::Accepted => conn.query_row(
+                "SELECT id FROM messages WHERE verdict = 'accepted' AND sender = ?1
+                   AND identifier = ?2 AND sent_utc = ?3",
+                params![
+                    record.key.map(|k| k.sender.as_str()),
+                    record.key.map(|k| k.identifier.as_str()),
+                    record.key.and_then(|k| sent_utc(&k.sent)),
+                ],
+                |r| r.get(0),
+            )?,
+        };
+        Ok(Recorded { id, new: false })
+    }
+
+    fn find_accepted(&self, key: &MessageKey) -> Result<Option<StoredMessage>, StoreError> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE verdict = 'accepted' AND sender = ?1
+               AND identifier = ?2 AND (sent_utc = ?3 OR sent = ?4) LIMIT 1"
+        );
+        let row = conn
+            .query_row(
+                &sql,
+                params![key.sender, key.identifier, sent_utc(&key.sent), key.sent],
+                read_row,
+            )
+            .optional()?;
+        row.map(RawRow::into_stored).transpose()
+    }
+
+    fn rejected(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE verdict = 'rejected' ORDER BY id DESC LIMIT ?1"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], read_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(RawRow::into_stored).collect()
+    }
+
+    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<Alert>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, alert_json FROM messages
+             WHERE verdict = 'accepted' AND sent_utc >= ?1 AND alert_json IS NOT NULL
+             ORDER BY sent_utc, id",
+        )?;
+        let rows = stmt
+            .query_map(params![utc_text(since)], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(row, json)| {
+                serde_json::from_str(&json).map_err(|source| StoreError::Json { row, source })
+            })
+            .collect()
+    }
+
+    fn count(&self, verdict: Verdict) -> Result<u64, StoreError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM messages WHERE verdict = ?1",
+            params![verdict.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
