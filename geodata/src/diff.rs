@@ -134,6 +134,6 @@ pub fn migrate_village(old_village: &Area, new: &Atlas) -> Vec<String> {
 /// The new village code of a place known by its old code and point: the
 /// village the point now falls in (points are the ground truth when
 /// villages are redrawn).
-pub fn migrate_point<'a>(new: &'a Atlas, lon: f64, lat: f64) -> Option<&'a str> {
+pub fn migrate_point(new: &Atlas, lon: f64, lat: f64) -> Option<&str> {
     new.locate(lon, lat).map(|l| l.village.code.as_str())
 }

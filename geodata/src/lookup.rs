@@ -96,6 +96,12 @@ impl Atlas {
         if !exact.is_empty() || (level == Level::County && names::is_former_county(name)) {
             return exact;
         }
+        // A name given without its suffix (西村 for 西村里) is a stem
+        // already; otherwise compare stems (板橋市 = 板橋區).
+        let bare = pick(self.names.stems[s].get(&key));
+        if !bare.is_empty() {
+            return bare;
+        }
         pick(self.names.stems[s].get(&names::stem(name, name_level(level))))
     }
 

@@ -116,7 +116,7 @@ fn import(args: ImportArgs) -> ExitCode {
         None => None,
     };
     let started = std::time::Instant::now();
-    let mut progress = |line: &str| eprintln!("{line}");
+    let mut progress = |line: &str| eprintln!("[{:6.1} s] {line}", started.elapsed().as_secs_f64());
     let (atlas, report) = match geodata::import::import_paths(&args.paths, &mut progress) {
         Ok(r) => r,
         Err(e) => {
@@ -190,7 +190,7 @@ fn locate(args: LocateArgs) -> ExitCode {
                 "county_code": loc.map(|l| l.county_code().to_string()),
                 "town_code": loc.map(|l| l.town_code().to_string()),
                 "village_code": loc.map(|l| l.village_code().to_string()),
-                "village_name": loc.map(|l| atlas.full_name(l.village)),
+                "village_name": loc.map(|l| l.village.name.clone()),
                 "snapped": loc.is_some_and(|l| l.snapped),
             }));
         } else {

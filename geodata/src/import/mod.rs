@@ -16,7 +16,7 @@ pub mod geometry;
 pub mod shapefile;
 mod topojson;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use geo::MultiPolygon;
@@ -235,11 +235,9 @@ pub fn import_paths(
                     table.map(|t| t.to_string()).unwrap_or_default()
                 ));
                 // A table given twice: the later file wins, row by row.
-                codes.retain(|c| {
-                    !entries
-                        .iter()
-                        .any(|e| e.table == c.table && e.code == c.code)
-                });
+                let replaced: HashSet<(GeocodeTable, &str)> =
+                    entries.iter().map(|e| (e.table, e.code.as_str())).collect();
+                codes.retain(|c| !replaced.contains(&(c.table, c.code.as_str())));
                 codes.extend(entries);
                 report.files.push(FileSummary {
                     path: path.clone(),
