@@ -30,6 +30,18 @@ pub struct Atlas {
     pub(crate) village_index: VillageIndex,
 }
 
+impl std::fmt::Debug for Atlas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Atlas")
+            .field("counties", &self.counties.len())
+            .field("towns", &self.towns.len())
+            .field("villages", &self.villages.len())
+            .field("code_entries", &self.codes.len())
+            .field("tables", &self.tables)
+            .finish()
+    }
+}
+
 /// What a CAP geocode stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resolved {

@@ -311,6 +311,10 @@ fn area(
         label_point: None,
     };
     a.refresh_label_point();
+    a.label_point = a.label_point.map(|c| geo::Coord {
+        x: snap(c.x),
+        y: snap(c.y),
+    });
     a
 }
 

@@ -26,8 +26,24 @@ enum GeodataCommand {
     Import(ImportArgs),
     /// Reverse geocode points to village, town and county codes.
     Locate(LocateArgs),
+    /// Geocode a Taiwan address (Chinese or English form) to a village and
+    /// a point.
+    Geocode(GeocodeArgs),
     /// Resolve a CAP geocode (valueName + value) to MOI village codes.
     Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+struct GeocodeArgs {
+    #[command(flatten)]
+    atlas: AtlasArg,
+    /// Address points CSV (`address,lon,lat`) for address precision.
+    #[arg(long)]
+    gazetteer: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+    /// The address.
+    address: String,
 }
 
 #[derive(Debug, Args)]
@@ -86,7 +102,75 @@ pub fn run(args: GeodataArgs) -> ExitCode {
     match args.command {
         GeodataCommand::Import(a) => import(a),
         GeodataCommand::Locate(a) => locate(a),
+        GeodataCommand::Geocode(a) => geocode(a),
         GeodataCommand::Resolve(a) => resolve(a),
+    }
+}
+
+fn geocode(args: GeocodeArgs) -> ExitCode {
+    let atlas = match load_atlas(&args.atlas) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let gazetteer = match &args.gazetteer {
+        Some(path) => match geodata::geocoder::Gazetteer::from_csv(&atlas, path) {
+            Ok((g, skipped)) => {
+                if skipped > 0 {
+                    eprintln!(
+                        "gazetteer: {skipped} rows skipped (no road and number, or outside the atlas)"
+                    );
+                }
+                Some(g)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    match geodata::geocoder::geocode(&atlas, gazetteer.as_ref(), &args.address) {
+        Ok(g) => {
+            let a = &g.address;
+            if args.json {
+                print_json(&json!({
+                    "input": args.address,
+                    "components": {
+                        "county": a.county, "town": a.town, "village": a.village,
+                        "neighborhood": a.neighborhood, "road": a.road, "section": a.section,
+                        "lane": a.lane, "alley": a.alley, "number": a.number, "floor": a.floor,
+                    },
+                    "county_code": g.county_code,
+                    "town_code": g.town_code,
+                    "village_code": g.village_code,
+                    "lon": g.lon,
+                    "lat": g.lat,
+                    "precision": g.precision,
+                }));
+            } else {
+                println!(
+                    "{}\t{}\t{:.6},{:.6}\t{:?}",
+                    g.village_code.as_deref().unwrap_or(&g.town_code),
+                    a,
+                    g.lon,
+                    g.lat,
+                    g.precision
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if args.json {
+                print_json(&json!({
+                    "input": args.address,
+                    "error": e.to_string(),
+                    "candidates": e.candidates(),
+                }));
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(1)
+        }
     }
 }
 

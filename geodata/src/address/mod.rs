@@ -177,7 +177,9 @@ fn parse_chinese(text: &str) -> Address {
             .get(i + n - 1)
             .is_some_and(|c| TOWN_SUFFIX.contains(c))
             && !is_road_start(&chars, i + n)
-            && !chars.get(i + n).is_some_and(|c| TOWN_SUFFIX.contains(c))
+            // 新市區: 新市 is not the town when 區 follows; but 信義區市府路:
+            // a road may start with 市 or 鎮 (市府路, 市民大道), never with 區/鄉.
+            && !matches!(chars.get(i + n), Some('區' | '鄉'))
     }) {
         a.town = Some(chars[i..i + len].iter().collect());
         i += len;
