@@ -19,8 +19,12 @@ use geo::{LineString, MultiPolygon, Polygon, polygon};
 
 use crate::atlas::Atlas;
 use crate::codes::{GeocodeTable, Level};
+use crate::geocoder::Gazetteer;
 use crate::import::match_entries;
 use crate::model::{Area, CodeEntry};
+use crate::shelters::ShelterIndex;
+use crate::zones::{Zone, ZoneIndex};
+use ingest::hazard::HazardKind;
 
 struct TownSpec {
     serial: u32,
@@ -330,6 +334,35 @@ pub fn atlas() -> Atlas {
     match_entries(&atlas, &mut codes);
     atlas.set_codes(codes);
     atlas
+}
+
+/// The demo files, embedded in the binary (see `demo/README.md`).
+pub const SHELTERS_CSV: &str = include_str!("../demo/shelters.csv");
+pub const GAZETTEER_CSV: &str = include_str!("../demo/gazetteer.csv");
+pub const ZONES_GEOJSON: &str = include_str!("../demo/zones.geojson");
+
+/// The demo shelters.
+pub fn shelters() -> Result<ShelterIndex, String> {
+    ShelterIndex::from_csv_text(SHELTERS_CSV)
+}
+
+/// The demo address points, keyed against `atlas` (the demo atlas).
+pub fn gazetteer(atlas: &Atlas) -> Result<Gazetteer, String> {
+    Gazetteer::from_csv_text(atlas, GAZETTEER_CSV).map(|(g, _)| g)
+}
+
+/// The demo hazard zones; each feature's `kind` property names its hazard.
+pub fn zones() -> Result<ZoneIndex, String> {
+    let mut all: Vec<Zone> = Vec::new();
+    for kind in [HazardKind::Flood, HazardKind::DebrisFlow] {
+        let zones = ZoneIndex::from_geojson_text(ZONES_GEOJSON, kind)?;
+        all.extend(
+            zones
+                .into_iter()
+                .filter(|z| z.properties.get("kind").map(String::as_str) == Some(kind.as_str())),
+        );
+    }
+    Ok(ZoneIndex::new(all))
 }
 
 #[cfg(test)]
