@@ -23,3 +23,9 @@ pub mod search;
 pub mod tree;
 
 pub use index::{Hit, Location, PlaceIndex, PlaceKey, PlaceRecord, PrefsRef, SubscriberId};
+pub mod area;
+pub mod areas_geojson;
+pub mod lifecycle;
+pub mod places_csv;
+pub mod prefs;
+pub mod recipients;
