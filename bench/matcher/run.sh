@@ -30,7 +30,7 @@ mkdir -p "$OUT"
 ms() { date +%s%3N; }
 
 echo "== build" >&2
-(cd "$ROOT" && cargo build --quiet --release -p hazardline -p matcher --examples)
+(cd "$ROOT" && cargo build --quiet --release -p hazardline -p matcher --bins --examples)
 BIN=$TARGET/release
 
 echo "== generate $N places (seed $SEED) into $OUT" >&2
@@ -92,7 +92,7 @@ end $$;
 SQL
   t4=$(ms)
   "${PSQL[@]}" -At -c "select json_build_object('id', id, 'matched', matched, 'micros', micros) from results order by id" > "$OUT/postgis.jsonl"
-  "${PSQL[@]}" -At -c "select json_build_object('places', (select count(*) from places), 'load_ms', $((t1 - t0)), 'index_ms', $((t2 - t1)), 'query_ms', (select sum(micros) / 1000 from results), 'client_ms', $((t4 - t3)), 'index_bytes', pg_relation_size('places_geom'), 'threads', 1)" >> "$OUT/postgis.jsonl"
+  "${PSQL[@]}" -At -c "select json_build_object('places', (select count(*) from places), 'load_ms', $((t1 - t0)), 'index_ms', $((t2 - t1)), 'query_ms', (select (sum(micros) / 1000)::bigint from results), 'client_ms', $((t4 - t3)), 'index_bytes', pg_relation_size('places_geom'), 'threads', 1)" >> "$OUT/postgis.jsonl"
   psql -q -c "drop database if exists $DB" >/dev/null
   ENGINES+=(--engine "postgis=$OUT/postgis.jsonl")
 fi
