@@ -8,7 +8,7 @@
 #
 # Environment: HAZARDLINE_SHARED_DATA (default: ../shared/data beside the
 # repository), SEED (42), OUT (bench/out/matcher-N), POSTGIS=0 to skip
-# PostgreSQL, PGHOST/PGPORT/PGUSER (127.0.0.1, 5432, postgres; trust auth).
+# PostgreSQL, RSTAR=1 to add the rstar comparison, PGHOST/PGPORT/PGUSER (127.0.0.1, 5432, postgres; trust auth).
 # Exits non-zero when the engines disagree or a step fails.
 set -euo pipefail
 
@@ -42,6 +42,11 @@ echo "== grid baseline" >&2
 "$BIN/examples/bench_grid" --places "$OUT/places.csv" --areas "$OUT/areas.geojson" > "$OUT/grid.jsonl"
 
 ENGINES=(--engine "matcher=$OUT/matcher.jsonl" --engine "grid=$OUT/grid.jsonl")
+if [ "${RSTAR:-0}" = 1 ]; then
+  echo "== rstar" >&2
+  "$BIN/examples/bench_rstar" --places "$OUT/places.csv" --areas "$OUT/areas.geojson" > "$OUT/rstar.jsonl"
+  ENGINES+=(--engine "rstar=$OUT/rstar.jsonl")
+fi
 
 ensure_postgis() {
   if ! pg_isready -q 2>/dev/null; then
@@ -65,8 +70,11 @@ if [ "$POSTGIS" = 1 ]; then
   "${PSQL[@]}" <<SQL
 create unlogged table raw_places (id bigint, lon float8, lat float8);
 \copy raw_places from '$OUT/places.csv' with (format csv, header true)
+-- Stored in geohash order, so that neighbouring places share heap pages
+-- (what a DBA would do; the CSV's order is random).
 create unlogged table places as
-  select id, ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geometry(Point, 4326) as geom from raw_places;
+  select id, ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geometry(Point, 4326) as geom from raw_places
+  order by ST_GeoHash(ST_SetSRID(ST_MakePoint(lon, lat), 4326), 10);
 drop table raw_places;
 SQL
   t1=$(ms)

@@ -28,7 +28,7 @@
 //!
 //! # Cost
 //! Preparation is O(E + B) for E edges and B band entries; edges are
-//! bucketed into horizontal bands (about E/2 bands), so a point test reads
+//! bucketed into horizontal bands (about one band per edge), so a point test reads
 //! only the edges of its band: O(edges crossing one horizontal strip),
 //! typically a few dozen even for a county coastline. Memory: 32 bytes per
 //! edge plus 32 bytes per band entry.
@@ -91,7 +91,7 @@ impl PreparedPolygon {
             bbox.extend(e[0], e[1]);
             bbox.extend(e[2], e[3]);
         }
-        let band_count = (edges.len() / 2).clamp(1, 1 << 16);
+        let band_count = edges.len().clamp(1, 1 << 16);
         let height = bbox.max_y - bbox.min_y;
         let band_scale = if height > 0.0 {
             band_count as f64 / height
