@@ -56,8 +56,11 @@ fn run() -> Result<(), String> {
     let areas = parse_areas(&text).map_err(|e| format!("{areas}: {e}"))?;
     let load_ms = t.elapsed().as_millis();
     let n = points.len();
-    let entries: Vec<GeomWithData<[f64; 2], u32>> =
-        points.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect();
+    let entries: Vec<GeomWithData<[f64; 2], u32>> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| GeomWithData::new(*p, i as u32))
+        .collect();
     drop(points);
     let before = rss_kb();
     let t = Instant::now();
@@ -75,7 +78,9 @@ fn run() -> Result<(), String> {
             .locate_in_envelope(&envelope)
             .filter(|e| polygon.covers(e.geom()[0], e.geom()[1]))
             .count();
-        lines.push(json!({"id": area.id, "matched": matched, "micros": start.elapsed().as_micros()}));
+        lines.push(
+            json!({"id": area.id, "matched": matched, "micros": start.elapsed().as_micros()}),
+        );
     }
     let query_ms = t.elapsed().as_millis();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -190,13 +190,24 @@ pub struct PlaceIndex {
     pub(crate) attrs: Vec<Attrs>,
     pub(crate) dead: Vec<u64>,
     pub(crate) dead_count: usize,
-    /// Tree positions sorted by (subscriber, place), for removals.
-    by_key: Vec<u32>,
+    /// Tree positions sorted by (subscriber, place), for changes; built on
+    /// the first change so that a bulk load for matching does not pay it.
+    by_key: std::sync::OnceLock<Vec<u32>>,
+    /// Subscriber `i` is position `by_key[i]` (bulk-loaded bare points).
+    dense_ids: bool,
     pub(crate) overlay: Vec<OverlayPlace>,
     overlay_slot: HashMap<PlaceKey, u32>,
     pub(crate) coarse: Vec<CoarsePlace>,
     pub(crate) villages: VillageTable,
     policy: CompactionPolicy,
+}
+
+/// How the ids of bulk-loaded points are given.
+enum Ids {
+    /// Point `i` is place 0 of subscriber `i`, preference set 0, no village.
+    Dense,
+    /// Per point: subscriber and attributes.
+    Given(Vec<u32>, Vec<Attrs>),
 }
 
 enum Slot {
@@ -243,7 +254,7 @@ impl PlaceIndex {
             }
         }
         drop(records);
-        let mut index = PlaceIndex::from_parts(points, subscribers, attrs, villages)?;
+        let mut index = PlaceIndex::from_parts(points, Ids::Given(subscribers, attrs), villages)?;
         for c in coarse {
             if index.locate(c.key).is_some() {
                 return Err(IndexError::DuplicatePlace {
@@ -265,22 +276,12 @@ impl PlaceIndex {
                 max: u32::MAX as usize,
             });
         }
-        let subscribers = (0..n as u32).collect();
-        let attrs = vec![
-            Attrs {
-                prefs: 0,
-                village: NO_VILLAGE,
-                place: 0
-            };
-            n
-        ];
-        PlaceIndex::from_parts(points, subscribers, attrs, VillageTable::default())
+        PlaceIndex::from_parts(points, Ids::Dense, VillageTable::default())
     }
 
     fn from_parts(
         points: Vec<[f64; 2]>,
-        subscribers: Vec<u32>,
-        attrs: Vec<Attrs>,
+        ids: Ids,
         villages: VillageTable,
     ) -> Result<PlaceIndex, IndexError> {
         let n = points.len();
@@ -289,53 +290,76 @@ impl PlaceIndex {
                 max: u32::MAX as usize,
             });
         }
-        let keys_ascending = (1..n)
-            .all(|i| (subscribers[i - 1], attrs[i - 1].place) < (subscribers[i], attrs[i].place));
         let (tree, order) = PackedTree::build(&points);
         drop(points);
-        let sorted_subscribers: Vec<u32> = order.iter().map(|&i| subscribers[i as usize]).collect();
-        let sorted_attrs: Vec<Attrs> = order.iter().map(|&i| attrs[i as usize]).collect();
-        let by_key = if keys_ascending {
-            // The input was in key order: position of the i-th key is the
-            // inverse permutation of `order`.
-            let mut by_key = vec![0u32; n];
-            for (pos, &i) in order.iter().enumerate() {
-                by_key[i as usize] = pos as u32;
-            }
-            by_key
-        } else {
-            let mut by_key: Vec<u32> = (0..n as u32).collect();
-            by_key.sort_unstable_by_key(|&p| {
-                (
-                    sorted_subscribers[p as usize],
-                    sorted_attrs[p as usize].place,
-                )
-            });
-            for w in by_key.windows(2) {
-                let (a, b) = (w[0] as usize, w[1] as usize);
-                if (sorted_subscribers[a], sorted_attrs[a].place)
-                    == (sorted_subscribers[b], sorted_attrs[b].place)
-                {
-                    return Err(IndexError::DuplicatePlace {
-                        subscriber: sorted_subscribers[a],
-                        place: sorted_attrs[a].place,
-                    });
-                }
-            }
-            by_key
+        let dense_ids = matches!(ids, Ids::Dense);
+        let (subscribers, attrs) = match ids {
+            // Subscriber i is input point i: the tree order is the id list.
+            Ids::Dense => (
+                order,
+                vec![
+                    Attrs {
+                        prefs: 0,
+                        village: NO_VILLAGE,
+                        place: 0,
+                    };
+                    n
+                ],
+            ),
+            Ids::Given(subscribers, attrs) => (
+                order.iter().map(|&i| subscribers[i as usize]).collect(),
+                order.iter().map(|&i| attrs[i as usize]).collect(),
+            ),
         };
-        Ok(PlaceIndex {
+        let index = PlaceIndex {
             dead: vec![0; n.div_ceil(64)],
             tree,
-            subscribers: sorted_subscribers,
-            attrs: sorted_attrs,
+            subscribers,
+            attrs,
             dead_count: 0,
-            by_key,
+            by_key: std::sync::OnceLock::new(),
+            dense_ids,
             overlay: Vec::new(),
             overlay_slot: HashMap::new(),
             coarse: Vec::new(),
             villages,
             policy: CompactionPolicy::default(),
+        };
+        if !dense_ids {
+            // Given keys may repeat: check now, with the lookup this builds.
+            let by_key = index.by_key();
+            for w in by_key.windows(2) {
+                let (a, b) = (w[0] as usize, w[1] as usize);
+                if index.key_at(a) == index.key_at(b) {
+                    return Err(IndexError::DuplicatePlace {
+                        subscriber: index.subscribers[a],
+                        place: index.attrs[a].place,
+                    });
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    fn key_at(&self, pos: usize) -> (u32, u8) {
+        (self.subscribers[pos], self.attrs[pos].place)
+    }
+
+    /// Tree positions in key order (built on first use).
+    fn by_key(&self) -> &[u32] {
+        self.by_key.get_or_init(|| {
+            let n = self.subscribers.len();
+            if self.dense_ids {
+                let mut by_key = vec![0u32; n];
+                for (pos, &s) in self.subscribers.iter().enumerate() {
+                    by_key[s as usize] = pos as u32;
+                }
+                by_key
+            } else {
+                let mut by_key: Vec<u32> = (0..n as u32).collect();
+                by_key.sort_unstable_by_key(|&p| self.key_at(p as usize));
+                by_key
+            }
         })
     }
 
@@ -370,7 +394,7 @@ impl PlaceIndex {
         self.spatial_bytes()
             + self.attrs.len() * std::mem::size_of::<Attrs>()
             + self.dead.len() * 8
-            + self.by_key.len() * 4
+            + self.tree.len() * 4 // the key lookup, once built
             + self.overlay.len() * (std::mem::size_of::<OverlayPlace>() + 16)
             + self.coarse.len() * std::mem::size_of::<CoarsePlace>()
             + self.villages.len() * 16
@@ -385,10 +409,9 @@ impl PlaceIndex {
             return Some(Slot::Overlay(i as usize));
         }
         let probe = (key.subscriber.0, key.place);
-        if let Ok(i) = self.by_key.binary_search_by_key(&probe, |&p| {
-            (self.subscribers[p as usize], self.attrs[p as usize].place)
-        }) {
-            let pos = self.by_key[i] as usize;
+        let by_key = self.by_key();
+        if let Ok(i) = by_key.binary_search_by_key(&probe, |&p| self.key_at(p as usize)) {
+            let pos = by_key[i] as usize;
             if !self.is_dead(pos) {
                 return Some(Slot::Static(pos));
             }
@@ -498,7 +521,7 @@ impl PlaceIndex {
         let mut overlay: Vec<&OverlayPlace> = self.overlay.iter().collect();
         overlay.sort_unstable_by_key(|o| (o.subscriber, o.attrs.place));
         let mut o = overlay.into_iter().peekable();
-        for &pos in &self.by_key {
+        for &pos in self.by_key() {
             let pos = pos as usize;
             if self.is_dead(pos) {
                 continue;
@@ -521,7 +544,7 @@ impl PlaceIndex {
         let villages = std::mem::take(&mut self.villages);
         let coarse = std::mem::take(&mut self.coarse);
         let policy = self.policy;
-        *self = PlaceIndex::from_parts(points, subscribers, attrs, villages)?;
+        *self = PlaceIndex::from_parts(points, Ids::Given(subscribers, attrs), villages)?;
         self.coarse = coarse;
         self.policy = policy;
         tracing::debug!(places = live, "place index compacted");

@@ -316,9 +316,12 @@ mod tests {
         };
         assert!(
             segment_touches_box(&[-1.0, 2.0, 2.0, -1.0], &b),
-            "passes through the corner (1, 1)... and crosses"
+            "crosses the box diagonally"
         );
-        assert!(segment_touches_box(&[1.0, 2.0, 2.0, 1.0], &b) == false);
+        assert!(
+            !segment_touches_box(&[1.0, 2.0, 2.0, 1.0], &b),
+            "passes beside the corner (1, 1)"
+        );
         assert!(
             segment_touches_box(&[0.0, 2.0, 2.0, 0.0], &b),
             "touches corner (1, 1)"

@@ -50,7 +50,7 @@ pub fn make_points(
             for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
                 for w in ring.0.windows(2) {
                     k += 1;
-                    if k % stride == 0 {
+                    if k.is_multiple_of(stride) {
                         points.push([w[0].x, w[0].y]);
                         points.push([(w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0]);
                     }
