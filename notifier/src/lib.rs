@@ -15,10 +15,13 @@
 //! - [`render`]: Fluent templates, length budgets, SMS segment counting.
 //! - [`policy`]: coalescing of repeated alerts, quiet hours.
 
+pub mod channel;
 pub mod locale;
 pub mod notice;
 pub mod policy;
 pub mod render;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use locale::Locale;
 pub use notice::{
