@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use notifier::Locale;
 use notifier::channel::live::LiveChannel;
 use notifier::channel::sms::{SmsChannel, SmsConfig};
 use notifier::channel::webhook::{SIGNATURE_HEADER, WebhookChannel, verify};
@@ -14,7 +15,6 @@ use notifier::notice::{Address, PhoneNumber, Secret, WebhookUrl};
 use notifier::render::Budgets;
 use notifier::testing::sample_delivery;
 use notifier::testing::sms::{SmsContract, SmsFailure};
-use notifier::Locale;
 
 fn sms_client(peer: &SmsContract, segments: usize) -> SmsChannel {
     SmsChannel::new(SmsConfig {
@@ -22,7 +22,10 @@ fn sms_client(peer: &SmsContract, segments: usize) -> SmsChannel {
         account_sid: peer.account_sid.clone(),
         auth_token: Secret::new(peer.auth_token.clone()),
         from: "Hazardline".into(),
-        budgets: Budgets { sms_segments: segments, ..Budgets::default() },
+        budgets: Budgets {
+            sms_segments: segments,
+            ..Budgets::default()
+        },
         request_timeout: Duration::from_secs(5),
     })
     .unwrap()
@@ -32,7 +35,9 @@ fn sms_client(peer: &SmsContract, segments: usize) -> SmsChannel {
 async fn sms_is_sent_within_its_segment_budget() {
     let peer = SmsContract::start().await;
     let sms = sms_client(&peer, 2);
-    let to = Address::Sms { to: PhoneNumber::new("+886912000001") };
+    let to = Address::Sms {
+        to: PhoneNumber::new("+886912000001"),
+    };
     for locale in [Locale::En, Locale::Th] {
         let delivery = sample_delivery("s-1", to.clone(), locale);
         assert_eq!(sms.send(&delivery).await, Outcome::Sent);
@@ -44,7 +49,11 @@ async fn sms_is_sent_within_its_segment_budget() {
     for message in &sent {
         let (_, segments) = notifier::render::sms::segments(&message.body);
         assert!(segments <= 2, "{} segments: {}", segments, message.body);
-        assert!(message.body.contains("https://alerts.example/a/DF-TEST-1"), "{}", message.body);
+        assert!(
+            message.body.contains("https://alerts.example/a/DF-TEST-1"),
+            "{}",
+            message.body
+        );
     }
 }
 
@@ -53,11 +62,33 @@ async fn sms_errors_map_to_outcomes() {
     let peer = SmsContract::start().await;
     let sms = sms_client(&peer, 3);
     peer.mark_invalid("+886900000000");
-    let bad = sample_delivery("s-2", Address::Sms { to: PhoneNumber::new("+886900000000") }, Locale::En);
+    let bad = sample_delivery(
+        "s-2",
+        Address::Sms {
+            to: PhoneNumber::new("+886900000000"),
+        },
+        Locale::En,
+    );
     assert_eq!(sms.send(&bad).await, Outcome::InvalidAddress);
-    let good = sample_delivery("s-3", Address::Sms { to: PhoneNumber::new("+886912000003") }, Locale::Id);
-    peer.fail_next([SmsFailure::TooManyRequests { retry_after_secs: 5 }, SmsFailure::Unavailable]);
-    assert_eq!(sms.send(&good).await, Outcome::Retry { after: Duration::from_secs(5) });
+    let good = sample_delivery(
+        "s-3",
+        Address::Sms {
+            to: PhoneNumber::new("+886912000003"),
+        },
+        Locale::Id,
+    );
+    peer.fail_next([
+        SmsFailure::TooManyRequests {
+            retry_after_secs: 5,
+        },
+        SmsFailure::Unavailable,
+    ]);
+    assert_eq!(
+        sms.send(&good).await,
+        Outcome::Retry {
+            after: Duration::from_secs(5)
+        }
+    );
     assert!(matches!(sms.send(&good).await, Outcome::Retry { .. }));
     assert_eq!(sms.send(&good).await, Outcome::Sent);
     // Wrong credentials are the operator's problem, not the number's.
@@ -70,7 +101,9 @@ async fn sms_errors_map_to_outcomes() {
         request_timeout: Duration::from_secs(5),
     })
     .unwrap();
-    assert!(matches!(wrong.send(&good).await, Outcome::Rejected(reason) if reason.contains("20003")));
+    assert!(
+        matches!(wrong.send(&good).await, Outcome::Rejected(reason) if reason.contains("20003"))
+    );
 }
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
@@ -98,7 +131,10 @@ async fn webhook_receiver(status: StatusCode) -> (String, Received) {
 async fn webhooks_are_signed_json() {
     let (url, received) = webhook_receiver(StatusCode::NO_CONTENT).await;
     let channel = WebhookChannel::new(Duration::from_secs(5)).unwrap();
-    let address = Address::Webhook { url: WebhookUrl::new(url), secret: Secret::new("shared-secret") };
+    let address = Address::Webhook {
+        url: WebhookUrl::new(url),
+        secret: Secret::new("shared-secret"),
+    };
     let delivery = sample_delivery("s-4", address, Locale::Fil);
     assert_eq!(channel.send(&delivery).await, Outcome::Sent);
     let (headers, body) = received.lock().unwrap().remove(0);
@@ -117,10 +153,18 @@ async fn webhooks_are_signed_json() {
 #[tokio::test]
 async fn webhook_failures_map_to_outcomes() {
     let channel = WebhookChannel::new(Duration::from_secs(5)).unwrap();
-    for (status, expected_retry) in [(StatusCode::SERVICE_UNAVAILABLE, true), (StatusCode::GONE, false)] {
+    for (status, expected_retry) in [
+        (StatusCode::SERVICE_UNAVAILABLE, true),
+        (StatusCode::GONE, false),
+    ] {
         let (url, _) = webhook_receiver(status).await;
-        let address = Address::Webhook { url: WebhookUrl::new(url), secret: Secret::new("s") };
-        let outcome = channel.send(&sample_delivery("s-5", address, Locale::En)).await;
+        let address = Address::Webhook {
+            url: WebhookUrl::new(url),
+            secret: Secret::new("s"),
+        };
+        let outcome = channel
+            .send(&sample_delivery("s-5", address, Locale::En))
+            .await;
         if expected_retry {
             assert!(matches!(outcome, Outcome::Retry { .. }), "{outcome:?}");
         } else {

@@ -8,7 +8,7 @@
 //!
 //! - [`fcm`]: Firebase Cloud Messaging HTTP v1.
 //! - [`mqtt`]: an MQTT broker, QoS 1.
-//! - [`email`]: SMTP.
+//! - [`email`]: e-mail over SMTP.
 //! - [`sms`]: an HTTP SMS gateway speaking Twilio's Messages API.
 //! - [`webhook`]: signed JSON POSTs to subscribers' own endpoints.
 //! - [`live`]: an in-process broadcast feeding the web page's live view.

@@ -7,9 +7,13 @@
 //! - [`fcm`]: FCM HTTP v1 (OAuth2 token endpoint verifying the RS256
 //!   assertion, `messages:send` validating the message schema).
 //! - [`sms`]: the Twilio Messages API as SMS gateways speak it.
+//! - [`smtp`]: a minimal SMTP server.
+//! - [`mosquitto`]: a private Mosquitto broker process.
 
 pub mod fcm;
+pub mod mosquitto;
 pub mod sms;
+pub mod smtp;
 
 use std::collections::BTreeMap;
 
