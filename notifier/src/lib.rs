@@ -19,6 +19,7 @@ pub mod channel;
 pub mod locale;
 pub mod notice;
 pub mod policy;
+pub mod queue;
 pub mod render;
 #[cfg(feature = "testing")]
 pub mod testing;
