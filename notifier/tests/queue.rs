@@ -144,6 +144,23 @@ mod suite {
         );
     }
 
+    pub async fn poison_is_given_up(q: &dyn DeliveryQueue) {
+        // A delivery whose worker dies on every attempt (3 allowed) ends as
+        // failed instead of circulating forever.
+        q.enqueue(delivery("poison", Lane::Normal)).await.unwrap();
+        for _ in 0..3 {
+            assert_eq!(q.claim("w", 10, LEASE).await.unwrap().len(), 1);
+            tokio::time::sleep(LEASE + Duration::from_millis(50)).await;
+        }
+        assert!(q.claim("w", 10, LEASE).await.unwrap().is_empty());
+        let d = delivery("poison", Lane::Normal);
+        assert_eq!(
+            q.status(&DeliveryKey::of(&d)).await.unwrap(),
+            Some(DeliveryStatus::Failed)
+        );
+        assert_eq!(q.alert_status(&d.facts.alert).await.unwrap().failed, 1);
+    }
+
     pub async fn status_per_alert(q: &dyn DeliveryQueue) {
         for name in ["a", "b", "c", "d"] {
             q.enqueue(delivery(name, Lane::Normal)).await.unwrap();
@@ -247,6 +264,13 @@ macro_rules! suite_for {
                 suite::retries_wait_and_give_up(&*q).await;
             }
             #[tokio::test]
+            async fn poison_is_given_up() {
+                let Some((q, _guard)) = $make.await else {
+                    return;
+                };
+                suite::poison_is_given_up(&*q).await;
+            }
+            #[tokio::test]
             async fn status_per_alert() {
                 let Some((q, _guard)) = $make.await else {
                     return;
@@ -296,4 +320,66 @@ async fn sqlite_survives_a_restart() {
     let jobs = q.claim("w1", 10, LEASE).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].delivery.subscriber.0, "kept");
+}
+
+struct RedisGuard {
+    server: notifier::testing::redis_server::RedisServer,
+    _dir: tempfile::TempDir,
+}
+
+async fn redis() -> Option<(Box<dyn DeliveryQueue>, RedisGuard)> {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(server) = notifier::testing::redis_server::RedisServer::start(dir.path()) else {
+        eprintln!("redis-server not installed: skipping the Redis queue test");
+        return None;
+    };
+    let q = notifier::queue::redis::RedisQueue::connect(&server.url(), "test:dq", test_config())
+        .await
+        .unwrap();
+    Some((Box::new(q), RedisGuard { server, _dir: dir }))
+}
+
+suite_for!(redis_queue, redis());
+
+#[tokio::test]
+async fn redis_survives_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(server) = notifier::testing::redis_server::RedisServer::start(dir.path()) else {
+        return;
+    };
+    {
+        let q =
+            notifier::queue::redis::RedisQueue::connect(&server.url(), "test:dq", test_config())
+                .await
+                .unwrap();
+        q.enqueue(delivery("kept", Lane::Normal)).await.unwrap();
+        q.enqueue(delivery("done", Lane::Urgent)).await.unwrap();
+        let jobs = q.claim("w1", 1, LEASE).await.unwrap();
+        assert_eq!(jobs[0].delivery.subscriber.0, "done");
+        q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
+    }
+    let server = server.crash_and_restart().unwrap();
+    let q = notifier::queue::redis::RedisQueue::connect(&server.url(), "test:dq", test_config())
+        .await
+        .unwrap();
+    assert!(!q.enqueue(delivery("done", Lane::Urgent)).await.unwrap());
+    let jobs = q.claim("w1", 10, LEASE).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].delivery.subscriber.0, "kept");
+}
+
+#[tokio::test]
+async fn redis_dead_letters_go_to_their_stream() {
+    let Some((q, guard)) = redis().await else {
+        return;
+    };
+    suite::poison_is_given_up(&*q).await;
+    let client = redis::Client::open(guard.server.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let dead: usize = redis::cmd("XLEN")
+        .arg("test:dq:dead")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(dead, 1);
 }

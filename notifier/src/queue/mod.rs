@@ -17,11 +17,12 @@
 //! Priority lanes: alerts of Extreme severity or Immediate urgency are
 //! claimed before everything else, relief steps and exercises last.
 //!
-//! Implementations: [`sqlite::SqliteQueue`] (embedded, one machine); Redis
-//! Streams with consumer groups (many workers) is the second, to come.
+//! Implementations: [`sqlite::SqliteQueue`] (embedded, one machine) and
+//! [`redis::RedisQueue`] (Redis Streams with consumer groups, many workers).
 //! Both pass the same test suite (`tests/queue.rs`).
 
 pub mod dispatch;
+pub mod redis;
 
 pub mod sqlite;
 

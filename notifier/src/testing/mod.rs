@@ -9,9 +9,11 @@
 //! - [`sms`]: the Twilio Messages API as SMS gateways speak it.
 //! - [`smtp`]: a minimal SMTP server.
 //! - [`mosquitto`]: a private Mosquitto broker process.
+//! - [`redis_server`]: a private Redis server with AOF.
 
 pub mod fcm;
 pub mod mosquitto;
+pub mod redis_server;
 pub mod sms;
 pub mod smtp;
 
