@@ -20,6 +20,7 @@ pub mod locale;
 pub mod notice;
 pub mod policy;
 pub mod queue;
+pub mod relay;
 pub mod render;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -58,3 +58,27 @@ details = Details: { $link }
 original-label = Original text from the agency
 exercise-marker = [EXERCISE]
 exercise-note = This is a drill, not a real emergency.
+
+## Relay lists and relief steps
+relay-title = Relay list
+relay-issued = Issued
+relay-col-name = Name
+relay-col-phone = Phone
+relay-col-address = Address
+relay-col-needs = Needs
+relay-col-language = Language
+relay-col-status = Result
+relay-need-no-smartphone = no smartphone
+relay-need-elderly = older person
+relay-need-disabled = disability
+relay-need-language = needs another language
+relay-ack-none = not yet contacted
+relay-ack-reached = reached
+relay-ack-not-reached = not reached
+relay-ack-evacuated = evacuated
+relay-ack-needs-help = needs help
+relief-col-office = Office
+relief-col-phone = Phone
+relief-col-address = Address
+relief-col-documents = Documents to bring
+relief-col-deadline = Apply by

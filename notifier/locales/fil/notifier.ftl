@@ -57,3 +57,27 @@ details = Detalye: { $link }
 original-label = Orihinal na teksto ng ahensya
 exercise-marker = [PAGSASANAY]
 exercise-note = Pagsasanay lamang ito, hindi tunay na sakuna.
+
+## Listahan ng aabisuhan at tulong
+relay-title = Listahan ng aabisuhan
+relay-issued = Inilabas
+relay-col-name = Pangalan
+relay-col-phone = Telepono
+relay-col-address = Tirahan
+relay-col-needs = Pangangailangan
+relay-col-language = Wika
+relay-col-status = Resulta
+relay-need-no-smartphone = walang smartphone
+relay-need-elderly = nakatatanda
+relay-need-disabled = may kapansanan
+relay-need-language = kailangan ng ibang wika
+relay-ack-none = hindi pa nakakausap
+relay-ack-reached = naabisuhan na
+relay-ack-not-reached = hindi makontak
+relay-ack-evacuated = nakalikas na
+relay-ack-needs-help = kailangan ng tulong
+relief-col-office = Opisina
+relief-col-phone = Telepono
+relief-col-address = Tirahan
+relief-col-documents = Mga dokumentong dadalhin
+relief-col-deadline = Huling araw ng pag-aplay

@@ -57,3 +57,27 @@ details = Rincian: { $link }
 original-label = Teks asli dari instansi
 exercise-marker = [LATIHAN]
 exercise-note = Ini latihan, bukan bencana sungguhan.
+
+## Daftar warga dan bantuan
+relay-title = Daftar warga yang perlu dihubungi
+relay-issued = Diterbitkan
+relay-col-name = Nama
+relay-col-phone = Telepon
+relay-col-address = Alamat
+relay-col-needs = Kebutuhan
+relay-col-language = Bahasa
+relay-col-status = Hasil
+relay-need-no-smartphone = tidak punya ponsel pintar
+relay-need-elderly = lansia
+relay-need-disabled = penyandang disabilitas
+relay-need-language = perlu bahasa lain
+relay-ack-none = belum dihubungi
+relay-ack-reached = sudah dihubungi
+relay-ack-not-reached = tidak dapat dihubungi
+relay-ack-evacuated = sudah mengungsi
+relay-ack-needs-help = perlu bantuan
+relief-col-office = Kantor
+relief-col-phone = Telepon
+relief-col-address = Alamat
+relief-col-documents = Dokumen yang dibawa
+relief-col-deadline = Batas pengajuan

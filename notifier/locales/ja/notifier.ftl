@@ -56,3 +56,27 @@ details = 詳細：{ $link }
 original-label = 機関の原文
 exercise-marker = 【訓練】
 exercise-note = これは訓練です。本当の災害ではありません。
+
+## 連絡リストと支援
+relay-title = 連絡リスト
+relay-issued = 発行
+relay-col-name = 氏名
+relay-col-phone = 電話
+relay-col-address = 住所
+relay-col-needs = 支援の理由
+relay-col-language = 言語
+relay-col-status = 結果
+relay-need-no-smartphone = スマートフォンなし
+relay-need-elderly = 高齢者
+relay-need-disabled = 障害のある方
+relay-need-language = 他の言語が必要
+relay-ack-none = 未連絡
+relay-ack-reached = 連絡済み
+relay-ack-not-reached = 連絡つかず
+relay-ack-evacuated = 避難済み
+relay-ack-needs-help = 支援が必要
+relief-col-office = 窓口
+relief-col-phone = 電話
+relief-col-address = 住所
+relief-col-documents = 必要な書類
+relief-col-deadline = 申請期限

@@ -56,3 +56,27 @@ details = 자세히: { $link }
 original-label = 기관 원문
 exercise-marker = [훈련]
 exercise-note = 이것은 훈련이며 실제 재난이 아닙니다.
+
+## 연락 명단과 피해 지원
+relay-title = 연락 명단
+relay-issued = 발행
+relay-col-name = 이름
+relay-col-phone = 전화
+relay-col-address = 주소
+relay-col-needs = 필요 사항
+relay-col-language = 언어
+relay-col-status = 결과
+relay-need-no-smartphone = 스마트폰 없음
+relay-need-elderly = 어르신
+relay-need-disabled = 장애인
+relay-need-language = 다른 언어 필요
+relay-ack-none = 미연락
+relay-ack-reached = 연락됨
+relay-ack-not-reached = 연락 안 됨
+relay-ack-evacuated = 대피함
+relay-ack-needs-help = 도움 필요
+relief-col-office = 담당 기관
+relief-col-phone = 전화
+relief-col-address = 주소
+relief-col-documents = 필요 서류
+relief-col-deadline = 신청 기한

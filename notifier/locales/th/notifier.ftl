@@ -56,3 +56,27 @@ details = รายละเอียด: { $link }
 original-label = ข้อความต้นฉบับจากหน่วยงาน
 exercise-marker = [ฝึกซ้อม]
 exercise-note = นี่คือการฝึกซ้อม ไม่ใช่เหตุการณ์จริง
+
+## รายชื่อผู้ต้องแจ้งต่อและความช่วยเหลือ
+relay-title = รายชื่อผู้ต้องแจ้งต่อ
+relay-issued = ออกเมื่อ
+relay-col-name = ชื่อ
+relay-col-phone = โทรศัพท์
+relay-col-address = ที่อยู่
+relay-col-needs = ความต้องการ
+relay-col-language = ภาษา
+relay-col-status = ผลการติดต่อ
+relay-need-no-smartphone = ไม่มีสมาร์ทโฟน
+relay-need-elderly = ผู้สูงอายุ
+relay-need-disabled = ผู้พิการ
+relay-need-language = ต้องการภาษาอื่น
+relay-ack-none = ยังไม่ได้ติดต่อ
+relay-ack-reached = ติดต่อได้แล้ว
+relay-ack-not-reached = ติดต่อไม่ได้
+relay-ack-evacuated = อพยพแล้ว
+relay-ack-needs-help = ต้องการความช่วยเหลือ
+relief-col-office = หน่วยงาน
+relief-col-phone = โทรศัพท์
+relief-col-address = ที่อยู่
+relief-col-documents = เอกสารที่ต้องใช้
+relief-col-deadline = ยื่นภายใน

@@ -56,3 +56,27 @@ details = Chi tiết: { $link }
 original-label = Nguyên văn của cơ quan
 exercise-marker = [DIỄN TẬP]
 exercise-note = Đây là diễn tập, không phải thiên tai thật.
+
+## Danh sách báo tin và hỗ trợ
+relay-title = Danh sách cần báo tin
+relay-issued = Thời điểm lập
+relay-col-name = Họ tên
+relay-col-phone = Điện thoại
+relay-col-address = Địa chỉ
+relay-col-needs = Nhu cầu
+relay-col-language = Ngôn ngữ
+relay-col-status = Kết quả
+relay-need-no-smartphone = không có điện thoại thông minh
+relay-need-elderly = người cao tuổi
+relay-need-disabled = người khuyết tật
+relay-need-language = cần ngôn ngữ khác
+relay-ack-none = chưa liên lạc
+relay-ack-reached = đã liên lạc được
+relay-ack-not-reached = không liên lạc được
+relay-ack-evacuated = đã sơ tán
+relay-ack-needs-help = cần giúp đỡ
+relief-col-office = Cơ quan
+relief-col-phone = Điện thoại
+relief-col-address = Địa chỉ
+relief-col-documents = Giấy tờ cần mang
+relief-col-deadline = Hạn nộp

@@ -56,3 +56,27 @@ details = 詳情：{ $link }
 original-label = 機關原文
 exercise-marker = 【演習】
 exercise-note = 這是演習，不是真實災害。
+
+## 通報名單與災後協助
+relay-title = 通報名單
+relay-issued = 發布時間
+relay-col-name = 姓名
+relay-col-phone = 電話
+relay-col-address = 地址
+relay-col-needs = 需求
+relay-col-language = 語言
+relay-col-status = 聯繫結果
+relay-need-no-smartphone = 無智慧型手機
+relay-need-elderly = 長者
+relay-need-disabled = 身心障礙
+relay-need-language = 需其他語言
+relay-ack-none = 未聯繫
+relay-ack-reached = 已聯繫
+relay-ack-not-reached = 聯繫不上
+relay-ack-evacuated = 已撤離
+relay-ack-needs-help = 需要協助
+relief-col-office = 承辦機關
+relief-col-phone = 電話
+relief-col-address = 地址
+relief-col-documents = 應備文件
+relief-col-deadline = 申請期限

@@ -79,6 +79,33 @@ pub const MESSAGE_IDS: &[&str] = &[
     "exercise-note",
 ];
 
+/// Messages without variables used outside alert messages (relay lists,
+/// relief steps); formatted once and served by [`Renderer::fixed_text`].
+pub const FIXED_TEXT_IDS: &[&str] = &[
+    "relay-title",
+    "relay-issued",
+    "relay-col-name",
+    "relay-col-phone",
+    "relay-col-address",
+    "relay-col-needs",
+    "relay-col-language",
+    "relay-col-status",
+    "relay-need-no-smartphone",
+    "relay-need-elderly",
+    "relay-need-disabled",
+    "relay-need-language",
+    "relay-ack-none",
+    "relay-ack-reached",
+    "relay-ack-not-reached",
+    "relay-ack-evacuated",
+    "relay-ack-needs-help",
+    "relief-col-office",
+    "relief-col-phone",
+    "relief-col-address",
+    "relief-col-documents",
+    "relief-col-deadline",
+];
+
 /// The variables templates may use.
 const VARIABLES: &[&str] = &[
     "hazard",
@@ -122,6 +149,8 @@ struct Fixed {
     exercise_note: String,
     /// The `action` sentence split around its instruction.
     action: (String, String),
+    /// [`FIXED_TEXT_IDS`], formatted.
+    texts: std::collections::HashMap<&'static str, String>,
 }
 
 struct LocaleTemplates {
@@ -198,6 +227,7 @@ impl LocaleTemplates {
                 exercise_marker: String::new(),
                 exercise_note: String::new(),
                 action: (String::new(), String::new()),
+                texts: Default::default(),
             },
         };
         // Every message must exist and use no variable the renderer does
@@ -244,7 +274,12 @@ impl LocaleTemplates {
                     }
                 }
             },
+            texts: Default::default(),
         };
+        let mut fixed = fixed;
+        for id in FIXED_TEXT_IDS {
+            fixed.texts.insert(id, templates.plain(id)?);
+        }
         templates.fixed = fixed;
         Ok(templates)
     }
@@ -298,6 +333,15 @@ impl Renderer {
     /// The hazard's name in `locale`, as used inside sentences.
     pub fn hazard_name(&self, locale: Locale, hazard: HazardKind) -> &str {
         &self.templates(locale).fixed.hazard[hazard_index(hazard)]
+    }
+
+    /// A message without variables (see [`FIXED_TEXT_IDS`]).
+    pub fn fixed_text(&self, locale: Locale, id: &str) -> Option<&str> {
+        self.templates(locale)
+            .fixed
+            .texts
+            .get(id)
+            .map(String::as_str)
     }
 
     /// The colour level's name in `locale`.
