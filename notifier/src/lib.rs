@@ -21,6 +21,7 @@ pub mod notice;
 pub mod policy;
 pub mod queue;
 pub mod relay;
+pub mod relief;
 pub mod render;
 #[cfg(feature = "testing")]
 pub mod testing;
