@@ -14,8 +14,18 @@
 //! - [`notice`]: input types ([`Notice`], [`Recipient`], redacted addresses).
 //! - [`render`]: Fluent templates, length budgets, SMS segment counting.
 //! - [`policy`]: coalescing of repeated alerts, quiet hours.
+//! - [`fanout`]: a notice and a recipient become deliveries.
+//! - [`queue`]: the durable delivery queue (SQLite, Redis Streams) and the
+//!   worker step that drains it.
+//! - [`channel`]: the [`channel::Channel`] trait and one client per
+//!   protocol (FCM HTTP v1, MQTT, SMTP, SMS gateway, webhook, live feed).
+//! - [`relay`]: relay lists for village chiefs, with acknowledgements.
+//! - [`relief`]: the relief-step catalogue.
+//! - `testing` (feature `testing`): contract peers and local servers for
+//!   tests and benchmarks.
 
 pub mod channel;
+pub mod fanout;
 pub mod locale;
 pub mod notice;
 pub mod policy;

@@ -185,7 +185,10 @@ impl FcmChannel {
             account.project_id
         );
         let rate = NonZeroU32::new(config.rate_per_minute).unwrap_or(NonZeroU32::MIN);
-        let limiter = RateLimiter::direct(Quota::per_minute(rate));
+        // Bursts of at most one second's worth: a fan-out starting at full
+        // speed must not spend a minute's quota in its first instant.
+        let burst = NonZeroU32::new(rate.get() / 60).unwrap_or(NonZeroU32::MIN);
+        let limiter = RateLimiter::direct(Quota::per_minute(rate).allow_burst(burst));
         Ok(FcmChannel {
             http,
             account,
