@@ -47,8 +47,29 @@ pub(crate) fn longest_fitting(
             hi = mid;
         }
     }
+    // Prefer ending on a whole word when that costs little. Scripts written
+    // without spaces (Thai, Chinese, Japanese) have no such boundary nearby
+    // and keep the grapheme cut; a shorter prefix fits whenever a longer
+    // one does, so the word cut needs no new check.
+    let word_start = text[..points[lo]]
+        .split_word_bound_indices()
+        .filter(|(_, word)| word.chars().all(char::is_whitespace))
+        .map(|(i, _)| i)
+        .next_back();
+    if let Some(cut) = word_start
+        && cut > 0
+        && lo - points.iter().position(|p| *p >= cut).unwrap_or(lo) <= WORD_CUT_SLACK
+    {
+        let mut s = String::with_capacity(cut + ellipsis.len());
+        s.push_str(text[..cut].trim_end());
+        s.push_str(ellipsis);
+        return Some(s);
+    }
     Some(candidate(lo))
 }
+
+/// How many graphemes a word-boundary cut may give up.
+const WORD_CUT_SLACK: usize = 12;
 
 /// `text` shortened to at most `max_chars` characters (Unicode scalar values).
 pub(crate) fn truncate_chars(text: &str, max_chars: usize, ellipsis: &str) -> String {
@@ -80,5 +101,22 @@ mod tests {
         assert_eq!(truncate_chars("Leave now", 9, "..."), "Leave now");
         assert_eq!(truncate_chars("Leave now", 8, "..."), "Leave...");
         assert_eq!(truncate_chars("Leave now", 2, "..."), "");
+    }
+
+    #[test]
+    fn prefers_whole_words_when_cheap() {
+        assert_eq!(
+            truncate_chars("Keep away from streams and slopes", 22, "..."),
+            "Keep away from..."
+        );
+        // One long word: the grapheme cut stays.
+        assert_eq!(
+            truncate_chars("Donaudampfschifffahrtsgesellschaft", 10, "..."),
+            "Donauda..."
+        );
+        // No spaces (Thai): the grapheme cut stays.
+        let thai = "อพยพไปยังที่ปลอดภัยทันที";
+        let cut = truncate_chars(thai, 10, "…");
+        assert_eq!(cut.chars().count(), 10, "{cut}");
     }
 }

@@ -618,44 +618,53 @@ impl Message {
         body
     }
 
-    /// The longest body for which `fits` holds. What goes, in order: the
-    /// exercise note (the marker stays), the end of the instruction, the
-    /// whole instruction and the validity, the shelter, and finally the end
-    /// of the headline; the link sentence (`with_details`) is never cut.
+    /// The longest body for which `fits` holds. What gives way, in order:
+    /// the exercise note (the marker stays), the validity (the link has
+    /// it), the end of the instruction while most of it survives, the
+    /// shelter, the rest of the instruction, and finally the end of the
+    /// headline. The link sentence (`with_details`) is never cut.
     fn fitted_body(&self, with_details: bool, fits: impl Fn(&str) -> bool) -> String {
-        let mut shape = Shape {
-            exercise_note: true,
-            headline: None,
-            instruction: &self.instruction,
-            shelter: true,
-            valid_until: true,
-            details: with_details,
-        };
+        let mut shape = Shape::whole(&self.instruction, with_details);
         let full = self.body_with(&shape);
         if fits(&full) {
             return full;
         }
-        shape.exercise_note = false;
         let ellipsis = self.locale.ellipsis();
-        let shortened = fit::longest_fitting(&self.instruction, ellipsis, |instruction| {
-            fits(&self.body_with(&Shape {
-                instruction,
-                ..shape
-            }))
-        });
-        if let Some(instruction) = shortened {
-            return self.body_with(&Shape {
-                instruction: &instruction,
-                ..shape
-            });
+        let instruction_graphemes = fit::cut_points(&self.instruction).len() - 1;
+        // Below this, a shortened instruction says too little to act on and
+        // the shelter sentence goes first.
+        let worth_keeping = (instruction_graphemes * 2 / 5)
+            .max(12)
+            .min(instruction_graphemes);
+        let shorten = |shape: Shape<'_>, minimum: usize| -> Option<String> {
+            let instruction = fit::longest_fitting(&self.instruction, ellipsis, |instruction| {
+                fits(&self.body_with(&Shape {
+                    instruction,
+                    ..shape
+                }))
+            })?;
+            let kept = fit::cut_points(instruction.trim_end_matches(ellipsis)).len() - 1;
+            (kept >= minimum).then(|| {
+                self.body_with(&Shape {
+                    instruction: &instruction,
+                    ..shape
+                })
+            })
+        };
+        shape.exercise_note = false;
+        let without_note = self.body_with(&shape);
+        if fits(&without_note) {
+            return without_note;
         }
-        shape.instruction = "";
         shape.valid_until = false;
-        let without_until = self.body_with(&shape);
-        if fits(&without_until) {
-            return without_until;
+        if let Some(body) = shorten(shape, worth_keeping) {
+            return body;
         }
         shape.shelter = false;
+        if let Some(body) = shorten(shape, 1) {
+            return body;
+        }
+        shape.instruction = "";
         let headline = fit::longest_fitting(&self.headline, ellipsis, |headline| {
             fits(&self.body_with(&Shape {
                 headline: Some(headline),
