@@ -208,6 +208,12 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
+    /// Whether the channel can deliver without sound. SMS cannot: during
+    /// quiet hours it waits for their end instead.
+    pub fn can_be_silent(self) -> bool {
+        self != ChannelKind::Sms
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Fcm => "fcm",

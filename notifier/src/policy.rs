@@ -122,6 +122,26 @@ impl QuietHours {
     }
 }
 
+impl QuietHours {
+    /// The end of the quiet period containing `at` (or of the next one).
+    pub fn ends_after(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let Some(taipei) = FixedOffset::east_opt(TAIPEI_OFFSET_SECONDS) else {
+            return at;
+        };
+        let local = at.with_timezone(&taipei);
+        let today_end = local.date_naive().and_time(self.end);
+        let end = if local.time() < self.end {
+            today_end
+        } else {
+            today_end + Duration::days(1)
+        };
+        end.and_local_timezone(taipei)
+            .single()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(at)
+    }
+}
+
 /// How a message announces itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -245,5 +265,11 @@ mod tests {
         notice.urgency = Urgency::Expected;
         notice.severity = Severity::Extreme;
         assert_eq!(loudness(&notice, Some(&quiet), night), Loudness::Audible);
+        // 23:30 and 01:00 Taipei both end at 07:00 Taipei = 23:00 UTC.
+        assert_eq!(quiet.ends_after(night), at("2026-11-22T23:00:00Z"));
+        assert_eq!(
+            quiet.ends_after(at("2026-11-22T17:00:00Z")),
+            at("2026-11-22T23:00:00Z")
+        );
     }
 }

@@ -161,6 +161,24 @@ mod suite {
         assert_eq!(q.alert_status(&d.facts.alert).await.unwrap().failed, 1);
     }
 
+    pub async fn held_until_not_before(q: &dyn DeliveryQueue) {
+        let mut d = delivery("night-sms", Lane::Normal);
+        d.not_before = Some(chrono::Utc::now() + chrono::Duration::milliseconds(300));
+        assert!(q.enqueue(d.clone()).await.unwrap());
+        assert!(
+            !q.enqueue(d).await.unwrap(),
+            "held deliveries are keyed too"
+        );
+        assert!(
+            q.claim("w1", 10, LEASE).await.unwrap().is_empty(),
+            "sent during quiet hours"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let jobs = q.claim("w1", 10, LEASE).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].attempts, 1);
+    }
+
     pub async fn status_per_alert(q: &dyn DeliveryQueue) {
         for name in ["a", "b", "c", "d"] {
             q.enqueue(delivery(name, Lane::Normal)).await.unwrap();
@@ -269,6 +287,13 @@ macro_rules! suite_for {
                     return;
                 };
                 suite::poison_is_given_up(&*q).await;
+            }
+            #[tokio::test]
+            async fn held_until_not_before() {
+                let Some((q, _guard)) = $make.await else {
+                    return;
+                };
+                suite::held_until_not_before(&*q).await;
             }
             #[tokio::test]
             async fn status_per_alert() {

@@ -24,7 +24,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use ingest::{Colour, HazardKind};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -95,6 +95,10 @@ pub struct Delivery {
     pub facts: AlertFacts,
     pub message: Message,
     pub loudness: Loudness,
+    /// Not to be sent before this time: an SMS (which always rings) held
+    /// until the subscriber's quiet hours end.
+    #[serde(default)]
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 impl Delivery {

@@ -67,6 +67,7 @@ pub fn payload(delivery: &Delivery) -> serde_json::Value {
         "kind": delivery.facts.kind,
         "exercise": delivery.facts.exercise,
         "urgent": delivery.facts.urgent,
+        "loudness": delivery.loudness,
         "expires": delivery.facts.expires.map(|e| e.to_rfc3339()),
         "link": delivery.facts.link,
         "locale": m.locale,

@@ -44,10 +44,16 @@ use crate::notice::AlertVersion;
 
 const GROUP: &str = "workers";
 
-/// `KEYS`: record, lane stream, alert counts. `ARGV`: ttl, key, payload.
+/// `KEYS`: record, lane stream, alert counts, delayed.
+/// `ARGV`: ttl, key, payload, not-before (ms, '' = now), lane index.
 const ENQUEUE: &str = r"
 if redis.call('SET', KEYS[1], 'pending', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], '*', 'key', ARGV[2], 'attempts', '0', 'payload', ARGV[3])
+  if ARGV[4] ~= '' then
+    local member = cjson.encode({key = ARGV[2], lane = tonumber(ARGV[5]), attempts = 0, payload = ARGV[3]})
+    redis.call('ZADD', KEYS[4], ARGV[4], member)
+  else
+    redis.call('XADD', KEYS[2], '*', 'key', ARGV[2], 'attempts', '0', 'payload', ARGV[3])
+  end
   redis.call('HINCRBY', KEYS[3], 'pending', 1)
   return 1
 end
@@ -267,13 +273,24 @@ impl DeliveryQueue for RedisQueue {
             let key = DeliveryKey::of(&delivery);
             let payload = serde_json::to_string(&delivery).map_err(QueueError::Encode)?;
             let mut connection = self.connection.clone();
+            let now = chrono::Utc::now().timestamp_millis();
+            let not_before = delivery
+                .not_before
+                .map(|t| t.timestamp_millis())
+                .filter(|t| *t > now)
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            let lane = Lane::of(&delivery);
             let added: i64 = Script::new(ENQUEUE)
                 .key(self.record_key(&key))
-                .key(self.lane_key(Lane::of(&delivery)))
+                .key(self.lane_key(lane))
                 .key(self.alert_key(&key.alert))
+                .key(self.delayed_key())
                 .arg(self.ttl_secs())
                 .arg(key.to_string())
                 .arg(payload)
+                .arg(not_before)
+                .arg(lane.index())
                 .invoke_async(&mut connection)
                 .await?;
             Ok(added == 1)

@@ -109,10 +109,11 @@ impl DeliveryQueue for SqliteQueue {
             let key = DeliveryKey::of(&delivery);
             let payload = serde_json::to_string(&delivery).map_err(QueueError::Encode)?;
             let now = now_ms();
+            let due = delivery.not_before.map_or(now, |t| t.timestamp_millis().max(now));
             let inserted = c.execute(
                 "INSERT OR IGNORE INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload)
-                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5)",
-                params![key.to_string(), key.alert.0, Lane::of(&delivery).index() as i64, now, payload],
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
+                params![key.to_string(), key.alert.0, Lane::of(&delivery).index() as i64, due, now, payload],
             )?;
             Ok(inserted == 1)
         }))

@@ -67,5 +67,6 @@ pub fn sample_delivery(subscriber: &str, address: Address, locale: Locale) -> De
         facts: AlertFacts::from(&notice),
         message,
         loudness: Loudness::Audible,
+        not_before: None,
     }
 }
