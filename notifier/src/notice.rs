@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
-use ingest::{Colour, HazardKind, MessageKey, Severity, Urgency};
+use ingest::{Alert, Colour, HazardKind, MessageKey, MsgType, ResponseType, Severity, Urgency};
 use serde::{Deserialize, Serialize};
 
 use crate::locale::Locale;
@@ -76,6 +76,72 @@ pub struct Notice {
 }
 
 impl Notice {
+    /// The notice for one CAP alert version. Hazard kind and colour level
+    /// are ingest's reading of the alert, passed in; the rest is taken from
+    /// the alert: kind from `msgType` (and an `AllClear` response type),
+    /// exercise from `status`, the most serious severity and urgency of its
+    /// `<info>` blocks, and the instruction of each `<info>` by language.
+    /// The original instruction is the Chinese block's (else the first's).
+    /// `None` for messages that tell the public nothing (`Ack`, `Error`).
+    pub fn from_alert(
+        alert: &Alert,
+        version: AlertVersion,
+        hazard: HazardKind,
+        colour: Colour,
+        link: String,
+    ) -> Option<Notice> {
+        let all_clear = alert
+            .infos
+            .iter()
+            .any(|i| i.response_types.contains(&ResponseType::AllClear));
+        let kind = match alert.msg_type {
+            MsgType::Cancel => NoticeKind::AllClear,
+            _ if all_clear => NoticeKind::AllClear,
+            MsgType::Alert => NoticeKind::New,
+            MsgType::Update => NoticeKind::Update,
+            MsgType::Ack | MsgType::Error => return None,
+        };
+        let primary = alert
+            .infos
+            .iter()
+            .find(|i| Locale::from_language_tag(&i.language) == Some(Locale::ZhTw))
+            .or_else(|| alert.infos.first());
+        let mut instruction_by_locale = BTreeMap::new();
+        for info in &alert.infos {
+            if let (Some(locale), Some(text)) =
+                (Locale::from_language_tag(&info.language), &info.instruction)
+                && !text.trim().is_empty()
+            {
+                instruction_by_locale
+                    .entry(locale)
+                    .or_insert_with(|| text.trim().to_string());
+            }
+        }
+        Some(Notice {
+            alert: version,
+            hazard,
+            colour,
+            severity: alert
+                .infos
+                .iter()
+                .map(|i| i.severity)
+                .max()
+                .unwrap_or(Severity::Unknown),
+            urgency: alert
+                .infos
+                .iter()
+                .map(|i| i.urgency)
+                .max()
+                .unwrap_or(Urgency::Unknown),
+            kind,
+            exercise: !alert.status.is_real(),
+            instruction_original: primary.and_then(|i| i.instruction.clone()),
+            instruction_by_locale,
+            expires: primary.and_then(|i| i.expires),
+            link,
+        })
+    }
+
     /// Alerts that may interrupt quiet hours and jump the delivery queue.
     pub fn is_urgent(&self) -> bool {
         !self.exercise && (self.severity == Severity::Extreme || self.urgency == Urgency::Immediate)
@@ -272,6 +338,96 @@ mod tests {
         assert!(
             shown.contains("PhoneNumber(<redacted 13 chars>)"),
             "{shown}"
+        );
+    }
+
+    fn info(language: &str, instruction: Option<&str>, severity: Severity) -> ingest::Info {
+        ingest::Info {
+            language: language.into(),
+            categories: vec![ingest::Category::Geo],
+            event: "debris flow".into(),
+            response_types: vec![ResponseType::Evacuate],
+            urgency: Urgency::Expected,
+            severity,
+            certainty: ingest::Certainty::Likely,
+            audience: None,
+            event_codes: vec![],
+            effective: None,
+            onset: None,
+            expires: chrono::DateTime::parse_from_rfc3339("2026-11-22T18:00:00+08:00").ok(),
+            sender_name: None,
+            headline: None,
+            description: None,
+            instruction: instruction.map(str::to_string),
+            web: None,
+            contact: None,
+            parameters: vec![],
+            resources: vec![],
+            areas: vec![],
+        }
+    }
+
+    #[test]
+    fn notices_read_kind_exercise_and_instructions_from_the_alert() {
+        let mut alert = Alert {
+            cap_version: ingest::CapVersion::V1_2,
+            identifier: "DF-1".into(),
+            sender: "agency@example".into(),
+            sent: chrono::DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
+            status: ingest::Status::Exercise,
+            msg_type: MsgType::Update,
+            source: None,
+            scope: ingest::Scope::Public,
+            restriction: None,
+            addresses: vec![],
+            codes: vec![],
+            note: None,
+            references: vec![],
+            incidents: vec![],
+            infos: vec![
+                info("en-US", Some("Evacuate now."), Severity::Severe),
+                info("zh-TW", Some("請立即撤離。"), Severity::Extreme),
+                info("vi", Some("  "), Severity::Severe),
+            ],
+        };
+        let version = AlertVersion("v1".into());
+        let link = "https://alerts.example/a/1".to_string();
+        let notice = Notice::from_alert(
+            &alert,
+            version.clone(),
+            HazardKind::DebrisFlow,
+            Colour::Red,
+            link.clone(),
+        )
+        .unwrap();
+        assert_eq!(notice.kind, NoticeKind::Update);
+        assert!(notice.exercise);
+        assert_eq!(notice.severity, Severity::Extreme);
+        assert_eq!(notice.instruction_original.as_deref(), Some("請立即撤離。"));
+        assert_eq!(
+            notice
+                .instruction_by_locale
+                .get(&Locale::En)
+                .map(String::as_str),
+            Some("Evacuate now.")
+        );
+        assert!(
+            !notice.instruction_by_locale.contains_key(&Locale::Vi),
+            "blank instructions are ignored"
+        );
+        alert.msg_type = MsgType::Cancel;
+        let cancel = Notice::from_alert(
+            &alert,
+            version.clone(),
+            HazardKind::DebrisFlow,
+            Colour::Red,
+            link.clone(),
+        );
+        assert_eq!(cancel.map(|n| n.kind), Some(NoticeKind::AllClear));
+        alert.msg_type = MsgType::Ack;
+        assert!(
+            Notice::from_alert(&alert, version, HazardKind::DebrisFlow, Colour::Red, link)
+                .is_none()
         );
     }
 
