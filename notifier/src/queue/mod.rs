@@ -1,0 +1,244 @@
+//! The durable delivery queue: at-least-once, once per key.
+//!
+//! Every delivery has an idempotency key, [`DeliveryKey`] = (alert version,
+//! subscriber, channel). Enqueueing a key that was enqueued before (while
+//! its record lives: [`QueueConfig::key_ttl`]) does nothing, so re-running
+//! a fan-out after a crash, or an Update arriving twice, never sends a
+//! second message for the same alert version to the same person on the same
+//! channel.
+//!
+//! Workers claim jobs under a lease; a worker that dies mid-send leaves its
+//! lease to expire, and another worker claims the job. The one remaining
+//! duplicate window: a worker that crashes after the provider accepted a
+//! message and before [`DeliveryQueue::complete`] recorded it causes one
+//! resend. FCM collapses it on the device (`collapse_key` = alert version);
+//! MQTT and webhook receivers drop it by the alert version in the payload.
+//!
+//! Priority lanes: alerts of Extreme severity or Immediate urgency are
+//! claimed before everything else, relief steps and exercises last.
+//!
+//! Implementations: [`sqlite::SqliteQueue`] (embedded, one machine) and
+//! [`redis::RedisQueue`] (Redis Streams with consumer groups, many workers).
+//! Both pass the same test suite (`tests/queue.rs`).
+
+pub mod dispatch;
+pub mod redis;
+
+pub mod sqlite;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::channel::{Delivery, Outcome};
+use crate::notice::{AlertVersion, ChannelKind, NoticeKind, SubscriberId};
+
+/// The idempotency key: one message per alert version, subscriber, channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DeliveryKey {
+    pub alert: AlertVersion,
+    pub subscriber: SubscriberId,
+    pub channel: ChannelKind,
+}
+
+impl DeliveryKey {
+    pub fn of(delivery: &Delivery) -> Self {
+        DeliveryKey {
+            alert: delivery.facts.alert.clone(),
+            subscriber: delivery.subscriber.clone(),
+            channel: delivery.channel(),
+        }
+    }
+}
+
+impl fmt::Display for DeliveryKey {
+    /// `channel|subscriber|alert`: the alert version comes last because it
+    /// may itself contain any character.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}|{}|{}",
+            self.channel.as_str(),
+            self.subscriber,
+            self.alert
+        )
+    }
+}
+
+/// Priority lanes, claimed in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Lane {
+    /// Extreme severity or Immediate urgency.
+    Urgent = 0,
+    /// Other alerts, updates, all-clears.
+    Normal = 1,
+    /// Relief steps and exercises.
+    Background = 2,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 3] = [Lane::Urgent, Lane::Normal, Lane::Background];
+
+    pub fn of(delivery: &Delivery) -> Lane {
+        let facts = &delivery.facts;
+        if facts.exercise || facts.kind == NoticeKind::Relief {
+            Lane::Background
+        } else if facts.urgent {
+            Lane::Urgent
+        } else {
+            Lane::Normal
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Where one delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Queued, in flight, or waiting to be retried.
+    Pending,
+    Sent,
+    /// Rejected by the provider, or out of attempts.
+    Failed,
+    /// The address is dead (e.g. an unregistered FCM token).
+    InvalidAddress,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::InvalidAddress => "invalid_address",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(DeliveryStatus::Pending),
+            "sent" => Some(DeliveryStatus::Sent),
+            "failed" => Some(DeliveryStatus::Failed),
+            "invalid_address" => Some(DeliveryStatus::InvalidAddress),
+            _ => None,
+        }
+    }
+
+    /// The final status an outcome leads to, or `None` for a retry.
+    pub fn after(outcome: &Outcome) -> Option<Self> {
+        match outcome {
+            Outcome::Sent => Some(DeliveryStatus::Sent),
+            Outcome::InvalidAddress => Some(DeliveryStatus::InvalidAddress),
+            Outcome::Rejected(_) => Some(DeliveryStatus::Failed),
+            Outcome::Retry { .. } => None,
+        }
+    }
+}
+
+/// Deliveries of one alert version by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub pending: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub invalid_address: u64,
+}
+
+impl StatusCounts {
+    pub fn add(&mut self, status: DeliveryStatus, n: u64) {
+        match status {
+            DeliveryStatus::Pending => self.pending += n,
+            DeliveryStatus::Sent => self.sent += n,
+            DeliveryStatus::Failed => self.failed += n,
+            DeliveryStatus::InvalidAddress => self.invalid_address += n,
+        }
+    }
+}
+
+/// A claimed delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The backend's handle for this claim.
+    pub id: String,
+    pub key: DeliveryKey,
+    pub lane: Lane,
+    /// Attempts including this one.
+    pub attempts: u32,
+    pub delivery: Delivery,
+}
+
+/// Queue settings shared by both implementations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// Attempts (claims) after which a delivery is given up as failed.
+    pub max_attempts: u32,
+    /// How long an idempotency record outlives its delivery. Must exceed the
+    /// longest time an alert version can be re-announced (a day is plenty:
+    /// CAP updates get new versions).
+    pub key_ttl: Duration,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            max_attempts: 8,
+            key_ttl: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// Why the queue could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("stored delivery {key} does not decode: {source}")]
+    Corrupt {
+        key: String,
+        source: serde_json::Error,
+    },
+    #[error("delivery does not encode: {0}")]
+    Encode(serde_json::Error),
+    #[error("queue worker thread failed: {0}")]
+    Worker(String),
+}
+
+pub type QueueFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, QueueError>> + Send + 'a>>;
+
+/// A durable, at-least-once delivery queue with idempotency keys.
+pub trait DeliveryQueue: Send + Sync {
+    /// Queues `delivery` unless its key was queued before; `true` if new.
+    fn enqueue(&self, delivery: Delivery) -> QueueFuture<'_, bool>;
+
+    /// Claims up to `max` due jobs, most urgent lane first, leased to
+    /// `worker` for `lease`. Jobs out of attempts are marked failed instead.
+    fn claim<'a>(
+        &'a self,
+        worker: &'a str,
+        max: usize,
+        lease: Duration,
+    ) -> QueueFuture<'a, Vec<Job>>;
+
+    /// Records the outcome of a claimed job: final, or retried after the
+    /// delay in [`Outcome::Retry`] (failed when out of attempts).
+    fn complete<'a>(
+        &'a self,
+        job: &'a Job,
+        outcome: &'a Outcome,
+    ) -> QueueFuture<'a, DeliveryStatus>;
+
+    /// Counts of one alert version's deliveries by status.
+    fn alert_status<'a>(&'a self, alert: &'a AlertVersion) -> QueueFuture<'a, StatusCounts>;
+
+    /// The status of one delivery, if its key is known.
+    fn status<'a>(&'a self, key: &'a DeliveryKey) -> QueueFuture<'a, Option<DeliveryStatus>>;
+}

@@ -1,0 +1,243 @@
+//! The embedded delivery queue: one SQLite file in WAL mode.
+//!
+//! One table holds every delivery by its idempotency key (the primary key),
+//! its lane, state, attempt count and the time it is next due. A claim sets
+//! `due` to the end of the lease, so a job whose worker died becomes due
+//! again by itself. Calls run on tokio's blocking pool.
+//!
+//! Durability: `synchronous = FULL`, so a committed enqueue or completion
+//! survives power loss. Idempotency records are kept for
+//! [`QueueConfig::key_ttl`] after they were queued, then purged.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueError, QueueFuture,
+    StatusCounts,
+};
+use crate::channel::{Delivery, Outcome};
+use crate::notice::AlertVersion;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS deliveries (
+    key        TEXT PRIMARY KEY,
+    alert      TEXT NOT NULL,
+    lane       INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    due_ms     INTEGER NOT NULL,
+    queued_ms  INTEGER NOT NULL,
+    worker     TEXT,
+    last_error TEXT,
+    payload    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_ready ON deliveries (lane, due_ms) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries (alert, state);
+";
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The embedded queue.
+#[derive(Clone)]
+pub struct SqliteQueue {
+    connection: Arc<Mutex<Connection>>,
+    config: QueueConfig,
+}
+
+impl SqliteQueue {
+    /// Opens (creating if needed) the queue in `path`.
+    pub fn open(path: &Path, config: QueueConfig) -> Result<Self, QueueError> {
+        let connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.execute_batch(SCHEMA)?;
+        Ok(SqliteQueue {
+            connection: Arc::new(Mutex::new(connection)),
+            config,
+        })
+    }
+
+    /// Runs `work` with the connection on the blocking pool.
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection, &QueueConfig) -> Result<T, QueueError> + Send + 'static,
+    ) -> Result<T, QueueError> {
+        let connection = self.connection.clone();
+        let config = self.config;
+        tokio::task::spawn_blocking(move || {
+            let mut connection = connection.lock().unwrap_or_else(|e| e.into_inner());
+            work(&mut connection, &config)
+        })
+        .await
+        .map_err(|e| QueueError::Worker(e.to_string()))?
+    }
+
+    /// Deletes finished records older than the key TTL.
+    pub async fn purge_expired(&self) -> Result<usize, QueueError> {
+        self.with(|c, config| {
+            let cutoff = now_ms() - millis(config.key_ttl);
+            Ok(c.execute(
+                "DELETE FROM deliveries WHERE state != 'pending' AND queued_ms < ?1",
+                [cutoff],
+            )?)
+        })
+        .await
+    }
+}
+
+fn decode(key: &str, payload: &str) -> Result<Delivery, QueueError> {
+    serde_json::from_str(payload).map_err(|source| QueueError::Corrupt {
+        key: key.to_string(),
+        source,
+    })
+}
+
+impl DeliveryQueue for SqliteQueue {
+    fn enqueue(&self, delivery: Delivery) -> QueueFuture<'_, bool> {
+        Box::pin(self.with(move |c, _| {
+            let key = DeliveryKey::of(&delivery);
+            let payload = serde_json::to_string(&delivery).map_err(QueueError::Encode)?;
+            let now = now_ms();
+            let due = delivery.not_before.map_or(now, |t| t.timestamp_millis().max(now));
+            let inserted = c.execute(
+                "INSERT OR IGNORE INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
+                params![key.to_string(), key.alert.0, Lane::of(&delivery).index() as i64, due, now, payload],
+            )?;
+            Ok(inserted == 1)
+        }))
+    }
+
+    fn claim<'a>(
+        &'a self,
+        worker: &'a str,
+        max: usize,
+        lease: Duration,
+    ) -> QueueFuture<'a, Vec<Job>> {
+        let worker = worker.to_string();
+        Box::pin(self.with(move |c, config| {
+            let now = now_ms();
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Jobs whose leases ran out too often (a message that crashes its
+            // worker) are given up rather than handed out forever.
+            tx.execute(
+                "UPDATE deliveries SET state = 'failed', last_error = 'out of attempts', worker = NULL
+                 WHERE state = 'pending' AND due_ms <= ?1 AND attempts >= ?2",
+                params![now, config.max_attempts],
+            )?;
+            let rows: Vec<(String, i64, u32, String)> = {
+                let mut select = tx.prepare_cached(
+                    "SELECT key, lane, attempts, payload FROM deliveries
+                     WHERE state = 'pending' AND due_ms <= ?1
+                     ORDER BY lane, due_ms, rowid LIMIT ?2",
+                )?;
+                select
+                    .query_map(params![now, max as i64], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                    })?
+                    .collect::<Result<_, _>>()?
+            };
+            let mut jobs = Vec::with_capacity(rows.len());
+            {
+                let mut lease_it = tx.prepare_cached(
+                    "UPDATE deliveries SET attempts = attempts + 1, due_ms = ?2, worker = ?3 WHERE key = ?1",
+                )?;
+                for (key, lane, attempts, payload) in rows {
+                    lease_it.execute(params![key, now + millis(lease), worker])?;
+                    let delivery = decode(&key, &payload)?;
+                    let lane = Lane::ALL.get(lane as usize).copied().unwrap_or(Lane::Normal);
+                    jobs.push(Job {
+                        id: key,
+                        key: DeliveryKey::of(&delivery),
+                        lane,
+                        attempts: attempts + 1,
+                        delivery,
+                    });
+                }
+            }
+            tx.commit()?;
+            Ok(jobs)
+        }))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        job: &'a Job,
+        outcome: &'a Outcome,
+    ) -> QueueFuture<'a, DeliveryStatus> {
+        let key = job.id.clone();
+        let attempts = job.attempts;
+        let outcome = outcome.clone();
+        Box::pin(self.with(move |c, config| {
+            let (status, due, error) = match (&outcome, DeliveryStatus::after(&outcome)) {
+                (_, Some(status)) => {
+                    let error = match &outcome {
+                        Outcome::Rejected(reason) => Some(reason.clone()),
+                        _ => None,
+                    };
+                    (status, now_ms(), error)
+                }
+                (Outcome::Retry { .. }, None) if attempts >= config.max_attempts => (
+                    DeliveryStatus::Failed,
+                    now_ms(),
+                    Some("out of attempts".to_string()),
+                ),
+                (Outcome::Retry { after }, None) => {
+                    (DeliveryStatus::Pending, now_ms() + millis(*after), None)
+                }
+                _ => (DeliveryStatus::Failed, now_ms(), None),
+            };
+            c.execute(
+                "UPDATE deliveries SET state = ?2, due_ms = ?3, worker = NULL, last_error = ?4
+                 WHERE key = ?1 AND state = 'pending'",
+                params![key, status.as_str(), due, error],
+            )?;
+            Ok(status)
+        }))
+    }
+
+    fn alert_status<'a>(&'a self, alert: &'a AlertVersion) -> QueueFuture<'a, StatusCounts> {
+        let alert = alert.0.clone();
+        Box::pin(self.with(move |c, _| {
+            let mut counts = StatusCounts::default();
+            let mut select = c.prepare_cached(
+                "SELECT state, COUNT(*) FROM deliveries WHERE alert = ?1 GROUP BY state",
+            )?;
+            let rows = select.query_map([alert], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            for row in rows {
+                let (state, n) = row?;
+                if let Some(status) = DeliveryStatus::parse(&state) {
+                    counts.add(status, n.max(0) as u64);
+                }
+            }
+            Ok(counts)
+        }))
+    }
+
+    fn status<'a>(&'a self, key: &'a DeliveryKey) -> QueueFuture<'a, Option<DeliveryStatus>> {
+        let key = key.to_string();
+        Box::pin(self.with(move |c, _| {
+            let state: Option<String> = c
+                .query_row(
+                    "SELECT state FROM deliveries WHERE key = ?1",
+                    [key],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok(state.as_deref().and_then(DeliveryStatus::parse))
+        }))
+    }
+}

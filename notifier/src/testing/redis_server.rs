@@ -1,0 +1,94 @@
+//! A private `redis-server` on a free loopback port with AOF persistence
+//! in a temporary directory, stopped on drop.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct RedisServer {
+    pub port: u16,
+    child: Child,
+    dir: PathBuf,
+}
+
+/// The `redis-server` binary, if installed.
+pub fn find_binary() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join("redis-server"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    on_path
+        .into_iter()
+        .chain([PathBuf::from("/usr/bin/redis-server")])
+        .find(|p| p.is_file())
+}
+
+impl RedisServer {
+    /// Starts a server keeping its AOF in `dir` (`appendfsync always`, so a
+    /// killed server loses nothing and restart tests are deterministic).
+    /// `None` when Redis is not installed.
+    pub fn start(dir: &Path) -> Option<RedisServer> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        RedisServer::start_on(dir, port)
+    }
+
+    /// Starts a server on a given port (to restart one in the same place).
+    pub fn start_on(dir: &Path, port: u16) -> Option<RedisServer> {
+        let child = Command::new(find_binary()?)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = RedisServer {
+            port,
+            child,
+            dir: dir.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kills the server without letting it save anything (a crash), and
+    /// starts it again on the same port and directory.
+    pub fn crash_and_restart(mut self) -> Option<RedisServer> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        RedisServer::start_on(&self.dir.clone(), self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

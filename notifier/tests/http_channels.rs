@@ -1,0 +1,188 @@
+//! SMS, webhook and live channels against real peers on loopback.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use notifier::Locale;
+use notifier::channel::live::LiveChannel;
+use notifier::channel::sms::{SmsChannel, SmsConfig};
+use notifier::channel::webhook::{SIGNATURE_HEADER, WebhookChannel, verify};
+use notifier::channel::{Channel, Outcome};
+use notifier::notice::{Address, PhoneNumber, Secret, WebhookUrl};
+use notifier::render::Budgets;
+use notifier::testing::sample_delivery;
+use notifier::testing::sms::{SmsContract, SmsFailure};
+
+fn sms_client(peer: &SmsContract, segments: usize) -> SmsChannel {
+    SmsChannel::new(SmsConfig {
+        base_url: peer.base_url.clone(),
+        account_sid: peer.account_sid.clone(),
+        auth_token: Secret::new(peer.auth_token.clone()),
+        from: "Hazardline".into(),
+        budgets: Budgets {
+            sms_segments: segments,
+            ..Budgets::default()
+        },
+        request_timeout: Duration::from_secs(5),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn sms_is_sent_within_its_segment_budget() {
+    let peer = SmsContract::start().await;
+    let sms = sms_client(&peer, 2);
+    let to = Address::Sms {
+        to: PhoneNumber::new("+886912000001"),
+    };
+    for locale in [Locale::En, Locale::Th] {
+        let delivery = sample_delivery("s-1", to.clone(), locale);
+        assert_eq!(sms.send(&delivery).await, Outcome::Sent);
+    }
+    let sent = peer.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].to, "+886912000001");
+    assert_eq!(sent[0].from, "Hazardline");
+    for message in &sent {
+        let (_, segments) = notifier::render::sms::segments(&message.body);
+        assert!(segments <= 2, "{} segments: {}", segments, message.body);
+        assert!(
+            message.body.contains("https://alerts.example/a/DF-TEST-1"),
+            "{}",
+            message.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn sms_errors_map_to_outcomes() {
+    let peer = SmsContract::start().await;
+    let sms = sms_client(&peer, 3);
+    peer.mark_invalid("+886900000000");
+    let bad = sample_delivery(
+        "s-2",
+        Address::Sms {
+            to: PhoneNumber::new("+886900000000"),
+        },
+        Locale::En,
+    );
+    assert_eq!(sms.send(&bad).await, Outcome::InvalidAddress);
+    let good = sample_delivery(
+        "s-3",
+        Address::Sms {
+            to: PhoneNumber::new("+886912000003"),
+        },
+        Locale::Id,
+    );
+    peer.fail_next([
+        SmsFailure::TooManyRequests {
+            retry_after_secs: 5,
+        },
+        SmsFailure::Unavailable,
+    ]);
+    assert_eq!(
+        sms.send(&good).await,
+        Outcome::Retry {
+            after: Duration::from_secs(5)
+        }
+    );
+    assert!(matches!(sms.send(&good).await, Outcome::Retry { .. }));
+    assert_eq!(sms.send(&good).await, Outcome::Sent);
+    // Wrong credentials are the operator's problem, not the number's.
+    let wrong = SmsChannel::new(SmsConfig {
+        base_url: peer.base_url.clone(),
+        account_sid: peer.account_sid.clone(),
+        auth_token: Secret::new("wrong"),
+        from: "Hazardline".into(),
+        budgets: Budgets::default(),
+        request_timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    assert!(
+        matches!(wrong.send(&good).await, Outcome::Rejected(reason) if reason.contains("20003"))
+    );
+}
+
+type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+
+async fn webhook_receiver(status: StatusCode) -> (String, Received) {
+    let received: Received = Arc::default();
+    let store = received.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                store.lock().unwrap().push((headers, body.to_vec()));
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_json() {
+    let (url, received) = webhook_receiver(StatusCode::NO_CONTENT).await;
+    let channel = WebhookChannel::new(Duration::from_secs(5)).unwrap();
+    let address = Address::Webhook {
+        url: WebhookUrl::new(url),
+        secret: Secret::new("shared-secret"),
+    };
+    let delivery = sample_delivery("s-4", address, Locale::Fil);
+    assert_eq!(channel.send(&delivery).await, Outcome::Sent);
+    let (headers, body) = received.lock().unwrap().remove(0);
+    let signature = headers.get(SIGNATURE_HEADER).unwrap().to_str().unwrap();
+    assert!(verify(b"shared-secret", signature, &body));
+    assert!(!verify(b"other-secret", signature, &body));
+    let mut tampered = body.clone();
+    tampered[0] = b' ';
+    assert!(!verify(b"shared-secret", signature, &tampered));
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["hazard"], "debris_flow");
+    assert_eq!(json["locale"], "fil");
+    assert!(json["title"].as_str().unwrap().contains("PULA"));
+}
+
+#[tokio::test]
+async fn webhook_failures_map_to_outcomes() {
+    let channel = WebhookChannel::new(Duration::from_secs(5)).unwrap();
+    for (status, expected_retry) in [
+        (StatusCode::SERVICE_UNAVAILABLE, true),
+        (StatusCode::GONE, false),
+    ] {
+        let (url, _) = webhook_receiver(status).await;
+        let address = Address::Webhook {
+            url: WebhookUrl::new(url),
+            secret: Secret::new("s"),
+        };
+        let outcome = channel
+            .send(&sample_delivery("s-5", address, Locale::En))
+            .await;
+        if expected_retry {
+            assert!(matches!(outcome, Outcome::Retry { .. }), "{outcome:?}");
+        } else {
+            assert_eq!(outcome, Outcome::InvalidAddress);
+        }
+    }
+}
+
+#[tokio::test]
+async fn live_feed_reaches_every_watcher() {
+    let live = LiveChannel::new(16);
+    let mut first = live.subscribe();
+    let mut second = live.subscribe();
+    let delivery = sample_delivery("public", Address::Live, Locale::ZhTw);
+    assert_eq!(live.send(&delivery).await, Outcome::Sent);
+    for watcher in [&mut first, &mut second] {
+        let event = watcher.recv().await.unwrap();
+        assert_eq!(event.title, "土石流紅色警戒：Xinyi");
+        assert!(!event.exercise);
+    }
+}
