@@ -138,9 +138,11 @@ const EVENT_KEYWORDS: &[(&[&str], HazardKind)] = &[
             "台風",
             "typhoon",
             "hurricane",
+            "huracán",
             "tropical cyclone",
             "ciclón tropical",
             "tropical storm",
+            "tormenta tropical",
         ],
         HazardKind::Typhoon,
     ),
@@ -198,8 +200,24 @@ fn from_event_text(event: &str) -> Option<HazardKind> {
     let lower = event.to_lowercase();
     EVENT_KEYWORDS
         .iter()
-        .find(|(words, _)| words.iter().any(|w| lower.contains(w)))
+        .find(|(words, _)| words.iter().any(|w| mentions(&lower, w)))
         .map(|(_, kind)| *kind)
+}
+
+/// Whether `text` mentions `keyword`. Chinese keywords match anywhere (no
+/// spaces between words); Latin-script keywords must start a word, so
+/// "ice" does not fire on "police" nor "rain" on "terrain", while
+/// "rainfall" and "windböen" still match "rain" and "wind".
+fn mentions(text: &str, keyword: &str) -> bool {
+    if !keyword.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return text.contains(keyword);
+    }
+    text.match_indices(keyword).any(|(at, _)| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    })
 }
 
 /// The colour the agency itself gave, if any (see the module doc).
@@ -357,6 +375,11 @@ mod tests {
             assert_eq!(from_event_text(text), Some(kind), "{text}");
         }
         assert_eq!(from_event_text("停班停課"), None);
+        assert_eq!(from_event_text("Police Notice"), None);
+        assert_eq!(from_event_text("Terrain closure"), None);
+        assert_eq!(from_event_text("STURMBÖEN"), Some(Wind));
+        assert_eq!(from_event_text("Aviso de Tormenta Tropical"), Some(Typhoon));
+        assert_eq!(from_event_text("Snow and Ice Warning"), Some(Cold));
     }
 
     #[test]
