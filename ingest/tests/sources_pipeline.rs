@@ -394,9 +394,14 @@ async fn real_ncdr_messages_pass_and_a_signed_source_checks_signatures() {
             .ingest(&SourceId::new("ncdr"), &bytes)
             .await
             .unwrap();
-        assert!(report.outcomes[0].is_accepted(), "{file}: {report:?}");
+        let MessageOutcome::Accepted { key, .. } = &report.outcomes[0] else {
+            panic!("{file}: {report:?}")
+        };
+        // Archived byte for byte as received (BOM and CRLF included).
+        let stored = rig.archive.find_accepted(key).unwrap().expect("archived");
+        assert_eq!(stored.raw, bytes, "{file}");
     }
-    // cwasoc@cwa.gov.tw and swcbfema@… are covered; an EPA message is not.
+    // cwasoc@cwa.gov.tw and swcbfema@… are covered; an NCC message is not.
     let epa = std::fs::read(data.join("cap/tw-ncdr/NCC_landlines_20190823085123.xml")).unwrap();
     let report = rig
         .pipeline
