@@ -37,7 +37,8 @@ pub struct CheckRecord {
 }
 
 impl CheckRecord {
-    fn document_failure(error: String, warnings: Vec<String>) -> Self {
+    /// The record for a document (or file) that yields no message.
+    pub fn document_failure(error: String, warnings: Vec<String>) -> Self {
         CheckRecord {
             index: None,
             ok: false,

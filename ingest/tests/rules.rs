@@ -352,6 +352,45 @@ fn leniencies_are_warnings() {
 }
 
 #[test]
+fn named_values_outside_the_plain_shape_are_still_checked() {
+    let spaced = parse_one(&message(
+        "",
+        "",
+        "<geocode><valueName> Taiwan_Geocode_103 </valueName><value> 10015 </value></geocode>",
+    ));
+    let g = &spaced.alert.unwrap().infos[0].areas[0].geocodes[0];
+    assert_eq!(
+        (g.value_name.as_str(), g.value.as_str()),
+        ("Taiwan_Geocode_103", "10015")
+    );
+    assert_eq!(spaced.warnings.len(), 1, "{:?}", spaced.warnings);
+    assert_violation(
+        &message(
+            "",
+            "<parameter><valueName>alert_color</valueName></parameter>",
+            "",
+        ),
+        rules::REQUIRED,
+        "/alert/info[0]/parameter[0]/value",
+    );
+    assert_violation(
+        &message(
+            "",
+            "<eventCode><value>x</value><valueName>y</valueName><note/></eventCode>",
+            "",
+        ),
+        rules::UNKNOWN_ELEMENT,
+        "/alert/info[0]/eventCode[0]/note",
+    );
+    let empty_value = parse_one(&message(
+        "",
+        "<parameter><valueName>n</valueName><value/></parameter>",
+        "",
+    ));
+    assert_eq!(empty_value.alert.unwrap().infos[0].parameters[0].value, "");
+}
+
+#[test]
 fn geocodes_are_kept_verbatim() {
     let m = parse_one(&message(
         "",

@@ -112,10 +112,7 @@ fn check_paths(args: &CheckArgs) -> anyhow::Result<bool> {
 }
 
 fn unreadable(e: &io::Error) -> CheckRecord {
-    // A document-level failure record, built the same way the crate does.
-    let mut record = check_bytes(b"", &Limits::default()).remove(0);
-    record.error = Some(format!("cannot read file: {e}"));
-    record
+    CheckRecord::document_failure(format!("cannot read file: {e}"), Vec::new())
 }
 
 /// Every regular file under `dir`, sorted by path. Symbolic links to

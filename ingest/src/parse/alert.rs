@@ -84,7 +84,8 @@ pub(super) fn read_message(node: Node) -> ParsedMessage {
         }
     };
 
-    let fields = Fields::new(node, ns, "/alert", ALERT_FIELDS, &mut report);
+    let root: &dyn std::fmt::Display = &"/alert";
+    let fields = Fields::new(node, ns, root, ALERT_FIELDS, &mut report);
     if version != CapVersion::V1_0 && fields.has("password") {
         report.violation(
             fields.child_path("password"),
@@ -240,7 +241,11 @@ pub(super) fn read_message(node: Node) -> ParsedMessage {
 /// triplets. A triplet of another shape is a violation. A `sent` that is
 /// not a CAP date-time is kept as written with a warning (references name
 /// messages; they are matched on the text as written).
-fn read_references(text: &str, path: &str, report: &mut Report) -> Vec<Reference> {
+fn read_references(
+    text: &str,
+    path: &dyn std::fmt::Display,
+    report: &mut Report,
+) -> Vec<Reference> {
     if text.is_empty() {
         report.warn(path, "empty <references> ignored");
         return Vec::new();

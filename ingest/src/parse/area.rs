@@ -15,7 +15,7 @@ const AREA_FIELDS: &[&str] = &[
 pub(super) fn read_area(
     node: Node,
     ns: Option<&str>,
-    path: &str,
+    path: &dyn std::fmt::Display,
     version: CapVersion,
     report: &mut Report,
     summary: &mut MessageSummary,
@@ -29,7 +29,7 @@ pub(super) fn read_area(
         if text.trim().is_empty() {
             // NWS writes <polygon></polygon> for "no polygon"; the meaning
             // is plain, so it reads as absent.
-            report.warn(&p, "empty polygon ignored");
+            report.warn(p, "empty polygon ignored");
             continue;
         }
         summary.polygons += 1;
@@ -37,7 +37,7 @@ pub(super) fn read_area(
             Ok(polygon) => polygons.push(polygon),
             Err(problems) => {
                 for pr in problems {
-                    report.violation(p.clone(), pr.rule, pr.message);
+                    report.violation(p, pr.rule, pr.message);
                 }
             }
         }
@@ -46,7 +46,7 @@ pub(super) fn read_area(
     for (p, n) in fields.all("circle") {
         let text = element_text(n, &p, report);
         if text.trim().is_empty() {
-            report.warn(&p, "empty circle ignored");
+            report.warn(p, "empty circle ignored");
             continue;
         }
         summary.circles += 1;
@@ -54,7 +54,7 @@ pub(super) fn read_area(
             Ok(circle) => circles.push(circle),
             Err(problems) => {
                 for pr in problems {
-                    report.violation(p.clone(), pr.rule, pr.message);
+                    report.violation(p, pr.rule, pr.message);
                 }
             }
         }
@@ -113,12 +113,12 @@ fn read_number(fields: &Fields, name: &str, report: &mut Report) -> Result<Optio
 pub(super) fn read_named_value(
     node: Node,
     ns: Option<&str>,
-    path: &str,
+    path: &dyn std::fmt::Display,
     version: CapVersion,
     report: &mut Report,
 ) -> Option<NamedValue> {
     if version == CapVersion::V1_0 {
-        let text = token_text(node, path, report)?;
+        let text = token_text(node, &path, report)?;
         return match text.split_once('=') {
             Some((name, value)) => Some(NamedValue {
                 value_name: name.trim().to_owned(),
@@ -133,6 +133,9 @@ pub(super) fn read_named_value(
                 None
             }
         };
+    }
+    if let Some(plain) = plain_named_value(node, ns) {
+        return Some(plain);
     }
     let fields = Fields::new(node, ns, path, &["valueName", "value"], report);
     let value_name = fields.required_token("valueName", report);
@@ -155,4 +158,41 @@ pub(super) fn read_named_value(
         value_name: value_name?,
         value: value?,
     })
+}
+
+/// The common, clean shape `<valueName>n</valueName><value>v</value>`, read
+/// without the general machinery (geocodes and parameters are the most
+/// numerous elements of a message). Anything else, including anything
+/// that deserves a warning or a violation, returns `None` and takes the
+/// general path.
+fn plain_named_value(node: Node, ns: Option<&str>) -> Option<NamedValue> {
+    let mut elements = node.children().filter(Node::is_element);
+    let (name_el, value_el) = (elements.next()?, elements.next()?);
+    if elements.next().is_some()
+        || name_el.tag_name().name() != "valueName"
+        || value_el.tag_name().name() != "value"
+        || name_el.tag_name().namespace() != ns
+        || value_el.tag_name().namespace() != ns
+    {
+        return None;
+    }
+    let name = single_text(name_el)?;
+    let value = single_text(value_el)?;
+    if name.is_empty() || name.trim().len() != name.len() {
+        return None;
+    }
+    Some(NamedValue {
+        value_name: name.to_owned(),
+        value: value.trim().to_owned(),
+    })
+}
+
+/// The text of an element whose content is one text node or nothing.
+fn single_text<'a>(node: Node<'a, '_>) -> Option<&'a str> {
+    let mut children = node.children();
+    match (children.next(), children.next()) {
+        (None, _) => Some(""),
+        (Some(t), None) if t.is_text() => t.text(),
+        _ => None,
+    }
 }

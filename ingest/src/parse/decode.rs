@@ -7,6 +7,9 @@
 //! than repaired, because a repaired alert would say something its author
 //! did not write. Other declared encodings (ISO-8859-1 is common in older
 //! feeds) are transcoded with encoding_rs and a warning is recorded.
+//! encoding_rs follows the WHATWG Encoding Standard, so the label
+//! ISO-8859-1 decodes as windows-1252 (bytes 0x80–0x9F become the
+//! punctuation Windows software meant, not C1 controls).
 
 use super::{DocumentError, Limits};
 

@@ -100,7 +100,7 @@ const CERTAINTIES_1_0: &[(&str, Certainty)] = &[
 pub(super) fn read_info(
     node: Node,
     ns: Option<&str>,
-    path: &str,
+    path: &dyn std::fmt::Display,
     version: CapVersion,
     report: &mut Report,
     summary: &mut MessageSummary,
@@ -264,7 +264,11 @@ pub(super) fn optional_time(
     checked_time(&text, &fields.child_path(name), report).map(Some)
 }
 
-pub(super) fn checked_time(text: &str, path: &str, report: &mut Report) -> Result<Timestamp, ()> {
+pub(super) fn checked_time(
+    text: &str,
+    path: &dyn std::fmt::Display,
+    report: &mut Report,
+) -> Result<Timestamp, ()> {
     match parse_datetime(text) {
         Ok((t, leniency)) => {
             if let Some(l) = leniency {
@@ -282,7 +286,7 @@ pub(super) fn checked_time(text: &str, path: &str, report: &mut Report) -> Resul
 /// RFC 3066 / BCP 47 shape (`xs:language`): 1–8 letters, then `-` and
 /// 1–8 letters or digits. Tags compare case-insensitively, so `zh-tw` is
 /// fine; a warning notes a non-canonical case for the record.
-fn check_language(tag: &str, path: &str, report: &mut Report) -> bool {
+fn check_language(tag: &str, path: &dyn std::fmt::Display, report: &mut Report) -> bool {
     let mut parts = tag.split('-');
     let primary = parts.next().unwrap_or_default();
     let primary_ok =
@@ -326,7 +330,7 @@ fn canonical_language(tag: &str) -> String {
 fn read_resource(
     node: Node,
     ns: Option<&str>,
-    path: &str,
+    path: &dyn std::fmt::Display,
     version: CapVersion,
     report: &mut Report,
 ) -> Option<Resource> {

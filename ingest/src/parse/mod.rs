@@ -3,18 +3,19 @@
 //! [`parse_document`] is the single entry point. It runs in stages, each in
 //! its own module:
 //!
-//! 1. [`decode`]: size limit, byte-order mark, declared encoding, invalid
+//! 1. `decode`: size limit, byte-order mark, declared encoding, invalid
 //!    UTF-8 (rejected with its byte offset), HTML error pages;
-//! 2. [`xml`]: a nesting-depth and DTD pre-scan, then roxmltree with DTDs
+//! 2. `xml`: a nesting-depth and DTD pre-scan, then roxmltree with DTDs
 //!    refused and a node limit;
-//! 3. [`envelope`]: finds the `<alert>` elements, whether the root is an
+//! 3. `envelope`: finds the `<alert>` elements, whether the root is an
 //!    alert, an `<alerts>` list, an Atom or RSS feed or an EDXL-DE
 //!    distribution, and collects the links of index feeds;
-//! 4. [`alert`], [`info`], [`area`]: read one alert into the model and check
+//! 4. `alert`, `info`, `area`: read one alert into the model and check
 //!    every CAP rule beside the element it concerns, recording each
 //!    [`Violation`] with its element path. [`time`] and [`geometry`] hold
 //!    the value grammars (date-times, polygons, circles) so they can be
-//!    tested and reused alone.
+//!    tested and reused alone; `node` the shared element-reading helpers
+//!    (children by name, cardinality, white space, lazily built paths).
 //!
 //! A document-level failure (not XML, DTD, too large, no CAP) is a
 //! [`DocumentError`]; a message that parsed as XML but breaks CAP rules is a

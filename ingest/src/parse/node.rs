@@ -22,29 +22,50 @@ pub(super) struct Report {
 }
 
 impl Report {
-    pub fn violation(&mut self, path: impl Into<String>, rule: &str, message: impl Into<String>) {
+    pub fn violation(&mut self, path: impl Display, rule: &str, message: impl Into<String>) {
         self.violations.push(Violation {
-            path: path.into(),
+            path: path.to_string(),
             rule: rule.to_owned(),
             message: message.into(),
         });
     }
 
-    pub fn warn(&mut self, path: &str, message: impl Display) {
+    pub fn warn(&mut self, path: impl Display, message: impl Display) {
         self.warnings.push(format!("{path}: {message}"));
     }
 }
 
+/// An element path (`/alert/info[0]/area[1]`), formatted only when a
+/// violation or warning needs it: building paths eagerly for every element
+/// was a measurable share of parse time.
+#[derive(Clone, Copy)]
+pub(super) struct ElemPath<'p> {
+    parent: &'p dyn Display,
+    name: &'p str,
+    index: Option<usize>,
+}
+
+impl Display for ElemPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.index {
+            Some(i) => write!(f, "{}/{}[{i}]", self.parent, self.name),
+            None => write!(f, "{}/{}", self.parent, self.name),
+        }
+    }
+}
+
 /// The element children of one CAP element, checked against the names the
-/// CAP version defines there.
-pub(super) struct Fields<'a, 'i> {
-    path: String,
-    children: Vec<Node<'a, 'i>>,
+/// CAP version defines there. Each child is kept with the position of its
+/// name in `known`, so lookups compare integers, not strings.
+pub(super) struct Fields<'a, 'i, 'p> {
+    path: &'p dyn Display,
+    known: &'static [&'static str],
+    children: Vec<(usize, Node<'a, 'i>)>,
     /// An enveloped XML-DSig `<Signature>` is among the children.
     pub signed: bool,
 }
 
-impl<'a, 'i> Fields<'a, 'i> {
+impl<'a, 'i, 'p> Fields<'a, 'i, 'p> {
     /// `ns` is the namespace of the enclosing `<alert>`: CAP children live
     /// there. Children in no namespace are accepted with a warning (the
     /// meaning is plain); XML-DSig signatures are noted; anything else is
@@ -53,8 +74,8 @@ impl<'a, 'i> Fields<'a, 'i> {
     pub fn new(
         node: Node<'a, 'i>,
         ns: Option<&str>,
-        path: &str,
-        known: &[&str],
+        path: &'p dyn Display,
+        known: &'static [&'static str],
         report: &mut Report,
     ) -> Self {
         let mut children = Vec::new();
@@ -89,8 +110,8 @@ impl<'a, 'i> Fields<'a, 'i> {
                     continue;
                 }
             }
-            if known.contains(&name.name()) {
-                children.push(child);
+            if let Some(k) = known.iter().position(|n| *n == name.name()) {
+                children.push((k, child));
             } else {
                 report.violation(
                     format!("{path}/{}", name.name()),
@@ -100,30 +121,55 @@ impl<'a, 'i> Fields<'a, 'i> {
             }
         }
         Fields {
-            path: path.to_owned(),
+            path,
+            known,
             children,
             signed,
         }
     }
 
-    pub fn child_path(&self, name: &str) -> String {
-        format!("{}/{name}", self.path)
+    pub fn child_path<'s>(&'s self, name: &'s str) -> ElemPath<'s> {
+        ElemPath {
+            parent: self.path,
+            name,
+            index: None,
+        }
+    }
+
+    /// Position of `name` among the known names (usize::MAX: never matches).
+    fn key(&self, name: &str) -> usize {
+        self.known
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or(usize::MAX)
     }
 
     /// Every child named `name`, with its path `.../name[i]`.
-    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = (String, Node<'a, 'i>)> + 's {
+    pub fn all<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = (ElemPath<'s>, Node<'a, 'i>)> + 's {
+        let key = self.key(name);
         self.children
             .iter()
-            .filter(move |c| c.tag_name().name() == name)
+            .filter(move |(k, _)| *k == key)
             .enumerate()
-            .map(move |(i, c)| (format!("{}/{name}[{i}]", self.path), *c))
+            .map(move |(i, (_, c))| {
+                let path = ElemPath {
+                    parent: self.path,
+                    name,
+                    index: Some(i),
+                };
+                (path, *c)
+            })
     }
 
     /// The child named `name`, reporting a repeat as a cardinality
     /// violation (the first occurrence is used).
     pub fn one(&self, name: &str, report: &mut Report) -> Option<Node<'a, 'i>> {
-        let mut found = self.children.iter().filter(|c| c.tag_name().name() == name);
-        let first = found.next().copied();
+        let key = self.key(name);
+        let mut found = self.children.iter().filter(|(k, _)| *k == key);
+        let first = found.next().map(|(_, n)| *n);
         let extra = found.count();
         if extra > 0 {
             report.violation(
@@ -159,7 +205,7 @@ impl<'a, 'i> Fields<'a, 'i> {
         let text = element_text(node, &path, report);
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            report.warn(&path, "empty element read as absent");
+            report.warn(path, "empty element read as absent");
             None
         } else {
             Some(trimmed.to_owned())
@@ -202,13 +248,14 @@ impl<'a, 'i> Fields<'a, 'i> {
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.children.iter().any(|c| c.tag_name().name() == name)
+        let key = self.key(name);
+        self.children.iter().any(|(k, _)| *k == key)
     }
 }
 
 /// A token's text: trimmed (with a warning if anything was trimmed);
 /// `None` with an `empty` violation if nothing is left.
-pub(super) fn token_text(node: Node, path: &str, report: &mut Report) -> Option<String> {
+pub(super) fn token_text(node: Node, path: &dyn Display, report: &mut Report) -> Option<String> {
     let raw = element_text(node, path, report);
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -230,7 +277,7 @@ pub(super) fn token_text(node: Node, path: &str, report: &mut Report) -> Option<
 /// what people need.
 pub(super) fn element_text<'a>(
     node: Node<'a, '_>,
-    path: &str,
+    path: &dyn Display,
     report: &mut Report,
 ) -> Cow<'a, str> {
     let mut children = node.children();
@@ -256,7 +303,7 @@ pub(super) fn element_text<'a>(
 pub(super) fn lookup_enum<T: Copy>(
     value: &str,
     table: &[(&str, T)],
-    path: &str,
+    path: &dyn Display,
     report: &mut Report,
 ) -> Option<T> {
     if let Some((_, v)) = table.iter().find(|(name, _)| *name == value) {

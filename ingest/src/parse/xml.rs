@@ -64,14 +64,18 @@ fn skip_past(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
 
 /// Index of the `>` closing a start tag (quotes respected), or the end.
 fn tag_end(bytes: &[u8], from: usize) -> usize {
-    let mut quote: Option<u8> = None;
-    for (i, &b) in bytes.iter().enumerate().skip(from) {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b == b'>' => return i,
-            None => {}
+    let mut at = from;
+    while let Some(i) = bytes
+        .get(at..)
+        .and_then(|t| memchr::memchr3(b'>', b'"', b'\'', t))
+    {
+        let found = at + i;
+        match bytes[found] {
+            b'>' => return found,
+            quote => match memchr::memchr(quote, &bytes[found + 1..]) {
+                Some(close) => at = found + 1 + close + 1,
+                None => return bytes.len(),
+            },
         }
     }
     bytes.len()
