@@ -514,8 +514,18 @@ impl Pipeline {
             "reason" => reason.label()
         )
         .increment(1);
+        // Only senders on a source's list are known agency addresses. An
+        // unlisted sender may be anyone's mailbox, so it stays out of the
+        // log (personal data); the archive row holds it for the operator.
+        let (sender, log_detail) = if reason == RejectReason::SenderNotAllowed {
+            (
+                "(unlisted, see archive row)",
+                "sender not on the source's list",
+            )
+        } else {
+            (key.map_or("", |k| k.sender.as_str()), detail.as_str())
+        };
         let identifier = key.map_or("", |k| k.identifier.as_str());
-        let sender = key.map_or("", |k| k.sender.as_str());
         if reason.is_alarm() {
             tracing::error!(
                 source = %source,
@@ -524,7 +534,7 @@ impl Pipeline {
                 identifier,
                 archive_row = recorded.id,
                 first_time = recorded.new,
-                %detail,
+                detail = log_detail,
                 "message rejected"
             );
         } else {
@@ -535,7 +545,7 @@ impl Pipeline {
                 identifier,
                 archive_row = recorded.id,
                 first_time = recorded.new,
-                %detail,
+                detail = log_detail,
                 "message rejected"
             );
         }
