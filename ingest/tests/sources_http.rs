@@ -127,6 +127,12 @@ async fn endless() -> Response {
         .into_response()
 }
 
+/// A server that answers too late.
+async fn slow() -> Response {
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    ([(header::CONTENT_TYPE, "application/cap+xml")], cap("S1")).into_response()
+}
+
 /// A body whose Content-Length alone is over the limit.
 async fn declared_big() -> Response {
     (
@@ -159,6 +165,7 @@ async fn serve() -> (SocketAddr, Arc<Server>) {
         .route("/endless.xml", get(endless))
         .route("/flaky.cap", get(flaky))
         .route("/declared-big.xml", get(declared_big))
+        .route("/slow.cap", get(slow))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -302,6 +309,23 @@ async fn html_pages_and_oversized_bodies_are_refused() {
         p.poll_once().await.unwrap_err(),
         FeedError::TooLarge { .. }
     ));
+
+    let mut config = HttpFeedConfig::new(format!("http://{addr}/slow.cap"));
+    config.timeout_secs = 1;
+    let mut p = HttpPoller::new(
+        SourceId::new("ncdr"),
+        config,
+        rig.pipeline.clone(),
+        fast_timing(),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = p.poll_once().await.unwrap_err();
+    assert!(
+        matches!(&err, FeedError::Request { source, .. } if source.is_timeout()),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
 
     let mut p = poller(&rig, format!("http://{addr}/no-such-route"), 1 << 20);
     assert!(matches!(

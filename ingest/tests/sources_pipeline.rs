@@ -77,6 +77,12 @@ fn accepted_duplicate_and_unlisted_sender_with_alarm_metric() {
     let dir = tempfile::tempdir().unwrap();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
+    let logs = LogCapture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     metrics::with_local_recorder(&recorder, || {
         runtime().block_on(async {
             let mut rig = rig(
@@ -155,6 +161,46 @@ fn accepted_duplicate_and_unlisted_sender_with_alarm_metric() {
         .then_some(value)
     });
     assert_eq!(rejected_counter, Some(&DebugValue::Counter(1)));
+
+    // The alarm is an ERROR line that names the source and reason but not
+    // the unlisted sender (anyone's mailbox: personal data).
+    let logs = logs.text();
+    let alarm = logs
+        .lines()
+        .find(|l| l.contains("ERROR") && l.contains("sender_not_allowed"))
+        .unwrap_or_else(|| panic!("no alarm line in:\n{logs}"));
+    assert!(alarm.contains("ncdr"), "{alarm}");
+    assert!(
+        !logs.contains("evil.example"),
+        "unlisted sender logged:\n{logs}"
+    );
+}
+
+/// Collects formatted log lines in memory.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }
 
 #[tokio::test]
@@ -394,9 +440,14 @@ async fn real_ncdr_messages_pass_and_a_signed_source_checks_signatures() {
             .ingest(&SourceId::new("ncdr"), &bytes)
             .await
             .unwrap();
-        assert!(report.outcomes[0].is_accepted(), "{file}: {report:?}");
+        let MessageOutcome::Accepted { key, .. } = &report.outcomes[0] else {
+            panic!("{file}: {report:?}")
+        };
+        // Archived byte for byte as received (BOM and CRLF included).
+        let stored = rig.archive.find_accepted(key).unwrap().expect("archived");
+        assert_eq!(stored.raw, bytes, "{file}");
     }
-    // cwasoc@cwa.gov.tw and swcbfema@… are covered; an EPA message is not.
+    // cwasoc@cwa.gov.tw and swcbfema@… are covered; an NCC message is not.
     let epa = std::fs::read(data.join("cap/tw-ncdr/NCC_landlines_20190823085123.xml")).unwrap();
     let report = rig
         .pipeline

@@ -299,8 +299,7 @@ impl HttpPoller {
     /// Polls until shutdown: the feed's interval after a success, backoff
     /// after a failure. A poll in progress is finished before stopping.
     pub async fn run(mut self, shutdown: CancellationToken) {
-        let interval = self.config.interval_secs;
-        let interval = Duration::from_secs(interval).max(self.timing.min_interval);
+        let interval = self.config.interval(self.timing.min_interval);
         loop {
             let wait = match self.poll_once().await {
                 Ok(outcome) => {

@@ -322,19 +322,26 @@ impl Pipeline {
             outcomes: Vec::with_capacity(document.messages.len()),
             links: document.links.clone(),
         };
+        // A bare CAP document is archived byte for byte as received; a
+        // message inside a feed or envelope as its decoded `<alert>` text.
+        let bare = document.format == parse::DocumentFormat::Cap && document.messages.len() == 1;
         for message in &document.messages {
-            let raw = document.raw_text(message).unwrap_or(document.text());
-            let outcome = self.ingest_message(trust, message, raw).await?;
+            let text = document.raw_text(message).unwrap_or(document.text());
+            let raw = if bare { bytes } else { text.as_bytes() };
+            let outcome = self.ingest_message(trust, message, text, raw).await?;
             report.outcomes.push(outcome);
         }
         Ok(report)
     }
 
+    /// `text` is the message's `<alert>` as decoded text (what signatures
+    /// cover); `raw` is what the archive keeps.
     async fn ingest_message(
         &self,
         trust: &SourceTrust,
         message: &ParsedMessage,
-        raw: &str,
+        text: &str,
+        raw: &[u8],
     ) -> Result<MessageOutcome, PipelineError> {
         let source = &trust.source;
         let summary_key = match (
@@ -359,7 +366,7 @@ impl Pipeline {
                 .join("; ");
             return self.reject(
                 source,
-                raw.as_bytes(),
+                raw,
                 summary_key.as_ref(),
                 None,
                 RejectReason::Invalid,
@@ -369,7 +376,7 @@ impl Pipeline {
         let key = summary_key.unwrap_or_else(|| message_key(alert));
         let now = self.clock.now();
 
-        let signature = match trust.check(&alert.sender, raw, message.signed, now) {
+        let signature = match trust.check(&alert.sender, text, message.signed, now) {
             Ok(status) => status,
             Err(error) => {
                 let reason = match &error {
@@ -380,7 +387,7 @@ impl Pipeline {
                 };
                 return self.reject(
                     source,
-                    raw.as_bytes(),
+                    raw,
                     Some(&key),
                     Some(alert),
                     reason,
@@ -397,7 +404,7 @@ impl Pipeline {
             }
             return self.reject(
                 source,
-                raw.as_bytes(),
+                raw,
                 Some(&key),
                 Some(alert),
                 RejectReason::KeyReused,
@@ -424,7 +431,7 @@ impl Pipeline {
             detail: remark.as_deref(),
             alert: Some(alert),
             key: Some(&key),
-            raw: raw.as_bytes(),
+            raw,
         })?;
         if !recorded.new {
             // Another worker accepted the same identity a moment ago.
@@ -507,8 +514,18 @@ impl Pipeline {
             "reason" => reason.label()
         )
         .increment(1);
+        // Only senders on a source's list are known agency addresses. An
+        // unlisted sender may be anyone's mailbox, so it stays out of the
+        // log (personal data); the archive row holds it for the operator.
+        let (sender, log_detail) = if reason == RejectReason::SenderNotAllowed {
+            (
+                "(unlisted, see archive row)",
+                "sender not on the source's list",
+            )
+        } else {
+            (key.map_or("", |k| k.sender.as_str()), detail.as_str())
+        };
         let identifier = key.map_or("", |k| k.identifier.as_str());
-        let sender = key.map_or("", |k| k.sender.as_str());
         if reason.is_alarm() {
             tracing::error!(
                 source = %source,
@@ -517,7 +534,7 @@ impl Pipeline {
                 identifier,
                 archive_row = recorded.id,
                 first_time = recorded.new,
-                %detail,
+                detail = log_detail,
                 "message rejected"
             );
         } else {
@@ -528,7 +545,7 @@ impl Pipeline {
                 identifier,
                 archive_row = recorded.id,
                 first_time = recorded.new,
-                %detail,
+                detail = log_detail,
                 "message rejected"
             );
         }

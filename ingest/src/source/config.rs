@@ -170,9 +170,10 @@ impl HttpFeedConfig {
         }
     }
 
-    /// The poll interval, never below [`MIN_POLL_INTERVAL_SECS`].
-    pub fn interval(&self) -> Duration {
-        Duration::from_secs(self.interval_secs.max(MIN_POLL_INTERVAL_SECS))
+    /// The poll interval, never below `min` (in production
+    /// [`MIN_POLL_INTERVAL_SECS`]; tests lower it).
+    pub fn interval(&self, min: Duration) -> Duration {
+        Duration::from_secs(self.interval_secs).max(min)
     }
 
     pub fn timeout(&self) -> Duration {
