@@ -105,11 +105,7 @@ impl PreparedPolygon {
             }
             let (lo, hi) = if a.y < b.y { (a, b) } else { (b, a) };
             match RobustKernel::orient2d(lo, hi, p) {
-                Orientation::Collinear => {
-                    if p.x >= a.x.min(b.x) {
-                        return Position::OnBoundary;
-                    }
-                }
+                Orientation::Collinear if p.x >= a.x.min(b.x) => return Position::OnBoundary,
                 // p is left of the upward edge: a ray to +x crosses it.
                 // Half-open in y so a vertex is counted once.
                 Orientation::CounterClockwise if p.y >= lo_y && p.y < hi_y => inside = !inside,
