@@ -370,6 +370,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn atlas_can_be_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Atlas>();
+    }
+
+    #[test]
+    fn embedded_files_parse() {
+        let atlas = atlas();
+        assert_eq!(shelters().map(|s| s.shelters().len()), Ok(8));
+        assert_eq!(gazetteer(&atlas).map(|g| g.len()), Ok(8));
+        assert_eq!(zones().map(|z| z.zones().len()), Ok(2));
+    }
+
+    #[test]
     fn every_code_row_matches_an_area() {
         let atlas = atlas();
         assert_eq!(atlas.counties().len(), 3);

@@ -18,6 +18,7 @@
 //! * [`atlas`] — [`Atlas`], its indexes and [`Atlas::resolve_geocode`];
 //! * [`lookup`] — name → area ([`Atlas::find_town`], …), never guessing;
 //! * [`locate`] — point → village ([`Atlas::locate`]), R-tree + exact test;
+//! * [`pip`] — point-in-polygon with a y-band edge index;
 //! * [`import`] — TopoJSON, GeoJSON, shapefile, code tables → [`Atlas`];
 //! * [`store`] — the compact file format;
 //! * [`diff`] — what changed between two atlases, old → new village codes;
@@ -39,6 +40,7 @@ pub mod locate;
 pub mod lookup;
 pub mod model;
 pub mod names;
+pub mod pip;
 pub mod points;
 pub mod shelters;
 pub mod store;

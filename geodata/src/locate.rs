@@ -9,19 +9,19 @@
 //! Taiwan (`None`).
 //!
 //! Cost: an R-tree (rstar) over the bounding boxes of every village
-//! polygon part narrows a query to a handful of candidates, tested with
-//! geo's exact point-in-polygon in ascending code order, stopping at the
-//! first hit. Snapping adds a second R-tree query and a point-to-segment
+//! polygon part narrows a query to a handful of candidates, each tested
+//! exactly with a banded edge index ([`crate::pip`]), so a query costs
+//! O(log n) plus a few edge tests regardless of village size. Snapping adds a second R-tree query and a point-to-segment
 //! distance per candidate edge, only for points in no polygon.
 
 use geo::BoundingRect;
-use geo::coordinate_position::CoordPos;
-use geo::{Coord, CoordinatePosition, LineString, Polygon};
+use geo::Coord;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use crate::atlas::Atlas;
 use crate::model::Area;
+use crate::pip::{Position, PreparedPolygon};
 
 /// How far (metres) outside every polygon a point may be and still be
 /// placed in the nearest village: 200 m covers piers, harbours and the
@@ -30,27 +30,32 @@ pub const SNAP_DISTANCE_M: f64 = 200.0;
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 
-/// R-tree over village polygon parts: data = (village index, polygon index).
+/// R-tree over village polygon parts: data = (village index, index into
+/// `prepared`).
 pub(crate) struct VillageIndex {
     tree: RTree<Entry>,
+    prepared: Vec<PreparedPolygon>,
 }
 
 impl VillageIndex {
     pub(crate) fn build(villages: &[Area]) -> VillageIndex {
         let mut entries = Vec::with_capacity(villages.len() + villages.len() / 8);
+        let mut prepared = Vec::with_capacity(entries.capacity());
         for (vi, village) in villages.iter().enumerate() {
-            for (pi, polygon) in village.geometry.0.iter().enumerate() {
+            for polygon in &village.geometry.0 {
                 if let Some(rect) = polygon.bounding_rect() {
                     let (min, max) = (rect.min(), rect.max());
                     entries.push(GeomWithData::new(
                         Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
-                        (vi as u32, pi as u32),
+                        (vi as u32, prepared.len() as u32),
                     ));
+                    prepared.push(PreparedPolygon::new(polygon));
                 }
             }
         }
         VillageIndex {
             tree: RTree::bulk_load(entries),
+            prepared,
         }
     }
 }
@@ -113,8 +118,7 @@ impl Atlas {
             if best.is_some_and(|b| b <= vi) {
                 continue;
             }
-            let polygon = &self.village_at(vi as usize).geometry.0[pi as usize];
-            if polygon.coordinate_position(&coord) != CoordPos::Outside {
+            if self.village_index.prepared[pi as usize].position(coord) != Position::Outside {
                 best = Some(vi);
             }
         }
@@ -139,8 +143,7 @@ impl Atlas {
             .locate_in_envelope_intersecting(&envelope)
         {
             let (vi, pi) = entry.data;
-            let polygon = &self.village_at(vi as usize).geometry.0[pi as usize];
-            let d = polygon_distance_m(polygon, p, per_lon, per_lat);
+            let d = self.village_index.prepared[pi as usize].distance_m(p, per_lon, per_lat);
             let better = match best {
                 None => true,
                 Some((bd, bv)) => d < bd || (d == bd && vi < bv),
@@ -158,32 +161,27 @@ impl Atlas {
     }
 }
 
-/// Distance in metres from `p` to the rings of `polygon` (the point is known
-/// to be outside), in a local equirectangular frame centred on `p`.
-fn polygon_distance_m(polygon: &Polygon<f64>, p: Coord<f64>, per_lon: f64, per_lat: f64) -> f64 {
-    std::iter::once(polygon.exterior())
-        .chain(polygon.interiors())
-        .map(|ring| ring_distance_m(ring, p, per_lon, per_lat))
-        .fold(f64::INFINITY, f64::min)
-}
-
-fn ring_distance_m(ring: &LineString<f64>, p: Coord<f64>, per_lon: f64, per_lat: f64) -> f64 {
-    let local = |c: &Coord<f64>| ((c.x - p.x) * per_lon, (c.y - p.y) * per_lat);
-    let mut best = f64::INFINITY;
-    for w in ring.0.windows(2) {
-        let (ax, ay) = local(&w[0]);
-        let (bx, by) = local(&w[1]);
-        let (ex, ey) = (bx - ax, by - ay);
-        let len2 = ex * ex + ey * ey;
-        let t = if len2 > 0.0 {
-            (-(ax * ex + ay * ey) / len2).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        let (cx, cy) = (ax + t * ex, ay + t * ey);
-        best = best.min((cx * cx + cy * cy).sqrt());
+impl PreparedPolygon {
+    /// Distance in metres from `p` to the polygon's edges, in a local
+    /// equirectangular frame centred on `p` (metres per degree given).
+    fn distance_m(&self, p: Coord<f64>, per_lon: f64, per_lat: f64) -> f64 {
+        let local = |c: Coord<f64>| ((c.x - p.x) * per_lon, (c.y - p.y) * per_lat);
+        let mut best = f64::INFINITY;
+        for &(a, b) in self.edges() {
+            let (ax, ay) = local(a);
+            let (bx, by) = local(b);
+            let (ex, ey) = (bx - ax, by - ay);
+            let len2 = ex * ex + ey * ey;
+            let t = if len2 > 0.0 {
+                (-(ax * ex + ay * ey) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let (cx, cy) = (ax + t * ex, ay + t * ey);
+            best = best.min((cx * cx + cy * cy).sqrt());
+        }
+        best
     }
-    best
 }
 
 #[cfg(test)]

@@ -369,3 +369,49 @@ fn the_compact_file_round_trips_and_is_compact() {
     assert_eq!(again.villages(), imp.atlas.villages());
     assert_eq!(again.code_entries(), imp.atlas.code_entries());
 }
+
+#[test]
+fn locate_agrees_with_geo_point_in_polygon_on_random_points() {
+    use geo::coordinate_position::{CoordPos, CoordinatePosition};
+    use geo::{BoundingRect, Coord};
+    let Some(imp) = common::full_atlas() else {
+        return;
+    };
+    let a = &imp.atlas;
+    let boxes: Vec<_> = a
+        .villages()
+        .iter()
+        .map(|v| v.geometry.bounding_rect())
+        .collect();
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut inside = 0;
+    for _ in 0..3000 {
+        let c = Coord {
+            x: 120.0 + 2.0 * next(),
+            y: 21.9 + 3.4 * next(),
+        };
+        let expected = a
+            .villages()
+            .iter()
+            .zip(&boxes)
+            .find(|(v, b)| {
+                b.is_some_and(|b| {
+                    b.min().x <= c.x && c.x <= b.max().x && b.min().y <= c.y && c.y <= b.max().y
+                }) && v.geometry.coordinate_position(&c) != CoordPos::Outside
+            })
+            .map(|(v, _)| v.code.as_str());
+        let got = a
+            .locate(c.x, c.y)
+            .filter(|l| !l.snapped)
+            .map(|l| l.village_code().to_string());
+        assert_eq!(got.as_deref(), expected, "{c:?}");
+        inside += usize::from(expected.is_some());
+    }
+    assert!(inside > 800, "only {inside} points on land");
+}
