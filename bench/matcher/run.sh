@@ -48,15 +48,20 @@ if [ "${RSTAR:-0}" = 1 ]; then
   ENGINES+=(--engine "rstar=$OUT/rstar.jsonl")
 fi
 
+install_postgis() {
+  echo "== installing PostGIS" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3) >&2
+}
+
 ensure_postgis() {
+  command -v psql >/dev/null || install_postgis || return 1
   if ! pg_isready -q 2>/dev/null; then
     command -v pg_ctlcluster >/dev/null && pg_ctlcluster 15 main start 2>/dev/null || true
     sleep 2
   fi
   pg_isready -q || return 1
   if [ -z "$(psql -Atc "select 1 from pg_available_extensions where name = 'postgis'")" ]; then
-    echo "== installing PostGIS" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3) >&2 || return 1
+    install_postgis || return 1
   fi
 }
 
