@@ -28,6 +28,9 @@ if [ ! -d "$DATA/boundaries" ]; then
 fi
 mkdir -p "$OUT"
 ms() { date +%s%3N; }
+# The commit measured (taken before building, so a later commit during a
+# long run is not credited).
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)')"
 
 echo "== build" >&2
 (cd "$ROOT" && cargo build --quiet --release -p hazardline -p matcher --bins --examples)
@@ -111,7 +114,7 @@ SQL
 fi
 
 {
-  echo "Commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)'), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "Commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "Command: bench/matcher/run.sh $N (seed $SEED)"
   echo
