@@ -95,7 +95,9 @@ update areas set geom = ST_SetSRID(ST_GeomFromGeoJSON(geojson), 4326);
 create table results (id bigint, matched bigint, micros bigint);
 SQL
   t3=$(ms)
+  # One backend, no parallel workers: the single-threaded comparison.
   "${PSQL[@]}" <<'SQL'
+set max_parallel_workers_per_gather = 0;
 do $$
 declare a record; c bigint; t timestamptz;
 begin
