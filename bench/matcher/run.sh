@@ -8,7 +8,8 @@
 #
 # Environment: HAZARDLINE_SHARED_DATA (default: ../shared/data beside the
 # repository), SEED (42), OUT (bench/out/matcher-N), POSTGIS=0 to skip
-# PostgreSQL, RSTAR=1 to add the rstar comparison, PGHOST/PGPORT/PGUSER (127.0.0.1, 5432, postgres; trust auth).
+# PostgreSQL, REUSE=1 to keep an already generated workload of the same
+# N and seed, RSTAR=1 to add the rstar comparison, PGHOST/PGPORT/PGUSER (127.0.0.1, 5432, postgres; trust auth).
 # Exits non-zero when the engines disagree or a step fails.
 set -euo pipefail
 
@@ -36,8 +37,12 @@ echo "== build" >&2
 (cd "$ROOT" && cargo build --quiet --release -p hazardline -p matcher --bins --examples)
 BIN=$TARGET/release
 
-echo "== generate $N places (seed $SEED) into $OUT" >&2
-"$BIN/examples/bench_workload" --data "$DATA" --places "$N" --seed "$SEED" --out "$OUT"
+if [ "${REUSE:-0}" = 1 ] && [ -s "$OUT/places.csv" ] && [ -s "$OUT/areas.tsv" ]; then
+  echo "== reusing the workload in $OUT" >&2
+else
+  echo "== generate $N places (seed $SEED) into $OUT" >&2
+  "$BIN/examples/bench_workload" --data "$DATA" --places "$N" --seed "$SEED" --out "$OUT"
+fi
 
 echo "== matcher" >&2
 "$BIN/hazardline" match --json --places "$OUT/places.csv" --areas "$OUT/areas.geojson" > "$OUT/matcher.jsonl"
