@@ -8,7 +8,8 @@
 #
 # Environment: HAZARDLINE_SHARED_DATA (default: ../shared/data beside the
 # repository), SEED (42), OUT (bench/out/matcher-N), POSTGIS=0 to skip
-# PostgreSQL, RSTAR=1 to add the rstar comparison, PGHOST/PGPORT/PGUSER (127.0.0.1, 5432, postgres; trust auth).
+# PostgreSQL, REUSE=1 to keep an already generated workload of the same
+# N and seed, RSTAR=1 to add the rstar comparison, PGHOST/PGPORT/PGUSER (127.0.0.1, 5432, postgres; trust auth).
 # Exits non-zero when the engines disagree or a step fails.
 set -euo pipefail
 
@@ -28,13 +29,20 @@ if [ ! -d "$DATA/boundaries" ]; then
 fi
 mkdir -p "$OUT"
 ms() { date +%s%3N; }
+# The commit measured (taken before building, so a later commit during a
+# long run is not credited).
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)')"
 
 echo "== build" >&2
 (cd "$ROOT" && cargo build --quiet --release -p hazardline -p matcher --bins --examples)
 BIN=$TARGET/release
 
-echo "== generate $N places (seed $SEED) into $OUT" >&2
-"$BIN/examples/bench_workload" --data "$DATA" --places "$N" --seed "$SEED" --out "$OUT"
+if [ "${REUSE:-0}" = 1 ] && [ -s "$OUT/places.csv" ] && [ -s "$OUT/areas.tsv" ]; then
+  echo "== reusing the workload in $OUT" >&2
+else
+  echo "== generate $N places (seed $SEED) into $OUT" >&2
+  "$BIN/examples/bench_workload" --data "$DATA" --places "$N" --seed "$SEED" --out "$OUT"
+fi
 
 echo "== matcher" >&2
 "$BIN/hazardline" match --json --places "$OUT/places.csv" --areas "$OUT/areas.geojson" > "$OUT/matcher.jsonl"
@@ -48,15 +56,20 @@ if [ "${RSTAR:-0}" = 1 ]; then
   ENGINES+=(--engine "rstar=$OUT/rstar.jsonl")
 fi
 
+install_postgis() {
+  echo "== installing PostGIS" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3) >&2
+}
+
 ensure_postgis() {
+  command -v psql >/dev/null || install_postgis || return 1
   if ! pg_isready -q 2>/dev/null; then
     command -v pg_ctlcluster >/dev/null && pg_ctlcluster 15 main start 2>/dev/null || true
     sleep 2
   fi
   pg_isready -q || return 1
   if [ -z "$(psql -Atc "select 1 from pg_available_extensions where name = 'postgis'")" ]; then
-    echo "== installing PostGIS" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3) >&2 || return 1
+    install_postgis || return 1
   fi
 }
 
@@ -87,7 +100,9 @@ update areas set geom = ST_SetSRID(ST_GeomFromGeoJSON(geojson), 4326);
 create table results (id bigint, matched bigint, micros bigint);
 SQL
   t3=$(ms)
+  # One backend, no parallel workers: the single-threaded comparison.
   "${PSQL[@]}" <<'SQL'
+set max_parallel_workers_per_gather = 0;
 do $$
 declare a record; c bigint; t timestamptz;
 begin
@@ -106,7 +121,7 @@ SQL
 fi
 
 {
-  echo "Commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (with local changes)'), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "Commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "Command: bench/matcher/run.sh $N (seed $SEED)"
   echo

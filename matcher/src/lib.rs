@@ -12,20 +12,29 @@
 //! - [`search`]: descending the tree against one shape;
 //! - [`polygon`], [`circle`], [`bbox`]: exact boundary-inclusive shapes;
 //! - [`codes`]: village/town codes and the [`codes::AreaCodes`] trait;
+//! - [`area`]: a CAP area (polygons, circles, geocodes) resolved and prepared;
+//! - [`prefs`]: per-place preferences and the alert facts they check;
+//! - [`recipients`]: an alert's recipients, each subscriber once;
+//! - [`lifecycle`]: Update / Cancel / expiry deltas, alerts in force;
 //! - [`places_csv`], [`areas_geojson`]: the dry-run input formats.
+//!
+//! Invariants (see README.md): boundary-inclusive, each subscriber once per
+//! alert, an unresolvable code is an error, no I/O.
 
+pub mod area;
+pub mod areas_geojson;
 pub mod bbox;
 pub mod circle;
 pub mod codes;
 pub mod index;
+pub mod lifecycle;
+pub mod places_csv;
 pub mod polygon;
+pub mod prefs;
+pub mod recipients;
 pub mod search;
 pub mod tree;
 
+pub use area::{AreaError, AreaSpec, PreparedArea, Presence};
 pub use index::{Hit, Location, PlaceIndex, PlaceKey, PlaceRecord, PrefsRef, SubscriberId};
-pub mod area;
-pub mod areas_geojson;
-pub mod lifecycle;
-pub mod places_csv;
-pub mod prefs;
-pub mod recipients;
+pub use recipients::{MatchContext, PlaceMatch, Recipients};

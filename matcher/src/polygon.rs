@@ -235,6 +235,26 @@ pub(crate) fn segment_touches_box(e: &Edge, b: &Bbox) -> bool {
     positive && negative
 }
 
+/// Whether the edge and the closed segment `p`–`q` share a point.
+/// Conservative only for collinear segments whose boxes overlap (reported
+/// as touching); exact otherwise.
+#[inline]
+pub(crate) fn segment_touches_segment(e: &Edge, p: [f64; 2], q: [f64; 2]) -> bool {
+    let [ax, ay, bx, by] = *e;
+    if ax.max(bx) < p[0].min(q[0])
+        || ax.min(bx) > p[0].max(q[0])
+        || ay.max(by) < p[1].min(q[1])
+        || ay.min(by) > p[1].max(q[1])
+    {
+        return false;
+    }
+    let (a, b) = (Coord { x: ax, y: ay }, Coord { x: bx, y: by });
+    let (c, d) = (Coord { x: p[0], y: p[1] }, Coord { x: q[0], y: q[1] });
+    let strictly_apart = |s: f64, t: f64| (s > 0.0 && t > 0.0) || (s < 0.0 && t < 0.0);
+    !(strictly_apart(orient2d(a, b, c), orient2d(a, b, d))
+        || strictly_apart(orient2d(c, d, a), orient2d(c, d, b)))
+}
+
 fn push_ring(edges: &mut Vec<Edge>, ring: &geo::LineString<f64>) {
     let pts = &ring.0;
     if pts.is_empty() {
@@ -328,6 +348,31 @@ mod tests {
         );
         assert!(segment_touches_box(&[-1.0, 0.5, 2.0, 0.5], &b));
         assert!(!segment_touches_box(&[-1.0, 1.5, 2.0, 1.1], &b));
+    }
+
+    #[test]
+    fn segment_segment_touching_is_detected() {
+        let e = [0.0, 0.0, 1.0, 1.0];
+        assert!(
+            segment_touches_segment(&e, [0.0, 1.0], [1.0, 0.0]),
+            "crossing"
+        );
+        assert!(
+            segment_touches_segment(&e, [0.5, 0.5], [2.0, 0.0]),
+            "ends on the edge"
+        );
+        assert!(
+            segment_touches_segment(&e, [1.0, 1.0], [2.0, 1.0]),
+            "shares a vertex"
+        );
+        assert!(
+            !segment_touches_segment(&e, [0.0, 0.1], [0.8, 0.9]),
+            "parallel beside"
+        );
+        assert!(
+            !segment_touches_segment(&e, [0.6, 0.5], [2.0, 0.0]),
+            "stops short"
+        );
     }
 
     fn star(n: usize, seed: u64) -> Vec<(f64, f64)> {

@@ -20,7 +20,7 @@
 use crate::bbox::Bbox;
 use crate::circle::PreparedCircle;
 use crate::index::{Hit, NO_VILLAGE, PlaceIndex};
-use crate::polygon::{BoxRelation, PreparedPolygon, segment_touches_box};
+use crate::polygon::{BoxRelation, PreparedPolygon, segment_touches_box, segment_touches_segment};
 
 /// Reusable buffers for searches (one per thread).
 #[derive(Debug, Default)]
@@ -95,9 +95,27 @@ impl PlaceIndex {
             (mark, edges.len())
         };
         if level == 0 {
+            // Consecutive points of a leaf are close (Hilbert order). When
+            // no boundary edge touches the segment from the previous point
+            // (all such edges touch this box, so they are in the local
+            // list), the status carries over exactly; otherwise test anew.
+            let all = polygon.edges();
+            let local = &edges[lo..hi];
+            let mut previous: Option<([f64; 2], bool)> = None;
             for pos in tree.point_range(0, node) {
-                let [x, y] = tree.point(pos);
-                if polygon.covers(x, y) {
+                let p = tree.point(pos);
+                let inside = match previous {
+                    Some((q, status))
+                        if !local
+                            .iter()
+                            .any(|&e| segment_touches_segment(&all[e as usize], q, p)) =>
+                    {
+                        status
+                    }
+                    _ => polygon.covers(p[0], p[1]),
+                };
+                previous = Some((p, inside));
+                if inside {
                     self.take_one(pos, out);
                 }
             }
