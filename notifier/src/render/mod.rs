@@ -201,17 +201,24 @@ fn colour_index(colour: Colour) -> usize {
 
 impl LocaleTemplates {
     fn load(locale: Locale, source: &str) -> Result<Self, RenderError> {
-        let resource = FluentResource::try_new(source.to_string()).map_err(|(res, errors)| {
-            let first = &errors[0];
-            let line = source[..first.pos.start.min(source.len())]
-                .lines()
-                .count()
-                .max(1);
-            drop(res);
+        let resource = FluentResource::try_new(source.to_string()).map_err(|(_, errors)| {
+            let (line, message) = match errors.first() {
+                Some(first) => {
+                    // The line of the error's first byte (lines counted from 1).
+                    let end = first.pos.start.min(source.len());
+                    let line = source.as_bytes()[..end]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count()
+                        + 1;
+                    (line, format!("{:?}", first.kind))
+                }
+                None => (0, "unparsable".to_string()),
+            };
             RenderError::Syntax {
                 locale,
                 line,
-                message: format!("{:?}", first.kind),
+                message,
             }
         })?;
         let langid: LanguageIdentifier = locale.tag().parse().map_err(|_| RenderError::Syntax {
@@ -366,11 +373,28 @@ impl LocaleTemplates {
 impl Renderer {
     /// Parses and checks the templates of every locale.
     pub fn new() -> Result<Self, RenderError> {
-        let locales = SOURCES
-            .iter()
-            .map(|(locale, source)| LocaleTemplates::load(*locale, source))
-            .collect::<Result<_, _>>()?;
+        Renderer::from_sources(&SOURCES)
+    }
+
+    /// Templates from other sources (a deployment's own wording), one per
+    /// locale in [`Locale::ALL`] order, checked like the shipped ones.
+    pub fn from_sources(sources: &[(Locale, &str); 8]) -> Result<Self, RenderError> {
+        let mut locales = Vec::with_capacity(sources.len());
+        for (expected, (locale, source)) in Locale::ALL.iter().zip(sources) {
+            if expected != locale {
+                return Err(RenderError::MissingMessage {
+                    locale: *expected,
+                    id: "(all)".into(),
+                });
+            }
+            locales.push(LocaleTemplates::load(*locale, source)?);
+        }
         Ok(Renderer { locales })
+    }
+
+    /// The shipped template sources.
+    pub fn shipped_sources() -> [(Locale, &'static str); 8] {
+        SOURCES
     }
 
     fn templates(&self, locale: Locale) -> &LocaleTemplates {
@@ -785,6 +809,36 @@ impl Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broken_templates_are_named_by_locale_and_line() {
+        let mut sources = Renderer::shipped_sources();
+        let broken = sources[1]
+            .1
+            .replacen("hazard-flood = flood", "hazard-flood = { $", 1);
+        sources[1].1 = &broken;
+        let line = broken
+            .lines()
+            .position(|l| l.starts_with("hazard-flood"))
+            .unwrap()
+            + 1;
+        match Renderer::from_sources(&sources) {
+            Err(RenderError::Syntax {
+                locale: Locale::En,
+                line: reported,
+                ..
+            }) => assert_eq!(reported, line),
+            Err(other) => panic!("wrong error {other}"),
+            Ok(_) => panic!("broken template accepted"),
+        }
+        let mut sources = Renderer::shipped_sources();
+        let missing = sources[4].1.replacen("valid-until =", "valid-until-x =", 1);
+        sources[4].1 = &missing;
+        assert!(matches!(
+            Renderer::from_sources(&sources),
+            Err(RenderError::MissingMessage { locale: Locale::Th, ref id }) if id == "valid-until"
+        ));
+    }
 
     /// Compiled messages say exactly what Fluent says.
     #[test]
