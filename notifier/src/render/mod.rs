@@ -18,6 +18,7 @@
 //! the instruction first and the rest only when that is not enough, so the
 //! hazard, level and place survive any budget.
 
+mod compiled;
 mod fit;
 pub mod sms;
 
@@ -26,7 +27,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_bundle::{FluentArgs, FluentResource};
 use ingest::{Colour, HazardKind};
 use serde::{Deserialize, Serialize};
 use unic_langid::LanguageIdentifier;
@@ -157,6 +158,21 @@ struct LocaleTemplates {
     locale: Locale,
     bundle: FluentBundle<FluentResource>,
     fixed: Fixed,
+    /// Messages of [`MESSAGE_IDS`] that are plain text and variables.
+    compiled: std::collections::HashMap<&'static str, compiled::Compiled>,
+}
+
+/// Variable values in [`VARIABLES`] order.
+type Values<'a> = [&'a str; VARIABLES.len()];
+
+fn values<'a>(pairs: &[(&str, &'a str)]) -> Values<'a> {
+    let mut values = [""; VARIABLES.len()];
+    for (name, value) in pairs {
+        if let Some(i) = VARIABLES.iter().position(|v| v == name) {
+            values[i] = value;
+        }
+    }
+    values
 }
 
 /// Renders notices in every supported locale. Build one and share it (it is
@@ -185,17 +201,24 @@ fn colour_index(colour: Colour) -> usize {
 
 impl LocaleTemplates {
     fn load(locale: Locale, source: &str) -> Result<Self, RenderError> {
-        let resource = FluentResource::try_new(source.to_string()).map_err(|(res, errors)| {
-            let first = &errors[0];
-            let line = source[..first.pos.start.min(source.len())]
-                .lines()
-                .count()
-                .max(1);
-            drop(res);
+        let resource = FluentResource::try_new(source.to_string()).map_err(|(_, errors)| {
+            let (line, message) = match errors.first() {
+                Some(first) => {
+                    // The line of the error's first byte (lines counted from 1).
+                    let end = first.pos.start.min(source.len());
+                    let line = source.as_bytes()[..end]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count()
+                        + 1;
+                    (line, format!("{:?}", first.kind))
+                }
+                None => (0, "unparsable".to_string()),
+            };
             RenderError::Syntax {
                 locale,
                 line,
-                message: format!("{:?}", first.kind),
+                message,
             }
         })?;
         let langid: LanguageIdentifier = locale.tag().parse().map_err(|_| RenderError::Syntax {
@@ -217,6 +240,7 @@ impl LocaleTemplates {
         let mut templates = LocaleTemplates {
             locale,
             bundle,
+            compiled: Default::default(),
             fixed: Fixed {
                 hazard: Vec::new(),
                 advice: Vec::new(),
@@ -281,7 +305,39 @@ impl LocaleTemplates {
             fixed.texts.insert(id, templates.plain(id)?);
         }
         templates.fixed = fixed;
+        let sentinels: Vec<String> = (0..VARIABLES.len())
+            .map(|i| compiled::sentinel(i).to_string())
+            .collect();
+        let mut sentinel_args = FluentArgs::with_capacity(VARIABLES.len());
+        for (variable, sentinel) in VARIABLES.iter().zip(&sentinels) {
+            sentinel_args.set(*variable, sentinel.as_str());
+        }
+        for id in MESSAGE_IDS {
+            let plain = templates
+                .bundle
+                .get_message(id)
+                .and_then(|m| m.value())
+                .is_some_and(compiled::is_plain);
+            if plain {
+                let formatted = templates.format(id, Some(&sentinel_args))?;
+                let compiled = compiled::Compiled::from_formatted(&formatted, VARIABLES.len());
+                templates.compiled.insert(id, compiled);
+            }
+        }
         Ok(templates)
+    }
+
+    /// Message `id` with `values`: compiled when plain, through Fluent
+    /// otherwise.
+    fn text(&self, id: &str, values: &Values<'_>) -> Result<String, RenderError> {
+        if let Some(compiled) = self.compiled.get(id) {
+            return Ok(compiled.render(values));
+        }
+        let mut args = FluentArgs::with_capacity(VARIABLES.len());
+        for (variable, value) in VARIABLES.iter().zip(values) {
+            args.set(*variable, *value);
+        }
+        self.format(id, Some(&args)).map(Cow::into_owned)
     }
 
     fn plain(&self, id: &str) -> Result<String, RenderError> {
@@ -317,11 +373,28 @@ impl LocaleTemplates {
 impl Renderer {
     /// Parses and checks the templates of every locale.
     pub fn new() -> Result<Self, RenderError> {
-        let locales = SOURCES
-            .iter()
-            .map(|(locale, source)| LocaleTemplates::load(*locale, source))
-            .collect::<Result<_, _>>()?;
+        Renderer::from_sources(&SOURCES)
+    }
+
+    /// Templates from other sources (a deployment's own wording), one per
+    /// locale in [`Locale::ALL`] order, checked like the shipped ones.
+    pub fn from_sources(sources: &[(Locale, &str); 8]) -> Result<Self, RenderError> {
+        let mut locales = Vec::with_capacity(sources.len());
+        for (expected, (locale, source)) in Locale::ALL.iter().zip(sources) {
+            if expected != locale {
+                return Err(RenderError::MissingMessage {
+                    locale: *expected,
+                    id: "(all)".into(),
+                });
+            }
+            locales.push(LocaleTemplates::load(*locale, source)?);
+        }
         Ok(Renderer { locales })
+    }
+
+    /// The shipped template sources.
+    pub fn shipped_sources() -> [(Locale, &'static str); 8] {
+        SOURCES
     }
 
     fn templates(&self, locale: Locale) -> &LocaleTemplates {
@@ -360,18 +433,19 @@ impl Renderer {
         let fixed = &t.fixed;
         let hazard = fixed.hazard[hazard_index(notice.hazard)].as_str();
         let colour = fixed.colour[colour_index(notice.colour)].as_str();
-        let mut args = FluentArgs::with_capacity(4);
-        args.set("hazard", hazard);
-        args.set("colour", colour);
-        args.set("place", place.name.as_str());
+        let place_values = values(&[
+            ("hazard", hazard),
+            ("colour", colour),
+            ("place", &place.name),
+        ]);
         let (title_id, headline_id) = match notice.kind {
             NoticeKind::New => ("title-new", "headline-new"),
             NoticeKind::Update => ("title-update", "headline-update"),
             NoticeKind::AllClear => ("title-all-clear", "headline-all-clear"),
             NoticeKind::Relief => ("title-relief", "headline-relief"),
         };
-        let title = t.format(title_id, Some(&args))?.into_owned();
-        let headline = t.format(headline_id, Some(&args))?.into_owned();
+        let title = t.text(title_id, &place_values)?;
+        let headline = t.text(headline_id, &place_values)?;
 
         let agency = notice.instruction_by_locale.get(&locale);
         let instruction_is_agency = agency.is_some();
@@ -386,29 +460,20 @@ impl Renderer {
 
         let shelter = match (&place.shelter, notice.kind) {
             (Some(shelter), NoticeKind::New | NoticeKind::Update) => {
-                let mut args = FluentArgs::with_capacity(2);
-                args.set("shelter", shelter.name.as_str());
-                args.set(
-                    "distance",
-                    FluentValue::from(format_distance(shelter.distance_m)),
-                );
-                Some(t.format("shelter", Some(&args))?.into_owned())
+                let distance = format_distance(shelter.distance_m);
+                let v = values(&[("shelter", &shelter.name), ("distance", &distance)]);
+                Some(t.text("shelter", &v)?)
             }
             _ => None,
         };
         let valid_until = match (notice.expires, notice.kind) {
             (Some(expires), NoticeKind::New | NoticeKind::Update) => {
-                let mut args = FluentArgs::with_capacity(1);
-                args.set("time", FluentValue::from(format_taipei(expires)));
-                Some(t.format("valid-until", Some(&args))?.into_owned())
+                let time = format_taipei(expires);
+                Some(t.text("valid-until", &values(&[("time", &time)]))?)
             }
             _ => None,
         };
-        let details = {
-            let mut args = FluentArgs::with_capacity(1);
-            args.set("link", notice.link.as_str());
-            t.format("details", Some(&args))?.into_owned()
-        };
+        let details = t.text("details", &values(&[("link", &notice.link)]))?;
         let original = notice
             .instruction_original
             .as_ref()
@@ -738,5 +803,75 @@ impl Message {
     /// The title with the exercise marker, unshortened.
     pub fn full_title(&self) -> String {
         self.marked(&self.title)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_templates_are_named_by_locale_and_line() {
+        let mut sources = Renderer::shipped_sources();
+        let broken = sources[1]
+            .1
+            .replacen("hazard-flood = flood", "hazard-flood = { $", 1);
+        sources[1].1 = &broken;
+        let line = broken
+            .lines()
+            .position(|l| l.starts_with("hazard-flood"))
+            .unwrap()
+            + 1;
+        match Renderer::from_sources(&sources) {
+            Err(RenderError::Syntax {
+                locale: Locale::En,
+                line: reported,
+                ..
+            }) => assert_eq!(reported, line),
+            Err(other) => panic!("wrong error {other}"),
+            Ok(_) => panic!("broken template accepted"),
+        }
+        let mut sources = Renderer::shipped_sources();
+        let missing = sources[4].1.replacen("valid-until =", "valid-until-x =", 1);
+        sources[4].1 = &missing;
+        assert!(matches!(
+            Renderer::from_sources(&sources),
+            Err(RenderError::MissingMessage { locale: Locale::Th, ref id }) if id == "valid-until"
+        ));
+    }
+
+    /// Compiled messages say exactly what Fluent says.
+    #[test]
+    fn compiled_messages_match_fluent() {
+        let renderer = Renderer::new().unwrap();
+        let sample = [
+            "土石流",
+            "RED",
+            "Xinyi & <Co>",
+            "Leave.",
+            "School",
+            "850 m",
+            "2026-11-22 14:00",
+            "https://x.example",
+        ];
+        let mut checked = 0;
+        for t in &renderer.locales {
+            assert_eq!(
+                t.compiled.len(),
+                MESSAGE_IDS.len(),
+                "{}: every shipped message is plain",
+                t.locale
+            );
+            for (id, compiled) in &t.compiled {
+                let mut args = FluentArgs::with_capacity(VARIABLES.len());
+                for (variable, value) in VARIABLES.iter().zip(sample) {
+                    args.set(*variable, value);
+                }
+                let fluent = t.format(id, Some(&args)).unwrap();
+                assert_eq!(compiled.render(&sample), fluent, "{} {id}", t.locale);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 8 * MESSAGE_IDS.len());
     }
 }

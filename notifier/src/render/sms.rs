@@ -52,18 +52,15 @@ pub fn encoding(text: &str) -> SmsEncoding {
 /// How many segments `text` takes, with its encoding.
 pub fn segments(text: &str) -> (SmsEncoding, usize) {
     let encoding = encoding(text);
-    let units: Vec<usize> = match encoding {
-        SmsEncoding::Gsm7 => text.chars().filter_map(gsm7_septets).collect(),
-        SmsEncoding::Ucs2 => text.chars().map(char::len_utf16).collect(),
+    let unit = |c: char| match encoding {
+        SmsEncoding::Gsm7 => gsm7_septets(c).unwrap_or(1),
+        SmsEncoding::Ucs2 => c.len_utf16(),
     };
     let (single, multi) = match encoding {
         SmsEncoding::Gsm7 => (160, 153),
         SmsEncoding::Ucs2 => (70, 67),
     };
-    let total: usize = units.iter().sum();
-    if total == 0 {
-        return (encoding, 1);
-    }
+    let total: usize = text.chars().map(unit).sum();
     if total <= single {
         return (encoding, 1);
     }
@@ -71,7 +68,8 @@ pub fn segments(text: &str) -> (SmsEncoding, usize) {
     // the next segment, as phones and gateways do.
     let mut count = 1;
     let mut used = 0;
-    for unit in units {
+    for c in text.chars() {
+        let unit = unit(c);
         if used + unit > multi {
             count += 1;
             used = 0;
