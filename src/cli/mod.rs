@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cap;
+mod demo;
 mod geodata;
 mod matching;
 
@@ -22,6 +23,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole pipeline on the built-in fictional demo region.
+    Demo(demo::DemoArgs),
     /// Read and validate CAP messages.
     Cap(cap::CapArgs),
     /// Administrative areas, geocoding and shelters.
@@ -32,6 +35,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Cap(args) => cap::run(args),
         Command::Geodata(args) => geodata::run(args),
         Command::Match(args) => matching::run(args),

@@ -1,0 +1,176 @@
+//! Who is subscribed: each person's places, language, addresses and
+//! preferences, held in memory for the engine. (The durable subscriber
+//! store belongs to the service; this is what the engine needs of it.)
+
+use std::fmt;
+
+use ingest::HazardKind;
+use matcher::prefs::{KindSet, Preferences};
+use notifier::Locale;
+use notifier::notice::Address;
+use notifier::policy::QuietHours;
+
+/// A registered place: a name the person gave it and a point.
+#[derive(Clone)]
+pub struct Place {
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+}
+
+impl fmt::Debug for Place {
+    // A place is where someone lives or works: personal data, never logged.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Place").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    /// Pseudonymous id: what delivery records and logs may carry.
+    pub pseudonym: String,
+    pub locale: Locale,
+    pub addresses: Vec<Address>,
+    pub places: Vec<Place>,
+    pub preferences: Preferences,
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// Subscribers by position; the position is the matcher's subscriber id.
+#[derive(Debug, Default, Clone)]
+pub struct Directory {
+    subscribers: Vec<Subscriber>,
+}
+
+impl Directory {
+    pub fn new(subscribers: Vec<Subscriber>) -> Directory {
+        Directory { subscribers }
+    }
+
+    pub fn subscribers(&self) -> &[Subscriber] {
+        &self.subscribers
+    }
+
+    pub fn get(&self, id: u32) -> Option<&Subscriber> {
+        self.subscribers.get(id as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        self.subscribers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subscribers.is_empty()
+    }
+
+    /// Synthetic subscribers spread over the villages of `atlas`, for the
+    /// demo: deterministic for a given `count`, every locale represented,
+    /// about one in five with a second place (work, parents), one in ten
+    /// opted in to exercises, one in eight with an earthquake threshold of
+    /// 5弱. Everyone listens on the live page.
+    pub fn synthetic(atlas: &geodata::Atlas, count: usize) -> Directory {
+        let villages: Vec<_> = atlas
+            .villages()
+            .iter()
+            .filter_map(|v| v.label_point.map(|p| (v, p)))
+            .collect();
+        if villages.is_empty() {
+            return Directory::default();
+        }
+        let mut rng = SplitMix(0x4841_5a41_5244); // fixed seed: same people every run
+        let subscribers = (0..count)
+            .map(|i| {
+                let mut places = Vec::new();
+                let extra = usize::from(rng.below(5) == 0);
+                let locale = Locale::ALL[i % Locale::ALL.len()];
+                for label in [PlaceLabel::Home, PlaceLabel::Work]
+                    .into_iter()
+                    .take(1 + extra)
+                {
+                    let (village, point) = villages[rng.below(villages.len() as u64) as usize];
+                    // Jitter around the village's interior point, kept small so
+                    // the place stays in that village in the demo's grid.
+                    let lon = point.x + (rng.unit() - 0.5) * 0.01;
+                    let lat = point.y + (rng.unit() - 0.5) * 0.01;
+                    places.push(Place {
+                        name: label.name(locale, village),
+                        lon,
+                        lat,
+                    });
+                }
+                let mut preferences = Preferences {
+                    kinds: KindSet::ALL,
+                    ..Preferences::default()
+                };
+                preferences.exercises = rng.below(10) == 0;
+                if rng.below(8) == 0 {
+                    preferences.min_intensity = Some(ingest::Intensity::I5Lower);
+                }
+                if rng.below(12) == 0 {
+                    preferences.kinds = KindSet::of(&[HazardKind::Earthquake, HazardKind::Tsunami]);
+                }
+                Subscriber {
+                    pseudonym: format!("demo-{i:05}"),
+                    locale,
+                    addresses: vec![Address::Live],
+                    places,
+                    preferences,
+                    quiet_hours: None,
+                }
+            })
+            .collect();
+        Directory { subscribers }
+    }
+}
+
+/// What the synthetic people call their places.
+#[derive(Clone, Copy)]
+enum PlaceLabel {
+    Home,
+    Work,
+}
+
+impl PlaceLabel {
+    /// "家（溪源村）" for Chinese readers, "Home (Xiyuan Vil.)" for others:
+    /// people name their own places in their own language.
+    fn name(self, locale: Locale, village: &geodata::Area) -> String {
+        match (locale, &village.name_en) {
+            (Locale::ZhTw, _) | (_, None) => {
+                let label = match self {
+                    PlaceLabel::Home => "家",
+                    PlaceLabel::Work => "公司",
+                };
+                format!("{label}（{}）", village.name)
+            }
+            (_, Some(english)) => {
+                let label = match self {
+                    PlaceLabel::Home => "Home",
+                    PlaceLabel::Work => "Work",
+                };
+                format!("{label} ({english})")
+            }
+        }
+    }
+}
+
+/// A tiny deterministic generator (SplitMix64): the demo needs repeatable
+/// people, not statistical quality.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

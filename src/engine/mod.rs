@@ -1,0 +1,462 @@
+//! The alert engine: from a change in the set of alerts in force (ingest's
+//! [`LifecycleEvent`]) to the deliveries to queue (notifier's [`Delivery`]),
+//! through the matcher.
+//!
+//! Steps, for each event:
+//! 1. Read the alert's *units*: the `<info>` blocks of its primary language
+//!    (zh-TW when present, else the first block's). Each unit has its own
+//!    facts (hazard, colour, severity, …) and areas, because agencies put
+//!    different levels for different areas into separate blocks.
+//! 2. Match every unit; a subscriber inside several units is told once, at
+//!    the most serious unit's level.
+//! 3. For an Update, tell the newly inside the alert, those still inside the
+//!    update when something material changed, and those who left the
+//!    all-clear; for a Cancel or expiry, tell exactly the previous
+//!    recipients the all-clear.
+//! 4. Render one message per recipient in their language, naming their own
+//!    place and the nearest suitable shelter, and fan out to every address.
+//!
+//! It holds the matcher's index and the active alerts; it does no I/O.
+
+mod codes;
+mod directory;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use geodata::Atlas;
+use geodata::shelters::{ShelterFilter, ShelterIndex};
+use ingest::hazard::{classify, info_colour, info_hazard, local_intensities};
+use ingest::lifecycle::LifecycleEvent;
+use ingest::{Alert, HazardKind, Info, Intensity, Status};
+use matcher::area::{AreaError, AreaSpec, PreparedArea};
+use matcher::codes::VillageCode;
+use matcher::lifecycle::{ActiveAlert, ActiveAlerts, Delta, end_delta, update_delta};
+use matcher::prefs::AlertFacts;
+use matcher::recipients::{MatchContext, PlaceMatch, Recipients};
+use matcher::{Location, PlaceIndex, PlaceKey, PlaceRecord, PrefsRef, SubscriberId};
+use notifier::channel::Delivery;
+use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace, ShelterInfo};
+use notifier::policy::{Coalescer, Verdict, loudness};
+use notifier::{Notice, Recipient, Renderer};
+
+pub use codes::AtlasCodes;
+pub use directory::{Directory, Place, Subscriber};
+
+/// How long a repeated alert of the same kind is held back for the same
+/// person unless its level rises: long enough to absorb an hourly re-issue
+/// of a rainfall warning or an aftershock series.
+const COALESCE_WINDOW_HOURS: i64 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("alert {alert}: {source}")]
+    Area {
+        alert: String,
+        #[source]
+        source: Box<AreaError>,
+    },
+    #[error("subscriber index: {0}")]
+    Index(#[from] matcher::index::IndexError),
+    #[error("rendering: {0}")]
+    Render(#[from] notifier::RenderError),
+}
+
+/// What one event produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// `sender,identifier,sent` of the alert the event is about.
+    pub alert: String,
+    pub exercise: bool,
+    /// Subscribers told, per kind of notice.
+    pub told: BTreeMap<&'static str, usize>,
+    /// Subscribers held back by coalescing.
+    pub coalesced: usize,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One unit of an alert: one `<info>` of the primary language.
+struct Unit {
+    facts: AlertFacts,
+    notice: Notice,
+    areas: Vec<PreparedArea>,
+}
+
+pub struct Engine {
+    atlas: Atlas,
+    shelters: ShelterIndex,
+    directory: Directory,
+    index: PlaceIndex,
+    preferences: Vec<matcher::prefs::Preferences>,
+    active: ActiveAlerts,
+    /// The units of each alert in force, by alert key, for later deltas.
+    units: BTreeMap<String, Vec<AlertFacts>>,
+    renderer: Renderer,
+    coalescer: Coalescer,
+    link_base: String,
+}
+
+impl Engine {
+    /// Indexes every subscriber place, placing each in its village.
+    pub fn new(
+        atlas: Atlas,
+        shelters: ShelterIndex,
+        directory: Directory,
+        link_base: impl Into<String>,
+    ) -> Result<Engine, EngineError> {
+        let mut records = Vec::new();
+        for (i, subscriber) in directory.subscribers().iter().enumerate() {
+            let id = SubscriberId(i as u32);
+            for (j, place) in subscriber.places.iter().enumerate() {
+                let village = atlas
+                    .locate(place.lon, place.lat)
+                    .and_then(|l| VillageCode::parse(l.village_code()));
+                records.push(PlaceRecord {
+                    key: PlaceKey {
+                        subscriber: id,
+                        place: j as u8,
+                    },
+                    location: Location::Point {
+                        lon: place.lon,
+                        lat: place.lat,
+                        village,
+                    },
+                    prefs: PrefsRef(i as u32),
+                });
+            }
+        }
+        let index = PlaceIndex::build(records)?;
+        let preferences = directory
+            .subscribers()
+            .iter()
+            .map(|s| s.preferences.clone())
+            .collect();
+        Ok(Engine {
+            atlas,
+            shelters,
+            directory,
+            index,
+            preferences,
+            active: ActiveAlerts::default(),
+            units: BTreeMap::new(),
+            renderer: Renderer::new()?,
+            coalescer: Coalescer::new(chrono::Duration::hours(COALESCE_WINDOW_HOURS)),
+            link_base: link_base.into(),
+        })
+    }
+
+    /// Alerts currently in force, by key.
+    pub fn active_count(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Turns one lifecycle event into deliveries.
+    pub fn handle(
+        &mut self,
+        event: &LifecycleEvent,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, EngineError> {
+        match event {
+            LifecycleEvent::New(alert) => {
+                let units = self.units_of(alert)?;
+                let recipients = self.match_units(&units);
+                let delta = Delta {
+                    alert: recipients.clone(),
+                    ..Delta::default()
+                };
+                let outcome = self.deliver(alert, &units, &delta, now)?;
+                self.remember(alert, units, recipients);
+                Ok(outcome)
+            }
+            LifecycleEvent::Updated { previous, current } => {
+                let (previous_recipients, previous_facts) = self.forget_all(previous);
+                let units = self.units_of(current)?;
+                let recipients = self.match_units(&units);
+                let delta = match (previous_facts, units.first()) {
+                    (Some(before), Some(now_unit)) => update_delta(
+                        &previous_recipients,
+                        &before,
+                        &recipients,
+                        &most_serious(&units).unwrap_or(&now_unit.facts).clone(),
+                    ),
+                    _ => Delta {
+                        alert: recipients.clone(),
+                        ..Delta::default()
+                    },
+                };
+                let outcome = self.deliver(current, &units, &delta, now)?;
+                self.remember(current, units, recipients);
+                Ok(outcome)
+            }
+            LifecycleEvent::Cancelled { previous, cancel } => {
+                let (previous_recipients, _) = self.forget_all(previous);
+                let units = self.units_of(cancel)?;
+                let delta = end_delta(&previous_recipients);
+                self.deliver(cancel, &units, &delta, now)
+            }
+            LifecycleEvent::Expired(alert) => {
+                let (previous_recipients, _) = self.forget_all(std::slice::from_ref(alert));
+                let mut units = self.units_of(alert)?;
+                for unit in &mut units {
+                    unit.notice.kind = NoticeKind::AllClear;
+                }
+                let delta = end_delta(&previous_recipients);
+                self.deliver(alert, &units, &delta, now)
+            }
+        }
+    }
+
+    fn units_of(&self, alert: &Alert) -> Result<Vec<Unit>, EngineError> {
+        let classification = classify(alert);
+        let key = alert_key(alert);
+        let codes = AtlasCodes::new(&self.atlas);
+        let primary = primary_language(alert);
+        let mut units = Vec::new();
+        for info in alert
+            .infos
+            .iter()
+            .filter(|i| Some(i.language_key()) == primary)
+        {
+            let hazard = info_hazard(info);
+            let colour = info_colour(info);
+            let facts = facts_of(alert, info, hazard, colour);
+            let specs: Vec<AreaSpec> = info
+                .areas
+                .iter()
+                .map(|area| AreaSpec::from_cap(area, area_intensity(info, area)))
+                .collect();
+            let ctx = MatchContext {
+                index: &self.index,
+                preferences: &self.preferences,
+                codes: &codes,
+            };
+            let areas = ctx.prepare(&specs).map_err(|source| EngineError::Area {
+                alert: key.clone(),
+                source: Box::new(source),
+            })?;
+            let mut notice = Notice::from_alert(
+                alert,
+                AlertVersion(key.clone()),
+                hazard,
+                colour,
+                format!("{}/{}", self.link_base, alert.identifier),
+            )
+            .unwrap_or_else(|| unreachable_notice(&key, hazard, colour));
+            notice.exercise = classification.exercise;
+            units.push(Unit {
+                facts,
+                notice,
+                areas,
+            });
+        }
+        Ok(units)
+    }
+
+    fn match_units(&self, units: &[Unit]) -> Recipients {
+        let codes = AtlasCodes::new(&self.atlas);
+        let ctx = MatchContext {
+            index: &self.index,
+            preferences: &self.preferences,
+            codes: &codes,
+        };
+        let mut entries: Vec<(SubscriberId, PlaceMatch)> = Vec::new();
+        for unit in units {
+            let found = ctx.recipients(&unit.facts, &unit.areas);
+            for (subscriber, places) in found.iter() {
+                entries.extend(places.iter().map(|p| (subscriber, *p)));
+            }
+        }
+        Recipients::from_entries(entries)
+    }
+
+    fn remember(&mut self, alert: &Alert, units: Vec<Unit>, recipients: Recipients) {
+        let key = alert_key(alert);
+        let facts: Vec<AlertFacts> = units.iter().map(|u| u.facts.clone()).collect();
+        if let Some(serious) = most_serious(&units).cloned() {
+            let areas = units.into_iter().flat_map(|u| u.areas).collect();
+            self.active
+                .put(key.clone(), ActiveAlert::new(serious, areas, recipients));
+            self.units.insert(key, facts);
+        }
+    }
+
+    /// Ends the given alerts; returns everyone they reached and the facts of
+    /// the most serious of them.
+    fn forget_all(&mut self, alerts: &[Alert]) -> (Recipients, Option<AlertFacts>) {
+        let mut entries = Vec::new();
+        let mut facts: Option<AlertFacts> = None;
+        for alert in alerts {
+            let key = alert_key(alert);
+            if let Some(ended) = self.active.end(&key) {
+                let all = ended.all_recipients();
+                for (subscriber, places) in all.iter() {
+                    entries.extend(places.iter().map(|p| (subscriber, *p)));
+                }
+            }
+            for f in self.units.remove(&key).unwrap_or_default() {
+                if facts
+                    .as_ref()
+                    .is_none_or(|best| seriousness(&f) > seriousness(best))
+                {
+                    facts = Some(f);
+                }
+            }
+        }
+        (Recipients::from_entries(entries), facts)
+    }
+
+    fn deliver(
+        &mut self,
+        alert: &Alert,
+        units: &[Unit],
+        delta: &Delta,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, EngineError> {
+        let mut outcome = Outcome {
+            alert: alert_key(alert),
+            exercise: alert.status != Status::Actual,
+            ..Outcome::default()
+        };
+        let Some(base) = most_serious_unit(units) else {
+            return Ok(outcome);
+        };
+        let lists: [(&'static str, &Recipients, Option<NoticeKind>); 3] = [
+            ("alert", &delta.alert, None),
+            ("update", &delta.update, Some(NoticeKind::Update)),
+            ("all_clear", &delta.all_clear, Some(NoticeKind::AllClear)),
+        ];
+        for (label, recipients, kind) in lists {
+            for (subscriber, places) in recipients.iter() {
+                let Some(person) = self.directory.get(subscriber.0) else {
+                    continue;
+                };
+                let mut notice = base.notice.clone();
+                if let Some(kind) = kind {
+                    notice.kind = kind;
+                }
+                let recipient = Recipient {
+                    subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),
+                    locale: person.locale,
+                    addresses: person.addresses.clone(),
+                };
+                if self.coalescer.admit(&recipient.subscriber, &notice, now) == Verdict::Coalesced {
+                    outcome.coalesced += 1;
+                    continue;
+                }
+                // The first matching place names where the danger is.
+                let place_index = places.first().map(|p| usize::from(p.place)).unwrap_or(0);
+                let place = person.places.get(place_index);
+                let recipient_place = RecipientPlace {
+                    name: place.map(|p| p.name.clone()).unwrap_or_default(),
+                    shelter: place.and_then(|p| self.nearest_shelter(p, notice.hazard)),
+                };
+                let loud = loudness(&notice, person.quiet_hours.as_ref(), now);
+                let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
+                outcome.deliveries.extend(notifier::fanout::deliveries(
+                    &self.renderer,
+                    &notice,
+                    &recipient,
+                    &recipient_place,
+                    loud,
+                    quiet_ends,
+                )?);
+                *outcome.told.entry(label).or_default() += 1;
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn nearest_shelter(&self, place: &Place, hazard: HazardKind) -> Option<ShelterInfo> {
+        let filter = ShelterFilter {
+            hazard: Some(hazard),
+            ..ShelterFilter::default()
+        };
+        self.shelters
+            .nearest(place.lon, place.lat, 1, filter)
+            .first()
+            .map(|nearby| ShelterInfo {
+                name: nearby.shelter.name.clone(),
+                distance_m: nearby.distance_m.round() as u32,
+            })
+    }
+}
+
+/// The key CAP uses for a message: `sender,identifier,sent`.
+pub fn alert_key(alert: &Alert) -> String {
+    format!(
+        "{},{},{}",
+        alert.sender,
+        alert.identifier,
+        alert.sent.to_rfc3339()
+    )
+}
+
+fn primary_language(alert: &Alert) -> Option<String> {
+    alert
+        .infos
+        .iter()
+        .map(Info::language_key)
+        .find(|l| l == "zh-tw")
+        .or_else(|| alert.infos.first().map(Info::language_key))
+}
+
+fn facts_of(alert: &Alert, info: &Info, hazard: HazardKind, colour: ingest::Colour) -> AlertFacts {
+    AlertFacts {
+        status: alert.status,
+        kind: hazard,
+        colour: Some(colour),
+        severity: info.severity,
+        urgency: info.urgency,
+        certainty: info.certainty,
+        rainfall: None,
+        instruction: info.instruction.clone(),
+    }
+}
+
+/// The highest local intensity the alert gives for any geocode of `area`.
+fn area_intensity(info: &Info, area: &ingest::Area) -> Option<Intensity> {
+    let listed = local_intensities(info);
+    area.geocodes
+        .iter()
+        .filter_map(|g| {
+            listed
+                .iter()
+                .find(|l| l.geocode.value_name == g.value_name && l.geocode.value == g.value)
+                .map(|l| l.intensity)
+        })
+        .max()
+}
+
+fn seriousness(facts: &AlertFacts) -> (Option<ingest::Colour>, ingest::Severity, ingest::Urgency) {
+    (facts.colour, facts.severity, facts.urgency)
+}
+
+fn most_serious(units: &[Unit]) -> Option<&AlertFacts> {
+    most_serious_unit(units).map(|u| &u.facts)
+}
+
+fn most_serious_unit(units: &[Unit]) -> Option<&Unit> {
+    units.iter().max_by_key(|u| seriousness(&u.facts))
+}
+
+/// `Notice::from_alert` declines only Ack and Error messages, which the
+/// lifecycle never turns into events; keep a plain all-clear rather than
+/// fail should that ever change.
+fn unreachable_notice(key: &str, hazard: HazardKind, colour: ingest::Colour) -> Notice {
+    Notice {
+        alert: AlertVersion(key.to_owned()),
+        hazard,
+        colour,
+        severity: ingest::Severity::Unknown,
+        urgency: ingest::Urgency::Unknown,
+        kind: NoticeKind::AllClear,
+        exercise: false,
+        instruction_original: None,
+        instruction_by_locale: BTreeMap::new(),
+        expires: None,
+        link: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+//! The engine over the demo region and the demo messages: exactly the
+//! right people, in their language, through New → Update → Cancel.
+
+use std::collections::BTreeSet;
+
+use ingest::lifecycle::LifecycleEvent;
+use matcher::prefs::{KindSet, Preferences};
+use notifier::Locale;
+use notifier::notice::Address;
+
+use super::*;
+
+fn message(name: &str) -> Alert {
+    let path = format!("{}/demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&path).unwrap();
+    let document = ingest::parse_document(&bytes, &ingest::Limits::default()).unwrap();
+    document.messages[0].alert.clone().unwrap()
+}
+
+/// A person at the centre of a demo village (demo villages are grid cells
+/// of 0.05° × 0.1°; see geodata::demo).
+fn person(pseudonym: &str, locale: Locale, lon: f64, lat: f64) -> Subscriber {
+    Subscriber {
+        pseudonym: pseudonym.into(),
+        locale,
+        addresses: vec![Address::Live],
+        places: vec![Place {
+            name: format!("{pseudonym}-home"),
+            lon,
+            lat,
+        }],
+        preferences: Preferences {
+            kinds: KindSet::ALL,
+            ..Preferences::default()
+        },
+        quiet_hours: None,
+    }
+}
+
+fn engine(people: Vec<Subscriber>) -> Engine {
+    Engine::new(
+        geodata::demo::atlas(),
+        geodata::demo::shelters().unwrap(),
+        Directory::new(people),
+        "https://demo.invalid/a",
+    )
+    .unwrap()
+}
+
+fn told(outcome: &Outcome) -> BTreeSet<(String, String)> {
+    outcome
+        .deliveries
+        .iter()
+        .map(|d| (d.subscriber.0.clone(), d.message.locale.tag().to_string()))
+        .collect()
+}
+
+fn now() -> DateTime<Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-07-01T12:00:00+08:00")
+        .unwrap()
+        .to_utc()
+}
+
+// 霧溪鄉 spans lon 123.10–123.20, lat 23.00–23.20; villages from the bottom
+// left: 溪口 (-001), 溪頭 (-002), 溪源 (-003), 中興 (-004).
+fn people() -> Vec<Subscriber> {
+    vec![
+        person("xikou", Locale::En, 123.125, 23.05),
+        person("xitou", Locale::Vi, 123.175, 23.05),
+        person("xiyuan", Locale::ZhTw, 123.125, 23.15),
+        person("zhongxing", Locale::Th, 123.175, 23.15),
+        person("elsewhere", Locale::Ja, 123.05, 23.05),
+    ]
+}
+
+#[test]
+fn debris_flow_reaches_exactly_its_villages_through_update_and_cancel() {
+    let mut engine = engine(people());
+    let first = message("01-debris-flow-yellow.xml");
+    let new = engine
+        .handle(&LifecycleEvent::New(first.clone()), now())
+        .unwrap();
+    assert_eq!(
+        told(&new),
+        BTreeSet::from([
+            ("xitou".to_string(), "vi".to_string()),
+            ("xiyuan".to_string(), "zh-TW".to_string()),
+        ])
+    );
+    assert!(new.deliveries[0].message.full_text().contains("-home"));
+
+    // The update moves the warned area to 溪源 and 中興 and raises it to red.
+    let update = message("02-debris-flow-red-update.xml");
+    let updated = engine
+        .handle(
+            &LifecycleEvent::Updated {
+                previous: vec![first],
+                current: update.clone(),
+            },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(updated.told.get("alert"), Some(&1), "zhongxing is new");
+    assert_eq!(
+        updated.told.get("update"),
+        Some(&1),
+        "xiyuan is still inside"
+    );
+    assert_eq!(updated.told.get("all_clear"), Some(&1), "xitou has left");
+    assert_eq!(
+        told(&updated),
+        BTreeSet::from([
+            ("xitou".to_string(), "vi".to_string()),
+            ("xiyuan".to_string(), "zh-TW".to_string()),
+            ("zhongxing".to_string(), "th".to_string()),
+        ])
+    );
+
+    let cancel = message("06-debris-flow-cancel.xml");
+    let cancelled = engine
+        .handle(
+            &LifecycleEvent::Cancelled {
+                previous: vec![update],
+                cancel,
+            },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(cancelled.told.get("all_clear"), Some(&2));
+    assert_eq!(
+        told(&cancelled),
+        BTreeSet::from([
+            ("xiyuan".to_string(), "zh-TW".to_string()),
+            ("zhongxing".to_string(), "th".to_string()),
+        ])
+    );
+    assert_eq!(engine.active_count(), 0);
+}
+
+#[test]
+fn earthquake_threshold_is_honoured_per_area_intensity() {
+    // 霧島縣 feels 5弱, 雲海市 4級 (see the demo message).
+    let mut strict_in_wudao = person("strict-wudao", Locale::Ko, 123.125, 23.05);
+    strict_in_wudao.preferences.min_intensity = Some(Intensity::I5Lower);
+    let mut strict_in_yunhai = person("strict-yunhai", Locale::Ko, 123.025, 23.30);
+    strict_in_yunhai.preferences.min_intensity = Some(Intensity::I5Lower);
+    let relaxed_in_yunhai = person("relaxed-yunhai", Locale::Id, 123.025, 23.30);
+    let mut engine = engine(vec![strict_in_wudao, strict_in_yunhai, relaxed_in_yunhai]);
+    let outcome = engine
+        .handle(&LifecycleEvent::New(message("03-earthquake.xml")), now())
+        .unwrap();
+    let names: BTreeSet<String> = told(&outcome).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["strict-wudao".to_string(), "relaxed-yunhai".to_string()])
+    );
+}
+
+#[test]
+fn exercises_reach_only_those_who_opted_in_and_say_so() {
+    let opted_out = person("out", Locale::En, 123.225, 23.05);
+    let mut opted_in = person("in", Locale::En, 123.225, 23.06);
+    opted_in.preferences.exercises = true;
+    let mut engine = engine(vec![opted_out, opted_in]);
+    let outcome = engine
+        .handle(&LifecycleEvent::New(message("05-exercise.xml")), now())
+        .unwrap();
+    assert!(outcome.exercise);
+    assert_eq!(outcome.deliveries.len(), 1);
+    let delivery = &outcome.deliveries[0];
+    assert_eq!(delivery.subscriber.0, "in");
+    assert!(delivery.message.full_title().starts_with("[EXERCISE]"));
+}
+
+#[test]
+fn an_unknown_area_code_is_an_error_not_silence() {
+    let mut alert = message("01-debris-flow-yellow.xml");
+    alert.infos[0].areas[0].geocodes[0].value = "9900002-099".into();
+    let mut engine = engine(people());
+    let error = engine
+        .handle(&LifecycleEvent::New(alert), now())
+        .unwrap_err();
+    assert!(error.to_string().contains("9900002-099"), "{error}");
+}
