@@ -8,11 +8,14 @@
 //! nearest village and is flagged `snapped`; anything farther is outside
 //! Taiwan (`None`).
 //!
-//! Cost: an R-tree (rstar) over the bounding boxes of every village
-//! polygon part narrows a query to a handful of candidates, each tested
-//! exactly with a banded edge index ([`crate::pip`]), so a query costs
-//! O(log n) plus a few edge tests regardless of village size. Snapping adds a second R-tree query and a point-to-segment
-//! distance per candidate edge, only for points in no polygon.
+//! Cost: a uniform 0.01° grid lists the village polygon parts whose
+//! bounding box meets each cell, in ascending code order; a query reads one
+//! cell, checks bounding boxes and tests the survivors exactly with a
+//! banded edge index ([`crate::pip`]), stopping at the first hit: O(1) plus
+//! a few edge tests, whatever the village size. An rstar R-tree over the
+//! same boxes serves the snapping search (points in no polygon only). The
+//! grid replaced an R-tree descent for point queries because the descent's
+//! cache misses halved throughput (see `bench/RESULTS.md`).
 
 use geo::BoundingRect;
 use geo::Coord;
