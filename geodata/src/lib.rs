@@ -17,7 +17,7 @@
 //! * [`names`] — name keys: 台 = 臺, suffixes, renamed counties;
 //! * [`atlas`] — [`Atlas`], its indexes and [`Atlas::resolve_geocode`];
 //! * [`lookup`] — name → area ([`Atlas::find_town`], …), never guessing;
-//! * [`locate`] — point → village ([`Atlas::locate`]), R-tree + exact test;
+//! * [`locate`] — point → village ([`Atlas::locate`]), grid + exact test;
 //! * [`pip`] — point-in-polygon with a y-band edge index;
 //! * [`import`] — TopoJSON, GeoJSON, shapefile, code tables → [`Atlas`];
 //! * [`store`] — the compact file format;

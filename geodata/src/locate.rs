@@ -8,11 +8,14 @@
 //! nearest village and is flagged `snapped`; anything farther is outside
 //! Taiwan (`None`).
 //!
-//! Cost: an R-tree (rstar) over the bounding boxes of every village
-//! polygon part narrows a query to a handful of candidates, each tested
-//! exactly with a banded edge index ([`crate::pip`]), so a query costs
-//! O(log n) plus a few edge tests regardless of village size. Snapping adds a second R-tree query and a point-to-segment
-//! distance per candidate edge, only for points in no polygon.
+//! Cost: a uniform 0.01° grid lists the village polygon parts whose
+//! bounding box meets each cell, in ascending code order; a query reads one
+//! cell, checks bounding boxes and tests the survivors exactly with a
+//! banded edge index ([`crate::pip`]), stopping at the first hit: O(1) plus
+//! a few edge tests, whatever the village size. An rstar R-tree over the
+//! same boxes serves the snapping search (points in no polygon only). The
+//! grid replaced an R-tree descent for point queries because the descent's
+//! cache misses halved throughput (see `bench/RESULTS.md`).
 
 use geo::BoundingRect;
 use geo::Coord;
@@ -30,17 +33,140 @@ pub const SNAP_DISTANCE_M: f64 = 200.0;
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 
-/// R-tree over village polygon parts: data = (village index, index into
-/// `prepared`).
+/// Village polygon parts, indexed twice: a uniform grid for point queries
+/// (one memory lookup instead of an R-tree descent; parts listed per cell
+/// in ascending village order, so the first hit is the lowest code) and an
+/// R-tree for the snapping search. data = (village index, part index).
 pub(crate) struct VillageIndex {
     tree: RTree<Entry>,
     prepared: Vec<PreparedPolygon>,
+    parts: Vec<PartBox>,
+    grid: Grid,
+}
+
+/// A part's village and bounding box.
+struct PartBox {
+    village: u32,
+    min: Coord<f64>,
+    max: Coord<f64>,
+}
+
+/// Grid cell size in degrees (about 1 km).
+const CELL_DEG: f64 = 0.01;
+
+struct Grid {
+    origin: Coord<f64>,
+    /// Cell size in degrees: [`CELL_DEG`], or larger for data spanning more
+    /// than 4,096 cells.
+    cell: f64,
+    nx: usize,
+    ny: usize,
+    /// `cell_start[c]..cell_start[c + 1]` indexes `items` (part indices).
+    cell_start: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Grid {
+    fn build(parts: &[PartBox]) -> Grid {
+        let (mut lo, mut hi) = (
+            Coord {
+                x: f64::INFINITY,
+                y: f64::INFINITY,
+            },
+            Coord {
+                x: f64::NEG_INFINITY,
+                y: f64::NEG_INFINITY,
+            },
+        );
+        for p in parts {
+            lo = Coord {
+                x: lo.x.min(p.min.x),
+                y: lo.y.min(p.min.y),
+            };
+            hi = Coord {
+                x: hi.x.max(p.max.x),
+                y: hi.y.max(p.max.y),
+            };
+        }
+        if parts.is_empty() {
+            return Grid {
+                origin: Coord::zero(),
+                cell: CELL_DEG,
+                nx: 0,
+                ny: 0,
+                cell_start: vec![0],
+                items: Vec::new(),
+            };
+        }
+        let cell = CELL_DEG.max((hi.x - lo.x).max(hi.y - lo.y) / 4096.0);
+        let nx = ((hi.x - lo.x) / cell) as usize + 1;
+        let ny = ((hi.y - lo.y) / cell) as usize + 1;
+        let grid = Grid {
+            origin: lo,
+            cell,
+            nx,
+            ny,
+            cell_start: Vec::new(),
+            items: Vec::new(),
+        };
+        let mut counts = vec![0u32; nx * ny + 1];
+        for p in parts {
+            grid.for_cells(p, |c| counts[c + 1] += 1);
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let mut fill = counts.clone();
+        let mut items = vec![0u32; counts[nx * ny] as usize];
+        for (pi, p) in parts.iter().enumerate() {
+            grid.for_cells(p, |c| {
+                items[fill[c] as usize] = pi as u32;
+                fill[c] += 1;
+            });
+        }
+        Grid {
+            cell_start: counts,
+            items,
+            ..grid
+        }
+    }
+
+    fn cell_xy(&self, c: Coord<f64>) -> (usize, usize) {
+        let x = ((c.x - self.origin.x) / self.cell).max(0.0) as usize;
+        let y = ((c.y - self.origin.y) / self.cell).max(0.0) as usize;
+        (
+            x.min(self.nx.saturating_sub(1)),
+            y.min(self.ny.saturating_sub(1)),
+        )
+    }
+
+    fn for_cells(&self, p: &PartBox, mut f: impl FnMut(usize)) {
+        let (x0, y0) = self.cell_xy(p.min);
+        let (x1, y1) = self.cell_xy(p.max);
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                f(y * self.nx + x);
+            }
+        }
+    }
+
+    /// Part indices that may contain `c` (empty outside the grid).
+    fn candidates(&self, c: Coord<f64>) -> &[u32] {
+        let fx = (c.x - self.origin.x) / self.cell;
+        let fy = (c.y - self.origin.y) / self.cell;
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+            return &[];
+        }
+        let cell = fy as usize * self.nx + fx as usize;
+        &self.items[self.cell_start[cell] as usize..self.cell_start[cell + 1] as usize]
+    }
 }
 
 impl VillageIndex {
     pub(crate) fn build(villages: &[Area]) -> VillageIndex {
         let mut entries = Vec::with_capacity(villages.len() + villages.len() / 8);
         let mut prepared = Vec::with_capacity(entries.capacity());
+        let mut parts = Vec::with_capacity(entries.capacity());
         for (vi, village) in villages.iter().enumerate() {
             for polygon in &village.geometry.0 {
                 if let Some(rect) = polygon.bounding_rect() {
@@ -50,12 +176,19 @@ impl VillageIndex {
                         (vi as u32, prepared.len() as u32),
                     ));
                     prepared.push(PreparedPolygon::new(polygon));
+                    parts.push(PartBox {
+                        village: vi as u32,
+                        min,
+                        max,
+                    });
                 }
             }
         }
         VillageIndex {
             tree: RTree::bulk_load(entries),
             prepared,
+            grid: Grid::build(&parts),
+            parts,
         }
     }
 }
@@ -112,22 +245,23 @@ impl Atlas {
             return None;
         }
         let coord = Coord { x: lon, y: lat };
-        let mut best: Option<u32> = None;
-        for entry in self.village_index.tree.locate_all_at_point(&[lon, lat]) {
-            let (vi, pi) = entry.data;
-            if best.is_some_and(|b| b <= vi) {
+        let index = &self.village_index;
+        for &pi in index.grid.candidates(coord) {
+            let part = &index.parts[pi as usize];
+            if coord.x < part.min.x
+                || coord.x > part.max.x
+                || coord.y < part.min.y
+                || coord.y > part.max.y
+            {
                 continue;
             }
-            if self.village_index.prepared[pi as usize].position(coord) != Position::Outside {
-                best = Some(vi);
+            if index.prepared[pi as usize].position(coord) != Position::Outside {
+                return Some(Location {
+                    village: self.village_at(part.village as usize),
+                    snapped: false,
+                    distance_m: 0.0,
+                });
             }
-        }
-        if let Some(vi) = best {
-            return Some(Location {
-                village: self.village_at(vi as usize),
-                snapped: false,
-                distance_m: 0.0,
-            });
         }
         self.snap(coord)
     }

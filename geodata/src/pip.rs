@@ -27,7 +27,9 @@ pub struct PreparedPolygon {
     band_height: f64,
     /// `band_start[b]..band_start[b + 1]` indexes `band_edges`.
     band_start: Vec<u32>,
-    band_edges: Vec<u32>,
+    /// The edges of each band, copied inline so a query reads one
+    /// contiguous run of memory.
+    band_edges: Vec<(Coord<f64>, Coord<f64>)>,
 }
 
 /// About two edges per band keeps each query to a handful of edges.
@@ -63,10 +65,10 @@ impl PreparedPolygon {
             counts[i] += counts[i - 1];
         }
         let mut fill = counts.clone();
-        let mut band_edges = vec![0u32; counts[bands] as usize];
-        for (i, (a, b)) in edges.iter().enumerate() {
+        let mut band_edges = vec![(Coord::zero(), Coord::zero()); counts[bands] as usize];
+        for &(a, b) in &edges {
             for band in band_of(a.y.min(b.y))..=band_of(a.y.max(b.y)) {
-                band_edges[fill[band] as usize] = i as u32;
+                band_edges[fill[band] as usize] = (a, b);
                 fill[band] += 1;
             }
         }
@@ -97,8 +99,7 @@ impl PreparedPolygon {
             self.band_start[band + 1] as usize,
         );
         let mut inside = false;
-        for &e in &self.band_edges[from..to] {
-            let (a, b) = self.edges[e as usize];
+        for &(a, b) in &self.band_edges[from..to] {
             let (lo_y, hi_y) = if a.y < b.y { (a.y, b.y) } else { (b.y, a.y) };
             if p.y < lo_y || p.y > hi_y || p.x > a.x.max(b.x) {
                 continue;
