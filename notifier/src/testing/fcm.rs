@@ -8,7 +8,7 @@
 //! strings; the 4096-byte payload limit), then answers as FCM does:
 //! `{"name": "projects/…/messages/…"}` or Google's documented error body.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -42,6 +42,11 @@ pub enum FcmFailure {
 #[derive(Default)]
 struct Peer {
     accepted: Vec<Value>,
+    /// Whether `accepted` keeps each message (off for million-message runs).
+    keep_messages: bool,
+    /// Accepted messages by `target|alert` (token or topic, `data.alert`).
+    received: HashMap<String, u32>,
+    total_received: u64,
     rejected: Vec<String>,
     token_grants: usize,
     access_tokens: HashSet<String>,
@@ -56,6 +61,8 @@ struct Shared {
     token_uri: String,
     decoding_key: DecodingKey,
     peer: Mutex<Peer>,
+    /// The number of accepted messages, for waiting without polling.
+    total: tokio::sync::watch::Sender<u64>,
 }
 
 /// A running FCM contract peer on 127.0.0.1.
@@ -99,7 +106,9 @@ impl FcmContract {
             client_email: "notifier@hazardline-test.iam.gserviceaccount.example".into(),
             token_uri: format!("{base_url}/token"),
             decoding_key: DecodingKey::from_rsa_pem(public_pem.as_bytes()).expect("public key"),
+            total: tokio::sync::watch::Sender::new(0),
             peer: Mutex::new(Peer {
+                keep_messages: true,
                 token_lifetime_secs: 3599,
                 ..Peer::default()
             }),
@@ -137,6 +146,48 @@ impl FcmContract {
     /// Messages accepted so far (the `message` objects).
     pub fn accepted(&self) -> Vec<Value> {
         self.peer().accepted.clone()
+    }
+
+    /// Stops keeping accepted message bodies (only counts are kept), for
+    /// runs of millions of messages.
+    pub fn keep_messages(&self, keep: bool) {
+        self.peer().keep_messages = keep;
+    }
+
+    /// Accepted messages in all, duplicates included.
+    pub fn total_received(&self) -> u64 {
+        self.peer().total_received
+    }
+
+    /// Distinct `(target, alert)` pairs accepted: one per delivery key of
+    /// the FCM channel (target = token or topic, alert = `data.alert`).
+    pub fn distinct_received(&self) -> usize {
+        self.peer().received.len()
+    }
+
+    /// How often the message for `target` (a token or topic) about `alert`
+    /// was accepted.
+    pub fn received_count(&self, target: &str, alert: &str) -> u32 {
+        self.peer()
+            .received
+            .get(&format!("{target}|{alert}"))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Targets accepted more than once, with their counts.
+    pub fn duplicates(&self) -> Vec<(String, u32)> {
+        self.peer()
+            .received
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
+    }
+
+    /// Watches the number of accepted messages (changes on every accept).
+    pub fn watch_total(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.total.subscribe()
     }
 
     /// Why messages were refused as `INVALID_ARGUMENT`.
@@ -338,12 +389,27 @@ async fn send(
             "Requested entity was not found.",
         );
     }
-    peer.accepted.push(message.clone());
-    let name = format!(
-        "projects/{}/messages/0:{}",
-        shared.project,
-        peer.accepted.len()
-    );
+    let target = message
+        .get("token")
+        .or_else(|| message.get("topic"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let alert = message
+        .pointer("/data/alert")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    *peer
+        .received
+        .entry(format!("{target}|{alert}"))
+        .or_default() += 1;
+    peer.total_received += 1;
+    let total = peer.total_received;
+    if peer.keep_messages {
+        peer.accepted.push(message);
+    }
+    drop(peer);
+    shared.total.send_replace(total);
+    let name = format!("projects/{}/messages/0:{total}", shared.project);
     Json(json!({ "name": name })).into_response()
 }
 
