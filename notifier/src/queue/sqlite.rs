@@ -189,13 +189,6 @@ impl DeliveryQueue for SqliteQueue {
         Box::pin(self.with(move |c, config| {
             let now = now_ms();
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Jobs whose leases ran out too often (a message that crashes its
-            // worker) are given up rather than handed out forever.
-            tx.execute(
-                "UPDATE deliveries SET state = 'failed', last_error = 'out of attempts', worker = NULL
-                 WHERE state = 'pending' AND due_ms <= ?1 AND attempts >= ?2",
-                params![now, config.max_attempts],
-            )?;
             let rows: Vec<(String, i64, u32, String)> = {
                 let mut select = tx.prepare_cached(
                     "SELECT key, lane, attempts, payload FROM deliveries
@@ -213,7 +206,19 @@ impl DeliveryQueue for SqliteQueue {
                 let mut lease_it = tx.prepare_cached(
                     "UPDATE deliveries SET attempts = attempts + 1, due_ms = ?2, worker = ?3 WHERE key = ?1",
                 )?;
+                // Jobs whose leases ran out too often (a message that crashes
+                // its worker) are given up rather than handed out forever.
+                // Checked per selected row: a scan of every due row per claim
+                // would make a large fan-out quadratic.
+                let mut give_up = tx.prepare_cached(
+                    "UPDATE deliveries SET state = 'failed', last_error = 'out of attempts', worker = NULL
+                     WHERE key = ?1",
+                )?;
                 for (key, lane, attempts, payload) in rows {
+                    if attempts >= config.max_attempts {
+                        give_up.execute([&key])?;
+                        continue;
+                    }
                     lease_it.execute(params![key, now + millis(lease), worker])?;
                     let delivery = decode(&key, &payload)?;
                     let lane = Lane::ALL.get(lane as usize).copied().unwrap_or(Lane::Normal);
