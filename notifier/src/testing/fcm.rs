@@ -305,6 +305,12 @@ async fn send(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
+    // Parsed and checked before taking the lock, so that concurrent
+    // requests are checked in parallel; answered in the documented order.
+    let parsed = match serde_json::from_slice::<Value>(&body) {
+        Ok(request) => validate(request).map_err(|reason| (reason, Some("INVALID_ARGUMENT"))),
+        Err(error) => Err((format!("Invalid JSON payload received. {error}"), None)),
+    };
     let mut peer = shared.peer.lock().unwrap_or_else(|e| e.into_inner());
     if !peer.access_tokens.contains(bearer) {
         return google_error(
@@ -359,22 +365,14 @@ async fn send(
             }
         };
     }
-    let request: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(error) => {
-            let reason = format!("Invalid JSON payload received. {error}");
-            peer.rejected.push(reason.clone());
-            return google_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", None, &reason);
-        }
-    };
-    let message = match validate(&request) {
+    let message = match parsed {
         Ok(message) => message,
-        Err(reason) => {
+        Err((reason, error_code)) => {
             peer.rejected.push(reason.clone());
             return google_error(
                 StatusCode::BAD_REQUEST,
                 "INVALID_ARGUMENT",
-                Some("INVALID_ARGUMENT"),
+                error_code,
                 &reason,
             );
         }
@@ -414,7 +412,16 @@ async fn send(
 }
 
 /// Checks a request body against the v1 `Message` schema; returns the message.
-fn validate(request: &Value) -> Result<Value, String> {
+fn validate(mut request: Value) -> Result<Value, String> {
+    check(&request)?;
+    // `check` saw a `message` object; taken out rather than cloned.
+    Ok(request
+        .get_mut("message")
+        .map(Value::take)
+        .unwrap_or_default())
+}
+
+fn check(request: &Value) -> Result<(), String> {
     let object = request.as_object().ok_or("request body is not an object")?;
     for key in object.keys() {
         if key != "message" && key != "validate_only" {
@@ -549,5 +556,5 @@ fn validate(request: &Value) -> Result<Value, String> {
     if size > 4096 {
         return Err(format!("Message is too big: {size} bytes"));
     }
-    Ok(Value::Object(message.clone()))
+    Ok(())
 }
