@@ -55,6 +55,7 @@ async fn mqtt_device_and_retained_area_topics() {
         prefix: "hazardline".into(),
         ack_timeout: Duration::from_secs(5),
         budgets: Budgets::default(),
+        inflight: 100,
     });
     let mut device = subscriber(broker.port, "device-1", "hazardline/device/install-1").await;
     let delivery = sample_delivery(
@@ -104,6 +105,7 @@ async fn mqtt_without_a_broker_asks_for_a_retry() {
         prefix: "hazardline".into(),
         ack_timeout: Duration::from_millis(300),
         budgets: Budgets::default(),
+        inflight: 100,
     });
     let delivery = sample_delivery(
         "s-1",

@@ -37,6 +37,9 @@ pub struct MqttConfig {
     pub prefix: String,
     pub ack_timeout: Duration,
     pub budgets: Budgets,
+    /// QoS 1 publishes on the wire awaiting PUBACK (rumqttc's default is
+    /// 100); a fan-out pipelines up to this many.
+    pub inflight: u16,
 }
 
 #[derive(Default)]
@@ -62,6 +65,7 @@ impl MqttChannel {
     pub fn connect(config: MqttConfig) -> Self {
         let mut options = MqttOptions::new(&config.client_id, &config.host, config.port);
         options.set_keep_alive(Duration::from_secs(30));
+        options.set_inflight(config.inflight.max(1));
         let (client, mut event_loop) = AsyncClient::new(options, 1024);
         let acks: Arc<Mutex<Acks>> = Arc::default();
         let loop_acks = acks.clone();

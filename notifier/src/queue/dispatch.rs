@@ -68,7 +68,10 @@ pub struct DispatchReport {
     pub invalid: Vec<(SubscriberId, Address)>,
 }
 
-/// Claims one batch and delivers it; jobs of one batch are sent concurrently.
+/// Claims one batch and delivers it; jobs of one batch are sent
+/// concurrently and their outcomes recorded together once all are known
+/// (one transaction or pipeline). A worker killed mid-batch therefore
+/// resends at most its batch: the in-flight window is `batch` per worker.
 pub async fn dispatch_batch(
     queue: &dyn DeliveryQueue,
     channels: &Channels,
@@ -81,6 +84,7 @@ pub async fn dispatch_batch(
         claimed: jobs.len(),
         ..DispatchReport::default()
     };
+    let mut results: Vec<(Job, Outcome)> = Vec::with_capacity(jobs.len());
     let mut sends: JoinSet<(Job, Outcome)> = JoinSet::new();
     for job in jobs {
         match channels.get(job.delivery.channel()).cloned() {
@@ -95,7 +99,7 @@ pub async fn dispatch_batch(
                     "no {} channel configured",
                     job.delivery.channel().as_str()
                 ));
-                record(queue, &job, outcome, config, &mut report).await?;
+                results.push((job, outcome));
             }
         }
     }
@@ -103,34 +107,26 @@ pub async fn dispatch_batch(
         // A panicking channel loses nothing: its lease runs out and the job
         // is claimed again.
         let Ok((job, outcome)) = result else { continue };
-        record(queue, &job, outcome, config, &mut report).await?;
+        let outcome = match outcome {
+            Outcome::Retry { after } => Outcome::Retry {
+                after: backoff(job.attempts, after, config.retry_base, config.retry_cap),
+            },
+            other => other,
+        };
+        results.push((job, outcome));
     }
-    Ok(report)
-}
-
-async fn record(
-    queue: &dyn DeliveryQueue,
-    job: &Job,
-    outcome: Outcome,
-    config: &DispatchConfig,
-    report: &mut DispatchReport,
-) -> Result<(), QueueError> {
-    let outcome = match outcome {
-        Outcome::Retry { after } => Outcome::Retry {
-            after: backoff(job.attempts, after, config.retry_base, config.retry_cap),
-        },
-        other => other,
-    };
-    match queue.complete(job, &outcome).await? {
-        DeliveryStatus::Sent => report.sent += 1,
-        DeliveryStatus::Pending => report.retried += 1,
-        DeliveryStatus::Failed => report.failed += 1,
-        DeliveryStatus::InvalidAddress => {
-            report.invalid.push((
-                job.delivery.subscriber.clone(),
-                job.delivery.address.clone(),
-            ));
+    let statuses = queue.complete_many(&results).await?;
+    for ((job, _), status) in results.into_iter().zip(statuses) {
+        match status {
+            DeliveryStatus::Sent => report.sent += 1,
+            DeliveryStatus::Pending => report.retried += 1,
+            DeliveryStatus::Failed => report.failed += 1,
+            DeliveryStatus::InvalidAddress => {
+                report
+                    .invalid
+                    .push((job.delivery.subscriber, job.delivery.address));
+            }
         }
     }
-    Ok(())
+    Ok(report)
 }

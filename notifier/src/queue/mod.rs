@@ -219,6 +219,19 @@ pub trait DeliveryQueue: Send + Sync {
     /// Queues `delivery` unless its key was queued before; `true` if new.
     fn enqueue(&self, delivery: Delivery) -> QueueFuture<'_, bool>;
 
+    /// Queues many deliveries at once (a fan-out's worth): the same as
+    /// [`DeliveryQueue::enqueue`] for each, in one transaction or pipeline
+    /// where the backend has one. Returns how many were new.
+    fn enqueue_many(&self, deliveries: Vec<Delivery>) -> QueueFuture<'_, usize> {
+        Box::pin(async move {
+            let mut added = 0;
+            for delivery in deliveries {
+                added += usize::from(self.enqueue(delivery).await?);
+            }
+            Ok(added)
+        })
+    }
+
     /// Claims up to `max` due jobs, most urgent lane first, leased to
     /// `worker` for `lease`. Jobs out of attempts are marked failed instead.
     fn claim<'a>(
@@ -235,6 +248,22 @@ pub trait DeliveryQueue: Send + Sync {
         job: &'a Job,
         outcome: &'a Outcome,
     ) -> QueueFuture<'a, DeliveryStatus>;
+
+    /// Records the outcomes of many claimed jobs (one worker step's batch)
+    /// in one transaction or pipeline where the backend has one; statuses
+    /// in the order given.
+    fn complete_many<'a>(
+        &'a self,
+        results: &'a [(Job, Outcome)],
+    ) -> QueueFuture<'a, Vec<DeliveryStatus>> {
+        Box::pin(async move {
+            let mut statuses = Vec::with_capacity(results.len());
+            for (job, outcome) in results {
+                statuses.push(self.complete(job, outcome).await?);
+            }
+            Ok(statuses)
+        })
+    }
 
     /// Counts of one alert version's deliveries by status.
     fn alert_status<'a>(&'a self, alert: &'a AlertVersion) -> QueueFuture<'a, StatusCounts>;

@@ -43,6 +43,8 @@ use crate::channel::{Delivery, Outcome};
 use crate::notice::AlertVersion;
 
 const GROUP: &str = "workers";
+/// Commands per pipeline when enqueueing a fan-out.
+const PIPELINE_CHUNK: usize = 1000;
 
 /// `KEYS`: record, lane stream, alert counts, delayed.
 /// `ARGV`: ttl, key, payload, not-before (ms, '' = now), lane index.
@@ -269,31 +271,48 @@ fn split_id(id: &str) -> Option<(Lane, &str)> {
 
 impl DeliveryQueue for RedisQueue {
     fn enqueue(&self, delivery: Delivery) -> QueueFuture<'_, bool> {
+        Box::pin(async move { Ok(self.enqueue_many(vec![delivery]).await? == 1) })
+    }
+
+    fn enqueue_many(&self, deliveries: Vec<Delivery>) -> QueueFuture<'_, usize> {
         Box::pin(async move {
-            let key = DeliveryKey::of(&delivery);
-            let payload = serde_json::to_string(&delivery).map_err(QueueError::Encode)?;
+            let script = Script::new(ENQUEUE);
             let mut connection = self.connection.clone();
-            let now = chrono::Utc::now().timestamp_millis();
-            let not_before = delivery
-                .not_before
-                .map(|t| t.timestamp_millis())
-                .filter(|t| *t > now)
-                .map(|t| t.to_string())
-                .unwrap_or_default();
-            let lane = Lane::of(&delivery);
-            let added: i64 = Script::new(ENQUEUE)
-                .key(self.record_key(&key))
-                .key(self.lane_key(lane))
-                .key(self.alert_key(&key.alert))
-                .key(self.delayed_key())
-                .arg(self.ttl_secs())
-                .arg(key.to_string())
-                .arg(payload)
-                .arg(not_before)
-                .arg(lane.index())
-                .invoke_async(&mut connection)
-                .await?;
-            Ok(added == 1)
+            let mut added = 0;
+            // Pipelined in chunks: one round trip (and, with
+            // `appendfsync always`, one fsync) per chunk instead of per
+            // delivery, without building one huge reply.
+            for chunk in deliveries.chunks(PIPELINE_CHUNK) {
+                let mut pipe = redis::pipe();
+                pipe.load_script(&script).ignore();
+                let now = chrono::Utc::now().timestamp_millis();
+                for delivery in chunk {
+                    let key = DeliveryKey::of(delivery);
+                    let payload = serde_json::to_string(delivery).map_err(QueueError::Encode)?;
+                    let not_before = delivery
+                        .not_before
+                        .map(|t| t.timestamp_millis())
+                        .filter(|t| *t > now)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default();
+                    let lane = Lane::of(delivery);
+                    pipe.invoke_script(
+                        script
+                            .key(self.record_key(&key))
+                            .key(self.lane_key(lane))
+                            .key(self.alert_key(&key.alert))
+                            .key(self.delayed_key())
+                            .arg(self.ttl_secs())
+                            .arg(key.to_string())
+                            .arg(payload)
+                            .arg(not_before)
+                            .arg(lane.index()),
+                    );
+                }
+                let results: Vec<i64> = pipe.query_async(&mut connection).await?;
+                added += results.iter().filter(|r| **r == 1).count();
+            }
+            Ok(added)
         })
     }
 
@@ -390,6 +409,50 @@ impl DeliveryQueue for RedisQueue {
                     Ok(DeliveryStatus::Failed)
                 }
             }
+        })
+    }
+
+    fn complete_many<'a>(
+        &'a self,
+        results: &'a [(Job, Outcome)],
+    ) -> QueueFuture<'a, Vec<DeliveryStatus>> {
+        Box::pin(async move {
+            let script = Script::new(FINISH);
+            let mut statuses = Vec::with_capacity(results.len());
+            // Final outcomes (nearly all of a healthy batch) go in one
+            // pipeline; retries and failures out of attempts one by one.
+            let mut pipe = redis::pipe();
+            pipe.load_script(&script).ignore();
+            let mut pipelined = 0;
+            for (job, outcome) in results {
+                match (DeliveryStatus::after(outcome), split_id(&job.id)) {
+                    (Some(status), Some((lane, entry_id))) => {
+                        pipe.invoke_script(
+                            script
+                                .key(self.lane_key(lane))
+                                .key(self.record_key(&job.key))
+                                .key(self.alert_key(&job.key.alert))
+                                .key(self.dead_key())
+                                .arg(GROUP)
+                                .arg(entry_id)
+                                .arg(status.as_str())
+                                .arg(self.ttl_secs())
+                                .arg(job.key.to_string())
+                                .arg("")
+                                .arg(""),
+                        )
+                        .ignore();
+                        pipelined += 1;
+                        statuses.push(status);
+                    }
+                    _ => statuses.push(self.complete(job, outcome).await?),
+                }
+            }
+            if pipelined > 0 {
+                let mut connection = self.connection.clone();
+                let () = pipe.query_async(&mut connection).await?;
+            }
+            Ok(statuses)
         })
     }
 

@@ -96,6 +96,64 @@ impl SqliteQueue {
     }
 }
 
+/// Queues one delivery unless its key is known; `true` if new.
+fn insert(c: &Connection, delivery: &Delivery) -> Result<bool, QueueError> {
+    let key = DeliveryKey::of(delivery);
+    let payload = serde_json::to_string(delivery).map_err(QueueError::Encode)?;
+    let now = now_ms();
+    let due = delivery
+        .not_before
+        .map_or(now, |t| t.timestamp_millis().max(now));
+    let inserted = c
+        .prepare_cached(
+            "INSERT OR IGNORE INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            key.to_string(),
+            key.alert.0,
+            Lane::of(delivery).index() as i64,
+            due,
+            now,
+            payload
+        ])?;
+    Ok(inserted == 1)
+}
+
+/// Records the outcome of the claim of `key` (its `attempts`-th).
+fn record(
+    c: &Connection,
+    config: &QueueConfig,
+    key: &str,
+    attempts: u32,
+    outcome: &Outcome,
+) -> Result<DeliveryStatus, QueueError> {
+    let (status, due, error) = match (outcome, DeliveryStatus::after(outcome)) {
+        (_, Some(status)) => {
+            let error = match outcome {
+                Outcome::Rejected(reason) => Some(reason.clone()),
+                _ => None,
+            };
+            (status, now_ms(), error)
+        }
+        (Outcome::Retry { .. }, None) if attempts >= config.max_attempts => (
+            DeliveryStatus::Failed,
+            now_ms(),
+            Some("out of attempts".to_string()),
+        ),
+        (Outcome::Retry { after }, None) => {
+            (DeliveryStatus::Pending, now_ms() + millis(*after), None)
+        }
+        _ => (DeliveryStatus::Failed, now_ms(), None),
+    };
+    c.prepare_cached(
+        "UPDATE deliveries SET state = ?2, due_ms = ?3, worker = NULL, last_error = ?4
+         WHERE key = ?1 AND state = 'pending'",
+    )?
+    .execute(params![key, status.as_str(), due, error])?;
+    Ok(status)
+}
+
 fn decode(key: &str, payload: &str) -> Result<Delivery, QueueError> {
     serde_json::from_str(payload).map_err(|source| QueueError::Corrupt {
         key: key.to_string(),
@@ -105,17 +163,19 @@ fn decode(key: &str, payload: &str) -> Result<Delivery, QueueError> {
 
 impl DeliveryQueue for SqliteQueue {
     fn enqueue(&self, delivery: Delivery) -> QueueFuture<'_, bool> {
+        Box::pin(self.with(move |c, _| insert(c, &delivery)))
+    }
+
+    fn enqueue_many(&self, deliveries: Vec<Delivery>) -> QueueFuture<'_, usize> {
         Box::pin(self.with(move |c, _| {
-            let key = DeliveryKey::of(&delivery);
-            let payload = serde_json::to_string(&delivery).map_err(QueueError::Encode)?;
-            let now = now_ms();
-            let due = delivery.not_before.map_or(now, |t| t.timestamp_millis().max(now));
-            let inserted = c.execute(
-                "INSERT OR IGNORE INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload)
-                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
-                params![key.to_string(), key.alert.0, Lane::of(&delivery).index() as i64, due, now, payload],
-            )?;
-            Ok(inserted == 1)
+            // One transaction: one fsync for the whole fan-out, not one each.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut added = 0;
+            for delivery in &deliveries {
+                added += usize::from(insert(&tx, delivery)?);
+            }
+            tx.commit()?;
+            Ok(added)
         }))
     }
 
@@ -129,13 +189,6 @@ impl DeliveryQueue for SqliteQueue {
         Box::pin(self.with(move |c, config| {
             let now = now_ms();
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Jobs whose leases ran out too often (a message that crashes its
-            // worker) are given up rather than handed out forever.
-            tx.execute(
-                "UPDATE deliveries SET state = 'failed', last_error = 'out of attempts', worker = NULL
-                 WHERE state = 'pending' AND due_ms <= ?1 AND attempts >= ?2",
-                params![now, config.max_attempts],
-            )?;
             let rows: Vec<(String, i64, u32, String)> = {
                 let mut select = tx.prepare_cached(
                     "SELECT key, lane, attempts, payload FROM deliveries
@@ -153,7 +206,19 @@ impl DeliveryQueue for SqliteQueue {
                 let mut lease_it = tx.prepare_cached(
                     "UPDATE deliveries SET attempts = attempts + 1, due_ms = ?2, worker = ?3 WHERE key = ?1",
                 )?;
+                // Jobs whose leases ran out too often (a message that crashes
+                // its worker) are given up rather than handed out forever.
+                // Checked per selected row: a scan of every due row per claim
+                // would make a large fan-out quadratic.
+                let mut give_up = tx.prepare_cached(
+                    "UPDATE deliveries SET state = 'failed', last_error = 'out of attempts', worker = NULL
+                     WHERE key = ?1",
+                )?;
                 for (key, lane, attempts, payload) in rows {
+                    if attempts >= config.max_attempts {
+                        give_up.execute([&key])?;
+                        continue;
+                    }
                     lease_it.execute(params![key, now + millis(lease), worker])?;
                     let delivery = decode(&key, &payload)?;
                     let lane = Lane::ALL.get(lane as usize).copied().unwrap_or(Lane::Normal);
@@ -179,31 +244,25 @@ impl DeliveryQueue for SqliteQueue {
         let key = job.id.clone();
         let attempts = job.attempts;
         let outcome = outcome.clone();
+        Box::pin(self.with(move |c, config| record(c, config, &key, attempts, &outcome)))
+    }
+
+    fn complete_many<'a>(
+        &'a self,
+        results: &'a [(Job, Outcome)],
+    ) -> QueueFuture<'a, Vec<DeliveryStatus>> {
+        let results: Vec<(String, u32, Outcome)> = results
+            .iter()
+            .map(|(job, outcome)| (job.id.clone(), job.attempts, outcome.clone()))
+            .collect();
         Box::pin(self.with(move |c, config| {
-            let (status, due, error) = match (&outcome, DeliveryStatus::after(&outcome)) {
-                (_, Some(status)) => {
-                    let error = match &outcome {
-                        Outcome::Rejected(reason) => Some(reason.clone()),
-                        _ => None,
-                    };
-                    (status, now_ms(), error)
-                }
-                (Outcome::Retry { .. }, None) if attempts >= config.max_attempts => (
-                    DeliveryStatus::Failed,
-                    now_ms(),
-                    Some("out of attempts".to_string()),
-                ),
-                (Outcome::Retry { after }, None) => {
-                    (DeliveryStatus::Pending, now_ms() + millis(*after), None)
-                }
-                _ => (DeliveryStatus::Failed, now_ms(), None),
-            };
-            c.execute(
-                "UPDATE deliveries SET state = ?2, due_ms = ?3, worker = NULL, last_error = ?4
-                 WHERE key = ?1 AND state = 'pending'",
-                params![key, status.as_str(), due, error],
-            )?;
-            Ok(status)
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let statuses = results
+                .iter()
+                .map(|(key, attempts, outcome)| record(&tx, config, key, *attempts, outcome))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit()?;
+            Ok(statuses)
         }))
     }
 

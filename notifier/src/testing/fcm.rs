@@ -8,7 +8,7 @@
 //! strings; the 4096-byte payload limit), then answers as FCM does:
 //! `{"name": "projects/…/messages/…"}` or Google's documented error body.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -42,6 +42,11 @@ pub enum FcmFailure {
 #[derive(Default)]
 struct Peer {
     accepted: Vec<Value>,
+    /// Whether `accepted` keeps each message (off for million-message runs).
+    keep_messages: bool,
+    /// Accepted messages by `target|alert` (token or topic, `data.alert`).
+    received: HashMap<String, u32>,
+    total_received: u64,
     rejected: Vec<String>,
     token_grants: usize,
     access_tokens: HashSet<String>,
@@ -56,6 +61,8 @@ struct Shared {
     token_uri: String,
     decoding_key: DecodingKey,
     peer: Mutex<Peer>,
+    /// The number of accepted messages, for waiting without polling.
+    total: tokio::sync::watch::Sender<u64>,
 }
 
 /// A running FCM contract peer on 127.0.0.1.
@@ -99,7 +106,9 @@ impl FcmContract {
             client_email: "notifier@hazardline-test.iam.gserviceaccount.example".into(),
             token_uri: format!("{base_url}/token"),
             decoding_key: DecodingKey::from_rsa_pem(public_pem.as_bytes()).expect("public key"),
+            total: tokio::sync::watch::Sender::new(0),
             peer: Mutex::new(Peer {
+                keep_messages: true,
                 token_lifetime_secs: 3599,
                 ..Peer::default()
             }),
@@ -137,6 +146,48 @@ impl FcmContract {
     /// Messages accepted so far (the `message` objects).
     pub fn accepted(&self) -> Vec<Value> {
         self.peer().accepted.clone()
+    }
+
+    /// Stops keeping accepted message bodies (only counts are kept), for
+    /// runs of millions of messages.
+    pub fn keep_messages(&self, keep: bool) {
+        self.peer().keep_messages = keep;
+    }
+
+    /// Accepted messages in all, duplicates included.
+    pub fn total_received(&self) -> u64 {
+        self.peer().total_received
+    }
+
+    /// Distinct `(target, alert)` pairs accepted: one per delivery key of
+    /// the FCM channel (target = token or topic, alert = `data.alert`).
+    pub fn distinct_received(&self) -> usize {
+        self.peer().received.len()
+    }
+
+    /// How often the message for `target` (a token or topic) about `alert`
+    /// was accepted.
+    pub fn received_count(&self, target: &str, alert: &str) -> u32 {
+        self.peer()
+            .received
+            .get(&format!("{target}|{alert}"))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Targets accepted more than once, with their counts.
+    pub fn duplicates(&self) -> Vec<(String, u32)> {
+        self.peer()
+            .received
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
+    }
+
+    /// Watches the number of accepted messages (changes on every accept).
+    pub fn watch_total(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.total.subscribe()
     }
 
     /// Why messages were refused as `INVALID_ARGUMENT`.
@@ -254,6 +305,12 @@ async fn send(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
+    // Parsed and checked before taking the lock, so that concurrent
+    // requests are checked in parallel; answered in the documented order.
+    let parsed = match serde_json::from_slice::<Value>(&body) {
+        Ok(request) => validate(request).map_err(|reason| (reason, Some("INVALID_ARGUMENT"))),
+        Err(error) => Err((format!("Invalid JSON payload received. {error}"), None)),
+    };
     let mut peer = shared.peer.lock().unwrap_or_else(|e| e.into_inner());
     if !peer.access_tokens.contains(bearer) {
         return google_error(
@@ -308,22 +365,14 @@ async fn send(
             }
         };
     }
-    let request: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(error) => {
-            let reason = format!("Invalid JSON payload received. {error}");
-            peer.rejected.push(reason.clone());
-            return google_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", None, &reason);
-        }
-    };
-    let message = match validate(&request) {
+    let message = match parsed {
         Ok(message) => message,
-        Err(reason) => {
+        Err((reason, error_code)) => {
             peer.rejected.push(reason.clone());
             return google_error(
                 StatusCode::BAD_REQUEST,
                 "INVALID_ARGUMENT",
-                Some("INVALID_ARGUMENT"),
+                error_code,
                 &reason,
             );
         }
@@ -338,17 +387,41 @@ async fn send(
             "Requested entity was not found.",
         );
     }
-    peer.accepted.push(message.clone());
-    let name = format!(
-        "projects/{}/messages/0:{}",
-        shared.project,
-        peer.accepted.len()
-    );
+    let target = message
+        .get("token")
+        .or_else(|| message.get("topic"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let alert = message
+        .pointer("/data/alert")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    *peer
+        .received
+        .entry(format!("{target}|{alert}"))
+        .or_default() += 1;
+    peer.total_received += 1;
+    let total = peer.total_received;
+    if peer.keep_messages {
+        peer.accepted.push(message);
+    }
+    drop(peer);
+    shared.total.send_replace(total);
+    let name = format!("projects/{}/messages/0:{total}", shared.project);
     Json(json!({ "name": name })).into_response()
 }
 
 /// Checks a request body against the v1 `Message` schema; returns the message.
-fn validate(request: &Value) -> Result<Value, String> {
+fn validate(mut request: Value) -> Result<Value, String> {
+    check(&request)?;
+    // `check` saw a `message` object; taken out rather than cloned.
+    Ok(request
+        .get_mut("message")
+        .map(Value::take)
+        .unwrap_or_default())
+}
+
+fn check(request: &Value) -> Result<(), String> {
     let object = request.as_object().ok_or("request body is not an object")?;
     for key in object.keys() {
         if key != "message" && key != "validate_only" {
@@ -483,5 +556,5 @@ fn validate(request: &Value) -> Result<Value, String> {
     if size > 4096 {
         return Err(format!("Message is too big: {size} bytes"));
     }
-    Ok(Value::Object(message.clone()))
+    Ok(())
 }

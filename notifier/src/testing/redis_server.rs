@@ -40,8 +40,24 @@ impl RedisServer {
         RedisServer::start_on(dir, port)
     }
 
+    /// Starts a server with `appendfsync everysec` (Redis's recommended
+    /// AOF setting: a Redis crash may lose the last second), for tests that
+    /// crash workers rather than Redis and queue a lot.
+    pub fn start_everysec(dir: &Path) -> Option<RedisServer> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        RedisServer::launch(dir, port, "everysec")
+    }
+
     /// Starts a server on a given port (to restart one in the same place).
     pub fn start_on(dir: &Path, port: u16) -> Option<RedisServer> {
+        RedisServer::launch(dir, port, "always")
+    }
+
+    fn launch(dir: &Path, port: u16, appendfsync: &str) -> Option<RedisServer> {
         let child = Command::new(find_binary()?)
             .args([
                 "--port",
@@ -51,7 +67,7 @@ impl RedisServer {
                 "--save",
                 "",
             ])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .args(["--appendonly", "yes", "--appendfsync", appendfsync])
             .arg("--dir")
             .arg(dir)
             .stdout(Stdio::null())
