@@ -32,7 +32,7 @@ use ingest::{Alert, HazardKind, Info, Intensity, Status};
 use matcher::area::{AreaError, AreaSpec, PreparedArea};
 use matcher::codes::VillageCode;
 use matcher::lifecycle::{ActiveAlert, ActiveAlerts, Delta, end_delta, update_delta};
-use matcher::prefs::AlertFacts;
+use matcher::prefs::{AlertFacts, RainfallLevel};
 use matcher::recipients::{MatchContext, PlaceMatch, Recipients};
 use matcher::{Location, PlaceIndex, PlaceKey, PlaceRecord, PrefsRef, SubscriberId};
 use notifier::channel::Delivery;
@@ -408,9 +408,34 @@ fn facts_of(alert: &Alert, info: &Info, hazard: HazardKind, colour: ingest::Colo
         severity: info.severity,
         urgency: info.urgency,
         certainty: info.certainty,
-        rainfall: None,
+        rainfall: (hazard == HazardKind::Rainfall)
+            .then(|| rainfall_level(info))
+            .flatten(),
         instruction: info.instruction.clone(),
     }
+}
+
+/// CWA's rainfall warning level of an `<info>`: from its `severity_level`
+/// parameter (大雨, 豪雨, 大豪雨, 超大豪雨), else from the headline
+/// (大雨特報, 豪雨特報, …). The longer names are tried first, since each
+/// contains the shorter ones. None when neither names a level: the
+/// matcher then lets the warning through every threshold.
+fn rainfall_level(info: &Info) -> Option<RainfallLevel> {
+    const LEVELS: [(&str, RainfallLevel); 4] = [
+        ("超大豪雨", RainfallLevel::ExtremelyTorrential),
+        ("大豪雨", RainfallLevel::Torrential),
+        ("豪雨", RainfallLevel::ExtremelyHeavy),
+        ("大雨", RainfallLevel::Heavy),
+    ];
+    let named = |text: &str| {
+        LEVELS
+            .iter()
+            .find(|(name, _)| text.contains(name))
+            .map(|(_, level)| *level)
+    };
+    info.parameter_values("severity_level")
+        .find_map(named)
+        .or_else(|| info.headline.as_deref().and_then(named))
 }
 
 /// The highest local intensity the alert gives for any geocode of `area`.

@@ -182,3 +182,42 @@ fn an_unknown_area_code_is_an_error_not_silence() {
         .unwrap_err();
     assert!(error.to_string().contains("9900002-099"), "{error}");
 }
+
+#[test]
+fn rainfall_level_comes_from_the_agency_level_or_the_headline() {
+    use matcher::prefs::RainfallLevel;
+    let mut info = message("01-debris-flow-yellow.xml").infos[0].clone();
+    info.parameters.clear();
+    info.headline = Some("豪雨特報".into());
+    assert_eq!(rainfall_level(&info), Some(RainfallLevel::ExtremelyHeavy));
+    info.headline = Some("超大豪雨特報".into());
+    assert_eq!(
+        rainfall_level(&info),
+        Some(RainfallLevel::ExtremelyTorrential)
+    );
+    info.parameters.push(ingest::NamedValue {
+        value_name: "severity_level".into(),
+        value: "大雨".into(),
+    });
+    assert_eq!(rainfall_level(&info), Some(RainfallLevel::Heavy));
+    info.parameters.clear();
+    info.headline = Some("雷雨".into());
+    assert_eq!(rainfall_level(&info), None);
+}
+
+/// The real CWA rain warnings in the shared data name their level in every
+/// `<info>`, so rainfall thresholds apply to them.
+#[test]
+fn real_rain_warnings_carry_their_level() {
+    let dir = std::env::var("HAZARDLINE_SHARED_DATA")
+        .unwrap_or_else(|_| format!("{}/../shared/data", env!("CARGO_MANIFEST_DIR")));
+    let path = format!("{dir}/cap/tw-ncdr/fifows_extremely-rain_202404230229.cap");
+    let Ok(bytes) = std::fs::read(&path) else {
+        eprintln!("SKIPPED: {path} not found (set HAZARDLINE_SHARED_DATA)");
+        return;
+    };
+    let document = ingest::parse_document(&bytes, &ingest::Limits::default()).unwrap();
+    let alert = document.messages[0].alert.clone().unwrap();
+    let levels: Vec<_> = alert.infos.iter().map(rainfall_level).collect();
+    assert!(levels.iter().all(Option::is_some), "{levels:?}");
+}
