@@ -80,6 +80,8 @@ struct Unit {
     facts: AlertFacts,
     notice: Notice,
     areas: Vec<PreparedArea>,
+    /// Who this unit reaches (filled by `match_units`).
+    recipients: Recipients,
 }
 
 pub struct Engine {
@@ -158,8 +160,8 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         match event {
             LifecycleEvent::New(alert) => {
-                let units = self.units_of(alert)?;
-                let recipients = self.match_units(&units);
+                let mut units = self.units_of(alert)?;
+                let recipients = self.match_units(&mut units);
                 let delta = Delta {
                     alert: recipients.clone(),
                     ..Delta::default()
@@ -170,8 +172,8 @@ impl Engine {
             }
             LifecycleEvent::Updated { previous, current } => {
                 let (previous_recipients, previous_facts) = self.forget_all(previous);
-                let units = self.units_of(current)?;
-                let recipients = self.match_units(&units);
+                let mut units = self.units_of(current)?;
+                let recipients = self.match_units(&mut units);
                 let delta = match (previous_facts, units.first()) {
                     (Some(before), Some(now_unit)) => update_delta(
                         &previous_recipients,
@@ -247,12 +249,15 @@ impl Engine {
                 facts,
                 notice,
                 areas,
+                recipients: Recipients::default(),
             });
         }
         Ok(units)
     }
 
-    fn match_units(&self, units: &[Unit]) -> Recipients {
+    /// Matches every unit (keeping each unit's own recipients) and returns
+    /// everyone reached, each subscriber once.
+    fn match_units(&self, units: &mut [Unit]) -> Recipients {
         let codes = AtlasCodes::new(&self.atlas);
         let ctx = MatchContext {
             index: &self.index,
@@ -260,9 +265,9 @@ impl Engine {
             codes: &codes,
         };
         let mut entries: Vec<(SubscriberId, PlaceMatch)> = Vec::new();
-        for unit in units {
-            let found = ctx.recipients(&unit.facts, &unit.areas);
-            for (subscriber, places) in found.iter() {
+        for unit in units.iter_mut() {
+            unit.recipients = ctx.recipients(&unit.facts, &unit.areas);
+            for (subscriber, places) in unit.recipients.iter() {
                 entries.extend(places.iter().map(|p| (subscriber, *p)));
             }
         }
@@ -330,7 +335,14 @@ impl Engine {
                 let Some(person) = self.directory.get(subscriber.0) else {
                     continue;
                 };
-                let mut notice = base.notice.clone();
+                // The most serious unit that reaches this person; for those
+                // who left or whose alert ended, the alert's own level.
+                let unit = units
+                    .iter()
+                    .filter(|u| u.recipients.get(subscriber).is_some())
+                    .max_by_key(|u| seriousness(&u.facts))
+                    .unwrap_or(base);
+                let mut notice = unit.notice.clone();
                 if let Some(kind) = kind {
                     notice.kind = kind;
                 }

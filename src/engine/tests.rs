@@ -221,3 +221,35 @@ fn real_rain_warnings_carry_their_level() {
     let levels: Vec<_> = alert.infos.iter().map(rainfall_level).collect();
     assert!(levels.iter().all(Option::is_some), "{levels:?}");
 }
+
+/// Agencies give different levels to different areas in separate `<info>`
+/// blocks (CWA heat and rain warnings do): each person is told the level of
+/// the block that covers them.
+#[test]
+fn each_person_gets_the_level_of_the_block_covering_them() {
+    let mut alert = message("01-debris-flow-yellow.xml");
+    let mut red = alert.infos[0].clone();
+    for p in &mut red.parameters {
+        if p.value_name == "alert_color" {
+            p.value = "紅色".into();
+        }
+    }
+    red.areas[0].geocodes = vec![ingest::NamedValue {
+        value_name: "Taiwan_Geocode_103".into(),
+        value: "9900002-004".into(),
+    }];
+    alert.infos.push(red);
+    let mut engine = engine(people());
+    let outcome = engine.handle(&LifecycleEvent::New(alert), now()).unwrap();
+    let colour_of = |who: &str| {
+        outcome
+            .deliveries
+            .iter()
+            .find(|d| d.subscriber.0 == who)
+            .map(|d| d.facts.colour)
+    };
+    assert_eq!(colour_of("xitou"), Some(ingest::Colour::Yellow));
+    assert_eq!(colour_of("xiyuan"), Some(ingest::Colour::Yellow));
+    assert_eq!(colour_of("zhongxing"), Some(ingest::Colour::Red));
+    assert_eq!(colour_of("xikou"), None);
+}
