@@ -267,9 +267,7 @@ impl Engine {
         let mut entries: Vec<(SubscriberId, PlaceMatch)> = Vec::new();
         for unit in units.iter_mut() {
             unit.recipients = ctx.recipients(&unit.facts, &unit.areas);
-            for (subscriber, places) in unit.recipients.iter() {
-                entries.extend(places.iter().map(|p| (subscriber, *p)));
-            }
+            collect_into(&mut entries, &unit.recipients);
         }
         Recipients::from_entries(entries)
     }
@@ -289,24 +287,16 @@ impl Engine {
     /// the most serious of them.
     fn forget_all(&mut self, alerts: &[Alert]) -> (Recipients, Option<AlertFacts>) {
         let mut entries = Vec::new();
-        let mut facts: Option<AlertFacts> = None;
+        let mut ended_facts = Vec::new();
         for alert in alerts {
             let key = alert_key(alert);
             if let Some(ended) = self.active.end(&key) {
-                let all = ended.all_recipients();
-                for (subscriber, places) in all.iter() {
-                    entries.extend(places.iter().map(|p| (subscriber, *p)));
-                }
+                collect_into(&mut entries, &ended.all_recipients());
             }
-            for f in self.units.remove(&key).unwrap_or_default() {
-                if facts
-                    .as_ref()
-                    .is_none_or(|best| seriousness(&f) > seriousness(best))
-                {
-                    facts = Some(f);
-                }
-            }
+            ended_facts.extend(self.units.remove(&key).unwrap_or_default());
         }
+        // `rev`: on a tie the first ended alert's facts win.
+        let facts = ended_facts.into_iter().rev().max_by_key(seriousness);
         (Recipients::from_entries(entries), facts)
     }
 
@@ -390,6 +380,13 @@ impl Engine {
                 name: nearby.shelter.name.clone(),
                 distance_m: nearby.distance_m.round() as u32,
             })
+    }
+}
+
+/// Appends every (subscriber, place) of `recipients`, for a union.
+fn collect_into(entries: &mut Vec<(SubscriberId, PlaceMatch)>, recipients: &Recipients) {
+    for (subscriber, places) in recipients.iter() {
+        entries.extend(places.iter().map(|p| (subscriber, *p)));
     }
 }
 
