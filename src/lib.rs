@@ -4,5 +4,7 @@
 //!
 //! - [`engine`]: from ingest's lifecycle events to the notifier's
 //!   deliveries, through the matcher and geodata.
+//! - [`serve`]: `hazardline serve`, the HTTP API, web pages and workers.
 
 pub mod engine;
+pub mod serve;

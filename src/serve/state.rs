@@ -1,0 +1,77 @@
+//! What every request handler shares. Cheap to clone (one `Arc`).
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use geodata::Atlas;
+use geodata::geocoder::Gazetteer;
+use ingest::clock::SharedClock;
+use store::Storage;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::engine::Engine;
+
+#[derive(Clone)]
+pub struct AppState(Arc<StateInner>);
+
+impl AppState {
+    pub fn new(inner: StateInner) -> AppState {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
+
+pub struct StateInner {
+    pub storage: Arc<dyn Storage>,
+    pub clock: SharedClock,
+    /// Boundaries and codes, for geocoding and jurisdiction checks.
+    pub atlas: Arc<Atlas>,
+    pub gazetteer: Option<Arc<Gazetteer>>,
+    pub engine: EngineHandle,
+}
+
+type EngineJob = Box<dyn FnOnce(&mut Engine) + Send>;
+
+/// The engine lives on one task; everything else reaches it through this
+/// handle, one job at a time, so its state never needs a lock.
+#[derive(Clone)]
+pub struct EngineHandle {
+    jobs: mpsc::Sender<EngineJob>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the engine task has stopped")]
+pub struct EngineStopped;
+
+impl EngineHandle {
+    /// Starts the engine's task.
+    pub fn spawn(mut engine: Engine) -> EngineHandle {
+        let (jobs, mut rx) = mpsc::channel::<EngineJob>(1024);
+        tokio::task::spawn_blocking(move || {
+            while let Some(job) = rx.blocking_recv() {
+                job(&mut engine);
+            }
+        });
+        EngineHandle { jobs }
+    }
+
+    /// Runs `f` on the engine and returns its result.
+    pub async fn run<R, F>(&self, f: F) -> Result<R, EngineStopped>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Engine) -> R + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: EngineJob = Box::new(move |engine| {
+            let _ = tx.send(f(engine));
+        });
+        self.jobs.send(job).await.map_err(|_| EngineStopped)?;
+        rx.await.map_err(|_| EngineStopped)
+    }
+}

@@ -1,0 +1,111 @@
+//! Hazardline's durable state, behind one trait ([`Storage`]) with two real
+//! implementations that pass one test suite: embedded (SQLite files, the
+//! default) and Redis (with AOF persistence).
+//!
+//! It covers every store the service keeps: subscribers and their places,
+//! devices and preferences; resident inboxes; issuer and village-chief
+//! accounts and their sessions; alert drafts awaiting approval; shelter
+//! status; relay acknowledgements; the append-only audit log; and, through
+//! [`Storage::archive`] and [`Storage::queue`], ingest's alert archive and
+//! the notifier's delivery queue.
+//!
+//! Personal data (phone numbers, e-mail addresses, address text, device
+//! tokens, relay contacts) is sealed with the configured key before it is
+//! written ([`seal`]); the records here hold it in the clear only in memory.
+//!
+//! It is not the matcher's index (rebuilt from [`Storage::all_subscribers`]
+//! at start) and knows nothing of HTTP.
+
+pub mod model;
+
+pub use model::*;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage backend: {0}")]
+    Backend(String),
+    #[error("stored record {what} is unreadable: {detail}")]
+    Corrupt { what: String, detail: String },
+    #[error("sealed field cannot be opened (wrong data key?): {0}")]
+    Seal(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not supported by this backend: {0}")]
+    Unsupported(&'static str),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Every store of the service. Implementations are cheap to share
+/// (`Arc<dyn Storage>`); every write is durable when the call returns.
+#[async_trait]
+pub trait Storage: Send + Sync {
+    // --- Subscribers --------------------------------------------------------
+    /// Inserts or replaces a subscriber (devices, places, preferences, relay
+    /// need) as one atomic write.
+    async fn put_subscriber(&self, subscriber: &SubscriberRecord) -> Result<()>;
+    async fn subscriber(&self, id: &SubscriberId) -> Result<Option<SubscriberRecord>>;
+    /// The subscriber whose device key hashes to `key_hash`.
+    async fn subscriber_by_key(&self, key_hash: &KeyHash) -> Result<Option<SubscriberRecord>>;
+    /// Every subscriber, to rebuild the matcher's index at start.
+    async fn all_subscribers(&self) -> Result<Vec<SubscriberRecord>>;
+    /// Erases the subscriber and every trace of their personal data: record,
+    /// places, location, inbox, relay acknowledgements naming them. The audit
+    /// log keeps only the pseudonymous id. Returns false if unknown.
+    async fn delete_subscriber(&self, id: &SubscriberId) -> Result<bool>;
+
+    // --- Inbox --------------------------------------------------------------
+    /// Appends notices told to subscribers (one write for the batch).
+    async fn append_inbox(&self, entries: &[InboxEntry]) -> Result<()>;
+    /// Newest first.
+    async fn inbox(&self, id: &SubscriberId, limit: usize) -> Result<Vec<InboxEntry>>;
+
+    // --- Accounts and sessions ----------------------------------------------
+    async fn put_account(&self, account: &Account) -> Result<()>;
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>>;
+    async fn account_by_username(&self, username: &str) -> Result<Option<Account>>;
+    async fn accounts(&self) -> Result<Vec<Account>>;
+    async fn put_session(&self, session: &Session) -> Result<()>;
+    /// The session with this token hash, if it has not expired at `now`.
+    async fn session(&self, token_hash: &KeyHash, now: DateTime<Utc>) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &KeyHash) -> Result<()>;
+
+    // --- Drafts (composed alerts awaiting preview / approval) ---------------
+    async fn put_draft(&self, draft: &Draft) -> Result<()>;
+    async fn draft(&self, id: &DraftId) -> Result<Option<Draft>>;
+    /// Newest first.
+    async fn drafts(&self, limit: usize) -> Result<Vec<Draft>>;
+
+    // --- Shelters -------------------------------------------------------------
+    async fn put_shelter_status(&self, status: &ShelterStatus) -> Result<()>;
+    async fn shelter_statuses(&self) -> Result<Vec<ShelterStatus>>;
+
+    // --- Relay lists ----------------------------------------------------------
+    async fn put_relay_ack(&self, ack: &RelayAck) -> Result<()>;
+    async fn relay_acks(&self, alert: &str, village: &str) -> Result<Vec<RelayAck>>;
+
+    // --- Audit log (append-only) ------------------------------------------------
+    /// Appends an entry; returns it with its sequence number and the hash
+    /// chaining it to the previous entry.
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry>;
+    /// Entries with `seq > after`, oldest first.
+    async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    // --- The other crates' stores ---------------------------------------------
+    /// Ingest's alert archive (accepted and rejected messages).
+    fn archive(&self) -> Arc<dyn ingest::store::AlertArchive>;
+    /// The notifier's delivery queue.
+    fn queue(&self) -> Arc<dyn notifier::queue::DeliveryQueue>;
+
+    /// A consistent copy of everything into `dir` (embedded only).
+    async fn backup(&self, dir: &std::path::Path) -> Result<()>;
+    /// Checks that the backend answers (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
+}
