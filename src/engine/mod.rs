@@ -20,6 +20,8 @@
 
 mod codes;
 mod directory;
+pub mod preview;
+pub mod relay;
 
 use std::collections::BTreeMap;
 
@@ -494,3 +496,8 @@ fn unreachable_notice(key: &str, hazard: HazardKind, colour: ingest::Colour) -> 
 
 #[cfg(test)]
 mod tests;
+
+pub fn alert_id(key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(key.as_bytes())[..8])
+}

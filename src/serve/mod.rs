@@ -4,7 +4,12 @@
 //! - `error`: stable error codes.
 //! - `state`: what every request handler shares, and the engine's handle.
 
+pub mod audit;
+pub mod auth;
+pub mod chiefs;
+pub mod compose;
 pub mod error;
+pub mod issuers;
 pub mod state;
 
 pub use error::{ApiError, ApiResult, ErrorCode};

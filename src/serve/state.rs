@@ -34,6 +34,8 @@ pub struct StateInner {
     pub atlas: Arc<Atlas>,
     pub gazetteer: Option<Arc<Gazetteer>>,
     pub engine: EngineHandle,
+    pub pipeline: Arc<ingest::feed::pipeline::Pipeline>,
+    pub issuer_source: ingest::source::SourceId,
 }
 
 type EngineJob = Box<dyn FnOnce(&mut Engine) + Send>;
