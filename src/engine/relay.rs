@@ -296,4 +296,47 @@ mod tests {
         let a = alert("<area><areaDesc>x</areaDesc><circle>10.0,150.0 1</circle></area>");
         assert!(villages_covered(&atlas, &a).unwrap().is_empty());
     }
+
+    #[test]
+    fn relief_reaches_exactly_those_the_alert_told_in_the_catalogue_county() {
+        use chrono::TimeZone;
+        let atlas = geodata::demo::atlas();
+        let directory = crate::engine::Directory::synthetic(&atlas, 400);
+        let mut engine = Engine::new(
+            atlas,
+            geodata::demo::shelters().unwrap(),
+            directory,
+            "https://example.invalid/a",
+        )
+        .unwrap();
+        let mut a = alert(
+            "<area><areaDesc>x</areaDesc><geocode><valueName>Taiwan_Geocode_103</valueName><value>9900001</value></geocode></area>",
+        );
+        a.infos[0].event = "淹水".into();
+        a.infos[0].event_codes = vec![ingest::NamedValue {
+            value_name: "profile:CAP-TWP:Event:1.0".into(),
+            value: "flood".into(),
+        }];
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap();
+        let told = engine
+            .handle(&ingest::lifecycle::LifecycleEvent::New(a.clone()), now)
+            .unwrap()
+            .told
+            .get("alert")
+            .copied()
+            .unwrap_or(0);
+        assert!(told > 0);
+        let catalogue = Catalogue::demo().unwrap();
+        let key = crate::engine::alert_key(&a);
+        let relief = engine.relief(&key, &catalogue, now).unwrap();
+        assert_eq!(relief.people, told);
+        assert!(!relief.deliveries.is_empty());
+        assert!(
+            engine
+                .relief("no,such,alert", &catalogue, now)
+                .unwrap()
+                .deliveries
+                .is_empty()
+        );
+    }
 }

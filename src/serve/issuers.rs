@@ -12,6 +12,7 @@
 use std::collections::BTreeSet;
 
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
@@ -48,6 +49,10 @@ pub struct IssuerSettings {
 /// Areas touching more villages than this need a supervisor's approval,
 /// whatever their size: a town's worth of villages is a large warning even
 /// where villages are small (Taipei's are well under 1 km²).
+/// CAP submissions may be larger than JSON bodies (many areas, long
+/// polygons).
+const CAP_BODY_LIMIT: usize = 1024 * 1024;
+
 pub const APPROVAL_VILLAGES: usize = 50;
 
 pub fn settings(state: &AppState) -> IssuerSettings {
@@ -92,7 +97,10 @@ pub fn routes() -> Router<AppState> {
         .merge(super::auth::routes())
         .merge(super::audit::routes())
         .route("/api/v1/drafts", post(create_draft).get(list_drafts))
-        .route("/api/v1/drafts/cap", post(create_draft_from_cap))
+        .route(
+            "/api/v1/drafts/cap",
+            post(create_draft_from_cap).layer(DefaultBodyLimit::max(CAP_BODY_LIMIT)),
+        )
         .route("/api/v1/drafts/{id}", get(get_draft))
         .route("/api/v1/drafts/{id}/preview", get(get_preview))
         .route("/api/v1/drafts/{id}/approve", post(approve))
@@ -547,16 +555,29 @@ async fn end_alert(
     let message: Message = compose::ending(&alert, &ending, &who);
     let (xml, _) = message.to_checked_xml()?;
     let key = submit_message(state, &xml).await?;
-    let new_id = alert_id(&key);
+    let message_id = alert_id(&key);
+    // Kept as a sent draft so that its progress can be followed like any
+    // message sent from here.
+    let record = Draft {
+        id: DraftId(new_id("d")),
+        author: principal.id().clone(),
+        created: who.now,
+        state: DraftState::Sent,
+        cap_xml: xml,
+        approval_reason: None,
+        approved_by: None,
+        sent_alert: Some(key),
+    };
+    state.storage.put_draft(&record).await?;
     audit::record(
         state,
         &principal.id().0,
         action,
         id,
-        json!({ "message": new_id, "villages": villages.len() }),
+        json!({ "message": message_id, "villages": villages.len() }),
     )
     .await?;
-    Ok(Json(json!({ "alert_id": new_id, "ends": id })))
+    Ok(Json(json!({ "alert_id": message_id, "ends": id })))
 }
 
 async fn cancel(
