@@ -263,7 +263,7 @@ async fn fixture(server: &Server) -> Fixture {
         .account(&operator, "chief-a", "village_chief", &[&village.code])
         .await;
     let p = village.label_point.unwrap();
-    let (resident, _) = server.resident(p.x, p.y, Some("陳先生")).await;
+    let (resident, _) = server.resident("dev-a", p.x, p.y, Some("陳先生")).await;
 
     // An alert in force and an unsent draft, both in county 99000.
     let (status, draft) = server

@@ -1,6 +1,6 @@
-//! Shared by the staff API tests: starts `hazardline serve --demo` on a
-//! free port with a private store and a bootstrap operator, and speaks to
-//! it as each kind of caller (staff by session cookie + CSRF token or by
+//! Shared by the staff API tests: starts `hazardline serve` on a free port
+//! with the demo region's boundaries, a private embedded store, the system
+//! clock and a bootstrap operator, and speaks to it as each kind of caller (staff by session cookie + CSRF token or by
 //! bearer token, residents by device key).
 
 #![allow(dead_code)]
@@ -46,15 +46,16 @@ impl Server {
             &config,
             format!(
                 "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
-                 [storage]\nkind = \"embedded\"\ndir = \"{}\"\n",
+                 [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n",
                 dir.path().join("store").display()
             ),
         )
         .unwrap();
         let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_hazardline"))
-            .args(["serve", "--demo", "--config"])
+            .args(["serve", "--config"])
             .arg(&config)
+            .env("HAZARDLINE_DATA_KEY", "42".repeat(32))
             .env(
                 "HAZARDLINE_BOOTSTRAP_OPERATOR",
                 format!("{OPERATOR}:{PASSWORD}"),
@@ -192,14 +193,20 @@ impl Server {
     }
 
     /// Registers a resident with a place at a point and a relay need.
-    pub async fn resident(&self, lon: f64, lat: f64, relay_name: Option<&str>) -> (Caller, String) {
+    pub async fn resident(
+        &self,
+        device: &str,
+        lon: f64,
+        lat: f64,
+        relay_name: Option<&str>,
+    ) -> (Caller, String) {
         let (status, body) = self
             .post(
                 &Caller::Anonymous,
                 "/api/v1/subscribers",
                 json!({
                     "locale": "zh-TW",
-                    "devices": [{"channel": "mqtt", "address": format!("dev-{lon}-{lat}")}],
+                    "devices": [{"channel": "mqtt", "address": device}],
                     "places": [{"label": "家", "lon": lon, "lat": lat}],
                 }),
             )
