@@ -6,9 +6,16 @@ use std::sync::Arc;
 use geodata::Atlas;
 use geodata::geocoder::Gazetteer;
 use ingest::clock::SharedClock;
+use ingest::feed::pipeline::Pipeline;
+use ingest::source::SourceId;
+use notifier::channel::live::LiveChannel;
 use store::Storage;
 use tokio::sync::{mpsc, oneshot};
 
+use super::alerts_view::AlertsView;
+use super::config::ServeConfig;
+use super::heartbeat::HeartbeatStatus;
+use super::metrics::Metrics;
 use crate::engine::Engine;
 
 #[derive(Clone)]
@@ -34,6 +41,20 @@ pub struct StateInner {
     pub atlas: Arc<Atlas>,
     pub gazetteer: Option<Arc<Gazetteer>>,
     pub engine: EngineHandle,
+    pub config: Arc<ServeConfig>,
+    /// Ingest: issuers submit CAP with
+    /// `ingest::feed::issuer::submit(&pipeline, bytes, &issuer_source)`.
+    pub pipeline: Arc<Pipeline>,
+    /// The source issuers' messages come from (senders
+    /// `*@<config.issuers.sender_domain>`).
+    pub issuer_source: SourceId,
+    pub metrics: Arc<Metrics>,
+    /// Each subscriber's alerts in force, for `GET /api/v1/me/alerts`.
+    pub alerts_view: Arc<AlertsView>,
+    /// Public notices for the live page (SSE).
+    pub live: Arc<LiveChannel>,
+    /// The end-to-end heartbeat's last verdict (for /readyz).
+    pub heartbeat: Arc<HeartbeatStatus>,
 }
 
 type EngineJob = Box<dyn FnOnce(&mut Engine) + Send>;
