@@ -78,7 +78,11 @@ impl Directory {
     pub fn preferences(&self) -> Vec<Preferences> {
         self.slots
             .iter()
-            .map(|s| s.as_ref().map(|s| s.preferences.clone()).unwrap_or_default())
+            .map(|s| {
+                s.as_ref()
+                    .map(|s| s.preferences.clone())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 

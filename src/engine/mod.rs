@@ -36,13 +36,13 @@ use matcher::lifecycle::{ActiveAlert, ActiveAlerts, Delta, end_delta, update_del
 use matcher::prefs::{AlertFacts, RainfallLevel};
 use matcher::recipients::{MatchContext, PlaceMatch, Recipients};
 use matcher::{Location, PlaceIndex, PlaceKey, PlaceRecord, PrefsRef, SubscriberId};
-use notifier::channel::Delivery;
 use notifier::channel::AlertFacts as NoticeFacts;
+use notifier::channel::Delivery;
 use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace, ShelterInfo};
-use notifier::render::Message;
-use sha2::{Digest, Sha256};
 use notifier::policy::{Coalescer, Verdict, loudness};
+use notifier::render::Message;
 use notifier::{Notice, Recipient, Renderer};
+use sha2::{Digest, Sha256};
 
 pub use codes::AtlasCodes;
 pub use directory::{Directory, Place, Subscriber};
@@ -388,7 +388,9 @@ impl Engine {
             exercise: alert.status != Status::Actual,
             ..Outcome::default()
         };
-        outcome.notices.reserve(delta.alert.len() + delta.update.len());
+        outcome
+            .notices
+            .reserve(delta.alert.len() + delta.update.len());
         let Some(base) = most_serious_unit(units) else {
             return Ok(outcome);
         };

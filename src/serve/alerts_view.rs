@@ -180,3 +180,100 @@ impl AlertsView {
         inner.ready.remove(id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Directory, Engine, Place, Subscriber};
+    use ingest::lifecycle::LifecycleEvent;
+    use matcher::prefs::{KindSet, Preferences};
+
+    fn message(name: &str) -> ingest::Alert {
+        let path = format!("{}/demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap();
+        let document = ingest::parse_document(&bytes, &ingest::Limits::default()).unwrap();
+        document.messages[0].alert.clone().unwrap()
+    }
+
+    fn person(pseudonym: &str, lon: f64, lat: f64) -> Subscriber {
+        Subscriber {
+            pseudonym: pseudonym.into(),
+            locale: notifier::Locale::En,
+            addresses: Vec::new(),
+            places: vec![Place {
+                name: "home".into(),
+                lon,
+                lat,
+            }],
+            preferences: Preferences {
+                kinds: KindSet::ALL,
+                ..Preferences::default()
+            },
+            quiet_hours: None,
+        }
+    }
+
+    #[test]
+    fn follows_new_update_and_cancel() {
+        // 溪頭 is in the first alert only; 溪源 in both; 中興 in the update.
+        let mut engine = Engine::new(
+            geodata::demo::atlas(),
+            geodata::demo::shelters().unwrap(),
+            Directory::new(vec![
+                person("xitou", 123.175, 23.05),
+                person("xiyuan", 123.125, 23.15),
+                person("zhongxing", 123.175, 23.15),
+            ]),
+            "https://demo.invalid/a",
+        )
+        .unwrap();
+        let now = chrono::Utc::now();
+        let view = AlertsView::new();
+        let id = |s: &str| SubscriberId(s.into());
+        let first = message("01-debris-flow-yellow.xml");
+        view.apply(
+            &engine
+                .handle(&LifecycleEvent::New(first.clone()), now)
+                .unwrap(),
+        );
+        assert_eq!(view.for_subscriber(&id("xitou")).len(), 1);
+        assert_eq!(view.for_subscriber(&id("xiyuan")).len(), 1);
+        assert_eq!(view.for_subscriber(&id("zhongxing")).len(), 0);
+        assert_eq!(view.for_subscriber(&id("xitou"))[0].colour, "yellow");
+
+        let update = message("02-debris-flow-red-update.xml");
+        let outcome = engine
+            .handle(
+                &LifecycleEvent::Updated {
+                    previous: vec![first],
+                    current: update.clone(),
+                },
+                now,
+            )
+            .unwrap();
+        view.apply(&outcome);
+        let current = crate::engine::alert_key(&update);
+        assert_eq!(view.for_subscriber(&id("xitou")).len(), 0, "left the area");
+        for inside in ["xiyuan", "zhongxing"] {
+            let alerts = view.for_subscriber(&id(inside));
+            assert_eq!(alerts.len(), 1, "{inside}");
+            assert_eq!(alerts[0].alert, current);
+            assert_eq!(alerts[0].alert_id, alert_id(&current));
+        }
+
+        let cancel = message("06-debris-flow-cancel.xml");
+        let outcome = engine
+            .handle(
+                &LifecycleEvent::Cancelled {
+                    previous: vec![update],
+                    cancel,
+                },
+                now,
+            )
+            .unwrap();
+        view.apply(&outcome);
+        for anyone in ["xitou", "xiyuan", "zhongxing"] {
+            assert!(view.for_subscriber(&id(anyone)).is_empty(), "{anyone}");
+        }
+    }
+}

@@ -344,10 +344,15 @@ mod tests {
         assert_eq!(subscriber.pseudonym, "s_test");
         assert_eq!(subscriber.locale, Locale::En);
         assert_eq!(subscriber.places.len(), 1);
-        assert!(matches!(&subscriber.addresses[..], [Address::Mqtt { device }] if device == "phone-1"));
+        assert!(
+            matches!(&subscriber.addresses[..], [Address::Mqtt { device }] if device == "phone-1")
+        );
         assert!(subscriber.preferences.kinds.contains(HazardKind::Tsunami));
         assert!(!subscriber.preferences.kinds.contains(HazardKind::Rainfall));
-        assert_eq!(subscriber.preferences.min_intensity, Some(Intensity::I5Lower));
+        assert_eq!(
+            subscriber.preferences.min_intensity,
+            Some(Intensity::I5Lower)
+        );
         assert!(subscriber.quiet_hours.is_some());
     }
 
@@ -374,7 +379,10 @@ mod tests {
         let mut bad = record(&atlas);
         bad.preferences.quiet_hours = Some(("25:00".into(), "07:00".into()));
         let error = engine_subscriber(&bad, &atlas).unwrap_err();
-        assert_eq!(error.field.as_deref(), Some("preferences.quiet_hours.start"));
+        assert_eq!(
+            error.field.as_deref(),
+            Some("preferences.quiet_hours.start")
+        );
     }
 
     #[test]

@@ -185,7 +185,9 @@ pub async fn run(state: AppState, lon: f64, lat: f64, shutdown: CancellationToke
         match &verdict {
             Ok(_) => {
                 tracing::info!("heartbeat: canary delivery confirmed");
-                state.metrics.heartbeat(true, Some(state.clock.now().timestamp()));
+                state
+                    .metrics
+                    .heartbeat(true, Some(state.clock.now().timestamp()));
             }
             Err(reason) => {
                 tracing::error!(reason = %reason, "heartbeat FAILED: the canary's exercise did not get through");
@@ -213,7 +215,10 @@ async fn beat(
         Ok(SubmitOutcome::Accepted { keys }) => keys,
         Ok(SubmitOutcome::Rejected { reasons, .. }) => {
             let labels: Vec<&str> = reasons.iter().map(|(label, _)| label.as_str()).collect();
-            return Err(format!("the exercise was refused by ingest: {}", labels.join(", ")));
+            return Err(format!(
+                "the exercise was refused by ingest: {}",
+                labels.join(", ")
+            ));
         }
         Err(error) => return Err(format!("ingest failed: {error}")),
     };
@@ -254,4 +259,3 @@ async fn beat(
 pub fn is_canary(pseudonym: &str) -> bool {
     pseudonym == CANARY_PSEUDONYM
 }
-

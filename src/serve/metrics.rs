@@ -94,24 +94,24 @@ impl Metrics {
             return;
         }
         metrics::counter!("hazardline_deliveries_enqueued_total").increment(count as u64);
-        self.lock_pending().push_back((Instant::now(), count as u64));
+        self.lock_pending()
+            .push_back((Instant::now(), count as u64));
     }
 
-    /// Deliveries finished (sent, failed for good, or dead address), by
-    /// channel and outcome.
-    pub fn delivered(&self, channel: &'static str, outcome: &'static str, count: usize) {
-        if count == 0 {
-            return;
-        }
+    /// One delivery attempt's outcome on a channel (`sent`, `retry`,
+    /// `invalid_address`, `rejected`).
+    pub fn attempt(&self, channel: &'static str, outcome: &'static str) {
         metrics::counter!(
             "hazardline_deliveries_total",
             "channel" => channel,
             "outcome" => outcome
         )
-        .increment(count as u64);
-        if outcome == "retry" {
-            return;
-        }
+        .increment(1);
+    }
+
+    /// Deliveries finished for good (sent, failed, dead address): they
+    /// leave the queue depth.
+    pub fn finished(&self, count: usize) {
         let mut pending = self.lock_pending();
         let mut left = count as u64;
         while left > 0 {
@@ -142,8 +142,7 @@ impl Metrics {
     /// One lifecycle event handled by the engine.
     pub fn event(&self, kind: &'static str, told: usize) {
         metrics::counter!("hazardline_engine_events_total", "kind" => kind).increment(1);
-        metrics::counter!("hazardline_engine_notices_total", "kind" => kind)
-            .increment(told as u64);
+        metrics::counter!("hazardline_engine_notices_total", "kind" => kind).increment(told as u64);
     }
 
     /// One HTTP request answered.
@@ -185,11 +184,9 @@ mod tests {
         metrics.enqueued(5);
         metrics.enqueued(3);
         assert_eq!(metrics.queue_depth_and_age().0, 8);
-        metrics.delivered("mqtt", "sent", 6);
+        metrics.finished(6);
         assert_eq!(metrics.queue_depth_and_age().0, 2);
-        metrics.delivered("mqtt", "retry", 2);
-        assert_eq!(metrics.queue_depth_and_age().0, 2);
-        metrics.delivered("mqtt", "failed", 2);
+        metrics.finished(2);
         assert_eq!(metrics.queue_depth_and_age(), (0, 0.0));
     }
 }

@@ -58,7 +58,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(hard_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), record_request))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_request,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

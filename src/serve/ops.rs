@@ -88,7 +88,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .metrics
         .render(state.pipeline.health(), state.clock.now());
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     )
         .into_response()

@@ -176,7 +176,10 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     let issuer_source = SourceId::new(ISSUER_SOURCE);
     trust.push(SourceTrust::new(
         issuer_source.clone(),
-        vec![sender_pattern(&format!("*@{}", config.issuers.sender_domain))?],
+        vec![sender_pattern(&format!(
+            "*@{}",
+            config.issuers.sender_domain
+        ))?],
         false,
         Default::default(),
     ));
@@ -242,7 +245,9 @@ async fn open_storage(
     options: &ServeOptions,
 ) -> Result<(Arc<dyn Storage>, Option<tempfile::TempDir>), StartError> {
     let key = match config.data_key_text() {
-        Some(text) => store::DataKey::parse(text).map_err(|e| start_error("storage.data_key", e))?,
+        Some(text) => {
+            store::DataKey::parse(text).map_err(|e| start_error("storage.data_key", e))?
+        }
         None if options.demo => {
             tracing::warn!(
                 "no data key configured: --demo uses an ephemeral key; what it stores cannot be read after exit"
@@ -265,9 +270,11 @@ async fn open_storage(
     }
     match config.storage.kind {
         StorageKind::Embedded => {
-            let dir = config.storage.dir.as_deref().ok_or_else(|| {
-                start_error("storage.dir", "required for the embedded store")
-            })?;
+            let dir = config
+                .storage
+                .dir
+                .as_deref()
+                .ok_or_else(|| start_error("storage.dir", "required for the embedded store"))?;
             std::fs::create_dir_all(dir).map_err(|e| start_error("storage.dir", e))?;
             let storage = store::SqliteStorage::open(dir, key)
                 .map_err(|e| start_error("opening the embedded store", e))?;
@@ -368,9 +375,10 @@ fn build_channels(
             }
         };
         let credentials = match (&settings.username, &settings.password) {
-            (Some(user), Some(password)) => {
-                Some((user.clone(), notifier::notice::Secret::new(password.clone())))
-            }
+            (Some(user), Some(password)) => Some((
+                user.clone(),
+                notifier::notice::Secret::new(password.clone()),
+            )),
             _ => None,
         };
         list.push(Arc::new(
@@ -433,12 +441,7 @@ impl Channel for Counted {
                 SendOutcome::InvalidAddress => "invalid_address",
                 SendOutcome::Rejected(_) => "rejected",
             };
-            metrics::counter!(
-                "hazardline_channel_attempts_total",
-                "channel" => self.inner.kind().as_str(),
-                "outcome" => label
-            )
-            .increment(1);
+            self.metrics.attempt(self.inner.kind().as_str(), label);
             outcome
         })
     }
@@ -492,7 +495,12 @@ impl Service {
 
         // Middle: the event loop.
         let events_done = CancellationToken::new();
-        let event_loop = tokio::spawn(event_loop(state.clone(), events, inputs.clone(), events_done.clone()));
+        let event_loop = tokio::spawn(event_loop(
+            state.clone(),
+            events,
+            inputs.clone(),
+            events_done.clone(),
+        ));
 
         // Output side: dispatchers.
         let outputs = CancellationToken::new();
@@ -509,7 +517,8 @@ impl Service {
         let server_shutdown = shutdown.clone();
         let server = axum::serve(
             listener,
-            super::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            super::router(state.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
         tracing::info!(%address, "hazardline serve listening");
@@ -525,8 +534,13 @@ impl Service {
         // The event loop handles what ingest accepted, then stops.
         let _ = tokio::time::timeout(grace, event_loop).await;
         outputs.cancel();
-        if tokio::time::timeout(grace, dispatchers.join_all()).await.is_err() {
-            tracing::warn!("dispatchers did not finish their batch in time: leases will expire and the jobs be retried");
+        if tokio::time::timeout(grace, dispatchers.join_all())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "dispatchers did not finish their batch in time: leases will expire and the jobs be retried"
+            );
         }
         let _ = events_done;
         tracing::info!("shutdown complete");
@@ -663,11 +677,9 @@ async fn dispatcher(state: AppState, channels: Channels, worker: String, stop: C
     while !stop.is_cancelled() {
         match dispatch_batch(queue.as_ref(), &channels, &config).await {
             Ok(report) => {
-                state.metrics.delivered("all", "sent", report.sent);
-                state.metrics.delivered("all", "failed", report.failed);
                 state
                     .metrics
-                    .delivered("all", "invalid_address", report.invalid.len());
+                    .finished(report.sent + report.failed + report.invalid.len());
                 if !report.invalid.is_empty() {
                     tracing::warn!(
                         count = report.invalid.len(),
