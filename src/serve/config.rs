@@ -145,6 +145,9 @@ impl std::fmt::Debug for StorageConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GeodataConfig {
+    /// Use the built-in fictional demo region (for tests and training)
+    /// instead of `file`, `shelters` and `gazetteer`.
+    pub demo: bool,
     /// The compact file from `hazardline geodata import`.
     pub file: Option<PathBuf>,
     /// Shelters CSV (geodata's format).

@@ -293,7 +293,8 @@ async fn open_storage(
 type Geodata = (Arc<Atlas>, ShelterIndex, Option<Arc<Gazetteer>>);
 
 fn load_geodata(config: &ServeConfig, options: &ServeOptions) -> Result<Geodata, StartError> {
-    let atlas = match (&config.geodata.file, options.demo) {
+    let demo = options.demo || config.geodata.demo;
+    let atlas = match (&config.geodata.file, demo) {
         (Some(path), _) => Atlas::load(path).map_err(|e| start_error("geodata.file", e))?,
         (None, true) => geodata::demo::atlas(),
         (None, false) => {
@@ -303,7 +304,7 @@ fn load_geodata(config: &ServeConfig, options: &ServeOptions) -> Result<Geodata,
             ));
         }
     };
-    let shelters = match (&config.geodata.shelters, options.demo) {
+    let shelters = match (&config.geodata.shelters, demo) {
         (Some(path), _) => {
             ShelterIndex::from_csv(path).map_err(|e| start_error("geodata.shelters", e))?
         }
@@ -313,7 +314,7 @@ fn load_geodata(config: &ServeConfig, options: &ServeOptions) -> Result<Geodata,
             ShelterIndex::new(Vec::new())
         }
     };
-    let gazetteer = match (&config.geodata.gazetteer, options.demo) {
+    let gazetteer = match (&config.geodata.gazetteer, demo) {
         (Some(path), _) => Some(
             Gazetteer::from_csv(&atlas, path)
                 .map_err(|e| start_error("geodata.gazetteer", e))?
