@@ -88,7 +88,14 @@ pub struct Outcome {
     /// The key of the alert in force after this event, if any (New and
     /// Update).
     pub in_force: Option<String>,
+    /// The public notice of the event for the live page: one per language,
+    /// naming the warned areas, never anyone's place (subscriber `public`,
+    /// address `Live`).
+    pub public: Vec<Delivery>,
 }
+
+/// The subscriber id of public notices on the live feed.
+pub const PUBLIC_SUBSCRIBER: &str = "public";
 
 /// What one subscriber was told about one alert version.
 #[derive(Debug, Clone)]
@@ -394,6 +401,7 @@ impl Engine {
         let Some(base) = most_serious_unit(units) else {
             return Ok(outcome);
         };
+        outcome.public = self.public_notices(alert, &base.notice)?;
         let lists: [(&'static str, &Recipients, Option<NoticeKind>); 3] = [
             ("alert", &delta.alert, None),
             ("update", &delta.update, Some(NoticeKind::Update)),
@@ -463,6 +471,42 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// The notice in every language, naming the alert's own area
+    /// descriptions, for the public live feed.
+    fn public_notices(&self, alert: &Alert, notice: &Notice) -> Result<Vec<Delivery>, EngineError> {
+        let primary = primary_language(alert);
+        let mut areas: Vec<&str> = alert
+            .infos
+            .iter()
+            .filter(|i| Some(i.language_key()) == primary)
+            .flat_map(|i| i.areas.iter().map(|a| a.area_desc.trim()))
+            .filter(|d| !d.is_empty())
+            .collect();
+        areas.dedup();
+        let mut name = areas.join("、");
+        if name.chars().count() > PUBLIC_AREA_CHARS {
+            name = name.chars().take(PUBLIC_AREA_CHARS).collect::<String>() + "…";
+        }
+        let place = RecipientPlace {
+            name,
+            shelter: None,
+        };
+        let facts = NoticeFacts::from(notice);
+        notifier::Locale::ALL
+            .iter()
+            .map(|&locale| {
+                Ok(Delivery {
+                    subscriber: notifier::notice::SubscriberId(PUBLIC_SUBSCRIBER.into()),
+                    address: notifier::notice::Address::Live,
+                    facts: facts.clone(),
+                    message: self.renderer.render(notice, &place, locale)?,
+                    loudness: notifier::policy::Loudness::Silent,
+                    not_before: None,
+                })
+            })
+            .collect()
+    }
+
     fn nearest_shelter(&self, place: &Place, hazard: HazardKind) -> Option<ShelterInfo> {
         let filter = ShelterFilter {
             hazard: Some(hazard),
@@ -484,6 +528,10 @@ fn collect_into(entries: &mut Vec<(SubscriberId, PlaceMatch)>, recipients: &Reci
         entries.extend(places.iter().map(|p| (subscriber, *p)));
     }
 }
+
+/// Area descriptions on the public feed are cut after this many
+/// characters (a typhoon warning lists hundreds of towns).
+const PUBLIC_AREA_CHARS: usize = 120;
 
 /// Places one subscriber may have in the index (the matcher's place number
 /// is a byte).

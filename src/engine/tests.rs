@@ -298,6 +298,14 @@ fn a_person_without_addresses_is_still_told_for_the_app() {
     assert!(new.deliveries.is_empty());
     assert_eq!(new.notices.len(), 1);
     assert!(new.notices[0].message.full_text().contains("silent-home"));
+    // The public notice: every language, the alert's own areas, no one's place.
+    assert_eq!(new.public.len(), notifier::Locale::ALL.len());
+    for notice in &new.public {
+        assert_eq!(notice.subscriber.0, PUBLIC_SUBSCRIBER);
+        assert_eq!(notice.address, Address::Live);
+        assert!(!notice.message.full_text().contains("silent-home"));
+    }
+    assert!(new.public[0].message.full_text().contains("霧溪鄉"));
 }
 
 #[test]

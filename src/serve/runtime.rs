@@ -618,6 +618,10 @@ async fn handle_event(state: &AppState, event: LifecycleEvent) {
 
 /// Queues the deliveries durably, then inboxes and the alerts view.
 pub async fn record_outcome(state: &AppState, mut outcome: Outcome, now: DateTime<Utc>) {
+    // The live page is best effort (no record): straight to the broadcast.
+    for notice in std::mem::take(&mut outcome.public) {
+        let _ = state.live.send(&notice).await;
+    }
     let deliveries = std::mem::take(&mut outcome.deliveries);
     let count = deliveries.len();
     // The queue is the record that matters: retry a failing store a few
