@@ -245,14 +245,8 @@ async fn a_dropped_cap_file_reaches_a_stored_subscriber_over_mqtt() {
 
     // Written under a temporary name, then renamed: the worker reads only
     // complete files.
-    let cap = std::fs::read(format!(
-        "{}/demo/cap/01-debris-flow-yellow.xml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
     let drop_dir = dir.path().join("drop");
-    std::fs::write(drop_dir.join(".incoming"), &cap).unwrap();
-    std::fs::rename(drop_dir.join(".incoming"), drop_dir.join("debris.xml")).unwrap();
+    drop_file(&drop_dir, "01-debris-flow-yellow.xml");
 
     let (topic, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
         .await
@@ -304,6 +298,39 @@ async fn a_dropped_cap_file_reaches_a_stored_subscriber_over_mqtt() {
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].kind, "new");
     assert_eq!(inbox[0].hazard, "debris_flow");
+    drop(storage);
+
+    // After a restart the alert is still in force for the engine: its
+    // Update, which moves the area away from 溪頭, tells this subscriber
+    // the all-clear, and nothing already sent is sent again.
+    let server = Server::start(&config);
+    drop_file(&drop_dir, "02-debris-flow-red-update.xml");
+    let (topic, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
+        .await
+        .expect("the all-clear after the restart")
+        .unwrap();
+    assert_eq!(topic, "hazardline/device/phone-en");
+    let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    let kind = json["kind"].as_str().unwrap_or_default().to_lowercase();
+    assert_eq!(kind.replace('_', ""), "allclear", "{payload}");
+    assert!(
+        json["alert"].as_str().unwrap().contains("DEMO-DF-0002"),
+        "{payload}"
+    );
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    assert!(log.contains("alerts in force restored"), "{log}");
+    assert!(messages.try_recv().is_err(), "nothing sent twice");
+}
+
+fn drop_file(drop_dir: &Path, demo_name: &str) {
+    let cap = std::fs::read(format!(
+        "{}/demo/cap/{demo_name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    std::fs::write(drop_dir.join(".incoming"), &cap).unwrap();
+    std::fs::rename(drop_dir.join(".incoming"), drop_dir.join(demo_name)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -472,6 +472,7 @@ impl Service {
         let address = listener
             .local_addr()
             .map_err(|e| start_error("server.listen", e))?;
+        restore_active(&state).await;
 
         // Input side: feeds, maintenance, demo replay, heartbeat.
         let inputs = CancellationToken::new();
@@ -574,6 +575,41 @@ async fn event_loop(
         handle_event(&state, event).await;
     }
     done.cancel();
+}
+
+/// After a restart, the alerts still in force (rebuilt by ingest from the
+/// archive) go through the engine again, so that their later Update,
+/// Cancel or expiry reaches exactly the people they reached, and the
+/// alerts view shows them. Deliveries are queued again: the queue's
+/// idempotency keys drop those already queued, and any lost in a crash
+/// between the engine and the queue go out now. Inboxes already hold them.
+async fn restore_active(state: &AppState) {
+    let active = state.pipeline.active();
+    if active.is_empty() {
+        return;
+    }
+    let now = state.clock.now();
+    let mut restored = 0usize;
+    for alert in active {
+        let event = LifecycleEvent::New(alert);
+        let result = state
+            .engine
+            .run(move |engine| engine.handle(&event, now))
+            .await;
+        let Ok(Ok(mut outcome)) = result else {
+            tracing::error!("an alert in force could not be restored into the engine");
+            continue;
+        };
+        outcome.public.clear();
+        let deliveries = std::mem::take(&mut outcome.deliveries);
+        match state.storage.queue().enqueue_many(deliveries).await {
+            Ok(added) => state.metrics.enqueued(added),
+            Err(error) => tracing::error!(%error, "restored deliveries not queued"),
+        }
+        state.alerts_view.apply(&outcome);
+        restored += 1;
+    }
+    tracing::info!(restored, "alerts in force restored into the engine");
 }
 
 fn event_label(event: &LifecycleEvent) -> &'static str {

@@ -96,3 +96,51 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineStopped)
     }
 }
+
+impl StateInner {
+    /// Makes the engine match `record` as stored now (after a registration
+    /// or any change to places, location, devices or preferences). A
+    /// shared location that has expired is left out.
+    pub async fn sync_subscriber(
+        &self,
+        record: &store::SubscriberRecord,
+    ) -> Result<(), super::ApiError> {
+        let subscriber =
+            super::convert::engine_subscriber_at(record, &self.atlas, self.clock.now())?;
+        match self
+            .engine
+            .run(move |engine| engine.upsert_subscriber(subscriber))
+            .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => {
+                tracing::error!(%error, "engine refused a subscriber");
+                Err(super::ApiError::new(
+                    super::ErrorCode::Internal,
+                    "the subscriber could not be indexed",
+                ))
+            }
+            Err(_) => Err(super::ApiError::new(
+                super::ErrorCode::Unavailable,
+                "the matcher is not running; retry later",
+            )),
+        }
+    }
+
+    /// Removes the subscriber from the engine and the alerts view (after
+    /// `storage.delete_subscriber`).
+    pub async fn forget_subscriber(&self, id: &store::SubscriberId) -> Result<(), super::ApiError> {
+        let pseudonym = id.0.clone();
+        self.alerts_view.forget(id);
+        self.engine
+            .run(move |engine| engine.remove_subscriber(&pseudonym))
+            .await
+            .map(|_| ())
+            .map_err(|_| {
+                super::ApiError::new(
+                    super::ErrorCode::Unavailable,
+                    "the matcher is not running; retry later",
+                )
+            })
+    }
+}
