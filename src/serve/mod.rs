@@ -7,6 +7,7 @@
 //! - `state`: what every request handler shares, and the engine's handle.
 //! - `convert`: stored subscriber records → the engine's subscribers.
 //! - `alerts_view`: each subscriber's alerts in force, for fast reads.
+//! - `expiry`: when travellers' shared locations run out.
 //! - `metrics`, `ops`: Prometheus metrics, /healthz, /readyz, /metrics.
 //! - `heartbeat`: the scheduled end-to-end exercise to a canary device.
 //! - `residents`, `issuers`, `chiefs`, `pages`: the route groups.
@@ -17,6 +18,7 @@ pub mod chiefs;
 pub mod config;
 pub mod convert;
 pub mod error;
+pub mod expiry;
 pub mod heartbeat;
 pub mod issuers;
 pub mod metrics;

@@ -34,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::alerts_view::{AlertsView, notice_kind_name};
 use super::config::{ServeConfig, StorageKind};
+use super::expiry::LocationExpiries;
 use super::heartbeat::{self, HeartbeatStatus};
 use super::metrics::Metrics;
 use super::state::{AppState, EngineHandle, StateInner};
@@ -144,9 +145,15 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         .map_err(|e| start_error("reading subscribers", e))?;
     let mut skipped = 0usize;
     let mut subscribers: Vec<_> = directory.slots().map(|(_, s)| s.clone()).collect();
+    let location_expiries = Arc::new(LocationExpiries::default());
     for record in &stored {
         match super::convert::engine_subscriber_at(record, &atlas, now) {
-            Ok(subscriber) => subscribers.push(subscriber),
+            Ok(subscriber) => {
+                if let Some(location) = record.location.as_ref().filter(|l| l.expires > now) {
+                    location_expiries.schedule(location.expires, record.id.clone());
+                }
+                subscribers.push(subscriber)
+            }
             Err(error) => {
                 skipped += 1;
                 tracing::error!(subscriber = %record.id.0, code = ?error.code, field = ?error.field, "stored subscriber not loaded");
@@ -217,6 +224,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         alerts_view: Arc::new(AlertsView::new()),
         live,
         heartbeat: Arc::new(HeartbeatStatus::default()),
+        location_expiries,
     });
     Ok(Service {
         state,
@@ -488,6 +496,7 @@ impl Service {
             Duration::from_secs(config.dispatch.maintenance_secs.max(1)),
             inputs.clone(),
         ));
+        background.spawn(expire_locations(state.clone(), inputs.clone()));
         if let Some(clock) = demo_clock {
             background.spawn(replay_demo(state.clone(), clock, inputs.clone()));
         }
@@ -726,6 +735,7 @@ async fn dispatcher(state: AppState, channels: Channels, worker: String, stop: C
                         count = report.invalid.len(),
                         "dead addresses reported by providers"
                     );
+                    disable_dead_addresses(&state, report.invalid).await;
                 }
                 if report.claimed > 0 {
                     continue;
@@ -737,6 +747,75 @@ async fn dispatcher(state: AppState, channels: Channels, worker: String, stop: C
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(idle) => {}
         }
+    }
+}
+
+/// How often due location expiries are applied.
+const LOCATION_SWEEP: Duration = Duration::from_secs(30);
+
+/// Re-syncs subscribers whose shared location expired, so it stops
+/// matching.
+async fn expire_locations(state: AppState, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(LOCATION_SWEEP) => {}
+        }
+        for id in state.location_expiries.take_due(state.clock.now()) {
+            match state.storage.subscriber(&id).await {
+                Ok(Some(record)) => {
+                    if let Err(error) = state.sync_subscriber(&record).await {
+                        tracing::warn!(subscriber = %id.0, code = ?error.code, "expired location not applied");
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "reading a subscriber for location expiry failed")
+                }
+            }
+        }
+    }
+}
+
+/// Removes the devices providers reported dead, so nothing more is sent
+/// to them.
+async fn disable_dead_addresses(
+    state: &AppState,
+    dead: Vec<(notifier::notice::SubscriberId, notifier::notice::Address)>,
+) {
+    for (subscriber, address) in dead {
+        let id = store::SubscriberId(subscriber.0);
+        let Ok(Some(mut record)) = state.storage.subscriber(&id).await else {
+            continue;
+        };
+        let before = record.devices.len();
+        record
+            .devices
+            .retain(|device| !same_address(device, &address));
+        if record.devices.len() == before {
+            continue;
+        }
+        match state.storage.put_subscriber(&record).await {
+            Ok(()) => {
+                let _ = state.sync_subscriber(&record).await;
+                tracing::info!(subscriber = %id.0, channel = address.channel().as_str(), "dead device removed");
+            }
+            Err(error) => tracing::warn!(%error, "dead device not removed"),
+        }
+    }
+}
+
+fn same_address(device: &store::Device, address: &notifier::notice::Address) -> bool {
+    use notifier::notice::Address;
+    use store::DeviceChannel;
+    let value = device.address.expose().trim();
+    match (device.channel, address) {
+        (DeviceChannel::Fcm, Address::Fcm { token }) => token.expose() == value,
+        (DeviceChannel::Mqtt, Address::Mqtt { device }) => device == value,
+        (DeviceChannel::Email, Address::Email { to }) => to.expose() == value,
+        (DeviceChannel::Sms, Address::Sms { to }) => to.expose() == value,
+        (DeviceChannel::Webhook, Address::Webhook { url, .. }) => url.expose() == value,
+        _ => false,
     }
 }
 

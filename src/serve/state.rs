@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::alerts_view::AlertsView;
 use super::config::ServeConfig;
+use super::expiry::LocationExpiries;
 use super::heartbeat::HeartbeatStatus;
 use super::metrics::Metrics;
 use crate::engine::Engine;
@@ -55,6 +56,8 @@ pub struct StateInner {
     pub live: Arc<LiveChannel>,
     /// The end-to-end heartbeat's last verdict (for /readyz).
     pub heartbeat: Arc<HeartbeatStatus>,
+    /// When shared locations expire (kept by `sync_subscriber`).
+    pub location_expiries: Arc<LocationExpiries>,
 }
 
 type EngineJob = Box<dyn FnOnce(&mut Engine) + Send>;
@@ -105,8 +108,12 @@ impl StateInner {
         &self,
         record: &store::SubscriberRecord,
     ) -> Result<(), super::ApiError> {
-        let subscriber =
-            super::convert::engine_subscriber_at(record, &self.atlas, self.clock.now())?;
+        let now = self.clock.now();
+        let subscriber = super::convert::engine_subscriber_at(record, &self.atlas, now)?;
+        if let Some(location) = record.location.as_ref().filter(|l| l.expires > now) {
+            self.location_expiries
+                .schedule(location.expires, record.id.clone());
+        }
         match self
             .engine
             .run(move |engine| engine.upsert_subscriber(subscriber))
