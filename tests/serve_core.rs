@@ -100,6 +100,19 @@ impl Drop for Server {
 }
 
 fn write_config(dir: &Path, mqtt_port: Option<u16>, extra: &str) -> std::path::PathBuf {
+    let storage = format!(
+        "[storage]\nkind = \"embedded\"\ndir = \"{}\"\n",
+        dir.join("store").display()
+    );
+    write_config_with(dir, &storage, mqtt_port, extra)
+}
+
+fn write_config_with(
+    dir: &Path,
+    storage: &str,
+    mqtt_port: Option<u16>,
+    extra: &str,
+) -> std::path::PathBuf {
     let drop_dir = dir.join("drop");
     std::fs::create_dir_all(&drop_dir).unwrap();
     let mqtt = mqtt_port
@@ -107,9 +120,7 @@ fn write_config(dir: &Path, mqtt_port: Option<u16>, extra: &str) -> std::path::P
         .unwrap_or_default();
     let text = format!(
         r#"
-[storage]
-kind = "embedded"
-dir = "{store}"
+{storage}
 
 [geodata]
 demo = true
@@ -131,7 +142,6 @@ path = "{drop}"
 poll_interval_secs = 1
 senders = ["*@demo.hazardline.invalid"]
 "#,
-        store = dir.join("store").display(),
         drop = drop_dir.display(),
     );
     let path = dir.join("hazardline.toml");
@@ -144,7 +154,10 @@ senders = ["*@demo.hazardline.invalid"]
 async fn store_subscriber(dir: &Path) {
     let key = store::DataKey::parse(KEY).unwrap();
     let storage = store::SqliteStorage::open(&dir.join("store"), key).unwrap();
-    use store::Storage;
+    put_subscriber(&storage).await;
+}
+
+async fn put_subscriber(storage: &dyn store::Storage) {
     storage
         .put_subscriber(&store::SubscriberRecord {
             id: store::SubscriberId("s_e2e_1".into()),
@@ -381,4 +394,46 @@ async fn the_heartbeat_reaches_its_canary_or_raises_the_alarm() {
     let (status, log) = server.terminate();
     assert!(status.success(), "{log}");
     assert!(log.contains("heartbeat FAILED"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_runs_on_redis_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(redis) = notifier::testing::redis_server::RedisServer::start(dir.path()) else {
+        eprintln!("redis-server not installed: test skipped");
+        return;
+    };
+    let Some(broker) = Mosquitto::start() else {
+        eprintln!("mosquitto not installed: test skipped");
+        return;
+    };
+    let key = store::DataKey::parse(KEY).unwrap();
+    let storage = store::RedisStorage::connect(&redis.url(), key, "hazardline")
+        .await
+        .unwrap();
+    put_subscriber(&storage).await;
+    let storage_section = format!(
+        "[storage]\nkind = \"redis\"\nredis_url = \"{}\"\n",
+        redis.url()
+    );
+    let config = write_config_with(dir.path(), &storage_section, Some(broker.port), "");
+    let mut messages = watch(broker.port).await;
+    let server = Server::start(&config);
+    let (status, body) = get(server.port, "/readyz").unwrap();
+    assert_eq!(status, 200, "{body}");
+    drop_file(&dir.path().join("drop"), "01-debris-flow-yellow.xml");
+    let (topic, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
+        .await
+        .expect("an MQTT delivery")
+        .unwrap();
+    assert_eq!(topic, "hazardline/device/phone-en");
+    assert!(payload.contains("Grandma's"), "{payload}");
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    use store::Storage;
+    let inbox = storage
+        .inbox(&store::SubscriberId("s_e2e_1".into()), 10)
+        .await
+        .unwrap();
+    assert_eq!(inbox.len(), 1, "the inbox is in Redis");
 }
