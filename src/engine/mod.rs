@@ -280,8 +280,13 @@ impl Engine {
             LifecycleEvent::Expired(alert) => {
                 let (previous_recipients, _) = self.forget_all(std::slice::from_ref(alert));
                 let mut units = self.units_of(alert)?;
+                // The all-clear of an expiry is a message of its own: under
+                // the alert's own version the delivery queue would take it
+                // for the alert already sent and drop it.
+                let version = AlertVersion(expired_version(&alert_key(alert)));
                 for unit in &mut units {
                     unit.notice.kind = NoticeKind::AllClear;
+                    unit.notice.alert = version.clone();
                 }
                 let delta = end_delta(&previous_recipients);
                 let mut outcome = self.deliver(alert, &units, &delta, now)?;
@@ -570,6 +575,12 @@ fn place_records(atlas: &Atlas, id: SubscriberId, subscriber: &Subscriber) -> Ve
 pub fn alert_id(key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
     hex::encode(&digest[..8])
+}
+
+/// The version an expiry's all-clear is sent under: the alert's key with
+/// `;expired` appended.
+pub fn expired_version(key: &str) -> String {
+    format!("{key};expired")
 }
 
 /// The fictional demo messages for the demo region, in the order they

@@ -316,3 +316,30 @@ fn alert_ids_are_short_stable_hashes_of_the_key() {
     assert_eq!(id, alert_id("a@b,ID-1,2026-07-01T08:00:00+08:00"));
     assert_ne!(id, alert_id("a@b,ID-2,2026-07-01T08:00:00+08:00"));
 }
+
+#[test]
+fn the_all_clear_of_an_expiry_is_not_taken_for_the_alert_itself() {
+    use notifier::queue::DeliveryKey;
+    let mut engine = engine(people());
+    let alert = message("01-debris-flow-yellow.xml");
+    let new = engine
+        .handle(&LifecycleEvent::New(alert.clone()), now())
+        .unwrap();
+    let expired = engine
+        .handle(&LifecycleEvent::Expired(alert), now())
+        .unwrap();
+    assert_eq!(
+        told(&expired),
+        told(&new),
+        "the same people hear it is over"
+    );
+    let sent: BTreeSet<String> = new
+        .deliveries
+        .iter()
+        .map(|d| DeliveryKey::of(d).to_string())
+        .collect();
+    for delivery in &expired.deliveries {
+        assert_eq!(delivery.facts.kind, NoticeKind::AllClear);
+        assert!(!sent.contains(&DeliveryKey::of(delivery).to_string()));
+    }
+}
