@@ -22,6 +22,9 @@ pub const DEFAULT_CAP_BODY_LIMIT: usize = 1024 * 1024;
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 20;
 pub const DEFAULT_ISSUER_SENDER_DOMAIN: &str = "issuers.hazardline.invalid";
 
+/// Source ids the service uses itself (issuer submissions, the demo).
+const RESERVED_SOURCE_IDS: &[&str] = &["issuers", "demo"];
+
 /// The sections of the file that environment variables may reach.
 const SECTIONS: &[&str] = &[
     "server",
@@ -411,6 +414,17 @@ impl ServeConfig {
         self.ingest
             .check()
             .map_err(|m| invalid_value("ingest.sources", m))?;
+        if let Some(source) = self
+            .ingest
+            .sources
+            .iter()
+            .find(|s| RESERVED_SOURCE_IDS.contains(&s.id.as_str()))
+        {
+            return Err(invalid_value(
+                "ingest.sources",
+                format!("source id `{}` is reserved for the service", source.id),
+            ));
+        }
         if self.storage.kind == StorageKind::Redis && self.storage.redis_url.is_none() {
             return Err(invalid_value(
                 "storage.redis_url",

@@ -536,7 +536,22 @@ impl Service {
         if let Some(ready) = ready {
             let _ = ready.send(address);
         }
-        let served = server.await;
+        // Graceful shutdown waits for open connections; a live-feed (SSE)
+        // watcher never closes its own, so in-flight requests get the
+        // grace period and the rest are dropped.
+        let mut server = tokio::spawn(async move { server.await });
+        let served = tokio::select! {
+            served = &mut server => served,
+            _ = shutdown.cancelled() => match tokio::time::timeout(grace, &mut server).await {
+                Ok(served) => served,
+                Err(_) => {
+                    tracing::warn!("connections still open after the grace period are dropped");
+                    server.abort();
+                    Ok(Ok(()))
+                }
+            },
+        };
+        let served = served.unwrap_or(Ok(()));
         tracing::info!("shutting down: HTTP closed; stopping feeds");
 
         inputs.cancel();
