@@ -130,8 +130,8 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         tracing::warn!(%start, "clock set by [clock] start: the service lives at that time");
     }
 
-    let (storage, scratch) = open_storage(&config, options).await?;
     let (atlas, shelters, gazetteer) = load_geodata(&config, options)?;
+    let (storage, scratch) = open_storage(&config, options).await?;
 
     let mut directory = if options.demo {
         Directory::synthetic(&atlas, DEMO_SUBSCRIBERS)
