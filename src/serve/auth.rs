@@ -11,7 +11,9 @@
 //!   `Authorization: Bearer …`; no cookie, hence no CSRF check.
 //!
 //! Both tokens are 256 random bits; only their SHA-256 is stored, with a
-//! fixed expiry of [`SESSION_HOURS`].
+//! fixed expiry of `[limits] session_secs` (default 8 h: a working shift,
+//! long enough not to log an officer out mid-event, short enough that a
+//! forgotten browser does not stay signed in overnight).
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, PoisonError};
@@ -39,9 +41,6 @@ use super::state::AppState;
 
 pub const SESSION_COOKIE: &str = "hazardline_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// A working shift: long enough not to log an officer out mid-event, short
-/// enough that a forgotten browser does not stay signed in overnight.
-pub const SESSION_HOURS: i64 = 8;
 /// Failed logins per username tolerated within [`LOGIN_WINDOW`] before
 /// further attempts are refused outright.
 const LOGIN_MAX_FAILURES: u32 = 5;
@@ -397,11 +396,13 @@ async fn login(
     clear_login_failures(&request.username);
     let now = state.clock.now();
     let token = new_token();
+    let lifetime_secs = state.config.limits.session_secs;
     let session = Session {
         token_hash: token_hash(&token),
         account: account.id.clone(),
         created: now,
-        expires: now + chrono::Duration::hours(SESSION_HOURS),
+        expires: now
+            + chrono::Duration::seconds(i64::try_from(lifetime_secs).unwrap_or(i64::MAX / 2)),
         csrf_token: new_token(),
     };
     state.storage.put_session(&session).await?;
@@ -428,8 +429,7 @@ async fn login(
             ""
         };
         let cookie = format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-            SESSION_HOURS * 3600
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={lifetime_secs}{secure}"
         );
         let value = HeaderValue::from_str(&cookie)
             .map_err(|_| ApiError::new(ErrorCode::Internal, "cookie could not be written"))?;

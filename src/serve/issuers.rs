@@ -56,19 +56,17 @@ const CAP_BODY_LIMIT: usize = 1024 * 1024;
 pub const APPROVAL_VILLAGES: usize = 50;
 
 pub fn settings(state: &AppState) -> IssuerSettings {
-    // TEMP until the config lands
-    let _ = state;
+    let issuers = &state.config.issuers;
     IssuerSettings {
-        sender_domain: "issuers.hazardline.invalid".into(),
-        approval_area_km2: 500.0,
+        sender_domain: issuers.sender_domain.clone(),
+        approval_area_km2: issuers.approval_area_km2,
         approval_villages: APPROVAL_VILLAGES,
     }
 }
 
 /// The service's public base URL (for the cookie's Secure flag).
-pub fn public_url(state: &AppState) -> String {
-    let _ = state;
-    String::new()
+pub fn public_url(state: &AppState) -> &str {
+    &state.config.server.public_url
 }
 
 /// A JSON body whose rejections are the API's errors.
