@@ -1,6 +1,6 @@
 //! The emergency offices' and village chiefs' API end to end, against
-//! `hazardline serve` on the demo region with an embedded store and
-//! residents registered through the API: login, compose by codes / polygon / circle, preview against
+//! `hazardline serve` on the demo region with an embedded store holding
+//! residents: login, compose by codes / polygon / circle, preview against
 //! what the send actually queued, the approval rule, exercise marks,
 //! cancel and correction reaching the same people, recovery, jurisdiction,
 //! relay lists and the audit chain.
@@ -9,7 +9,7 @@ mod staff;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use staff::{Caller, OPERATOR, PASSWORD, Server, compose, eventually};
+use staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose, eventually};
 
 /// Deliveries queued for an alert, all statuses.
 fn queued(progress: &Value) -> u64 {
@@ -55,8 +55,27 @@ async fn send_draft(server: &Server, who: &Caller, form: Value) -> (Value, Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offices_compose_preview_send_end_and_audit() {
-    let server = Server::start().await;
     let atlas = geodata::demo::atlas();
+    // One resident in every village of towns 99000010 and 99000020, and
+    // one with a relay need in the first village of 99000020.
+    let villages: Vec<_> = atlas
+        .villages()
+        .iter()
+        .filter(|v| v.code.starts_with("99000010") || v.code.starts_with("99000020"))
+        .collect();
+    let relay_village = *villages
+        .iter()
+        .find(|v| v.code.starts_with("99000020"))
+        .unwrap();
+    let p = relay_village.label_point.unwrap();
+    let person = "s_relay1".to_owned();
+    let mut seeds = vec![Seed::resident(&person, p.x, p.y, Some("王阿嬤"))];
+    for (i, village) in villages.iter().enumerate() {
+        let at = village.label_point.unwrap();
+        seeds.push(Seed::resident(&format!("s_{i}"), at.x, at.y, None));
+    }
+    let in_town = |town: &str| villages.iter().filter(|v| v.code.starts_with(town)).count() as u64;
+    let server = Server::start(&seeds).await;
 
     // Login: a wrong password is refused, the right one opens a session.
     let (status, body) = server
@@ -82,11 +101,6 @@ async fn offices_compose_preview_send_end_and_audit() {
     let other = server
         .account(&operator, "yunhai-issuer", "issuer", &["99100"])
         .await;
-    let relay_village = atlas
-        .villages()
-        .iter()
-        .find(|v| v.code.starts_with("99000020"))
-        .unwrap();
     let chief = server
         .account(
             &operator,
@@ -95,19 +109,6 @@ async fn offices_compose_preview_send_end_and_audit() {
             &[&relay_village.code],
         )
         .await;
-    let p = relay_village.label_point.unwrap();
-    let (_, person) = server.resident("relay-1", p.x, p.y, Some("王阿嬤")).await;
-    // One resident in every village of towns 99000010 and 99000020.
-    let villages: Vec<_> = atlas
-        .villages()
-        .iter()
-        .filter(|v| v.code.starts_with("99000010") || v.code.starts_with("99000020"))
-        .collect();
-    for (i, village) in villages.iter().enumerate() {
-        let at = village.label_point.unwrap();
-        server.resident(&format!("dev-{i}"), at.x, at.y, None).await;
-    }
-    let in_town = |town: &str| villages.iter().filter(|v| v.code.starts_with(town)).count() as u64;
 
     // Compose by town code: preview, send, and the deliveries queued are
     // exactly the preview's.

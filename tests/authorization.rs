@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use staff::{Caller, OPERATOR, PASSWORD, Server, compose};
+use staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose};
 
 /// Kinds of caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -242,8 +242,22 @@ impl Fixture {
     }
 }
 
-async fn fixture(server: &Server) -> Fixture {
+/// The relay village of the fixture and the resident living there.
+fn resident() -> (String, Seed) {
     let atlas = geodata::demo::atlas();
+    let village = atlas
+        .villages()
+        .iter()
+        .find(|v| v.code.starts_with("99000010"))
+        .unwrap();
+    let p = village.label_point.unwrap();
+    (
+        village.code.clone(),
+        Seed::resident("s_chen", p.x, p.y, Some("陳先生")),
+    )
+}
+
+async fn fixture(server: &Server, village: String, resident: Caller) -> Fixture {
     let operator = server.login(OPERATOR, PASSWORD).await;
     let issuer = server
         .account(&operator, "issuer-a", "issuer", &["99000"])
@@ -254,16 +268,9 @@ async fn fixture(server: &Server) -> Fixture {
     let other = server
         .account(&operator, "issuer-b", "issuer", &["99100"])
         .await;
-    let village = atlas
-        .villages()
-        .iter()
-        .find(|v| v.code.starts_with("99000010"))
-        .unwrap();
     let chief = server
-        .account(&operator, "chief-a", "village_chief", &[&village.code])
+        .account(&operator, "chief-a", "village_chief", &[&village])
         .await;
-    let p = village.label_point.unwrap();
-    let (resident, _) = server.resident("dev-a", p.x, p.y, Some("陳先生")).await;
 
     // An alert in force and an unsent draft, both in county 99000.
     let (status, draft) = server
@@ -311,7 +318,7 @@ async fn fixture(server: &Server) -> Fixture {
         ],
         draft: pending["id"].as_str().unwrap().to_owned(),
         alert: sent["alert_id"].as_str().unwrap().to_owned(),
-        village: village.code.clone(),
+        village,
         shelter,
         bearer_issuer,
     }
@@ -326,7 +333,8 @@ fn refused(status: StatusCode, who: Who) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_refuses_every_caller_it_is_not_for() {
-    let server = Server::start().await;
+    let (village, seed) = resident();
+    let server = Server::start(std::slice::from_ref(&seed)).await;
     let routes = table();
 
     // The table covers every route the OpenAPI document lists.
@@ -350,7 +358,7 @@ async fn every_route_refuses_every_caller_it_is_not_for() {
         "routes without an authorization line: {missing:?}"
     );
 
-    let fixture = fixture(&server).await;
+    let fixture = fixture(&server, village, seed.caller()).await;
     let mut checked = 0;
     let mut failures = Vec::new();
     for route in &routes {

@@ -14,6 +14,61 @@ use serde_json::{Value, json};
 
 pub const OPERATOR: &str = "root-operator";
 pub const PASSWORD: &str = "correct horse battery staple";
+const DATA_KEY: &str = "4242424242424242424242424242424242424242424242424242424242424242";
+
+/// A resident to store before the service starts, and the device key that
+/// authenticates them.
+pub struct Seed {
+    pub record: store::SubscriberRecord,
+    pub key: String,
+}
+
+impl Seed {
+    /// A resident with one place at a point of the demo region, one MQTT
+    /// device, and a relay need when `relay_name` is given.
+    pub fn resident(id: &str, lon: f64, lat: f64, relay_name: Option<&str>) -> Seed {
+        use sha2::Digest;
+        use store::{Device, DeviceChannel, PlaceRecord, RelayNeed, Sensitive};
+        let atlas = geodata::demo::atlas();
+        let village = atlas
+            .locate(lon, lat)
+            .map(|l| l.village_code().to_owned())
+            .expect("a point in the demo region");
+        let key = format!("device-key-{id}");
+        let record = store::SubscriberRecord {
+            id: store::SubscriberId(id.to_owned()),
+            created_at: chrono::Utc::now(),
+            key_hash: store::KeyHash(sha2::Sha256::digest(key.as_bytes()).into()),
+            locale: "zh-TW".into(),
+            devices: vec![Device {
+                channel: DeviceChannel::Mqtt,
+                address: Sensitive(format!("device-{id}")),
+                secret: None,
+            }],
+            places: vec![PlaceRecord {
+                id: 0,
+                label: Sensitive("家".into()),
+                address: None,
+                lon,
+                lat,
+                village: Some(village.clone()),
+            }],
+            location: None,
+            preferences: store::PreferencesRecord::default(),
+            relay: relay_name.map(|name| RelayNeed {
+                name: Sensitive(name.into()),
+                phone: Some(Sensitive("+886912345678".into())),
+                village,
+                note: Some(Sensitive("wheelchair".into())),
+            }),
+        };
+        Seed { record, key }
+    }
+
+    pub fn caller(&self) -> Caller {
+        Caller::Bearer(self.key.clone())
+    }
+}
 
 pub struct Server {
     child: Child,
@@ -38,8 +93,20 @@ fn free_port() -> u16 {
 }
 
 impl Server {
-    pub async fn start() -> Server {
+    pub async fn start(residents: &[Seed]) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let store_dir = dir.path().join("store");
+        std::fs::create_dir_all(&store_dir).unwrap();
+        {
+            let storage =
+                store::SqliteStorage::open(&store_dir, store::DataKey::parse(DATA_KEY).unwrap())
+                    .unwrap();
+            for seed in residents {
+                store::Storage::put_subscriber(&storage, &seed.record)
+                    .await
+                    .unwrap();
+            }
+        }
         let port = free_port();
         let config = dir.path().join("hazardline.toml");
         std::fs::write(
@@ -47,7 +114,7 @@ impl Server {
             format!(
                 "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
                  [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n",
-                dir.path().join("store").display()
+                store_dir.display()
             ),
         )
         .unwrap();
@@ -55,7 +122,7 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_hazardline"))
             .args(["serve", "--config"])
             .arg(&config)
-            .env("HAZARDLINE_DATA_KEY", "42".repeat(32))
+            .env("HAZARDLINE_DATA_KEY", DATA_KEY)
             .env(
                 "HAZARDLINE_BOOTSTRAP_OPERATOR",
                 format!("{OPERATOR}:{PASSWORD}"),
@@ -190,42 +257,6 @@ impl Server {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         self.login(username, PASSWORD).await
-    }
-
-    /// Registers a resident with a place at a point and a relay need.
-    pub async fn resident(
-        &self,
-        device: &str,
-        lon: f64,
-        lat: f64,
-        relay_name: Option<&str>,
-    ) -> (Caller, String) {
-        let (status, body) = self
-            .post(
-                &Caller::Anonymous,
-                "/api/v1/subscribers",
-                json!({
-                    "locale": "zh-TW",
-                    "devices": [{"channel": "mqtt", "address": device}],
-                    "places": [{"label": "家", "lon": lon, "lat": lat}],
-                }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        let caller = Caller::Bearer(body["key"].as_str().unwrap().to_owned());
-        let id = body["id"].as_str().unwrap().to_owned();
-        if let Some(name) = relay_name {
-            let (status, body) = self
-                .call(
-                    &caller,
-                    Method::PUT,
-                    "/api/v1/me/relay",
-                    Some(json!({"name": name, "phone": "+886912345678", "note": "wheelchair"})),
-                )
-                .await;
-            assert!(status.is_success(), "{status} {body}");
-        }
-        (caller, id)
     }
 }
 
