@@ -380,7 +380,20 @@ async fn offices_compose_preview_send_end_and_audit() {
     )
     .await;
     let expected = channel_sum(&draft["preview"]);
+    assert_eq!(expected, 2, "one resident in each of the two villages");
     wait_queued(&server, &issuer, &wind, expected).await;
+    // An update names the alert it replaces and goes through a draft.
+    let mut form = compose(
+        "wind",
+        json!({"codes": ["99000010001", "99000010002"]}),
+        "Moderate",
+        false,
+    );
+    form["references"] = json!(wind);
+    form["texts"]["zh-TW"]["headline"] = json!("強風警報更新");
+    let (update, wind) = send_draft(&server, &issuer, form).await;
+    assert_eq!(update["msg_type"], "Update");
+    assert!(update["cap_xml"].as_str().unwrap().contains("<references>"));
     let (status, cancelled) = server
         .post(
             &issuer,
