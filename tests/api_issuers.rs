@@ -411,6 +411,42 @@ async fn offices_compose_preview_send_end_and_audit() {
     .await;
     assert_eq!(queued(&progress), expected);
 
+    // Shelters: an office closes one of its own, not another county's.
+    let (status, shelters) = server.get(&issuer, "/api/v1/shelters").await;
+    assert_eq!(status, StatusCode::OK);
+    let shelter = shelters["shelters"][0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        shelters["shelters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["village"].as_str().unwrap().starts_with("99000"))
+    );
+    let (status, _) = server
+        .post(
+            &other,
+            &format!("/api/v1/shelters/{shelter}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, closed) = server
+        .post(
+            &issuer,
+            &format!("/api/v1/shelters/{shelter}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let (_, shelters) = server.get(&issuer, "/api/v1/shelters").await;
+    let listed = shelters["shelters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == shelter.as_str())
+        .unwrap();
+    assert_eq!(listed["open"], false);
+
     // Every action is in the audit log, chained, naming people only by id.
     let (status, audit) = server.get(&supervisor, "/api/v1/audit?limit=1000").await;
     assert_eq!(status, StatusCode::OK);
@@ -434,6 +470,7 @@ async fn offices_compose_preview_send_end_and_audit() {
         "alert.recovery",
         "alert.correct",
         "alert.cancel",
+        "shelter.close",
     ] {
         assert!(
             actions.contains(&action),

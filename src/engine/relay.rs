@@ -229,6 +229,25 @@ impl Engine {
         Ok(relief)
     }
 
+    /// Opens or closes a shelter: a closed one is no longer suggested.
+    /// Returns false for an unknown shelter id.
+    pub fn set_shelter_open(&mut self, id: &str, open: bool) -> bool {
+        if !self.shelters.shelters().iter().any(|s| s.id == id) {
+            return false;
+        }
+        if open {
+            self.closed_shelters.remove(id);
+        } else {
+            self.closed_shelters.insert(id.to_owned());
+        }
+        true
+    }
+
+    /// Whether an office has closed this shelter.
+    pub fn shelter_closed(&self, id: &str) -> bool {
+        self.closed_shelters.contains(id)
+    }
+
     /// Every shelter the engine points people to, with its village.
     pub fn shelter_list(&self) -> Vec<ShelterRow> {
         self.shelters
@@ -338,5 +357,33 @@ mod tests {
                 .deliveries
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_closed_shelter_is_no_longer_suggested() {
+        let atlas = geodata::demo::atlas();
+        let shelters = geodata::demo::shelters().unwrap();
+        let first = shelters.shelters()[0].clone();
+        let mut engine = Engine::new(
+            atlas,
+            shelters,
+            crate::engine::Directory::default(),
+            "https://example.invalid/a",
+        )
+        .unwrap();
+        let place = crate::engine::Place {
+            name: "x".into(),
+            lon: first.lon,
+            lat: first.lat,
+        };
+        let hazard = first.hazards[0];
+        let suggested = |e: &Engine| e.nearest_shelter(&place, hazard).map(|s| s.name);
+        assert_eq!(suggested(&engine), Some(first.name.clone()));
+        assert!(engine.set_shelter_open(&first.id, false));
+        assert!(engine.shelter_closed(&first.id));
+        assert_ne!(suggested(&engine), Some(first.name.clone()));
+        assert!(engine.set_shelter_open(&first.id, true));
+        assert_eq!(suggested(&engine), Some(first.name.clone()));
+        assert!(!engine.set_shelter_open("no-such-shelter", false));
     }
 }

@@ -787,6 +787,12 @@ async fn set_shelter(
         at: state.clock.now(),
     };
     state.storage.put_shelter_status(&status).await?;
+    let shelter_id = id.clone();
+    state
+        .engine
+        .run(move |engine| engine.set_shelter_open(&shelter_id, open))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the engine is not running"))?;
     audit::record(
         &state,
         &principal.id().0,
