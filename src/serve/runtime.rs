@@ -49,6 +49,10 @@ const DEMO_SENDERS: &str = "*@demo.hazardline.invalid";
 const DEMO_SUBSCRIBERS: usize = 2000;
 /// Pause between two demo messages: long enough to watch each arrive.
 const DEMO_STEP: Duration = Duration::from_secs(4);
+/// Deliveries written to the queue per transaction.
+const ENQUEUE_CHUNK: usize = 5000;
+/// Retries of a failed enqueue before the chunk is given up.
+const ENQUEUE_ATTEMPTS: u64 = 5;
 /// Lifecycle events waiting for the engine; ingest waits when it is full.
 const EVENT_BUFFER: usize = 256;
 
@@ -682,23 +686,29 @@ pub async fn record_outcome(state: &AppState, mut outcome: Outcome, now: DateTim
     for notice in std::mem::take(&mut outcome.public) {
         let _ = state.live.send(&notice).await;
     }
+    // The queue is the record that matters: each chunk is retried a few
+    // times on a failing store before it is given up (the alert stays in
+    // the archive and is restored at the next start). Chunks keep each
+    // transaction short and let the workers start on the first while the
+    // rest is written.
     let deliveries = std::mem::take(&mut outcome.deliveries);
-    let count = deliveries.len();
-    // The queue is the record that matters: retry a failing store a few
-    // times before giving the event up (it stays in the archive).
-    let mut attempt = 0;
-    let mut pending = Some(deliveries);
-    while let Some(batch) = pending.take() {
-        match state.storage.queue().enqueue_many(batch.clone()).await {
-            Ok(added) => state.metrics.enqueued(added),
-            Err(error) if attempt < 5 => {
-                attempt += 1;
-                tracing::warn!(%error, attempt, "enqueue failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                pending = Some(batch);
-            }
-            Err(error) => {
-                tracing::error!(%error, deliveries = count, "deliveries could not be queued");
+    for chunk in deliveries.chunks(ENQUEUE_CHUNK) {
+        let mut attempt = 0u64;
+        loop {
+            match state.storage.queue().enqueue_many(chunk.to_vec()).await {
+                Ok(added) => {
+                    state.metrics.enqueued(added);
+                    break;
+                }
+                Err(error) if attempt < ENQUEUE_ATTEMPTS => {
+                    attempt += 1;
+                    tracing::warn!(%error, attempt, "enqueue failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, deliveries = chunk.len(), "deliveries could not be queued");
+                    break;
+                }
             }
         }
     }
