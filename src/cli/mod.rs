@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod backup;
 mod cap;
 mod demo;
 mod geodata;
@@ -31,6 +32,10 @@ pub enum Command {
     Geodata(geodata::GeodataArgs),
     /// Dry-run the matcher: count places inside areas.
     Match(matching::MatchArgs),
+    /// Copy the embedded store's data directory (safe while serving).
+    Backup(backup::BackupArgs),
+    /// Restore the embedded store from a backup (service stopped).
+    Restore(backup::RestoreArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -39,5 +44,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Cap(args) => cap::run(args),
         Command::Geodata(args) => geodata::run(args),
         Command::Match(args) => matching::run(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
     }
 }
