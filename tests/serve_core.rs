@@ -437,3 +437,46 @@ async fn the_service_runs_on_redis_too() {
         .unwrap();
     assert_eq!(inbox.len(), 1, "the inbox is in Redis");
 }
+
+/// The in-process form other tests and benchmarks use: a free port, the
+/// demo region, the embedded store in a temporary directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_runs_in_process_for_tests() {
+    use hazardline::serve::config::ServeConfig;
+    use hazardline::serve::runtime::{RunningService, ServeOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store").display().to_string();
+    let config = ServeConfig::load(
+        None,
+        [
+            ("HAZARDLINE_SERVER_LISTEN", "127.0.0.1:0"),
+            ("HAZARDLINE_GEODATA_DEMO", "true"),
+            ("HAZARDLINE_STORAGE_DIR", store_dir.as_str()),
+            ("HAZARDLINE_DATA_KEY", KEY),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    )
+    .unwrap();
+    let service = RunningService::start(config, &ServeOptions::default())
+        .await
+        .unwrap();
+    assert_ne!(service.address.port(), 0);
+    let port = service.address.port();
+    let (status, body) = tokio::task::spawn_blocking(move || get(port, "/readyz"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let alerts = service
+        .state
+        .alerts_view
+        .for_subscriber(&store::SubscriberId("nobody".into()));
+    assert!(alerts.is_empty());
+    service.stop().await.unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "still listening after stop"
+    );
+}

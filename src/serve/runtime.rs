@@ -332,8 +332,8 @@ fn load_geodata(config: &ServeConfig, options: &ServeOptions) -> Result<Geodata,
 }
 
 impl Service {
-    /// Runs until `shutdown` is cancelled (or a signal arrives when
-    /// `signals`), then drains. `ready` gets the bound address.
+    /// Runs until `shutdown` is cancelled, then drains. `ready` gets the
+    /// bound address once the server accepts connections.
     pub async fn run(
         self,
         shutdown: CancellationToken,
@@ -458,6 +458,47 @@ impl Service {
 
 fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "hazardline".into())
+}
+
+/// A service running on the current tokio runtime, for in-process tests
+/// and benchmarks (listen on port 0 to get a free one).
+pub struct RunningService {
+    pub address: std::net::SocketAddr,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), StartError>>,
+}
+
+impl RunningService {
+    /// Builds and starts the service; returns once it accepts connections.
+    pub async fn start(
+        config: ServeConfig,
+        options: &ServeOptions,
+    ) -> Result<RunningService, StartError> {
+        let service = build(config, options).await?;
+        let state = service.state.clone();
+        let shutdown = CancellationToken::new();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let mut task = tokio::spawn(service.run(shutdown.clone(), Some(ready_tx)));
+        tokio::select! {
+            ready = ready_rx => match ready {
+                Ok(address) => Ok(RunningService { address, state, shutdown, task }),
+                Err(_) => Err(start_error("starting", "the service stopped before it was ready")),
+            },
+            finished = &mut task => Err(match finished {
+                Ok(Err(error)) => error,
+                _ => start_error("starting", "the service stopped before it was ready"),
+            }),
+        }
+    }
+
+    /// Shuts down as on SIGTERM and waits for the drain.
+    pub async fn stop(self) -> Result<(), StartError> {
+        self.shutdown.cancel();
+        self.task
+            .await
+            .map_err(|e| start_error("the service task", e))?
+    }
 }
 
 /// Waits for SIGTERM or ctrl-c, then cancels `token`.
