@@ -467,6 +467,23 @@ async fn the_service_runs_in_process_for_tests() {
         .unwrap()
         .unwrap();
     assert_eq!(status, 200, "{body}");
+    // No request body may exceed the CAP limit (1 MiB): refused from its
+    // declared length, before anything is read.
+    let status = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            stream,
+            "POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response.split(' ').nth(1).unwrap_or_default().to_owned()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, "413");
     let alerts = service
         .state
         .alerts_view
