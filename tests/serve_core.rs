@@ -49,12 +49,21 @@ struct Server {
 
 impl Server {
     fn start(config: &Path) -> Server {
+        Server::start_with(&["--config".as_ref(), config.as_os_str()], Some(KEY))
+    }
+
+    fn start_with(args: &[&std::ffi::OsStr], key: Option<&str>) -> Server {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_hazardline"))
-            .args(["serve", "--log-format", "json", "--config"])
-            .arg(config)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hazardline"));
+        command
+            .args(["serve", "--log-format", "json"])
+            .args(args)
             .env("HAZARDLINE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("HAZARDLINE_DATA_KEY", KEY)
+            .env_remove("HAZARDLINE_DATA_KEY");
+        if let Some(key) = key {
+            command.env("HAZARDLINE_DATA_KEY", key);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -495,5 +504,30 @@ async fn the_service_runs_in_process_for_tests() {
             .await
             .is_err(),
         "still listening after stop"
+    );
+}
+
+/// The README's `hazardline serve --demo`: no configuration, no key, and
+/// alerts flowing within seconds.
+#[test]
+fn serve_demo_shows_alerts_flowing_at_once() {
+    let server = Server::start_with(&["--demo".as_ref()], None);
+    let port = server.port;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let metrics = get(port, "/metrics").map(|(_, m)| m).unwrap_or_default();
+        if metrics.contains("hazardline_engine_events_total{kind=\"new\"}")
+            && metrics.contains("hazardline_deliveries_total{channel=\"live\",outcome=\"sent\"}")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no alert flowed: {metrics}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("ephemeral key"),
+        "the demo says its key is throwaway: {log}"
     );
 }
