@@ -270,7 +270,11 @@ impl Storage for RedisStorage {
 
     async fn subscriber_by_key(&self, key_hash: &KeyHash) -> Result<Option<SubscriberRecord>> {
         match self.subscriber_id_by_key(key_hash).await? {
-            Some(id) => self.open_subscriber(&id.0).await,
+            Some(id) => self
+                .open_subscriber(&id.0)
+                .await?
+                .map(|record| crate::check_key(record, key_hash))
+                .transpose(),
             None => Ok(None),
         }
     }

@@ -239,8 +239,11 @@ impl Storage for SqliteStorage {
                             .optional()
                     })
                     .map_err(backend)?;
-                row.map(|(id, s)| key.open_json(&subscriber_context(&id), &s))
-                    .transpose()
+                row.map(|(id, s)| {
+                    let record = key.open_json(&subscriber_context(&id), &s)?;
+                    crate::check_key(record, &KeyHash(hash))
+                })
+                .transpose()
             })
             .await
     }
