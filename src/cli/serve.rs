@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use hazardline::serve::auth::{BOOTSTRAP_ENV, bootstrap_operator};
 use hazardline::serve::runtime::{self, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -50,6 +51,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let options = ServeOptions { demo: args.demo };
     let result = tokio.block_on(async move {
         let service = runtime::build(config, &options).await?;
+        if let Ok(spec) = std::env::var(BOOTSTRAP_ENV) {
+            bootstrap_operator(service.state.storage.as_ref(), &spec)
+                .await
+                .map_err(|e| runtime::StartError {
+                    what: BOOTSTRAP_ENV,
+                    detail: e.to_string(),
+                })?;
+        }
         let shutdown = CancellationToken::new();
         tokio::spawn(runtime::cancel_on_signal(shutdown.clone()));
         service.run(shutdown, None).await

@@ -20,6 +20,8 @@
 
 mod codes;
 mod directory;
+pub mod preview;
+pub mod relay;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -131,6 +133,8 @@ pub struct Engine {
     renderer: Renderer,
     coalescer: Coalescer,
     link_base: String,
+    /// Shelters an office has closed: never suggested (see `relay.rs`).
+    closed_shelters: std::collections::BTreeSet<String>,
 }
 
 impl Engine {
@@ -162,6 +166,7 @@ impl Engine {
             renderer: Renderer::new()?,
             coalescer: Coalescer::new(chrono::Duration::hours(COALESCE_WINDOW_HOURS)),
             link_base: link_base.into(),
+            closed_shelters: Default::default(),
         })
     }
 
@@ -517,9 +522,12 @@ impl Engine {
             hazard: Some(hazard),
             ..ShelterFilter::default()
         };
+        // A few candidates, so that a closed nearest one gives way to the
+        // next open one.
         self.shelters
-            .nearest(place.lon, place.lat, 1, filter)
-            .first()
+            .nearest(place.lon, place.lat, 4, filter)
+            .into_iter()
+            .find(|nearby| !self.closed_shelters.contains(&nearby.shelter.id))
             .map(|nearby| ShelterInfo {
                 name: nearby.shelter.name.clone(),
                 distance_m: nearby.distance_m.round() as u32,

@@ -1,9 +1,298 @@
-//! Placeholder route group: replaced by the module's owner.
+//! Village chiefs' relay lists: for each alert in force that touches one of
+//! the chief's villages, the residents there who asked to be phoned or
+//! visited, with the chief's acknowledgement per person; and a printable
+//! page of one list.
+//!
+//! A chief sees only their own villages' lists: names and phone numbers of
+//! other villages never leave the store for them. Acknowledgements are
+//! audited by pseudonymous id only (outcome, no note: a note may name
+//! someone).
 
-use axum::Router;
+use std::collections::BTreeMap;
 
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::{RelayAck, SubscriberId, SubscriberRecord};
+
+use super::audit;
+use super::auth::{Chief, Principal};
+use super::error::{ApiError, ApiResult, ErrorCode};
+use super::issuers::JsonBody;
 use super::state::AppState;
+use crate::engine::relay::villages_covered;
+use crate::engine::{alert_id, alert_key};
+
+const OUTCOMES: [&str; 4] = ["reached", "no_answer", "needs_help", "moved_away"];
+const MAX_NOTE_CHARS: usize = 500;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/relay", get(lists))
+        .route("/api/v1/relay/{alert_id}/{village}/ack", post(acknowledge))
+        .route("/relay/{alert_id}/{village}/print", get(print))
+}
+
+/// One (alert, village) list the chief may work.
+struct ListKey {
+    alert: ingest::Alert,
+    id: String,
+    village: String,
+}
+
+/// Alerts in force touching the chief's villages, one entry per village.
+fn chief_lists(state: &AppState, chief: &Principal) -> Vec<ListKey> {
+    let mut lists = Vec::new();
+    for alert in state.pipeline.active() {
+        let Ok(villages) = villages_covered(&state.atlas, &alert) else {
+            continue;
+        };
+        let id = alert_id(&alert_key(&alert));
+        for village in villages.into_iter().filter(|v| chief.may_act_in(v)) {
+            lists.push(ListKey {
+                alert: alert.clone(),
+                id: id.clone(),
+                village,
+            });
+        }
+    }
+    lists
+}
+
+/// Residents with a relay need, by village.
+async fn people_by_village(state: &AppState) -> ApiResult<BTreeMap<String, Vec<SubscriberRecord>>> {
+    let mut by_village: BTreeMap<String, Vec<SubscriberRecord>> = BTreeMap::new();
+    for subscriber in state.storage.all_subscribers().await? {
+        if let Some(need) = &subscriber.relay {
+            by_village
+                .entry(need.village.clone())
+                .or_default()
+                .push(subscriber);
+        }
+    }
+    Ok(by_village)
+}
+
+/// The latest acknowledgement per person.
+fn latest_acks(acks: Vec<RelayAck>) -> BTreeMap<SubscriberId, RelayAck> {
+    let mut latest: BTreeMap<SubscriberId, RelayAck> = BTreeMap::new();
+    for ack in acks {
+        match latest.get(&ack.person) {
+            Some(seen) if seen.at > ack.at => {}
+            _ => {
+                latest.insert(ack.person.clone(), ack);
+            }
+        }
+    }
+    latest
+}
+
+fn person_json(record: &SubscriberRecord, ack: Option<&RelayAck>) -> Value {
+    let need = record.relay.as_ref();
+    json!({
+        "person": record.id,
+        "name": need.map(|n| n.name.expose()),
+        "phone": need.and_then(|n| n.phone.as_ref()).map(|p| p.expose()),
+        "note": need.and_then(|n| n.note.as_ref()).map(|p| p.expose()),
+        "locale": record.locale,
+        "ack": ack.map(|a| json!({ "outcome": a.outcome, "at": a.at, "note": a.note })),
+    })
+}
+
+async fn lists(State(state): State<AppState>, Chief(chief): Chief) -> ApiResult<Json<Value>> {
+    let keys = chief_lists(&state, &chief);
+    let people = people_by_village(&state).await?;
+    let mut out = Vec::new();
+    for key in keys {
+        let acks = latest_acks(state.storage.relay_acks(&key.id, &key.village).await?);
+        let residents: Vec<Value> = people
+            .get(&key.village)
+            .map(|list| {
+                list.iter()
+                    .map(|r| person_json(r, acks.get(&r.id)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let headline = key.alert.infos.first().and_then(|i| i.headline.clone());
+        out.push(json!({
+            "alert_id": key.id,
+            "headline": headline,
+            "exercise": key.alert.status != ingest::Status::Actual,
+            "village": key.village,
+            "village_name": state.atlas.area(&key.village).map(|a| state.atlas.full_name(a)),
+            "people": residents,
+        }));
+    }
+    Ok(Json(json!({ "lists": out })))
+}
+
+/// The list (alert in force, village) if the chief may work it.
+fn find_list(state: &AppState, chief: &Principal, id: &str, village: &str) -> ApiResult<ListKey> {
+    if !chief.may_act_in(village) {
+        return Err(ApiError::forbidden("this village is not yours"));
+    }
+    chief_lists(state, chief)
+        .into_iter()
+        .find(|k| k.id == id && k.village == village)
+        .ok_or_else(|| ApiError::not_found("relay list"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckRequest {
+    person: SubscriberId,
+    outcome: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    Chief(chief): Chief,
+    Path((id, village)): Path<(String, String)>,
+    JsonBody(request): JsonBody<AckRequest>,
+) -> ApiResult<Json<Value>> {
+    let list = find_list(&state, &chief, &id, &village)?;
+    if !OUTCOMES.contains(&request.outcome.as_str()) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "outcome",
+            format!("one of {}", OUTCOMES.join(", ")),
+        ));
+    }
+    if request
+        .note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "note",
+            format!("at most {MAX_NOTE_CHARS} characters"),
+        ));
+    }
+    let on_list = state
+        .storage
+        .subscriber(&request.person)
+        .await?
+        .is_some_and(|s| s.relay.is_some_and(|r| r.village == list.village));
+    if !on_list {
+        return Err(ApiError::field(
+            ErrorCode::NotFound,
+            "person",
+            "no such person on this list",
+        ));
+    }
+    let ack = RelayAck {
+        alert: list.id.clone(),
+        village: list.village.clone(),
+        person: request.person.clone(),
+        chief: chief.id().clone(),
+        at: state.clock.now(),
+        outcome: request.outcome.clone(),
+        note: request.note.filter(|n| !n.trim().is_empty()),
+    };
+    state.storage.put_relay_ack(&ack).await?;
+    audit::record(
+        &state,
+        &chief.id().0,
+        "relay.ack",
+        &request.person.0,
+        json!({ "alert_id": list.id, "village": list.village, "outcome": request.outcome }),
+    )
+    .await?;
+    Ok(Json(
+        json!({ "person": ack.person, "outcome": ack.outcome, "at": ack.at }),
+    ))
+}
+
+fn ack_status(outcome: &str) -> Option<notifier::relay::AckStatus> {
+    use notifier::relay::AckStatus;
+    match outcome {
+        "reached" => Some(AckStatus::Reached),
+        "no_answer" => Some(AckStatus::NotReached),
+        "needs_help" => Some(AckStatus::NeedsHelp),
+        // Gone from the address: for the list, the same as evacuated.
+        "moved_away" => Some(AckStatus::Evacuated),
+        _ => None,
+    }
+}
+
+async fn print(
+    State(state): State<AppState>,
+    Chief(chief): Chief,
+    Path((id, village)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    use notifier::relay::{Acknowledgement, RelayEntry, RelayList, Resident};
+    let list = find_list(&state, &chief, &id, &village)?;
+    let people = people_by_village(&state).await?;
+    let acks = latest_acks(state.storage.relay_acks(&list.id, &list.village).await?);
+    let area = state.atlas.area(&list.village);
+    let village_name = area.map(|a| state.atlas.full_name(a)).unwrap_or_default();
+    let town_code = area.and_then(|a| a.town_code.clone()).unwrap_or_default();
+    let entries = people
+        .get(&list.village)
+        .into_iter()
+        .flatten()
+        .filter_map(|record| {
+            let need = record.relay.as_ref()?;
+            let resident = Resident {
+                subscriber: notifier::notice::SubscriberId(record.id.0.clone()),
+                name: need.name.expose().to_owned(),
+                phone: notifier::notice::PhoneNumber::new(
+                    need.phone.as_ref().map(|p| p.expose()).unwrap_or(""),
+                ),
+                // The store keeps no street address for relay (the village
+                // is the address a chief works from).
+                address: String::new(),
+                locale: notifier::Locale::from_language_tag(&record.locale)
+                    .unwrap_or(notifier::Locale::ZhTw),
+                needs: Vec::new(),
+                village_code: list.village.clone(),
+                village_name: village_name.clone(),
+                town_code: town_code.clone(),
+            };
+            let ack = acks.get(&record.id).and_then(|a| {
+                ack_status(&a.outcome).map(|status| Acknowledgement { status, at: a.at })
+            });
+            Some(RelayEntry {
+                resident,
+                ack,
+                escalated_at: None,
+            })
+        })
+        .collect();
+    let relay_list = RelayList {
+        alert: notifier::notice::AlertVersion(alert_key(&list.alert)),
+        village_code: list.village.clone(),
+        village_name,
+        town_code,
+        issued_at: list.alert.sent.with_timezone(&chrono::Utc),
+        entries,
+    };
+    let renderer = notifier::Renderer::new().map_err(|error| {
+        tracing::error!(%error, "templates unreadable");
+        ApiError::new(ErrorCode::Internal, "the printable list is unavailable")
+    })?;
+    let html = relay_list.to_html(&renderer, notifier::Locale::ZhTw);
+    audit::record(
+        &state,
+        &chief.id().0,
+        "relay.print",
+        &list.village,
+        json!({ "alert_id": list.id }),
+    )
+    .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response())
 }

@@ -1,9 +1,827 @@
-//! Placeholder route group: replaced by the module's owner.
+//! The emergency offices' API: drafts (composed or submitted as CAP),
+//! preview, a second person's approval, send, cancel, one-step correction
+//! of a false alarm, recovery steps, delivery progress and shelters.
+//!
+//! Every route names the roles that may call it through its extractor, and
+//! every alert touched is checked against the caller's jurisdiction: each
+//! village the alert's areas touch must lie in one of the caller's county
+//! or town codes. Alerts leave through ingest's issuer source, so the
+//! archive, the lifecycle and the engine treat them as any feed message.
+//! Every action is written to the audit log.
 
-use axum::Router;
+use std::collections::BTreeSet;
 
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use ingest::feed::issuer::{SubmitOutcome, submit};
+use ingest::{Alert, Severity};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use store::{Draft, DraftId, DraftState, ShelterStatus};
+
+use super::audit;
+use super::auth::{Issuer, Principal, Supervisor, new_id};
+use super::compose::{self, Authoring, ComposeRequest, Ending, Message};
+use super::error::{ApiError, ApiResult, ErrorCode};
 use super::state::AppState;
+use crate::engine::preview::UNKNOWN_VILLAGE;
+use crate::engine::relay::villages_covered;
+use crate::engine::{alert_id, alert_key};
+
+/// Approval thresholds and the sender domain, as configured.
+#[derive(Debug, Clone)]
+pub struct IssuerSettings {
+    /// Issuer messages are sent as `<username>@<sender_domain>`.
+    pub sender_domain: String,
+    /// Areas larger than this (km², summed over the villages touched) need
+    /// a supervisor's approval.
+    pub approval_area_km2: f64,
+    /// As do areas touching more villages than this.
+    pub approval_villages: usize,
+}
+
+/// Areas touching more villages than this need a supervisor's approval,
+/// whatever their size: a town's worth of villages is a large warning even
+/// where villages are small (Taipei's are well under 1 km²).
+/// CAP submissions may be larger than JSON bodies (many areas, long
+/// polygons).
+const CAP_BODY_LIMIT: usize = 1024 * 1024;
+
+pub const APPROVAL_VILLAGES: usize = 50;
+
+pub fn settings(state: &AppState) -> IssuerSettings {
+    let issuers = &state.config.issuers;
+    IssuerSettings {
+        sender_domain: issuers.sender_domain.clone(),
+        approval_area_km2: issuers.approval_area_km2,
+        approval_villages: APPROVAL_VILLAGES,
+    }
+}
+
+/// The service's public base URL (for the cookie's Secure flag).
+pub fn public_url(state: &AppState) -> &str {
+    &state.config.server.public_url
+}
+
+/// A JSON body whose rejections are the API's errors.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> ApiResult<JsonBody<T>> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large");
+    }
+    ApiError::new(ErrorCode::MalformedRequest, rejection.body_text())
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(super::auth::routes())
+        .merge(super::audit::routes())
+        .route("/api/v1/drafts", post(create_draft).get(list_drafts))
+        .route(
+            "/api/v1/drafts/cap",
+            post(create_draft_from_cap).layer(DefaultBodyLimit::max(CAP_BODY_LIMIT)),
+        )
+        .route("/api/v1/drafts/{id}", get(get_draft))
+        .route("/api/v1/drafts/{id}/preview", get(get_preview))
+        .route("/api/v1/drafts/{id}/approve", post(approve))
+        .route("/api/v1/drafts/{id}/send", post(send))
+        .route("/api/v1/alerts/{alert_id}/cancel", post(cancel))
+        .route("/api/v1/alerts/{alert_id}/correct", post(correct))
+        .route("/api/v1/alerts/{alert_id}/recovery", post(recovery))
+        .route("/api/v1/alerts/{alert_id}/progress", get(progress))
+        .route("/api/v1/shelters", get(list_shelters))
+        .route("/api/v1/shelters/{id}/open", post(open_shelter))
+        .route("/api/v1/shelters/{id}/close", post(close_shelter))
+}
+
+fn authoring(state: &AppState, principal: &Principal) -> Authoring {
+    Authoring {
+        sender: format!(
+            "{}@{}",
+            principal.account.username,
+            settings(state).sender_domain
+        ),
+        sender_name: principal.account.display_name.clone(),
+        now: state.clock.now(),
+    }
+}
+
+/// The villages `alert` touches, all of which must lie in the caller's
+/// jurisdiction.
+pub fn check_jurisdiction(
+    state: &AppState,
+    principal: &Principal,
+    alert: &Alert,
+) -> ApiResult<BTreeSet<String>> {
+    let villages = villages_covered(&state.atlas, alert)
+        .map_err(|e| ApiError::field(ErrorCode::InvalidField, "area", e.to_string()))?;
+    if villages.is_empty() {
+        return Err(ApiError::field(
+            ErrorCode::OutsideCoverage,
+            "area",
+            "the area touches no village",
+        ));
+    }
+    let outside: Vec<Value> = villages
+        .iter()
+        .filter(|v| !principal.may_act_in(v))
+        .take(20)
+        .map(|v| json!(v))
+        .collect();
+    if !outside.is_empty() {
+        return Err(
+            ApiError::forbidden("the area reaches villages outside your jurisdiction")
+                .with_details(outside),
+        );
+    }
+    Ok(villages)
+}
+
+/// Why a second person must approve, if one must.
+fn approval_reason(state: &AppState, alert: &Alert, villages: &BTreeSet<String>) -> Option<String> {
+    use geo::ChamberlainDuquetteArea;
+    let settings = settings(state);
+    if alert.infos.iter().any(|i| i.severity == Severity::Extreme) {
+        return Some("extreme".to_owned());
+    }
+    let area_km2: f64 = villages
+        .iter()
+        .filter_map(|code| state.atlas.area(code))
+        .map(|v| v.geometry.chamberlain_duquette_unsigned_area() / 1e6)
+        .sum();
+    (villages.len() > settings.approval_villages || area_km2 > settings.approval_area_km2)
+        .then(|| "large_area".to_owned())
+}
+
+/// The alert in force with this id.
+fn active_alert(state: &AppState, id: &str) -> ApiResult<Alert> {
+    state
+        .pipeline
+        .active()
+        .into_iter()
+        .find(|a| alert_id(&alert_key(a)) == id)
+        .ok_or_else(|| ApiError::not_found("alert in force"))
+}
+
+/// An alert in force that this service's offices sent, in the caller's
+/// jurisdiction: what an office may update, cancel or correct.
+fn own_active_alert(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<(Alert, BTreeSet<String>)> {
+    let alert = active_alert(state, id)?;
+    let domain = format!("@{}", settings(state).sender_domain);
+    if !alert.sender.ends_with(&domain) {
+        return Err(ApiError::forbidden(
+            "this alert was issued by another agency; only it can change it",
+        ));
+    }
+    let villages = check_jurisdiction(state, principal, &alert)?;
+    Ok((alert, villages))
+}
+
+async fn preview_json(
+    state: &AppState,
+    alert: &Alert,
+    villages: &BTreeSet<String>,
+) -> ApiResult<Value> {
+    let to_match = alert.clone();
+    let preview = state
+        .engine
+        .run(move |engine| engine.preview(&to_match))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the engine is not running"))?
+        .map_err(|e| ApiError::field(ErrorCode::InvalidField, "area", e.to_string()))?;
+    let village_rows: Vec<Value> = preview
+        .villages
+        .iter()
+        .map(|(code, count)| {
+            let name = (code != UNKNOWN_VILLAGE)
+                .then(|| state.atlas.area(code).map(|a| state.atlas.full_name(a)))
+                .flatten();
+            json!({ "code": code, "name": name, "count": count })
+        })
+        .collect();
+    let (relay_villages, relay_people) = relay_counts(state, villages).await?;
+    Ok(json!({
+        "total": preview.total,
+        "villages": village_rows,
+        "channels": preview.channels,
+        "relay": { "villages": relay_villages, "people": relay_people },
+    }))
+}
+
+/// Villages with at least one resident on a relay list, and those people.
+async fn relay_counts(state: &AppState, villages: &BTreeSet<String>) -> ApiResult<(usize, usize)> {
+    let mut with_people = BTreeSet::new();
+    let mut people = 0;
+    for subscriber in state.storage.all_subscribers().await? {
+        if let Some(need) = &subscriber.relay
+            && villages.contains(&need.village)
+        {
+            with_people.insert(need.village.clone());
+            people += 1;
+        }
+    }
+    Ok((with_people.len(), people))
+}
+
+async fn draft_json(state: &AppState, draft: &Draft, with_preview: bool) -> ApiResult<Value> {
+    let alert = compose::read_one(draft.cap_xml.as_bytes())?;
+    let villages = villages_covered(&state.atlas, &alert).unwrap_or_default();
+    let preview = if with_preview && draft.state != DraftState::Sent {
+        Some(preview_json(state, &alert, &villages).await?)
+    } else {
+        None
+    };
+    Ok(json!({
+        "id": draft.id,
+        "state": draft.state,
+        "author": draft.author,
+        "created": draft.created,
+        "approval_reason": draft.approval_reason,
+        "approved_by": draft.approved_by,
+        "alert_id": draft.sent_alert.as_deref().map(alert_id),
+        "exercise": alert.status != ingest::Status::Actual,
+        "msg_type": format!("{:?}", alert.msg_type),
+        "villages": villages.len(),
+        "cap_xml": draft.cap_xml,
+        "preview": preview,
+    }))
+}
+
+/// Stores a new draft of `alert` written by `principal`.
+async fn new_draft(
+    state: &AppState,
+    principal: &Principal,
+    xml: String,
+    alert: &Alert,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let villages = check_jurisdiction(state, principal, alert)?;
+    let reason = approval_reason(state, alert, &villages);
+    let draft = Draft {
+        id: DraftId(new_id("d")),
+        author: principal.id().clone(),
+        created: state.clock.now(),
+        state: if reason.is_some() {
+            DraftState::AwaitingApproval
+        } else {
+            DraftState::Approved
+        },
+        cap_xml: xml,
+        approval_reason: reason,
+        approved_by: None,
+        sent_alert: None,
+    };
+    state.storage.put_draft(&draft).await?;
+    audit::record(
+        state,
+        &principal.id().0,
+        "draft.create",
+        &draft.id.0,
+        json!({
+            "identifier": alert.identifier,
+            "msg_type": format!("{:?}", alert.msg_type),
+            "exercise": alert.status != ingest::Status::Actual,
+            "villages": villages.len(),
+            "approval_reason": draft.approval_reason,
+        }),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(draft_json(state, &draft, true).await?),
+    ))
+}
+
+async fn create_draft(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    JsonBody(request): JsonBody<ComposeRequest>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let updates = match &request.references {
+        Some(id) => Some(own_active_alert(&state, &principal, id)?.0),
+        None => None,
+    };
+    let who = authoring(&state, &principal);
+    let (xml, alert) =
+        compose::compose(&state.atlas, &request, &who, updates.as_ref())?.to_checked_xml()?;
+    new_draft(&state, &principal, xml, &alert).await
+}
+
+async fn create_draft_from_cap(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !matches!(
+        essence,
+        "application/cap+xml" | "application/xml" | "text/xml"
+    ) {
+        return Err(ApiError::new(
+            ErrorCode::MalformedRequest,
+            "send CAP XML as application/cap+xml or application/xml",
+        ));
+    }
+    let alert = compose::read_one(&body)?;
+    let own_sender = authoring(&state, &principal).sender;
+    if alert.sender != own_sender {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "sender",
+            format!("messages you submit are sent as {own_sender}"),
+        ));
+    }
+    let xml = String::from_utf8_lossy(&body).into_owned();
+    new_draft(&state, &principal, xml, &alert).await
+}
+
+async fn load_draft(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<(Draft, Alert)> {
+    let draft = state
+        .storage
+        .draft(&DraftId(id.to_owned()))
+        .await?
+        .ok_or_else(|| ApiError::not_found("draft"))?;
+    let alert = compose::read_one(draft.cap_xml.as_bytes())?;
+    // A draft outside the caller's jurisdiction is not theirs to see.
+    check_jurisdiction(state, principal, &alert).map_err(|e| match e.code {
+        ErrorCode::Forbidden => ApiError::not_found("draft"),
+        _ => e,
+    })?;
+    Ok((draft, alert))
+}
+
+async fn list_drafts(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+) -> ApiResult<Json<Value>> {
+    let mut rows = Vec::new();
+    for draft in state.storage.drafts(100).await? {
+        let Ok(alert) = compose::read_one(draft.cap_xml.as_bytes()) else {
+            continue;
+        };
+        if check_jurisdiction(&state, &principal, &alert).is_ok() {
+            rows.push(draft_json(&state, &draft, false).await?);
+        }
+    }
+    Ok(Json(json!({ "drafts": rows })))
+}
+
+async fn get_draft(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (draft, _) = load_draft(&state, &principal, &id).await?;
+    Ok(Json(draft_json(&state, &draft, true).await?))
+}
+
+async fn get_preview(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, alert) = load_draft(&state, &principal, &id).await?;
+    let villages = villages_covered(&state.atlas, &alert).unwrap_or_default();
+    Ok(Json(preview_json(&state, &alert, &villages).await?))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    Supervisor(principal): Supervisor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (mut draft, _) = load_draft(&state, &principal, &id).await?;
+    if draft.author == *principal.id() {
+        return Err(ApiError::forbidden(
+            "a second person must approve: you wrote this draft",
+        ));
+    }
+    if draft.state != DraftState::AwaitingApproval {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "this draft is not awaiting approval",
+        ));
+    }
+    draft.state = DraftState::Approved;
+    draft.approved_by = Some(principal.id().clone());
+    state.storage.put_draft(&draft).await?;
+    audit::record(
+        &state,
+        &principal.id().0,
+        "draft.approve",
+        &draft.id.0,
+        json!({ "author": draft.author, "reason": draft.approval_reason }),
+    )
+    .await?;
+    Ok(Json(draft_json(&state, &draft, false).await?))
+}
+
+/// Takes a message through ingest's issuer source; its key when accepted.
+async fn submit_message(state: &AppState, xml: &str) -> ApiResult<String> {
+    let outcome = submit(&state.pipeline, xml.as_bytes(), &state.issuer_source)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "issuer submission could not be archived");
+            ApiError::new(
+                ErrorCode::Unavailable,
+                "the alert archive is unavailable; retry",
+            )
+        })?;
+    match outcome {
+        SubmitOutcome::Accepted { keys } => keys
+            .first()
+            .map(|k| format!("{},{},{}", k.sender, k.identifier, k.sent))
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "nothing was accepted")),
+        SubmitOutcome::Rejected { reasons, .. } => {
+            Err(
+                ApiError::new(ErrorCode::CapRejected, "ingest refused the message").with_details(
+                    reasons
+                        .into_iter()
+                        .map(|(reason, detail)| json!({ "reason": reason, "detail": detail }))
+                        .collect(),
+                ),
+            )
+        }
+    }
+}
+
+async fn send(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (mut draft, alert) = load_draft(&state, &principal, &id).await?;
+    match draft.state {
+        DraftState::Approved => {}
+        DraftState::AwaitingApproval => {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "a supervisor other than the author must approve this draft first ({})",
+                    draft.approval_reason.as_deref().unwrap_or("rule")
+                ),
+            ));
+        }
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "this draft was already sent or withdrawn",
+            ));
+        }
+    }
+    let villages = check_jurisdiction(&state, &principal, &alert)?;
+    let key = submit_message(&state, &draft.cap_xml).await?;
+    let id = alert_id(&key);
+    draft.state = DraftState::Sent;
+    draft.sent_alert = Some(key.clone());
+    state.storage.put_draft(&draft).await?;
+    audit::record(
+        &state,
+        &principal.id().0,
+        "alert.send",
+        &id,
+        json!({
+            "draft": draft.id,
+            "msg_type": format!("{:?}", alert.msg_type),
+            "exercise": alert.status != ingest::Status::Actual,
+            "villages": villages.len(),
+            "approved_by": draft.approved_by,
+        }),
+    )
+    .await?;
+    tracing::info!(alert = %id, draft = %draft.id.0, "issuer alert sent");
+    Ok(Json(json!({ "alert_id": id, "key": key })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CorrectRequest {
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// Most characters of free text an office may add to a cancel or
+/// correction: it must fit the short channels.
+const MAX_NOTE_CHARS: usize = 500;
+
+async fn end_alert(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    ending: Ending,
+    action: &str,
+) -> ApiResult<Json<Value>> {
+    let (alert, villages) = own_active_alert(state, principal, id)?;
+    let who = authoring(state, principal);
+    let message: Message = compose::ending(&alert, &ending, &who);
+    let (xml, _) = message.to_checked_xml()?;
+    let key = submit_message(state, &xml).await?;
+    let message_id = alert_id(&key);
+    // Kept as a sent draft so that its progress can be followed like any
+    // message sent from here.
+    let record = Draft {
+        id: DraftId(new_id("d")),
+        author: principal.id().clone(),
+        created: who.now,
+        state: DraftState::Sent,
+        cap_xml: xml,
+        approval_reason: None,
+        approved_by: None,
+        sent_alert: Some(key),
+    };
+    state.storage.put_draft(&record).await?;
+    audit::record(
+        state,
+        &principal.id().0,
+        action,
+        id,
+        json!({ "message": message_id, "villages": villages.len() }),
+    )
+    .await?;
+    Ok(Json(json!({ "alert_id": message_id, "ends": id })))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<CancelRequest>,
+) -> ApiResult<Json<Value>> {
+    if request.reason.chars().count() > MAX_NOTE_CHARS {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "reason",
+            format!("at most {MAX_NOTE_CHARS} characters"),
+        ));
+    }
+    end_alert(
+        &state,
+        &principal,
+        &id,
+        Ending::Cancel {
+            reason: request.reason,
+        },
+        "alert.cancel",
+    )
+    .await
+}
+
+async fn correct(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<CorrectRequest>,
+) -> ApiResult<Json<Value>> {
+    if request
+        .text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "text",
+            format!("at most {MAX_NOTE_CHARS} characters"),
+        ));
+    }
+    end_alert(
+        &state,
+        &principal,
+        &id,
+        Ending::Correction { text: request.text },
+        "alert.correct",
+    )
+    .await
+}
+
+async fn recovery(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (alert, villages) = own_active_alert(&state, &principal, &id)?;
+    let catalogue = notifier::relief::Catalogue::demo().map_err(|error| {
+        tracing::error!(%error, "relief catalogue unreadable");
+        ApiError::new(ErrorCode::Internal, "relief steps are unavailable")
+    })?;
+    let now = state.clock.now();
+    let key = alert_key(&alert);
+    let deliveries = state
+        .engine
+        .run(move |engine| engine.relief(&key, &catalogue, now))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the engine is not running"))?
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let told = deliveries.people;
+    let queued = state
+        .storage
+        .queue()
+        .enqueue_many(deliveries.deliveries)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "relief deliveries not queued");
+            ApiError::new(
+                ErrorCode::Unavailable,
+                "the delivery queue is unavailable; retry",
+            )
+        })?;
+    audit::record(
+        &state,
+        &principal.id().0,
+        "alert.recovery",
+        &id,
+        json!({ "people": told, "queued": queued, "villages": villages.len() }),
+    )
+    .await?;
+    Ok(Json(
+        json!({ "alert_id": id, "people": told, "queued": queued }),
+    ))
+}
+
+/// The alert (in force, or sent from a draft here) with this id.
+async fn known_alert(state: &AppState, id: &str) -> ApiResult<Alert> {
+    if let Ok(alert) = active_alert(state, id) {
+        return Ok(alert);
+    }
+    for draft in state.storage.drafts(1000).await? {
+        if draft.sent_alert.as_deref().map(alert_id).as_deref() == Some(id) {
+            return compose::read_one(draft.cap_xml.as_bytes());
+        }
+    }
+    Err(ApiError::not_found("alert"))
+}
+
+async fn progress(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let alert = known_alert(&state, &id).await?;
+    let villages = check_jurisdiction(&state, &principal, &alert)?;
+    let version = notifier::notice::AlertVersion(alert_key(&alert));
+    let counts = state
+        .storage
+        .queue()
+        .alert_status(&version)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "queue status unavailable");
+            ApiError::new(ErrorCode::Unavailable, "the delivery queue is unavailable")
+        })?;
+    let (_, people) = relay_counts(&state, &villages).await?;
+    let mut acknowledged = BTreeSet::new();
+    for village in &villages {
+        for ack in state.storage.relay_acks(&id, village).await? {
+            acknowledged.insert(ack.person);
+        }
+    }
+    Ok(Json(json!({
+        "alert_id": id,
+        "deliveries": {
+            "queued": counts.pending,
+            "sent": counts.sent,
+            "failed": counts.failed,
+            "invalid_address": counts.invalid_address,
+        },
+        "relay": { "people": people, "acknowledged": acknowledged.len() },
+    })))
+}
+
+async fn list_shelters(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+) -> ApiResult<Json<Value>> {
+    let shelters = state
+        .engine
+        .run(|engine| engine.shelter_list())
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the engine is not running"))?;
+    let statuses = state.storage.shelter_statuses().await?;
+    let rows: Vec<Value> = shelters
+        .into_iter()
+        .filter(|s| {
+            s.village
+                .as_deref()
+                .is_some_and(|v| principal.may_act_in(v))
+        })
+        .map(|s| {
+            let status = statuses.iter().find(|st| st.shelter == s.id);
+            json!({
+                "id": s.id, "name": s.name, "lon": s.lon, "lat": s.lat,
+                "capacity": s.capacity, "village": s.village,
+                "open": status.map(|st| st.open),
+                "changed_at": status.map(|st| st.at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "shelters": rows })))
+}
+
+async fn set_shelter(
+    state: AppState,
+    principal: Principal,
+    id: String,
+    open: bool,
+) -> ApiResult<Json<Value>> {
+    let shelter_id = id.clone();
+    let shelter = state
+        .engine
+        .run(move |engine| {
+            engine
+                .shelter_list()
+                .into_iter()
+                .find(|s| s.id == shelter_id)
+        })
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the engine is not running"))?
+        .ok_or_else(|| ApiError::not_found("shelter"))?;
+    if !shelter
+        .village
+        .as_deref()
+        .is_some_and(|v| principal.may_act_in(v))
+    {
+        return Err(ApiError::forbidden(
+            "the shelter is outside your jurisdiction",
+        ));
+    }
+    let status = ShelterStatus {
+        shelter: id.clone(),
+        open,
+        changed_by: principal.id().clone(),
+        at: state.clock.now(),
+    };
+    state.storage.put_shelter_status(&status).await?;
+    let shelter_id = id.clone();
+    state
+        .engine
+        .run(move |engine| engine.set_shelter_open(&shelter_id, open))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the engine is not running"))?;
+    audit::record(
+        &state,
+        &principal.id().0,
+        if open {
+            "shelter.open"
+        } else {
+            "shelter.close"
+        },
+        &id,
+        json!({}),
+    )
+    .await?;
+    Ok(Json(
+        json!({ "id": id, "open": open, "changed_at": status.at }),
+    ))
+}
+
+async fn open_shelter(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    set_shelter(state, principal, id, true).await
+}
+
+async fn close_shelter(
+    State(state): State<AppState>,
+    Issuer(principal): Issuer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    set_shelter(state, principal, id, false).await
 }

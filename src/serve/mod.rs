@@ -18,8 +18,11 @@
 //! - `error`: stable error codes.
 
 pub mod alerts_view;
+pub mod audit;
+pub mod auth;
 pub mod channels;
 pub mod chiefs;
+pub mod compose;
 pub mod config;
 pub mod convert;
 pub mod error;

@@ -170,8 +170,16 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         "subscribers loaded"
     );
     let link_base = format!("{}/a", config.server.public_url.trim_end_matches('/'));
-    let engine = Engine::new(atlas.clone(), shelters, directory, link_base)
+    let mut engine = Engine::new(atlas.clone(), shelters, directory, link_base)
         .map_err(|e| start_error("building the engine", e))?;
+    // Shelters the offices closed stay closed across restarts.
+    for status in storage
+        .shelter_statuses()
+        .await
+        .map_err(|e| start_error("reading shelter statuses", e))?
+    {
+        engine.set_shelter_open(&status.shelter, status.open);
+    }
 
     let mut trust = trust_rules(&config.ingest.sources)
         .map_err(|e| start_error("ingest.sources signature keys", e))?;

@@ -1,0 +1,389 @@
+//! Which villages an alert's areas touch: for the relay lists village
+//! chiefs work (a chief sees a list when an alert in force touches their
+//! village), for per-village preview figures and for jurisdiction checks
+//! (an office may only warn villages of its own county or town).
+//!
+//! It also answers the other after-the-event questions an office asks of
+//! the engine: the relief steps for the people an alert told
+//! ([`Engine::relief`]) and the shelters it knows ([`Engine::shelter_list`]).
+//!
+//! Geocodes name their villages exactly (through geodata); a polygon or
+//! circle touches every village whose boundary it intersects, so a village
+//! only grazed by a drawn area counts — the safe side for both relay lists
+//! and jurisdiction.
+
+use std::collections::BTreeSet;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Offset as _, Utc};
+use notifier::channel::Delivery;
+use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace};
+use notifier::policy::loudness;
+use notifier::relief::{Catalogue, steps_text};
+use notifier::{Notice, Recipient};
+
+use super::{Engine, EngineError};
+use geo::{BoundingRect, Coord, Intersects, LineString, Polygon, Rect};
+use geodata::Atlas;
+use ingest::Alert;
+
+/// Points of the polygon standing in for a CAP circle: enough that the
+/// polygon's area is within 0.3% of the circle's.
+const CIRCLE_SEGMENTS: usize = 64;
+const KM_PER_DEGREE_LAT: f64 = 111.32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoverageError {
+    #[error("area {area:?}: geocode {value_name} {value:?} does not resolve: {reason}")]
+    Geocode {
+        area: String,
+        value_name: String,
+        value: String,
+        reason: String,
+    },
+}
+
+/// MOI codes of every village any `<info>` of `alert` touches, ascending.
+pub fn villages_covered(atlas: &Atlas, alert: &Alert) -> Result<BTreeSet<String>, CoverageError> {
+    let mut villages = BTreeSet::new();
+    let mut shapes: Vec<Polygon<f64>> = Vec::new();
+    for info in &alert.infos {
+        for area in &info.areas {
+            for geocode in &area.geocodes {
+                let resolved = atlas
+                    .resolve_geocode(&geocode.value_name, &geocode.value)
+                    .map_err(|e| CoverageError::Geocode {
+                        area: area.area_desc.clone(),
+                        value_name: geocode.value_name.clone(),
+                        value: geocode.value.clone(),
+                        reason: e.to_string(),
+                    })?;
+                villages.extend(resolved.villages);
+            }
+            shapes.extend(area.polygons.iter().map(|p| {
+                Polygon::new(
+                    LineString::from(
+                        p.points
+                            .iter()
+                            .map(|pt| Coord {
+                                x: pt.lon,
+                                y: pt.lat,
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                    vec![],
+                )
+            }));
+            shapes.extend(
+                area.circles
+                    .iter()
+                    .map(|c| circle_polygon(c.center.lon, c.center.lat, c.radius_km)),
+            );
+        }
+    }
+    for shape in &shapes {
+        villages.extend(villages_touching(atlas, shape));
+    }
+    Ok(villages)
+}
+
+/// Villages whose boundary intersects `shape`.
+pub fn villages_touching(atlas: &Atlas, shape: &Polygon<f64>) -> Vec<String> {
+    let Some(bounds) = shape.bounding_rect() else {
+        return Vec::new();
+    };
+    atlas
+        .villages()
+        .iter()
+        .filter(|v| {
+            v.geometry
+                .bounding_rect()
+                .is_some_and(|b| rects_overlap(&b, &bounds))
+                && v.geometry.intersects(shape)
+        })
+        .map(|v| v.code.clone())
+        .collect()
+}
+
+fn rects_overlap(a: &Rect<f64>, b: &Rect<f64>) -> bool {
+    a.min().x <= b.max().x
+        && b.min().x <= a.max().x
+        && a.min().y <= b.max().y
+        && b.min().y <= a.max().y
+}
+
+/// A polygon approximating a circle of `radius_km` around a point, on a
+/// local equirectangular projection (exact enough below a few hundred km).
+pub fn circle_polygon(lon: f64, lat: f64, radius_km: f64) -> Polygon<f64> {
+    let dlat = radius_km / KM_PER_DEGREE_LAT;
+    let dlon = radius_km / (KM_PER_DEGREE_LAT * lat.to_radians().cos().max(0.01));
+    let mut ring: Vec<Coord<f64>> = (0..CIRCLE_SEGMENTS)
+        .map(|i| {
+            let angle = std::f64::consts::TAU * i as f64 / CIRCLE_SEGMENTS as f64;
+            Coord {
+                x: lon + dlon * angle.cos(),
+                y: lat + dlat * angle.sin(),
+            }
+        })
+        .collect();
+    ring.push(ring[0]);
+    Polygon::new(LineString::from(ring), vec![])
+}
+
+/// Relief deliveries for one alert.
+#[derive(Debug, Default)]
+pub struct Relief {
+    /// People told (those with at least one step for their place).
+    pub people: usize,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// A shelter as the offices' API lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShelterRow {
+    pub id: String,
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub capacity: u32,
+    /// MOI code of the village it stands in.
+    pub village: Option<String>,
+}
+
+impl Engine {
+    /// The relief steps that apply to each person the alert in force `key`
+    /// told, for the place it told them about, as one Relief notice each
+    /// in their language. Nobody is told twice: the notice is its own
+    /// alert version (`<key>#relief`). Empty when the alert is not in force.
+    pub fn relief(
+        &self,
+        key: &str,
+        catalogue: &Catalogue,
+        now: DateTime<Utc>,
+    ) -> Result<Relief, EngineError> {
+        let mut relief = Relief::default();
+        let Some(active) = self.active.get(key) else {
+            return Ok(relief);
+        };
+        let hazard = active.facts.kind;
+        let event_day = now
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix()))
+            .date_naive();
+        for (subscriber, places) in active.all_recipients().iter() {
+            let Some(person) = self.directory.get(subscriber.0) else {
+                continue;
+            };
+            let Some(place) = places
+                .first()
+                .and_then(|m| person.places.get(usize::from(m.place)))
+            else {
+                continue;
+            };
+            let Some(location) = self.atlas.locate(place.lon, place.lat) else {
+                continue;
+            };
+            let steps = catalogue.steps_for(hazard, location.county_code(), location.town_code());
+            if steps.is_empty() {
+                continue;
+            }
+            let localized: Vec<_> = steps
+                .iter()
+                .map(|s| s.localize(person.locale, event_day))
+                .collect();
+            let text = steps_text(&self.renderer, person.locale, &localized);
+            let notice = Notice {
+                alert: AlertVersion(format!("{key}#relief")),
+                hazard,
+                colour: active.facts.colour.unwrap_or(ingest::Colour::Yellow),
+                severity: ingest::Severity::Minor,
+                urgency: ingest::Urgency::Past,
+                kind: NoticeKind::Relief,
+                exercise: !active.facts.status.is_real(),
+                instruction_original: None,
+                instruction_by_locale: BTreeMap::from([(person.locale, text)]),
+                expires: None,
+                link: self.link_base.clone(),
+            };
+            let recipient = Recipient {
+                subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),
+                locale: person.locale,
+                addresses: person.addresses.clone(),
+            };
+            let recipient_place = RecipientPlace {
+                name: place.name.clone(),
+                shelter: None,
+            };
+            let loud = loudness(&notice, person.quiet_hours.as_ref(), now);
+            let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
+            relief.deliveries.extend(notifier::fanout::deliveries(
+                &self.renderer,
+                &notice,
+                &recipient,
+                &recipient_place,
+                loud,
+                quiet_ends,
+            )?);
+            relief.people += 1;
+        }
+        Ok(relief)
+    }
+
+    /// Opens or closes a shelter: a closed one is no longer suggested.
+    /// Returns false for an unknown shelter id.
+    pub fn set_shelter_open(&mut self, id: &str, open: bool) -> bool {
+        if !self.shelters.shelters().iter().any(|s| s.id == id) {
+            return false;
+        }
+        if open {
+            self.closed_shelters.remove(id);
+        } else {
+            self.closed_shelters.insert(id.to_owned());
+        }
+        true
+    }
+
+    /// Whether an office has closed this shelter.
+    pub fn shelter_closed(&self, id: &str) -> bool {
+        self.closed_shelters.contains(id)
+    }
+
+    /// Every shelter the engine points people to, with its village.
+    pub fn shelter_list(&self) -> Vec<ShelterRow> {
+        self.shelters
+            .shelters()
+            .iter()
+            .map(|s| ShelterRow {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                lon: s.lon,
+                lat: s.lat,
+                capacity: s.capacity,
+                village: self
+                    .atlas
+                    .locate(s.lon, s.lat)
+                    .map(|l| l.village_code().to_owned()),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(area_xml: &str) -> Alert {
+        let xml = format!(
+            r#"<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+<identifier>t1</identifier><sender>a@b.invalid</sender><sent>2026-11-22T10:00:00+08:00</sent>
+<status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+<info><language>zh-TW</language><category>Met</category><event>test</event><urgency>Immediate</urgency>
+<severity>Severe</severity><certainty>Likely</certainty>{area_xml}</info></alert>"#
+        );
+        let doc = ingest::parse::parse_document(xml.as_bytes(), &Default::default()).unwrap();
+        doc.messages.into_iter().next().unwrap().alert.unwrap()
+    }
+
+    #[test]
+    fn town_geocode_names_its_villages() {
+        let atlas = geodata::demo::atlas();
+        let a = alert(
+            "<area><areaDesc>x</areaDesc><geocode><valueName>Taiwan_Geocode_103</valueName><value>9900002</value></geocode></area>",
+        );
+        let villages = villages_covered(&atlas, &a).unwrap();
+        assert_eq!(villages.len(), 4);
+        assert!(villages.iter().all(|v| v.starts_with("99000020")));
+    }
+
+    #[test]
+    fn a_small_circle_touches_the_village_it_sits_in() {
+        let atlas = geodata::demo::atlas();
+        let village = &atlas.villages()[0];
+        let p = village.label_point.unwrap();
+        let a = alert(&format!(
+            "<area><areaDesc>x</areaDesc><circle>{},{} 0.1</circle></area>",
+            p.y, p.x
+        ));
+        let villages = villages_covered(&atlas, &a).unwrap();
+        assert!(villages.contains(&village.code), "{villages:?}");
+        assert!(villages.len() <= 2);
+    }
+
+    #[test]
+    fn an_area_at_sea_touches_no_village() {
+        let atlas = geodata::demo::atlas();
+        let a = alert("<area><areaDesc>x</areaDesc><circle>10.0,150.0 1</circle></area>");
+        assert!(villages_covered(&atlas, &a).unwrap().is_empty());
+    }
+
+    #[test]
+    fn relief_reaches_exactly_those_the_alert_told_in_the_catalogue_county() {
+        use chrono::TimeZone;
+        let atlas = geodata::demo::atlas();
+        let directory = crate::engine::Directory::synthetic(&atlas, 400);
+        let mut engine = Engine::new(
+            atlas,
+            geodata::demo::shelters().unwrap(),
+            directory,
+            "https://example.invalid/a",
+        )
+        .unwrap();
+        let mut a = alert(
+            "<area><areaDesc>x</areaDesc><geocode><valueName>Taiwan_Geocode_103</valueName><value>9900001</value></geocode></area>",
+        );
+        a.infos[0].event = "淹水".into();
+        a.infos[0].event_codes = vec![ingest::NamedValue {
+            value_name: "profile:CAP-TWP:Event:1.0".into(),
+            value: "flood".into(),
+        }];
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap();
+        let told = engine
+            .handle(&ingest::lifecycle::LifecycleEvent::New(a.clone()), now)
+            .unwrap()
+            .told
+            .get("alert")
+            .copied()
+            .unwrap_or(0);
+        assert!(told > 0);
+        let catalogue = Catalogue::demo().unwrap();
+        let key = crate::engine::alert_key(&a);
+        let relief = engine.relief(&key, &catalogue, now).unwrap();
+        assert_eq!(relief.people, told);
+        assert!(!relief.deliveries.is_empty());
+        assert!(
+            engine
+                .relief("no,such,alert", &catalogue, now)
+                .unwrap()
+                .deliveries
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_closed_shelter_is_no_longer_suggested() {
+        let atlas = geodata::demo::atlas();
+        let shelters = geodata::demo::shelters().unwrap();
+        let first = shelters.shelters()[0].clone();
+        let mut engine = Engine::new(
+            atlas,
+            shelters,
+            crate::engine::Directory::default(),
+            "https://example.invalid/a",
+        )
+        .unwrap();
+        let place = crate::engine::Place {
+            name: "x".into(),
+            lon: first.lon,
+            lat: first.lat,
+        };
+        let hazard = first.hazards[0];
+        let suggested = |e: &Engine| e.nearest_shelter(&place, hazard).map(|s| s.name);
+        assert_eq!(suggested(&engine), Some(first.name.clone()));
+        assert!(engine.set_shelter_open(&first.id, false));
+        assert!(engine.shelter_closed(&first.id));
+        assert_ne!(suggested(&engine), Some(first.name.clone()));
+        assert!(engine.set_shelter_open(&first.id, true));
+        assert_eq!(suggested(&engine), Some(first.name.clone()));
+        assert!(!engine.set_shelter_open("no-such-shelter", false));
+    }
+}

@@ -1,0 +1,722 @@
+//! Who is calling: accounts of emergency offices, village chiefs and
+//! operators; their passwords (argon2id), sessions and CSRF tokens; and the
+//! extractors every staff handler names so that it states who may call it.
+//!
+//! Two ways in:
+//! - a browser logs in and gets the `hazardline_session` cookie (HttpOnly,
+//!   SameSite=Strict) plus a CSRF token; every unsafe request must carry
+//!   that token in `X-CSRF-Token`, so a page on another site cannot act
+//!   with the cookie;
+//! - a machine client logs in with `"bearer": true` and sends the token in
+//!   `Authorization: Bearer …`; no cookie, hence no CSRF check.
+//!
+//! Both tokens are 256 random bits; only their SHA-256 is stored, with a
+//! fixed expiry of `[limits] session_secs` (default 8 h: a working shift,
+//! long enough not to log an officer out mid-event, short enough that a
+//! forgotten browser does not stay signed in overnight).
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use store::{Account, AccountId, KeyHash, Role, Session};
+use subtle::ConstantTimeEq;
+
+use super::audit;
+use super::error::{ApiError, ApiResult, ErrorCode};
+use super::state::AppState;
+
+pub const SESSION_COOKIE: &str = "hazardline_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Failed logins per username tolerated within [`LOGIN_WINDOW`] before
+/// further attempts are refused outright.
+const LOGIN_MAX_FAILURES: u32 = 5;
+const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Each failure costs the caller this long, on top of argon2's own cost.
+const LOGIN_FAILURE_DELAY: Duration = Duration::from_millis(200);
+/// Passwords shorter than this are refused when accounts are created.
+const MIN_PASSWORD_CHARS: usize = 12;
+/// Environment variable `user:password` creating the first operator.
+pub const BOOTSTRAP_ENV: &str = "HAZARDLINE_BOOTSTRAP_OPERATOR";
+
+/// A fresh random token (256 bits, hex).
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> KeyHash {
+    KeyHash(Sha256::digest(token.as_bytes()).into())
+}
+
+/// A random id with a readable prefix (`a_…` for accounts, `d_…` drafts).
+pub fn new_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct PasswordError(String);
+
+/// PHC string of `password` under argon2id with the crate's default
+/// (OWASP-recommended) cost.
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| PasswordError(e.to_string()))
+}
+
+/// Whether `password` matches the PHC string (compared in constant time by
+/// argon2). An unreadable hash never matches.
+pub fn verify_password(phc: &str, password: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash no password matches in practice, verified for unknown usernames
+/// so that they take as long as known ones.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
+
+/// Failed logins per username, in memory: a restart forgets them, which
+/// only gives an attacker a few more tries per restart.
+static LOGIN_FAILURES: LazyLock<Mutex<HashMap<String, (u32, Instant)>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn login_blocked(username: &str) -> bool {
+    let failures = LOGIN_FAILURES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    failures.get(username).is_some_and(|(count, since)| {
+        *count >= LOGIN_MAX_FAILURES && since.elapsed() < LOGIN_WINDOW
+    })
+}
+
+fn record_login_failure(username: &str) {
+    let mut failures = LOGIN_FAILURES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let entry = failures
+        .entry(username.to_owned())
+        .or_insert((0, Instant::now()));
+    if entry.1.elapsed() >= LOGIN_WINDOW {
+        *entry = (0, Instant::now());
+    }
+    entry.0 += 1;
+}
+
+fn clear_login_failures(username: &str) {
+    LOGIN_FAILURES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(username);
+}
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// Session cookie; unsafe methods were checked against its CSRF token.
+    Cookie,
+    Bearer,
+}
+
+/// An authenticated staff member: the account and its session.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account: Account,
+    pub session: Session,
+    pub credential: Credential,
+}
+
+impl Principal {
+    pub fn id(&self) -> &AccountId {
+        &self.account.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.account.role
+    }
+
+    /// Refuses unless the account has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.contains(&self.account.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the {} role may not do this",
+                role_name(self.account.role)
+            )))
+        }
+    }
+
+    /// Whether `village` (an 11-digit MOI code) lies in this account's
+    /// jurisdiction: one of its county, town or village codes is a prefix.
+    pub fn may_act_in(&self, village: &str) -> bool {
+        in_jurisdiction(&self.account.jurisdiction, village)
+    }
+}
+
+pub fn in_jurisdiction(jurisdiction: &[String], village: &str) -> bool {
+    jurisdiction
+        .iter()
+        .any(|code| !code.is_empty() && village.starts_with(code.as_str()))
+}
+
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Issuer => "issuer",
+        Role::Supervisor => "supervisor",
+        Role::VillageChief => "village_chief",
+        Role::Operator => "operator",
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthenticated,
+        "log in first: session cookie or bearer token missing, expired or unknown",
+    )
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Principal> {
+        let (token, credential) = match bearer_token(&parts.headers) {
+            Some(token) => (token, Credential::Bearer),
+            None => match session_cookie(&parts.headers) {
+                Some(token) => (token, Credential::Cookie),
+                None => return Err(unauthenticated()),
+            },
+        };
+        let now = state.clock.now();
+        let session = state
+            .storage
+            .session(&token_hash(token), now)
+            .await?
+            .ok_or_else(unauthenticated)?;
+        if matches!(credential, Credential::Cookie) && !is_safe(&parts.method) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let expected = session.csrf_token.as_bytes();
+            if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected)) {
+                return Err(ApiError::new(
+                    ErrorCode::CsrfRejected,
+                    "missing or wrong X-CSRF-Token for this session",
+                ));
+            }
+        }
+        let account = state
+            .storage
+            .account(&session.account)
+            .await?
+            .filter(|a| !a.disabled)
+            .ok_or_else(unauthenticated)?;
+        Ok(Principal {
+            account,
+            session,
+            credential,
+        })
+    }
+}
+
+/// Extractors naming the roles that may call a handler.
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, [$($role:ident),+]) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub Principal);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<$name> {
+                let principal = Principal::from_request_parts(parts, state).await?;
+                principal.require(&[$(Role::$role),+])?;
+                Ok($name(principal))
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// Composes and sends alerts: an issuer or a supervisor.
+    Issuer, [Issuer, Supervisor]);
+role_extractor!(
+    /// Approves another person's draft.
+    Supervisor, [Supervisor]);
+role_extractor!(
+    /// Works the relay lists of their villages.
+    Chief, [VillageChief]);
+role_extractor!(
+    /// Runs the service: accounts.
+    Operator, [Operator]);
+role_extractor!(
+    /// Reads the audit log: operators and supervisors.
+    Auditor, [Operator, Supervisor]);
+
+/// What the API shows of an account (never the password hash).
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub id: AccountId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub jurisdiction: Vec<String>,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> AccountView {
+        AccountView {
+            id: a.id.clone(),
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            role: a.role,
+            jurisdiction: a.jurisdiction.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// A machine client: return the token in the body, set no cookie.
+    #[serde(default)]
+    pub bearer: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoginResponse {
+    pub account: AccountView,
+    pub csrf_token: String,
+    pub expires: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// Staff routes of this module: login, logout, whoami, accounts.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/me", get(me))
+        .route("/api/v1/accounts", post(create_account).get(list_accounts))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: super::issuers::JsonBody<LoginRequest>,
+) -> ApiResult<Response> {
+    let request = body.0;
+    if login_blocked(&request.username) {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "too many failed logins for this account; wait and try again",
+        ));
+    }
+    let account = state
+        .storage
+        .account_by_username(&request.username)
+        .await?
+        .filter(|a| !a.disabled);
+    let password = request.password.clone();
+    let phc = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.clone());
+    // argon2 is deliberately slow: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || verify_password(&phc, &password))
+        .await
+        .unwrap_or(false);
+    let Some(account) = account.filter(|_| matches) else {
+        record_login_failure(&request.username);
+        tracing::warn!("failed staff login");
+        tokio::time::sleep(LOGIN_FAILURE_DELAY).await;
+        return Err(ApiError::new(
+            ErrorCode::Unauthenticated,
+            "unknown username or wrong password",
+        ));
+    };
+    clear_login_failures(&request.username);
+    let now = state.clock.now();
+    let token = new_token();
+    let lifetime_secs = state.config.limits.session_secs;
+    let session = Session {
+        token_hash: token_hash(&token),
+        account: account.id.clone(),
+        created: now,
+        expires: now
+            + chrono::Duration::seconds(i64::try_from(lifetime_secs).unwrap_or(i64::MAX / 2)),
+        csrf_token: new_token(),
+    };
+    state.storage.put_session(&session).await?;
+    audit::record(
+        &state,
+        &account.id.0,
+        "login",
+        &account.id.0,
+        serde_json::json!({ "bearer": request.bearer }),
+    )
+    .await?;
+    tracing::info!(account = %account.id.0, "staff login");
+    let body = LoginResponse {
+        account: AccountView::from(&account),
+        csrf_token: session.csrf_token.clone(),
+        expires: session.expires,
+        token: request.bearer.then(|| token.clone()),
+    };
+    let mut response = Json(body).into_response();
+    if !request.bearer {
+        let secure = if is_https(&state, &headers) {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={lifetime_secs}{secure}"
+        );
+        let value = HeaderValue::from_str(&cookie)
+            .map_err(|_| ApiError::new(ErrorCode::Internal, "cookie could not be written"))?;
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// Whether the service is reached over HTTPS (its public URL, or a proxy
+/// saying so), so the cookie is marked Secure.
+fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
+    super::issuers::public_url(state).starts_with("https://")
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
+async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
+    state
+        .storage
+        .delete_session(&principal.session.token_hash)
+        .await?;
+    audit::record(
+        &state,
+        &principal.id().0,
+        "logout",
+        &principal.id().0,
+        serde_json::json!({}),
+    )
+    .await?;
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&clear) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+async fn me(principal: Principal) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "account": AccountView::from(&principal.account),
+        "csrf_token": principal.session.csrf_token,
+        "expires": principal.session.expires,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    pub role: Role,
+    #[serde(default)]
+    pub jurisdiction: Vec<String>,
+}
+
+/// Usernames become part of CAP senders (`user@domain`): CAP forbids
+/// spaces, commas and markup there, so only a plain set is allowed.
+fn valid_username(name: &str) -> bool {
+    (2..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// Checks an account's jurisdiction against the atlas: issuers hold county
+/// or town codes, chiefs village codes, operators none.
+fn check_jurisdiction(state: &AppState, role: Role, codes: &[String]) -> ApiResult<()> {
+    use geodata::codes::Level;
+    let allowed: &[Level] = match role {
+        Role::Issuer | Role::Supervisor => &[Level::County, Level::Town],
+        Role::VillageChief => &[Level::Village],
+        Role::Operator => &[],
+    };
+    if allowed.is_empty() {
+        if !codes.is_empty() {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "jurisdiction",
+                "operators have no jurisdiction",
+            ));
+        }
+        return Ok(());
+    }
+    if codes.is_empty() {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "jurisdiction",
+            "at least one area code is required for this role",
+        ));
+    }
+    for (i, code) in codes.iter().enumerate() {
+        let level = state.atlas.area(code).map(|a| a.level);
+        if !level.is_some_and(|l| allowed.contains(&l)) {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                &format!("jurisdiction[{i}]"),
+                format!("`{code}` is not a known area code of a level this role may hold"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn create_account(
+    State(state): State<AppState>,
+    Operator(operator): Operator,
+    body: super::issuers::JsonBody<NewAccount>,
+) -> ApiResult<(StatusCode, Json<AccountView>)> {
+    let request = body.0;
+    if !valid_username(&request.username) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "username",
+            "2-64 characters of a-z, 0-9, '.', '_' or '-'",
+        ));
+    }
+    if request.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "password",
+            format!("at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    check_jurisdiction(&state, request.role, &request.jurisdiction)?;
+    if state
+        .storage
+        .account_by_username(&request.username)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::field(
+            ErrorCode::Conflict,
+            "username",
+            "an account with this username exists",
+        ));
+    }
+    let account = new_account(
+        &request.username,
+        request.display_name.as_deref(),
+        request.role,
+        request.jurisdiction,
+        request.password,
+    )
+    .await?;
+    state.storage.put_account(&account).await?;
+    audit::record(
+        &state,
+        &operator.id().0,
+        "account.create",
+        &account.id.0,
+        serde_json::json!({
+            "role": role_name(account.role),
+            "jurisdiction": account.jurisdiction,
+        }),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(AccountView::from(&account))))
+}
+
+async fn list_accounts(
+    State(state): State<AppState>,
+    Operator(_): Operator,
+) -> ApiResult<Json<serde_json::Value>> {
+    let accounts: Vec<AccountView> = state
+        .storage
+        .accounts()
+        .await?
+        .iter()
+        .map(AccountView::from)
+        .collect();
+    Ok(Json(serde_json::json!({ "accounts": accounts })))
+}
+
+/// Builds an account record, hashing the password off the async workers.
+pub async fn new_account(
+    username: &str,
+    display_name: Option<&str>,
+    role: Role,
+    jurisdiction: Vec<String>,
+    password: String,
+) -> ApiResult<Account> {
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "password hashing stopped"))?
+        .map_err(|error| {
+            tracing::error!(%error, "password hashing failed");
+            ApiError::new(ErrorCode::Internal, "password hashing failed")
+        })?;
+    Ok(Account {
+        id: AccountId(new_id("a")),
+        username: username.to_owned(),
+        display_name: display_name.unwrap_or(username).to_owned(),
+        role,
+        jurisdiction,
+        password_hash,
+        disabled: false,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(
+        "{BOOTSTRAP_ENV} must be `user:password` with a valid username and a password of at least {MIN_PASSWORD_CHARS} characters"
+    )]
+    Malformed,
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("creating the operator failed: {0}")]
+    Account(String),
+}
+
+/// Creates the first operator from `user:password` (the value of
+/// [`BOOTSTRAP_ENV`]) when the store holds no account at all. Returns
+/// whether one was created. Logs the username, never the password.
+pub async fn bootstrap_operator(
+    storage: &dyn store::Storage,
+    spec: &str,
+) -> Result<bool, BootstrapError> {
+    let (username, password) = spec.split_once(':').ok_or(BootstrapError::Malformed)?;
+    if !valid_username(username) || password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(BootstrapError::Malformed);
+    }
+    if !storage.accounts().await?.is_empty() {
+        tracing::info!("accounts exist; {BOOTSTRAP_ENV} ignored");
+        return Ok(false);
+    }
+    let account = new_account(
+        username,
+        None,
+        Role::Operator,
+        Vec::new(),
+        password.to_owned(),
+    )
+    .await
+    .map_err(|e| BootstrapError::Account(e.message))?;
+    storage.put_account(&account).await?;
+    tracing::warn!(
+        username,
+        "created the first operator account from {BOOTSTRAP_ENV}; remove the variable now"
+    );
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_round_trip_and_wrong_password() {
+        let phc = hash_password("correct horse battery").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password(&phc, "correct horse battery"));
+        assert!(!verify_password(&phc, "correct horse batterY"));
+        assert!(!verify_password("not a hash", "correct horse battery"));
+    }
+
+    #[test]
+    fn jurisdiction_is_a_code_prefix() {
+        let codes = vec!["99000010".to_owned(), "99100".to_owned()];
+        assert!(in_jurisdiction(&codes, "99000010001"));
+        assert!(in_jurisdiction(&codes, "99100020003"));
+        assert!(!in_jurisdiction(&codes, "99000020001"));
+        assert!(!in_jurisdiction(&[String::new()], "99000020001"));
+    }
+
+    #[test]
+    fn cookie_and_bearer_are_read_from_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=b; hazardline_session=tok; c=d"),
+        );
+        assert_eq!(session_cookie(&headers), Some("tok"));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer  xyz "));
+        assert_eq!(bearer_token(&headers), Some("xyz"));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic xyz"));
+        assert_eq!(bearer_token(&headers), None);
+    }
+
+    #[test]
+    fn usernames_fit_a_cap_sender() {
+        assert!(valid_username("ops.taipei-1"));
+        assert!(!valid_username("Ops"));
+        assert!(!valid_username("a,b"));
+        assert!(!valid_username("a b"));
+    }
+}

@@ -1,0 +1,921 @@
+//! Writing CAP 1.2: from the console's compose form (hazard, area, level,
+//! texts per language, expiry) to a message ingest will accept, and the
+//! Cancel / correction messages derived from an alert in force.
+//!
+//! Every message written here is read back with ingest's parser before it
+//! is returned, so a draft is always a valid CAP message. Exercises carry
+//! `status` Exercise and a mark at the head of every headline, in that
+//! headline's language. Updates and cancels name the earlier message in
+//! `<references>`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, FixedOffset, Offset as _, Utc};
+use ingest::parse::{Limits, parse_document};
+use ingest::{Alert, HazardKind, MsgType, Status};
+use serde::Deserialize;
+
+use super::error::{ApiError, ApiResult, ErrorCode};
+
+/// Taiwan time, in which every message written here is dated.
+const TAIWAN_OFFSET_SECS: i32 = 8 * 3600;
+/// Eventcode list of Taiwan's CAP profile, which ingest reads hazards from.
+const TWP_EVENT: &str = "profile:CAP-TWP:Event:1.0";
+/// Geocode table whose town and village codes are MOI's own.
+const GEOCODE_TABLE: &str = "Taiwan_Geocode_112";
+/// Circles larger than this are refused: a national warning is drawn with
+/// codes, not a circle.
+const MAX_RADIUS_KM: f64 = 300.0;
+const MAX_POLYGON_POINTS: usize = 2000;
+
+/// The area of a composed alert: exactly one of the three shapes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct AreaInput {
+    /// `[[lon, lat], …]`; closed automatically when the last point differs.
+    #[serde(default)]
+    pub polygon: Option<Vec<[f64; 2]>>,
+    /// MOI county (5), town (8) or village (11) codes.
+    #[serde(default)]
+    pub codes: Option<Vec<String>>,
+    #[serde(default)]
+    pub circle: Option<CircleInput>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircleInput {
+    pub lon: f64,
+    pub lat: f64,
+    pub radius_km: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextInput {
+    pub headline: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub instruction: Option<String>,
+}
+
+/// The console's compose form (`POST /api/v1/drafts`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeRequest {
+    /// `rainfall`, `flood`, `debris_flow`, `earthquake`, … (ingest's kinds).
+    pub hazard: String,
+    /// The event as people call it; defaults to the hazard's Chinese name.
+    #[serde(default)]
+    pub event: Option<String>,
+    pub area: AreaInput,
+    pub severity: String,
+    pub urgency: String,
+    pub certainty: String,
+    /// `green`, `yellow`, `orange`, `red`.
+    #[serde(default)]
+    pub colour: Option<String>,
+    /// Language tag → texts; `zh-TW` is required.
+    pub texts: BTreeMap<String, TextInput>,
+    pub expires: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub exercise: bool,
+    /// Alert id of the alert this one updates.
+    #[serde(default)]
+    pub references: Option<String>,
+}
+
+/// Who writes, and when.
+#[derive(Debug, Clone)]
+pub struct Authoring {
+    pub sender: String,
+    pub sender_name: String,
+    pub now: DateTime<Utc>,
+}
+
+/// A CAP message ready to be written as XML.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub identifier: String,
+    pub sender: String,
+    pub sent: DateTime<FixedOffset>,
+    pub status: Status,
+    pub msg_type: MsgType,
+    pub note: Option<String>,
+    /// `sender,identifier,sent` of earlier messages.
+    pub references: Vec<String>,
+    pub infos: Vec<InfoOut>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InfoOut {
+    pub language: String,
+    pub category: String,
+    pub event: String,
+    pub urgency: String,
+    pub severity: String,
+    pub certainty: String,
+    pub event_code: Option<String>,
+    pub expires: Option<DateTime<FixedOffset>>,
+    pub sender_name: Option<String>,
+    pub headline: Option<String>,
+    pub description: Option<String>,
+    pub instruction: Option<String>,
+    pub parameters: Vec<(String, String)>,
+    pub areas: Vec<AreaOut>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AreaOut {
+    pub desc: String,
+    /// Rings of (lat, lon), closed.
+    pub polygons: Vec<Vec<(f64, f64)>>,
+    /// (lat, lon, radius km).
+    pub circles: Vec<(f64, f64, f64)>,
+    /// (valueName, value).
+    pub geocodes: Vec<(String, String)>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::field(ErrorCode::InvalidField, field, message)
+}
+
+pub fn taiwan_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
+    let offset = FixedOffset::east_opt(TAIWAN_OFFSET_SECS).unwrap_or_else(|| Utc.fix());
+    // CAP times are whole seconds.
+    let at = at.with_timezone(&offset);
+    at - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&at)))
+}
+
+fn cap_time(at: &DateTime<FixedOffset>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// The CAP key of an alert as references write it.
+pub fn reference_of(alert: &Alert) -> String {
+    format!(
+        "{},{},{}",
+        alert.sender,
+        alert.identifier,
+        cap_time(&alert.sent)
+    )
+}
+
+/// A fresh identifier: the sending date and 64 random bits.
+pub fn new_identifier(now: DateTime<Utc>) -> String {
+    let id = super::auth::new_id("x");
+    format!(
+        "HZL-{}-{}",
+        taiwan_time(now).format("%Y%m%d%H%M%S"),
+        id.trim_start_matches("x_")
+    )
+}
+
+fn hazard_kind(name: &str) -> Option<HazardKind> {
+    HazardKind::ALL.into_iter().find(|k| k.as_str() == name)
+}
+
+/// Taiwan CAP profile event code and CAP category of a hazard.
+fn hazard_codes(kind: HazardKind) -> (&'static str, &'static str, &'static str) {
+    use HazardKind::*;
+    match kind {
+        Rainfall => ("rainfall", "Met", "大雨"),
+        Flood => ("flood", "Met", "淹水"),
+        DebrisFlow => ("debrisFlow", "Geo", "土石流"),
+        Earthquake => ("earthquake", "Geo", "地震"),
+        Typhoon => ("typhoon", "Met", "颱風"),
+        Thunderstorm => ("thunderstorm", "Met", "雷雨"),
+        Tsunami => ("tsunami", "Geo", "海嘯"),
+        Heat => ("heat", "Met", "高溫"),
+        Cold => ("cold", "Met", "低溫"),
+        Fog => ("fog", "Met", "濃霧"),
+        Wind => ("wind", "Met", "強風"),
+        Other => ("other", "Other", "災害"),
+    }
+}
+
+/// The exercise mark at the head of a headline, in its language.
+pub fn exercise_mark(language: &str) -> &'static str {
+    match notifier::Locale::from_language_tag(language) {
+        Some(notifier::Locale::En) | None => "[EXERCISE]",
+        Some(notifier::Locale::ZhTw) => "[演習]",
+        Some(notifier::Locale::Ja) => "[訓練]",
+        Some(notifier::Locale::Ko) => "[훈련]",
+        Some(notifier::Locale::Th) => "[การฝึกซ้อม]",
+        Some(notifier::Locale::Vi) => "[DIỄN TẬP]",
+        Some(notifier::Locale::Fil) => "[PAGSASANAY]",
+        Some(notifier::Locale::Id) => "[LATIHAN]",
+    }
+}
+
+fn marked(language: &str, headline: &str, exercise: bool) -> String {
+    let mark = exercise_mark(language);
+    if exercise && !headline.starts_with(mark) {
+        format!("{mark} {headline}")
+    } else {
+        headline.to_owned()
+    }
+}
+
+fn one_of<'a>(field: &str, value: &'a str, allowed: &[&'a str]) -> ApiResult<&'a str> {
+    allowed
+        .iter()
+        .find(|a| **a == value)
+        .copied()
+        .ok_or_else(|| invalid(field, format!("one of {}", allowed.join(", "))))
+}
+
+/// Builds the CAP area of a compose form; codes are checked against the
+/// atlas, coordinates for range and shape.
+pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<AreaOut> {
+    let given = [
+        input.polygon.is_some(),
+        input.codes.is_some(),
+        input.circle.is_some(),
+    ]
+    .iter()
+    .filter(|g| **g)
+    .count();
+    if given != 1 {
+        return Err(invalid(
+            "area",
+            "give exactly one of polygon, codes or circle",
+        ));
+    }
+    let in_range = |lon: f64, lat: f64| {
+        lon.is_finite()
+            && lat.is_finite()
+            && (-180.0..=180.0).contains(&lon)
+            && (-90.0..=90.0).contains(&lat)
+    };
+    if let Some(points) = &input.polygon {
+        if points.len() < 3 || points.len() > MAX_POLYGON_POINTS {
+            return Err(invalid(
+                "area.polygon",
+                format!("3 to {MAX_POLYGON_POINTS} points [lon, lat]"),
+            ));
+        }
+        if let Some(i) = points.iter().position(|[lon, lat]| !in_range(*lon, *lat)) {
+            return Err(invalid(
+                &format!("area.polygon[{i}]"),
+                "longitude -180..180, latitude -90..90",
+            ));
+        }
+        let mut ring: Vec<(f64, f64)> = points.iter().map(|[lon, lat]| (*lat, *lon)).collect();
+        if ring.first() != ring.last() {
+            ring.push(ring[0]);
+        }
+        if ring.len() < 4 {
+            return Err(invalid("area.polygon", "at least three distinct points"));
+        }
+        return Ok(AreaOut {
+            desc: "繪製區域 Drawn area".to_owned(),
+            polygons: vec![ring],
+            ..AreaOut::default()
+        });
+    }
+    if let Some(circle) = &input.circle {
+        if !in_range(circle.lon, circle.lat) {
+            return Err(invalid(
+                "area.circle",
+                "longitude -180..180, latitude -90..90",
+            ));
+        }
+        if !(circle.radius_km > 0.0 && circle.radius_km <= MAX_RADIUS_KM) {
+            return Err(invalid(
+                "area.circle.radius_km",
+                format!("more than 0 and at most {MAX_RADIUS_KM} km"),
+            ));
+        }
+        return Ok(AreaOut {
+            desc: format!(
+                "半徑 {} 公里 Within {} km",
+                circle.radius_km, circle.radius_km
+            ),
+            circles: vec![(circle.lat, circle.lon, circle.radius_km)],
+            ..AreaOut::default()
+        });
+    }
+    let codes = input.codes.as_deref().unwrap_or_default();
+    if codes.is_empty() {
+        return Err(invalid("area.codes", "at least one area code"));
+    }
+    let mut names = Vec::new();
+    let mut geocodes = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let Some(area) = atlas.area(code) else {
+            return Err(invalid(
+                &format!("area.codes[{i}]"),
+                format!("`{code}` is not a known county, town or village code"),
+            ));
+        };
+        names.push(atlas.full_name(area));
+        // The 112 table writes counties as the MOI code padded to 8 digits.
+        let value = match area.level {
+            geodata::codes::Level::County => format!("{code}000"),
+            _ => code.clone(),
+        };
+        geocodes.push((GEOCODE_TABLE.to_owned(), value));
+    }
+    Ok(AreaOut {
+        desc: names.join("、"),
+        geocodes,
+        ..AreaOut::default()
+    })
+}
+
+/// The message a compose form describes. `updates` is the alert in force it
+/// updates, when `references` names one.
+pub fn compose(
+    atlas: &geodata::Atlas,
+    request: &ComposeRequest,
+    who: &Authoring,
+    updates: Option<&Alert>,
+) -> ApiResult<Message> {
+    let kind = hazard_kind(&request.hazard).ok_or_else(|| {
+        let names: Vec<&str> = HazardKind::ALL.iter().map(|k| k.as_str()).collect();
+        invalid("hazard", format!("one of {}", names.join(", ")))
+    })?;
+    let severity = one_of(
+        "severity",
+        &request.severity,
+        &["Extreme", "Severe", "Moderate", "Minor", "Unknown"],
+    )?;
+    let urgency = one_of(
+        "urgency",
+        &request.urgency,
+        &["Immediate", "Expected", "Future", "Past", "Unknown"],
+    )?;
+    let certainty = one_of(
+        "certainty",
+        &request.certainty,
+        &["Observed", "Likely", "Possible", "Unlikely", "Unknown"],
+    )?;
+    let colour = match &request.colour {
+        Some(c) => Some(one_of("colour", c, &["green", "yellow", "orange", "red"])?),
+        None => None,
+    };
+    if !request.texts.contains_key("zh-TW") {
+        return Err(invalid("texts", "a zh-TW text is required"));
+    }
+    for (language, text) in &request.texts {
+        if notifier::Locale::from_language_tag(language).is_none() {
+            return Err(invalid(
+                &format!("texts.{language}"),
+                "a language the service writes (zh-TW, en, ja, ko, th, vi, fil, id)",
+            ));
+        }
+        if text.headline.trim().is_empty() {
+            return Err(invalid(
+                &format!("texts.{language}.headline"),
+                "a headline is required",
+            ));
+        }
+    }
+    let sent = taiwan_time(who.now);
+    if request.expires <= sent {
+        return Err(invalid("expires", "must be in the future"));
+    }
+    let area = area_of(atlas, &request.area)?;
+    let (event_code, category, event_name) = hazard_codes(kind);
+    let event = request
+        .event
+        .clone()
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| event_name.to_owned());
+    // zh-TW first: the engine reads the Chinese block as the primary one.
+    let mut languages: Vec<&String> = request.texts.keys().collect();
+    languages.sort_by_key(|l| (l.as_str() != "zh-TW", l.to_string()));
+    let infos = languages
+        .into_iter()
+        .map(|language| {
+            let text = &request.texts[language];
+            InfoOut {
+                language: language.clone(),
+                category: category.to_owned(),
+                event: event.clone(),
+                urgency: urgency.to_owned(),
+                severity: severity.to_owned(),
+                certainty: certainty.to_owned(),
+                event_code: Some(event_code.to_owned()),
+                expires: Some(request.expires),
+                sender_name: Some(who.sender_name.clone()),
+                headline: Some(marked(language, text.headline.trim(), request.exercise)),
+                description: text.description.clone().filter(|d| !d.trim().is_empty()),
+                instruction: text.instruction.clone().filter(|d| !d.trim().is_empty()),
+                parameters: colour
+                    .map(|c| vec![("alert_color".to_owned(), c.to_owned())])
+                    .unwrap_or_default(),
+                areas: vec![area.clone()],
+            }
+        })
+        .collect();
+    Ok(Message {
+        identifier: new_identifier(who.now),
+        sender: who.sender.clone(),
+        sent,
+        status: if request.exercise {
+            Status::Exercise
+        } else {
+            Status::Actual
+        },
+        msg_type: if updates.is_some() {
+            MsgType::Update
+        } else {
+            MsgType::Alert
+        },
+        note: request
+            .exercise
+            .then(|| "EXERCISE 演習 — not a real alert".to_owned()),
+        references: updates.map(reference_of).into_iter().collect(),
+        infos,
+    })
+}
+
+/// Why an alert in force ends.
+#[derive(Debug, Clone)]
+pub enum Ending {
+    /// The danger is over or the warning is withdrawn, with the office's
+    /// reason.
+    Cancel { reason: String },
+    /// The alert was sent in error: everyone told is told so.
+    Correction { text: Option<String> },
+}
+
+/// The correction text in every language the service writes.
+const CORRECTION_TEXTS: [(&str, &str); 8] = [
+    (
+        "zh-TW",
+        "更正：先前發送的警報為誤發，請忽略，無須採取任何行動。",
+    ),
+    (
+        "en",
+        "Correction: the earlier alert was sent in error. Disregard it; no action is needed.",
+    ),
+    (
+        "ja",
+        "訂正：先ほどの警報は誤って送信されました。無視してください。対応は不要です。",
+    ),
+    (
+        "ko",
+        "정정: 앞서 보낸 경보는 잘못 발송되었습니다. 무시하십시오. 조치할 필요가 없습니다.",
+    ),
+    (
+        "th",
+        "แก้ไข: การแจ้งเตือนก่อนหน้านี้ส่งโดยผิดพลาด โปรดเพิกเฉย ไม่ต้องดำเนินการใด ๆ",
+    ),
+    (
+        "vi",
+        "Đính chính: cảnh báo trước đó đã được gửi nhầm. Xin bỏ qua; không cần làm gì.",
+    ),
+    (
+        "fil",
+        "Pagtutuwid: ang naunang alerto ay naipadala nang mali. Huwag pansinin; walang kailangang gawin.",
+    ),
+    (
+        "id",
+        "Koreksi: peringatan sebelumnya terkirim karena kesalahan. Abaikan; tidak perlu tindakan apa pun.",
+    ),
+];
+
+/// A Cancel of `alert` (an alert in force) with the same areas and facts,
+/// so that the engine tells exactly the people it told.
+pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> Message {
+    let mut infos: Vec<InfoOut> = alert.infos.iter().map(info_out).collect();
+    let correction = matches!(ending, Ending::Correction { .. });
+    for info in &mut infos {
+        let exercise = alert.status != Status::Actual;
+        match ending {
+            Ending::Cancel { reason } => {
+                let headline = if info.language.starts_with("zh") {
+                    format!("{} 解除", info.event)
+                } else {
+                    format!("{} cancelled", info.event)
+                };
+                info.headline = Some(marked(&info.language, &headline, exercise));
+                info.description = Some(reason.clone()).filter(|r| !r.trim().is_empty());
+                info.instruction = None;
+            }
+            Ending::Correction { text } => {
+                let standard = CORRECTION_TEXTS
+                    .iter()
+                    .find(|(tag, _)| {
+                        notifier::Locale::from_language_tag(tag)
+                            == notifier::Locale::from_language_tag(&info.language)
+                    })
+                    .map(|(_, t)| *t)
+                    .unwrap_or(CORRECTION_TEXTS[1].1);
+                let instruction = match text {
+                    Some(extra) if info.language.starts_with("zh") && !extra.trim().is_empty() => {
+                        format!("{standard}{}", extra.trim())
+                    }
+                    _ => standard.to_owned(),
+                };
+                info.headline = Some(marked(&info.language, standard, exercise));
+                info.description = None;
+                info.instruction = Some(instruction);
+            }
+        }
+    }
+    // Each correction language the original lacked gets its own block, so
+    // every recipient reads it in their language.
+    if correction && let Some(template) = infos.first().cloned() {
+        for (tag, text) in CORRECTION_TEXTS {
+            let locale = notifier::Locale::from_language_tag(tag);
+            if infos
+                .iter()
+                .any(|i| notifier::Locale::from_language_tag(&i.language) == locale)
+            {
+                continue;
+            }
+            infos.push(InfoOut {
+                language: tag.to_owned(),
+                headline: Some(marked(tag, text, alert.status != Status::Actual)),
+                instruction: Some(text.to_owned()),
+                ..template.clone()
+            });
+        }
+    }
+    Message {
+        identifier: new_identifier(who.now),
+        sender: who.sender.clone(),
+        sent: taiwan_time(who.now),
+        status: alert.status,
+        msg_type: MsgType::Cancel,
+        note: Some(if correction {
+            "correction: sent in error".to_owned()
+        } else {
+            "cancel".to_owned()
+        }),
+        references: vec![reference_of(alert)],
+        infos,
+    }
+}
+
+fn info_out(info: &ingest::Info) -> InfoOut {
+    InfoOut {
+        language: info.language.clone(),
+        category: info
+            .categories
+            .first()
+            .map(|c| serde_word(c).unwrap_or_else(|| "Other".to_owned()))
+            .unwrap_or_else(|| "Other".to_owned()),
+        event: info.event.clone(),
+        urgency: format!("{:?}", info.urgency),
+        severity: format!("{:?}", info.severity),
+        certainty: format!("{:?}", info.certainty),
+        event_code: info
+            .event_codes
+            .iter()
+            .find(|c| c.value_name == TWP_EVENT)
+            .map(|c| c.value.clone()),
+        expires: info.expires,
+        sender_name: info.sender_name.clone(),
+        headline: info.headline.clone(),
+        description: info.description.clone(),
+        instruction: info.instruction.clone(),
+        parameters: info
+            .parameters
+            .iter()
+            .map(|p| (p.value_name.clone(), p.value.clone()))
+            .collect(),
+        areas: info
+            .areas
+            .iter()
+            .map(|a| AreaOut {
+                desc: a.area_desc.clone(),
+                polygons: a
+                    .polygons
+                    .iter()
+                    .map(|p| p.points.iter().map(|pt| (pt.lat, pt.lon)).collect())
+                    .collect(),
+                circles: a
+                    .circles
+                    .iter()
+                    .map(|c| (c.center.lat, c.center.lon, c.radius_km))
+                    .collect(),
+                geocodes: a
+                    .geocodes
+                    .iter()
+                    .map(|g| (g.value_name.clone(), g.value.clone()))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The CAP word of an enum as ingest serializes it.
+fn serde_word<T: serde::Serialize>(value: &T) -> Option<String> {
+    match serde_json::to_value(value).ok()? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 forbids most control characters.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn element(out: &mut String, name: &str, value: &str) {
+    let _ = write!(out, "<{name}>{}</{name}>", escape(value));
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Actual => "Actual",
+        Status::Exercise => "Exercise",
+        Status::System => "System",
+        Status::Test => "Test",
+        Status::Draft => "Draft",
+    }
+}
+
+fn msg_type_word(msg_type: MsgType) -> &'static str {
+    match msg_type {
+        MsgType::Alert => "Alert",
+        MsgType::Update => "Update",
+        MsgType::Cancel => "Cancel",
+        MsgType::Ack => "Ack",
+        MsgType::Error => "Error",
+    }
+}
+
+impl Message {
+    pub fn to_xml(&self) -> String {
+        let mut out = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">",
+        );
+        element(&mut out, "identifier", &self.identifier);
+        element(&mut out, "sender", &self.sender);
+        element(&mut out, "sent", &cap_time(&self.sent));
+        element(&mut out, "status", status_word(self.status));
+        element(&mut out, "msgType", msg_type_word(self.msg_type));
+        element(&mut out, "scope", "Public");
+        if let Some(note) = &self.note {
+            element(&mut out, "note", note);
+        }
+        if !self.references.is_empty() {
+            element(&mut out, "references", &self.references.join(" "));
+        }
+        for info in &self.infos {
+            out.push_str("<info>");
+            element(&mut out, "language", &info.language);
+            element(&mut out, "category", &info.category);
+            element(&mut out, "event", &info.event);
+            element(&mut out, "urgency", &info.urgency);
+            element(&mut out, "severity", &info.severity);
+            element(&mut out, "certainty", &info.certainty);
+            if let Some(code) = &info.event_code {
+                out.push_str("<eventCode>");
+                element(&mut out, "valueName", TWP_EVENT);
+                element(&mut out, "value", code);
+                out.push_str("</eventCode>");
+            }
+            if let Some(expires) = &info.expires {
+                element(&mut out, "expires", &cap_time(expires));
+            }
+            for (name, value) in [
+                ("senderName", &info.sender_name),
+                ("headline", &info.headline),
+                ("description", &info.description),
+                ("instruction", &info.instruction),
+            ] {
+                if let Some(value) = value {
+                    element(&mut out, name, value);
+                }
+            }
+            for (name, value) in &info.parameters {
+                out.push_str("<parameter>");
+                element(&mut out, "valueName", name);
+                element(&mut out, "value", value);
+                out.push_str("</parameter>");
+            }
+            for area in &info.areas {
+                out.push_str("<area>");
+                element(&mut out, "areaDesc", &area.desc);
+                for ring in &area.polygons {
+                    let points: Vec<String> = ring
+                        .iter()
+                        .map(|(lat, lon)| format!("{lat},{lon}"))
+                        .collect();
+                    element(&mut out, "polygon", &points.join(" "));
+                }
+                for (lat, lon, radius) in &area.circles {
+                    element(&mut out, "circle", &format!("{lat},{lon} {radius}"));
+                }
+                for (name, value) in &area.geocodes {
+                    out.push_str("<geocode>");
+                    element(&mut out, "valueName", name);
+                    element(&mut out, "value", value);
+                    out.push_str("</geocode>");
+                }
+                out.push_str("</area>");
+            }
+            out.push_str("</info>");
+        }
+        out.push_str("</alert>\n");
+        out
+    }
+
+    /// Writes the message and reads it back with ingest's parser.
+    pub fn to_checked_xml(&self) -> ApiResult<(String, Alert)> {
+        let xml = self.to_xml();
+        let alert = read_one(xml.as_bytes())?;
+        Ok((xml, alert))
+    }
+}
+
+/// Reads exactly one valid CAP message; anything else is `cap_rejected`
+/// with every violation listed.
+pub fn read_one(bytes: &[u8]) -> ApiResult<Alert> {
+    let document = parse_document(bytes, &Limits::default())
+        .map_err(|e| ApiError::new(ErrorCode::CapRejected, format!("not a CAP document: {e}")))?;
+    let mut messages = document.messages;
+    if messages.len() != 1 {
+        return Err(ApiError::new(
+            ErrorCode::CapRejected,
+            format!("expected one CAP message, found {}", messages.len()),
+        ));
+    }
+    let message = messages.remove(0);
+    match message.alert {
+        Some(alert) => Ok(alert),
+        None => Err(ApiError::new(ErrorCode::CapRejected, "the CAP message is invalid")
+            .with_details(
+                message
+                    .violations
+                    .iter()
+                    .map(|v| serde_json::json!({"path": v.path, "rule": v.rule, "message": v.message}))
+                    .collect(),
+            )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn who() -> Authoring {
+        Authoring {
+            sender: "wudao@issuers.hazardline.invalid".into(),
+            sender_name: "霧島縣災害應變中心".into(),
+            now: Utc.with_ymd_and_hms(2026, 11, 22, 2, 0, 0).unwrap(),
+        }
+    }
+
+    fn request(area: serde_json::Value, exercise: bool) -> ComposeRequest {
+        serde_json::from_value(serde_json::json!({
+            "hazard": "debris_flow",
+            "area": area,
+            "severity": "Severe", "urgency": "Immediate", "certainty": "Likely",
+            "colour": "red",
+            "texts": {
+                "en": {"headline": "Debris flow warning", "instruction": "Leave the valley <now> & go uphill"},
+                "zh-TW": {"headline": "土石流紅色警戒", "instruction": "立即撤離"}
+            },
+            "expires": "2026-11-22T18:00:00+08:00",
+            "exercise": exercise
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn composed_codes_alert_reads_back_with_every_fact() {
+        let atlas = geodata::demo::atlas();
+        let req = request(
+            serde_json::json!({"codes": ["99000010", "99000020001"]}),
+            false,
+        );
+        let (xml, alert) = compose(&atlas, &req, &who(), None)
+            .unwrap()
+            .to_checked_xml()
+            .unwrap();
+        assert!(xml.contains("&lt;now&gt; &amp;"));
+        assert_eq!(alert.status, Status::Actual);
+        assert_eq!(alert.infos.len(), 2);
+        assert_eq!(alert.infos[0].language, "zh-TW");
+        let info = &alert.infos[0];
+        assert_eq!(ingest::hazard::info_hazard(info), HazardKind::DebrisFlow);
+        assert_eq!(ingest::hazard::info_colour(info), ingest::Colour::Red);
+        let villages = crate::engine::relay::villages_covered(&atlas, &alert).unwrap();
+        assert_eq!(villages.len(), 5, "{villages:?}");
+        assert!(villages.contains("99000020001"));
+    }
+
+    #[test]
+    fn exercises_are_marked_in_every_headline() {
+        let atlas = geodata::demo::atlas();
+        let req = request(
+            serde_json::json!({"circle": {"lon": 123.1, "lat": 23.1, "radius_km": 2.0}}),
+            true,
+        );
+        let (_, alert) = compose(&atlas, &req, &who(), None)
+            .unwrap()
+            .to_checked_xml()
+            .unwrap();
+        assert_eq!(alert.status, Status::Exercise);
+        let headlines: Vec<&str> = alert
+            .infos
+            .iter()
+            .map(|i| i.headline.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            headlines,
+            ["[演習] 土石流紅色警戒", "[EXERCISE] Debris flow warning"]
+        );
+    }
+
+    #[test]
+    fn polygon_is_closed_and_written_lat_first() {
+        let atlas = geodata::demo::atlas();
+        let req = request(
+            serde_json::json!({"polygon": [[123.0, 23.0], [123.1, 23.0], [123.1, 23.1]]}),
+            false,
+        );
+        let (_, alert) = compose(&atlas, &req, &who(), None)
+            .unwrap()
+            .to_checked_xml()
+            .unwrap();
+        let ring = &alert.infos[0].areas[0].polygons[0].points;
+        assert_eq!(ring.len(), 4);
+        assert_eq!((ring[1].lon, ring[1].lat), (123.1, 23.0));
+    }
+
+    #[test]
+    fn bad_forms_name_the_field() {
+        let atlas = geodata::demo::atlas();
+        let mut req = request(serde_json::json!({"codes": ["12345678"]}), false);
+        assert_eq!(
+            compose(&atlas, &req, &who(), None)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("area.codes[0]")
+        );
+        req.area = serde_json::from_value(serde_json::json!({"codes": ["99000010"]})).unwrap();
+        req.severity = "Terrible".into();
+        assert_eq!(
+            compose(&atlas, &req, &who(), None)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("severity")
+        );
+        req.severity = "Severe".into();
+        req.texts.remove("zh-TW");
+        assert_eq!(
+            compose(&atlas, &req, &who(), None)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("texts")
+        );
+    }
+
+    #[test]
+    fn correction_cancels_with_the_same_areas_in_every_language() {
+        let atlas = geodata::demo::atlas();
+        let req = request(serde_json::json!({"codes": ["99000010"]}), false);
+        let (_, original) = compose(&atlas, &req, &who(), None)
+            .unwrap()
+            .to_checked_xml()
+            .unwrap();
+        let mut later = who();
+        later.now += chrono::Duration::minutes(5);
+        let message = ending(&original, &Ending::Correction { text: None }, &later);
+        let (_, cancel) = message.to_checked_xml().unwrap();
+        assert_eq!(cancel.msg_type, MsgType::Cancel);
+        assert_eq!(cancel.references[0].identifier, original.identifier);
+        assert_eq!(cancel.infos.len(), 8);
+        assert!(
+            cancel
+                .infos
+                .iter()
+                .all(|i| i.areas == original.infos[0].areas)
+        );
+        assert!(
+            cancel.infos[0]
+                .instruction
+                .as_deref()
+                .unwrap()
+                .starts_with("更正")
+        );
+    }
+}

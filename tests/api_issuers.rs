@@ -1,0 +1,489 @@
+//! The emergency offices' and village chiefs' API end to end, against
+//! `hazardline serve` on the demo region with an embedded store holding
+//! residents: login, compose by codes / polygon / circle, preview against
+//! what the send actually queued, the approval rule, exercise marks,
+//! cancel and correction reaching the same people, recovery, jurisdiction,
+//! relay lists and the audit chain.
+
+mod staff;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose, eventually};
+
+/// Deliveries queued for an alert, all statuses.
+fn queued(progress: &Value) -> u64 {
+    let d = &progress["deliveries"];
+    ["queued", "sent", "failed", "invalid_address"]
+        .iter()
+        .map(|k| d[k].as_u64().unwrap_or(0))
+        .sum()
+}
+
+fn channel_sum(preview: &Value) -> u64 {
+    preview["channels"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum()
+}
+
+/// Waits until the alert's deliveries are all queued (the count stops at
+/// `expected`) and returns the progress.
+async fn wait_queued(server: &Server, who: &Caller, alert: &str, expected: u64) -> Value {
+    eventually("deliveries queued", || async {
+        let (status, progress) = server
+            .get(who, &format!("/api/v1/alerts/{alert}/progress"))
+            .await;
+        (status == StatusCode::OK && queued(&progress) >= expected).then_some(progress)
+    })
+    .await
+}
+
+async fn send_draft(server: &Server, who: &Caller, form: Value) -> (Value, String) {
+    let (status, draft) = server.post(who, "/api/v1/drafts", form).await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    assert_eq!(draft["state"], "approved", "{draft}");
+    let id = draft["id"].as_str().unwrap();
+    let (status, sent) = server
+        .post(who, &format!("/api/v1/drafts/{id}/send"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    (draft, sent["alert_id"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offices_compose_preview_send_end_and_audit() {
+    let atlas = geodata::demo::atlas();
+    // One resident in every village of towns 99000010 and 99000020, and
+    // one with a relay need in the first village of 99000020.
+    let villages: Vec<_> = atlas
+        .villages()
+        .iter()
+        .filter(|v| v.code.starts_with("99000010") || v.code.starts_with("99000020"))
+        .collect();
+    let relay_village = *villages
+        .iter()
+        .find(|v| v.code.starts_with("99000020"))
+        .unwrap();
+    let p = relay_village.label_point.unwrap();
+    let person = "s_relay1".to_owned();
+    let mut seeds = vec![Seed::resident(&person, p.x, p.y, Some("王阿嬤"))];
+    for (i, village) in villages.iter().enumerate() {
+        let at = village.label_point.unwrap();
+        seeds.push(Seed::resident(&format!("s_{i}"), at.x, at.y, None));
+    }
+    let in_town = |town: &str| villages.iter().filter(|v| v.code.starts_with(town)).count() as u64;
+    let server = Server::start(&seeds).await;
+
+    // Login: a wrong password is refused, the right one opens a session.
+    let (status, body) = server
+        .post(
+            &Caller::Anonymous,
+            "/api/v1/auth/login",
+            json!({"username": OPERATOR, "password": "wrong password!!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    let operator = server.login(OPERATOR, PASSWORD).await;
+    let (status, me) = server.get(&operator, "/api/v1/auth/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["account"]["role"], "operator");
+
+    let issuer = server
+        .account(&operator, "wudao-issuer", "issuer", &["99000"])
+        .await;
+    let supervisor = server
+        .account(&operator, "wudao-supervisor", "supervisor", &["99000"])
+        .await;
+    let other = server
+        .account(&operator, "yunhai-issuer", "issuer", &["99100"])
+        .await;
+    let chief = server
+        .account(
+            &operator,
+            "chief-a",
+            "village_chief",
+            &[&relay_village.code],
+        )
+        .await;
+
+    // Compose by town code: preview, send, and the deliveries queued are
+    // exactly the preview's.
+    let (draft, flood) = send_draft(
+        &server,
+        &issuer,
+        compose("flood", json!({"codes": ["99000020"]}), "Severe", false),
+    )
+    .await;
+    let preview = &draft["preview"];
+    // Everyone in the town, the relay resident included.
+    assert_eq!(
+        preview["total"].as_u64().unwrap(),
+        in_town("99000020") + 1,
+        "{preview}"
+    );
+    assert_eq!(
+        preview["channels"]["mqtt"].as_u64().unwrap(),
+        in_town("99000020") + 1
+    );
+    let per_village: u64 = preview["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            assert!(v["code"].as_str().unwrap().starts_with("99000020"), "{v}");
+            v["count"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(per_village, preview["total"].as_u64().unwrap());
+    assert_eq!(preview["relay"]["people"], 1);
+    let expected = channel_sum(preview);
+    let progress = wait_queued(&server, &issuer, &flood, expected).await;
+    assert_eq!(queued(&progress), expected, "{progress}");
+    assert_eq!(progress["relay"]["people"], 1);
+
+    // Polygon and circle areas preview the people inside them.
+    let first = villages[0].label_point.unwrap();
+    let (d, x, y) = (0.002, first.x, first.y);
+    let (status, polygon) = server
+        .post(
+            &issuer,
+            "/api/v1/drafts",
+            compose(
+                "heat",
+                json!({"polygon": [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d]]}),
+                "Moderate",
+                false,
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{polygon}");
+    assert_eq!(polygon["preview"]["total"], 1, "{polygon}");
+    let (status, circle) = server
+        .post(
+            &issuer,
+            "/api/v1/drafts",
+            compose(
+                "wind",
+                json!({"circle": {"lon": p.x, "lat": p.y, "radius_km": 1.0}}),
+                "Moderate",
+                false,
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{circle}");
+    // The relay resident and the village's other resident share the point.
+    assert_eq!(circle["preview"]["total"], 2, "{circle}");
+    let id = circle["id"].as_str().unwrap();
+    let (status, again) = server
+        .get(&issuer, &format!("/api/v1/drafts/{id}/preview"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again, circle["preview"]);
+
+    // Extreme severity needs a second person: a supervisor, not the author.
+    let (status, extreme) = server
+        .post(
+            &issuer,
+            "/api/v1/drafts",
+            compose("fog", json!({"codes": ["99000030"]}), "Extreme", false),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(extreme["state"], "awaiting_approval");
+    assert_eq!(extreme["approval_reason"], "extreme");
+    let id = extreme["id"].as_str().unwrap();
+    let (status, body) = server
+        .post(&issuer, &format!("/api/v1/drafts/{id}/send"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = server
+        .post(&issuer, &format!("/api/v1/drafts/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, own) = server
+        .post(
+            &supervisor,
+            "/api/v1/drafts",
+            compose("fog", json!({"codes": ["99000030"]}), "Extreme", false),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let own_id = own["id"].as_str().unwrap();
+    let (status, _) = server
+        .post(
+            &supervisor,
+            &format!("/api/v1/drafts/{own_id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the author may not approve");
+    let (status, approved) = server
+        .post(
+            &supervisor,
+            &format!("/api/v1/drafts/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["state"], "approved");
+    let (status, sent) = server
+        .post(&issuer, &format!("/api/v1/drafts/{id}/send"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    let (status, _) = server
+        .post(&issuer, &format!("/api/v1/drafts/{id}/send"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a draft is sent once");
+
+    // An exercise is marked in the message itself, in every language.
+    let (status, exercise) = server
+        .post(
+            &issuer,
+            "/api/v1/drafts",
+            compose("tsunami", json!({"codes": ["99000010"]}), "Severe", true),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let xml = exercise["cap_xml"].as_str().unwrap();
+    assert!(xml.contains("<status>Exercise</status>"));
+    assert!(xml.contains("<headline>[演習] 測試警報</headline>"));
+    assert!(xml.contains("<headline>[EXERCISE] Test warning</headline>"));
+    assert_eq!(exercise["exercise"], true);
+
+    // Outside the jurisdiction: refused, for composing and for ending.
+    let (status, body) = server
+        .post(
+            &other,
+            "/api/v1/drafts",
+            compose("flood", json!({"codes": ["99000020"]}), "Severe", false),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = server
+        .post(
+            &issuer,
+            "/api/v1/drafts",
+            compose(
+                "flood",
+                json!({"codes": ["99000020", "99100010"]}),
+                "Severe",
+                false,
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = server
+        .post(
+            &other,
+            &format!("/api/v1/alerts/{flood}/cancel"),
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The chief sees the list, acknowledges, and the office sees it.
+    let (status, lists) = server.get(&chief, "/api/v1/relay").await;
+    assert_eq!(status, StatusCode::OK);
+    let list = lists["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["alert_id"] == flood.as_str())
+        .unwrap_or_else(|| panic!("no list for the flood alert: {lists}"));
+    assert_eq!(list["people"][0]["person"], person.as_str());
+    assert_eq!(list["people"][0]["name"], "王阿嬤");
+    let ack_path = format!("/api/v1/relay/{flood}/{}/ack", relay_village.code);
+    let (status, body) = server
+        .post(
+            &chief,
+            &ack_path,
+            json!({"person": person, "outcome": "reached"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server
+        .post(
+            &chief,
+            &ack_path,
+            json!({"person": person, "outcome": "fine"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let response = server
+        .request(
+            &chief,
+            reqwest::Method::GET,
+            &format!("/relay/{flood}/{}/print", relay_village.code),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("王阿嬤"));
+    let (_, progress) = server
+        .get(&issuer, &format!("/api/v1/alerts/{flood}/progress"))
+        .await;
+    assert_eq!(progress["relay"]["acknowledged"], 1);
+
+    // Recovery: relief steps to the people told (the demo catalogue covers
+    // floods in county 99000).
+    let (status, recovery) = server
+        .post(
+            &issuer,
+            &format!("/api/v1/alerts/{flood}/recovery"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{recovery}");
+    assert_eq!(
+        recovery["people"].as_u64().unwrap(),
+        preview["total"].as_u64().unwrap()
+    );
+    assert!(recovery["queued"].as_u64().unwrap() > 0);
+
+    // A false alarm corrected in one step reaches exactly the same
+    // deliveries as the alert did.
+    let (status, corrected) = server
+        .post(
+            &issuer,
+            &format!("/api/v1/alerts/{flood}/correct"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{corrected}");
+    let correction = corrected["alert_id"].as_str().unwrap();
+    let progress = wait_queued(&server, &issuer, correction, expected).await;
+    assert_eq!(queued(&progress), expected, "{progress}");
+    let (status, _) = server
+        .post(
+            &issuer,
+            &format!("/api/v1/alerts/{flood}/cancel"),
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no longer in force");
+
+    // Cancel likewise reaches the alert's own recipients.
+    let (draft, wind) = send_draft(
+        &server,
+        &issuer,
+        compose(
+            "wind",
+            json!({"codes": ["99000010001", "99000010002"]}),
+            "Moderate",
+            false,
+        ),
+    )
+    .await;
+    let expected = channel_sum(&draft["preview"]);
+    assert_eq!(expected, 2, "one resident in each of the two villages");
+    wait_queued(&server, &issuer, &wind, expected).await;
+    // An update names the alert it replaces and goes through a draft.
+    let mut form = compose(
+        "wind",
+        json!({"codes": ["99000010001", "99000010002"]}),
+        "Moderate",
+        false,
+    );
+    form["references"] = json!(wind);
+    form["texts"]["zh-TW"]["headline"] = json!("強風警報更新");
+    let (update, wind) = send_draft(&server, &issuer, form).await;
+    assert_eq!(update["msg_type"], "Update");
+    assert!(update["cap_xml"].as_str().unwrap().contains("<references>"));
+    let (status, cancelled) = server
+        .post(
+            &issuer,
+            &format!("/api/v1/alerts/{wind}/cancel"),
+            json!({"reason": "風勢減弱"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    let progress = wait_queued(
+        &server,
+        &issuer,
+        cancelled["alert_id"].as_str().unwrap(),
+        expected,
+    )
+    .await;
+    assert_eq!(queued(&progress), expected);
+
+    // Shelters: an office closes one of its own, not another county's.
+    let (status, shelters) = server.get(&issuer, "/api/v1/shelters").await;
+    assert_eq!(status, StatusCode::OK);
+    let shelter = shelters["shelters"][0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        shelters["shelters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["village"].as_str().unwrap().starts_with("99000"))
+    );
+    let (status, _) = server
+        .post(
+            &other,
+            &format!("/api/v1/shelters/{shelter}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, closed) = server
+        .post(
+            &issuer,
+            &format!("/api/v1/shelters/{shelter}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let (_, shelters) = server.get(&issuer, "/api/v1/shelters").await;
+    let listed = shelters["shelters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == shelter.as_str())
+        .unwrap();
+    assert_eq!(listed["open"], false);
+
+    // Every action is in the audit log, chained, naming people only by id.
+    let (status, audit) = server.get(&supervisor, "/api/v1/audit?limit=1000").await;
+    assert_eq!(status, StatusCode::OK);
+    let entries: Vec<store::AuditEntry> = serde_json::from_value(audit["entries"].clone()).unwrap();
+    let mut previous = store::audit::GENESIS.to_owned();
+    for entry in &entries {
+        assert_eq!(
+            entry.hash,
+            store::audit::chain_hash(&previous, entry.seq, &entry.entry)
+        );
+        previous = entry.hash.clone();
+    }
+    let actions: Vec<&str> = entries.iter().map(|e| e.entry.action.as_str()).collect();
+    for action in [
+        "login",
+        "account.create",
+        "draft.create",
+        "draft.approve",
+        "alert.send",
+        "relay.ack",
+        "alert.recovery",
+        "alert.correct",
+        "alert.cancel",
+        "shelter.close",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    let text = audit.to_string();
+    assert!(!text.contains("王阿嬤") && !text.contains("912345678"));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.entry.action == "relay.ack" && e.entry.target == person)
+    );
+    let (status, _) = server.get(&issuer, "/api/v1/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
