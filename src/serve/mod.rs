@@ -5,6 +5,7 @@
 //! - `state`: what every request handler shares, and the engine's handle.
 
 pub mod error;
+pub mod openapi;
 pub mod ratelimit;
 pub mod state;
 
