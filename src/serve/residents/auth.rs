@@ -114,36 +114,38 @@ impl FromRequestParts<AppState> for Resident {
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Response> {
-        let key = bearer(parts).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Unauthenticated,
-                "send the device key as Authorization: Bearer <key>",
-            )
-            .into_response()
-        })?;
-        let key_hash = hash_key(key);
-        let now = state.clock.now();
-        let id = match state.residents.keys.get(&key_hash, now) {
-            Some(id) => id,
-            None => {
-                let record = state
-                    .storage
-                    .subscriber_by_key(&key_hash)
-                    .await
-                    .map_err(|e| ApiError::from(e).into_response())?
-                    .ok_or_else(|| {
-                        ApiError::new(ErrorCode::Unauthenticated, "unknown device key")
-                            .into_response()
-                    })?;
-                state.residents.keys.insert(key_hash, record.id.clone(), now);
-                record.id
-            }
-        };
-        state
-            .limiter
-            .check(ClientKey::Device(key_hash), RouteClass::Resident, now)
-            .map_err(IntoResponse::into_response)?;
-        Ok(Resident { id, key_hash })
+    let key = bearer(parts).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Unauthenticated,
+            "send the device key as Authorization: Bearer <key>",
+        )
+        .into_response()
+    })?;
+    let key_hash = hash_key(key);
+    let now = state.clock.now();
+    let id = match state.residents.keys.get(&key_hash, now) {
+        Some(id) => id,
+        None => {
+            let record = state
+                .storage
+                .subscriber_by_key(&key_hash)
+                .await
+                .map_err(|e| ApiError::from(e).into_response())?
+                .ok_or_else(|| {
+                    ApiError::new(ErrorCode::Unauthenticated, "unknown device key").into_response()
+                })?;
+            state
+                .residents
+                .keys
+                .insert(key_hash, record.id.clone(), now);
+            record.id
+        }
+    };
+    state
+        .limiter
+        .check(ClientKey::Device(key_hash), RouteClass::Resident, now)
+        .map_err(IntoResponse::into_response)?;
+    Ok(Resident { id, key_hash })
 }
 
 #[cfg(test)]

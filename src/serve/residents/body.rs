@@ -41,13 +41,15 @@ where
                 "the body must be JSON (Content-Type: application/json)",
             ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large")
-            } else {
-                ApiError::new(ErrorCode::MalformedRequest, "the body could not be read")
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large")
+                } else {
+                    ApiError::new(ErrorCode::MalformedRequest, "the body could not be read")
+                }
+            })?;
         parse(&bytes).map(ApiJson)
     }
 }

@@ -15,12 +15,12 @@ use store::{CurrentLocation, NewAuditEntry, SubscriberRecord};
 use super::auth::{Resident, new_device_key, new_subscriber_id};
 use super::body::ApiJson;
 use super::places::{self, PlaceView};
+use super::publish;
 use super::quota::SubscribeQuota;
 use super::request::{
     self, LocationRequest, MAX_LOCATION_TTL_MINUTES, PatchRequest, PlaceRequest, RegisterRequest,
     RelayRequest,
 };
-use super::publish;
 use crate::serve::error::{ApiError, ApiResult, ErrorCode};
 use crate::serve::state::AppState;
 

@@ -49,7 +49,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/me/location",
             put(me::share_location).delete(me::stop_location),
         )
-        .route("/api/v1/me/relay", put(me::set_relay).delete(me::clear_relay))
+        .route(
+            "/api/v1/me/relay",
+            put(me::set_relay).delete(me::clear_relay),
+        )
         .route("/api/v1/me/alerts", get(me::alerts))
         .route("/api/v1/me/inbox", get(me::inbox))
         .route("/api/v1/alerts", get(public::alerts))
@@ -88,10 +91,7 @@ impl Residents {
     /// Remembers when the shared locations of `subscribers` expire (call at
     /// start with every stored subscriber).
     pub fn track_locations<'a>(&self, subscribers: impl IntoIterator<Item = &'a SubscriberRecord>) {
-        let mut expiries = self
-            .expiries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut expiries = self.expiries.lock().unwrap_or_else(PoisonError::into_inner);
         for s in subscribers {
             if let Some(location) = &s.location {
                 expiries.insert((location.expires, s.id.clone()));
@@ -108,10 +108,7 @@ impl Residents {
 
     /// Subscribers whose location expired at or before `now`, forgotten.
     fn due(&self, now: DateTime<Utc>) -> Vec<SubscriberId> {
-        let mut expiries = self
-            .expiries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut expiries = self.expiries.lock().unwrap_or_else(PoisonError::into_inner);
         let mut due = Vec::new();
         while let Some(first) = expiries.first() {
             if first.0 > now {

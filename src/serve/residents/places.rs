@@ -116,7 +116,11 @@ pub fn locate(atlas: &Atlas, lon: f64, lat: f64, field: &str) -> Result<String, 
         .locate(lon, lat)
         .map(|l| l.village_code().to_string())
         .ok_or_else(|| {
-            let at = if field.is_empty() { "lon" } else { field.trim_end_matches('.') };
+            let at = if field.is_empty() {
+                "lon"
+            } else {
+                field.trim_end_matches('.')
+            };
             ApiError::field(
                 ErrorCode::OutsideCoverage,
                 at,
@@ -204,7 +208,7 @@ mod tests {
         assert_eq!(place.village.as_deref(), Some("99000010002"));
         assert_eq!(precision, "village");
         let view = PlaceView::of(&place, &atlas, None);
-        assert_eq!(view.town.as_deref(), Some("9900001"));
+        assert_eq!(view.town.as_deref(), Some("99000010"));
         assert_eq!(view.county.as_deref(), Some("99000"));
 
         let e = resolve(&address("東區朝陽里"), 0, &atlas, None, "places[1].").unwrap_err();

@@ -49,9 +49,10 @@ pub async fn alerts(
             let class = classify(alert);
             let info = wanted
                 .and_then(|w| {
-                    alert.infos.iter().find(|i| {
-                        notifier::Locale::from_language_tag(&i.language) == Some(w)
-                    })
+                    alert
+                        .infos
+                        .iter()
+                        .find(|i| notifier::Locale::from_language_tag(&i.language) == Some(w))
                 })
                 .or_else(|| alert.infos.first());
             let mut areas: Vec<&str> = alert
@@ -118,10 +119,19 @@ pub async fn geocode(
     Query(query): Query<GeocodeQuery>,
 ) -> ApiResult<Json<Value>> {
     let address = query.address.as_deref().ok_or_else(|| {
-        ApiError::field(ErrorCode::InvalidField, "address", "give the address to look up")
+        ApiError::field(
+            ErrorCode::InvalidField,
+            "address",
+            "give the address to look up",
+        )
     })?;
     let address = request::text(address, "address", MAX_ADDRESS_CHARS)?;
-    let found = geocode_checked(&state.atlas, state.gazetteer.as_deref(), &address, "address")?;
+    let found = geocode_checked(
+        &state.atlas,
+        state.gazetteer.as_deref(),
+        &address,
+        "address",
+    )?;
     let name = |code: Option<&str>| {
         code.and_then(|c| state.atlas.area(c))
             .map(|a| json!({ "code": a.code, "name": a.name, "name_en": a.name_en }))
@@ -154,7 +164,9 @@ pub async fn areas(
     let children: Vec<&geodata::model::Area> = match query.parent.as_deref() {
         None => atlas.counties().iter().collect(),
         Some(code) => {
-            let parent = atlas.area(code).ok_or_else(|| ApiError::not_found("area"))?;
+            let parent = atlas
+                .area(code)
+                .ok_or_else(|| ApiError::not_found("area"))?;
             match parent.level {
                 Level::County => atlas.towns_within(&parent.code).iter().collect(),
                 Level::Town => atlas
@@ -197,7 +209,8 @@ pub async fn areas(
 
 /// A MultiPolygon as RFC 7946 GeoJSON geometry.
 fn geometry(shape: &MultiPolygon<f64>) -> Value {
-    let ring = |r: &geo::LineString<f64>| -> Vec<[f64; 2]> { r.0.iter().map(|c| [c.x, c.y]).collect() };
+    let ring =
+        |r: &geo::LineString<f64>| -> Vec<[f64; 2]> { r.0.iter().map(|c| [c.x, c.y]).collect() };
     let polygons: Vec<Vec<Vec<[f64; 2]>>> = shape
         .0
         .iter()

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::{bearer, hash_key};
-use crate::serve::ratelimit::{ClientKey, RouteClass};
+use crate::serve::ratelimit::{ClientKey, Limited, RouteClass};
 use crate::serve::state::AppState;
 
 /// The client of an anonymous request: a device whose key this process has
@@ -16,12 +16,7 @@ use crate::serve::state::AppState;
 fn client(parts: &Parts, state: &AppState) -> ClientKey {
     if let Some(key) = bearer(parts) {
         let hash = hash_key(key);
-        if state
-            .residents
-            .keys
-            .get(&hash, state.clock.now())
-            .is_some()
-        {
+        if state.residents.keys.get(&hash, state.clock.now()).is_some() {
             return ClientKey::Device(hash);
         }
     }
@@ -32,11 +27,10 @@ fn client(parts: &Parts, state: &AppState) -> ClientKey {
     )
 }
 
-fn take(parts: &Parts, state: &AppState, class: RouteClass) -> Result<(), Response> {
+fn take(parts: &Parts, state: &AppState, class: RouteClass) -> Result<(), Limited> {
     state
         .limiter
         .check(client(parts, state), class, state.clock.now())
-        .map_err(IntoResponse::into_response)
 }
 
 /// One request of the `public_per_minute` allowance.
@@ -46,7 +40,9 @@ impl FromRequestParts<AppState> for PublicQuota {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        take(parts, state, RouteClass::Public).map(|()| PublicQuota)
+        take(parts, state, RouteClass::Public)
+            .map(|()| PublicQuota)
+            .map_err(IntoResponse::into_response)
     }
 }
 
@@ -57,6 +53,8 @@ impl FromRequestParts<AppState> for SubscribeQuota {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        take(parts, state, RouteClass::Subscribe).map(|()| SubscribeQuota)
+        take(parts, state, RouteClass::Subscribe)
+            .map(|()| SubscribeQuota)
+            .map_err(IntoResponse::into_response)
     }
 }

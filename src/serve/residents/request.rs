@@ -154,10 +154,16 @@ pub fn label(value: &str, field: &str) -> Result<String, ApiError> {
 
 pub fn coordinates(lon: f64, lat: f64, field: &str) -> Result<(f64, f64), ApiError> {
     if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-        return Err(invalid(&format!("{field}lon"), "longitude must be in -180..180"));
+        return Err(invalid(
+            &format!("{field}lon"),
+            "longitude must be in -180..180",
+        ));
     }
     if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-        return Err(invalid(&format!("{field}lat"), "latitude must be in -90..90"));
+        return Err(invalid(
+            &format!("{field}lat"),
+            "latitude must be in -90..90",
+        ));
     }
     Ok((lon, lat))
 }
@@ -197,7 +203,11 @@ pub fn email(value: &str, field: &str) -> Result<String, ApiError> {
         && !local.contains('@')
         && local.chars().all(|c| !c.is_whitespace() && !c.is_control())
         && labels_ok;
-    if ok { Ok(value.to_string()) } else { Err(bad()) }
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(bad())
+    }
 }
 
 /// FCM registration tokens are URL-safe base64 with `:` separators, about
@@ -446,7 +456,13 @@ mod tests {
     #[test]
     fn phone_numbers_are_e164() {
         assert!(phone("+886912345678", "p").is_ok());
-        for bad in ["0912345678", "+0886912345678", "+886 912 345 678", "+12", ""] {
+        for bad in [
+            "0912345678",
+            "+0886912345678",
+            "+886 912 345 678",
+            "+12",
+            "",
+        ] {
             assert!(phone(bad, "p").is_err(), "{bad}");
         }
     }
@@ -454,7 +470,13 @@ mod tests {
     #[test]
     fn emails_fcm_tokens_mqtt_ids_and_webhooks() {
         assert!(email("a.b+c@example.com.tw", "e").is_ok());
-        for bad in ["a@b", "@example.com", "a b@example.com", "a@-x.com", "a@x..com"] {
+        for bad in [
+            "a@b",
+            "@example.com",
+            "a b@example.com",
+            "a@-x.com",
+            "a@x..com",
+        ] {
             assert!(email(bad, "e").is_err(), "{bad}");
         }
         let token = format!("dQw4w9WgXcQ:APA91b{}", "x".repeat(140));
@@ -496,7 +518,11 @@ mod tests {
     fn preferences_take_the_matchers_vocabulary() {
         let ok = preferences(
             PreferencesRequest {
-                kinds: vec!["earthquake".into(), "debris_flow".into(), "earthquake".into()],
+                kinds: vec![
+                    "earthquake".into(),
+                    "debris_flow".into(),
+                    "earthquake".into(),
+                ],
                 min_colour: Some("orange".into()),
                 min_intensity: Some("5+".into()),
                 min_rainfall: Some("torrential".into()),
@@ -564,7 +590,10 @@ mod tests {
         assert!(label("", "l").is_err());
         assert!(label(&"家".repeat(41), "l").is_err());
         assert!(label("a\nb", "l").is_err());
-        assert_eq!(field_of(coordinates(181.0, 0.0, "places[0].")), "places[0].lon");
+        assert_eq!(
+            field_of(coordinates(181.0, 0.0, "places[0].")),
+            "places[0].lon"
+        );
         assert_eq!(field_of(coordinates(0.0, f64::NAN, "")), "lat");
     }
 }
