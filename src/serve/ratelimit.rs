@@ -20,7 +20,7 @@ use std::sync::{Mutex, PoisonError};
 
 use axum::extract::ConnectInfo;
 use axum::http::header::{HeaderValue, RETRY_AFTER};
-use axum::http::{HeaderMap, Request};
+use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -85,12 +85,16 @@ pub enum ClientKey {
 }
 
 impl ClientKey {
-    /// The client address of `request` (see the module documentation).
-    pub fn from_address<B>(request: &Request<B>, trust_forwarded: bool) -> ClientKey {
-        if trust_forwarded && let Some(ip) = forwarded_client(request.headers()) {
+    /// The client address of a request (see the module documentation).
+    pub fn from_address(
+        headers: &HeaderMap,
+        extensions: &Extensions,
+        trust_forwarded: bool,
+    ) -> ClientKey {
+        if trust_forwarded && let Some(ip) = forwarded_client(headers) {
             return ClientKey::Address(ip);
         }
-        match request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        match extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(addr)) => ClientKey::Address(addr.ip()),
             None => ClientKey::Unknown,
         }
@@ -349,21 +353,24 @@ mod tests {
 
     #[test]
     fn forwarded_for_only_when_trusted_and_rightmost_entry() {
+        use axum::http::Request;
+        let key =
+            |r: &Request<()>, trust| ClientKey::from_address(r.headers(), r.extensions(), trust);
         let request = Request::builder()
             .header("x-forwarded-for", "203.0.113.9, 198.51.100.7")
             .body(())
             .unwrap();
         assert_eq!(
-            ClientKey::from_address(&request, true),
+            key(&request, true),
             ClientKey::Address("198.51.100.7".parse().unwrap())
         );
-        assert_eq!(ClientKey::from_address(&request, false), ClientKey::Unknown);
+        assert_eq!(key(&request, false), ClientKey::Unknown);
         let mut request = Request::builder().body(()).unwrap();
         request
             .extensions_mut()
             .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
         assert_eq!(
-            ClientKey::from_address(&request, true),
+            key(&request, true),
             ClientKey::Address("127.0.0.1".parse().unwrap())
         );
     }
