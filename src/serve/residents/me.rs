@@ -174,6 +174,7 @@ pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiRes
         .and_then(|r| r.location);
     state.storage.delete_subscriber(&resident.id).await?;
     state.residents.keys.remove(&resident.key_hash);
+    state.alerts_view.forget(&resident.id);
     if let Some(location) = location {
         state
             .residents
@@ -340,10 +341,16 @@ pub async fn clear_relay(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/me/alerts`: the hot read; memory only.
+#[derive(Serialize)]
+struct MyAlerts<'a, T> {
+    alerts: &'a [T],
+}
+
+/// `GET /api/v1/me/alerts`: the hot read; memory only, serialized straight
+/// from the shared view.
 pub async fn alerts(resident: Resident, State(state): State<AppState>) -> Response {
     let alerts = state.alerts_view.for_subscriber(&resident.id);
-    Json(json!({ "alerts": &*alerts })).into_response()
+    Json(MyAlerts { alerts: &alerts }).into_response()
 }
 
 #[derive(Deserialize)]
