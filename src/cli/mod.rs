@@ -9,6 +9,7 @@ mod cap;
 mod demo;
 mod geodata;
 mod matching;
+mod serve;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +32,8 @@ pub enum Command {
     Geodata(geodata::GeodataArgs),
     /// Dry-run the matcher: count places inside areas.
     Match(matching::MatchArgs),
+    /// Run the service: HTTP API, web pages, feeds, matcher and notifier.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -39,5 +42,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Cap(args) => cap::run(args),
         Command::Geodata(args) => geodata::run(args),
         Command::Match(args) => matching::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

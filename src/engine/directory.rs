@@ -1,7 +1,13 @@
 //! Who is subscribed: each person's places, language, addresses and
 //! preferences, held in memory for the engine. (The durable subscriber
 //! store belongs to the service; this is what the engine needs of it.)
+//!
+//! Subscribers come and go while the service runs. Each keeps the position
+//! (the matcher's subscriber id) it was first given: positions are never
+//! reused, so an alert's remembered recipients can never name a newcomer
+//! who took a departed person's place.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use ingest::HazardKind;
@@ -39,28 +45,90 @@ pub struct Subscriber {
 /// Subscribers by position; the position is the matcher's subscriber id.
 #[derive(Debug, Default, Clone)]
 pub struct Directory {
-    subscribers: Vec<Subscriber>,
+    /// None where a subscriber was removed.
+    slots: Vec<Option<Subscriber>>,
+    by_pseudonym: HashMap<String, u32>,
+    live: usize,
 }
 
 impl Directory {
+    /// A directory of `subscribers`; a later duplicate pseudonym replaces
+    /// the earlier one.
     pub fn new(subscribers: Vec<Subscriber>) -> Directory {
-        Directory { subscribers }
+        let mut directory = Directory::default();
+        for subscriber in subscribers {
+            let id = directory
+                .position(&subscriber.pseudonym)
+                .unwrap_or_else(|| directory.next_position());
+            directory.put(id, subscriber);
+        }
+        directory
     }
 
-    pub fn subscribers(&self) -> &[Subscriber] {
-        &self.subscribers
+    /// Every present subscriber with its position.
+    pub fn slots(&self) -> impl Iterator<Item = (u32, &Subscriber)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i as u32, s)))
+    }
+
+    /// Preferences by position (defaults where a subscriber was removed),
+    /// as the matcher's `PrefsRef` indexes them.
+    pub fn preferences(&self) -> Vec<Preferences> {
+        self.slots
+            .iter()
+            .map(|s| {
+                s.as_ref()
+                    .map(|s| s.preferences.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     pub fn get(&self, id: u32) -> Option<&Subscriber> {
-        self.subscribers.get(id as usize)
+        self.slots.get(id as usize).and_then(Option::as_ref)
     }
 
+    /// The position of the subscriber with this pseudonym.
+    pub fn position(&self, pseudonym: &str) -> Option<u32> {
+        self.by_pseudonym.get(pseudonym).copied()
+    }
+
+    /// The position a new subscriber gets.
+    pub fn next_position(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    /// Puts `subscriber` at `id` (a position from [`Directory::position`]
+    /// or [`Directory::next_position`]).
+    pub fn put(&mut self, id: u32, subscriber: Subscriber) {
+        let slot = id as usize;
+        if self.slots.len() <= slot {
+            self.slots.resize_with(slot + 1, || None);
+        }
+        if self.slots[slot].is_none() {
+            self.live += 1;
+        }
+        self.by_pseudonym.insert(subscriber.pseudonym.clone(), id);
+        self.slots[slot] = Some(subscriber);
+    }
+
+    /// Empties the position; it is not reused.
+    pub fn remove(&mut self, id: u32) -> Option<Subscriber> {
+        let removed = self.slots.get_mut(id as usize).and_then(Option::take)?;
+        self.live -= 1;
+        self.by_pseudonym.remove(&removed.pseudonym);
+        Some(removed)
+    }
+
+    /// Subscribers present.
     pub fn len(&self) -> usize {
-        self.subscribers.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.subscribers.is_empty()
+        self.live == 0
     }
 
     /// Synthetic subscribers spread over the villages of `atlas`, for the
@@ -119,7 +187,7 @@ impl Directory {
                 }
             })
             .collect();
-        Directory { subscribers }
+        Directory::new(subscribers)
     }
 }
 

@@ -22,6 +22,7 @@ mod codes;
 mod directory;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use geodata::Atlas;
@@ -35,10 +36,13 @@ use matcher::lifecycle::{ActiveAlert, ActiveAlerts, Delta, end_delta, update_del
 use matcher::prefs::{AlertFacts, RainfallLevel};
 use matcher::recipients::{MatchContext, PlaceMatch, Recipients};
 use matcher::{Location, PlaceIndex, PlaceKey, PlaceRecord, PrefsRef, SubscriberId};
+use notifier::channel::AlertFacts as NoticeFacts;
 use notifier::channel::Delivery;
 use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace, ShelterInfo};
 use notifier::policy::{Coalescer, Verdict, loudness};
+use notifier::render::Message;
 use notifier::{Notice, Recipient, Renderer};
+use sha2::{Digest, Sha256};
 
 pub use codes::AtlasCodes;
 pub use directory::{Directory, Place, Subscriber};
@@ -60,6 +64,8 @@ pub enum EngineError {
     Index(#[from] matcher::index::IndexError),
     #[error("rendering: {0}")]
     Render(#[from] notifier::RenderError),
+    #[error("subscriber has {0} places; at most 256 are indexed")]
+    TooManyPlaces(usize),
 }
 
 /// What one event produced.
@@ -73,6 +79,35 @@ pub struct Outcome {
     /// Subscribers held back by coalescing.
     pub coalesced: usize,
     pub deliveries: Vec<Delivery>,
+    /// One entry per subscriber told, with the message in their language:
+    /// for their inbox and their list of current alerts.
+    pub notices: Vec<Told>,
+    /// Keys of the alerts this event ended or replaced (the previous
+    /// versions of an Update, the cancelled or expired alerts).
+    pub ended: Vec<String>,
+    /// The key of the alert in force after this event, if any (New and
+    /// Update).
+    pub in_force: Option<String>,
+    /// The public notice of the event for the live page: one per language,
+    /// naming the warned areas, never anyone's place (subscriber `public`,
+    /// address `Live`).
+    pub public: Vec<Delivery>,
+}
+
+/// The subscriber id of public notices on the live feed.
+pub const PUBLIC_SUBSCRIBER: &str = "public";
+
+/// What one subscriber was told about one alert version.
+#[derive(Debug, Clone)]
+pub struct Told {
+    /// The subscriber's pseudonymous id.
+    pub subscriber: String,
+    pub facts: NoticeFacts,
+    /// Rendered in the subscriber's language, without length budgets.
+    pub message: Message,
+    /// The name of the subscriber's place the alert is about.
+    pub place: String,
+    pub shelter: Option<ShelterInfo>,
 }
 
 /// One unit of an alert: one `<info>` of the primary language.
@@ -85,7 +120,7 @@ struct Unit {
 }
 
 pub struct Engine {
-    atlas: Atlas,
+    atlas: Arc<Atlas>,
     shelters: ShelterIndex,
     directory: Directory,
     index: PlaceIndex,
@@ -101,38 +136,21 @@ pub struct Engine {
 impl Engine {
     /// Indexes every subscriber place, placing each in its village.
     pub fn new(
-        atlas: Atlas,
+        atlas: impl Into<Arc<Atlas>>,
         shelters: ShelterIndex,
         directory: Directory,
         link_base: impl Into<String>,
     ) -> Result<Engine, EngineError> {
+        let atlas = atlas.into();
         let mut records = Vec::new();
-        for (i, subscriber) in directory.subscribers().iter().enumerate() {
-            let id = SubscriberId(i as u32);
-            for (j, place) in subscriber.places.iter().enumerate() {
-                let village = atlas
-                    .locate(place.lon, place.lat)
-                    .and_then(|l| VillageCode::parse(l.village_code()));
-                records.push(PlaceRecord {
-                    key: PlaceKey {
-                        subscriber: id,
-                        place: j as u8,
-                    },
-                    location: Location::Point {
-                        lon: place.lon,
-                        lat: place.lat,
-                        village,
-                    },
-                    prefs: PrefsRef(i as u32),
-                });
+        for (i, subscriber) in directory.slots() {
+            if subscriber.places.len() > PLACES_PER_SUBSCRIBER {
+                return Err(EngineError::TooManyPlaces(subscriber.places.len()));
             }
+            records.extend(place_records(&atlas, SubscriberId(i), subscriber));
         }
         let index = PlaceIndex::build(records)?;
-        let preferences = directory
-            .subscribers()
-            .iter()
-            .map(|s| s.preferences.clone())
-            .collect();
+        let preferences = directory.preferences();
         Ok(Engine {
             atlas,
             shelters,
@@ -152,6 +170,64 @@ impl Engine {
         self.active.len()
     }
 
+    /// Subscribers known to the engine.
+    pub fn subscriber_count(&self) -> usize {
+        self.directory.len()
+    }
+
+    /// Adds a subscriber, or replaces the one with the same pseudonym
+    /// (places, preferences, addresses, language). Alerts already in force
+    /// are not re-matched: a new place hears of the next change.
+    pub fn upsert_subscriber(&mut self, subscriber: Subscriber) -> Result<(), EngineError> {
+        if subscriber.places.len() > PLACES_PER_SUBSCRIBER {
+            return Err(EngineError::TooManyPlaces(subscriber.places.len()));
+        }
+        let (id, previous_places) = match self.directory.position(&subscriber.pseudonym) {
+            Some(id) => (id, self.directory.get(id).map_or(0, |s| s.places.len())),
+            None => (self.directory.next_position(), 0),
+        };
+        for place in 0..previous_places {
+            self.index.remove(PlaceKey {
+                subscriber: SubscriberId(id),
+                place: place as u8,
+            })?;
+        }
+        for record in place_records(&self.atlas, SubscriberId(id), &subscriber) {
+            self.index.upsert(record)?;
+        }
+        let slot = id as usize;
+        if self.preferences.len() <= slot {
+            self.preferences
+                .resize(slot + 1, matcher::prefs::Preferences::default());
+        }
+        self.preferences[slot] = subscriber.preferences.clone();
+        self.directory.put(id, subscriber);
+        Ok(())
+    }
+
+    /// Forgets a subscriber entirely: places leave the index, and nothing
+    /// more is sent to them, not even the all-clear of an alert in force.
+    /// Returns false if the pseudonym is unknown.
+    pub fn remove_subscriber(&mut self, pseudonym: &str) -> bool {
+        let Some(id) = self.directory.position(pseudonym) else {
+            return false;
+        };
+        let places = self.directory.get(id).map_or(0, |s| s.places.len());
+        for place in 0..places {
+            let key = PlaceKey {
+                subscriber: SubscriberId(id),
+                place: place as u8,
+            };
+            if let Err(error) = self.index.remove(key) {
+                // Only compaction can fail here; the place is already out
+                // of the live set, so matching stays right.
+                tracing::warn!(%error, "index compaction after a removal failed");
+            }
+        }
+        self.directory.remove(id);
+        true
+    }
+
     /// Turns one lifecycle event into deliveries.
     pub fn handle(
         &mut self,
@@ -166,8 +242,9 @@ impl Engine {
                     alert: recipients.clone(),
                     ..Delta::default()
                 };
-                let outcome = self.deliver(alert, &units, &delta, now)?;
+                let mut outcome = self.deliver(alert, &units, &delta, now)?;
                 self.remember(alert, units, recipients);
+                outcome.in_force = Some(alert_key(alert));
                 Ok(outcome)
             }
             LifecycleEvent::Updated { previous, current } => {
@@ -186,24 +263,35 @@ impl Engine {
                         ..Delta::default()
                     },
                 };
-                let outcome = self.deliver(current, &units, &delta, now)?;
+                let mut outcome = self.deliver(current, &units, &delta, now)?;
                 self.remember(current, units, recipients);
+                outcome.ended = previous.iter().map(alert_key).collect();
+                outcome.in_force = Some(alert_key(current));
                 Ok(outcome)
             }
             LifecycleEvent::Cancelled { previous, cancel } => {
                 let (previous_recipients, _) = self.forget_all(previous);
                 let units = self.units_of(cancel)?;
                 let delta = end_delta(&previous_recipients);
-                self.deliver(cancel, &units, &delta, now)
+                let mut outcome = self.deliver(cancel, &units, &delta, now)?;
+                outcome.ended = previous.iter().map(alert_key).collect();
+                Ok(outcome)
             }
             LifecycleEvent::Expired(alert) => {
                 let (previous_recipients, _) = self.forget_all(std::slice::from_ref(alert));
                 let mut units = self.units_of(alert)?;
+                // The all-clear of an expiry is a message of its own: under
+                // the alert's own version the delivery queue would take it
+                // for the alert already sent and drop it.
+                let version = AlertVersion(expired_version(&alert_key(alert)));
                 for unit in &mut units {
                     unit.notice.kind = NoticeKind::AllClear;
+                    unit.notice.alert = version.clone();
                 }
                 let delta = end_delta(&previous_recipients);
-                self.deliver(alert, &units, &delta, now)
+                let mut outcome = self.deliver(alert, &units, &delta, now)?;
+                outcome.ended = vec![alert_key(alert)];
+                Ok(outcome)
             }
         }
     }
@@ -312,9 +400,13 @@ impl Engine {
             exercise: alert.status != Status::Actual,
             ..Outcome::default()
         };
+        outcome
+            .notices
+            .reserve(delta.alert.len() + delta.update.len());
         let Some(base) = most_serious_unit(units) else {
             return Ok(outcome);
         };
+        outcome.public = self.public_notices(alert, &base.notice)?;
         let lists: [(&'static str, &Recipients, Option<NoticeKind>); 3] = [
             ("alert", &delta.alert, None),
             ("update", &delta.update, Some(NoticeKind::Update)),
@@ -354,18 +446,70 @@ impl Engine {
                 };
                 let loud = loudness(&notice, person.quiet_hours.as_ref(), now);
                 let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
-                outcome.deliveries.extend(notifier::fanout::deliveries(
+                let deliveries = notifier::fanout::deliveries(
                     &self.renderer,
                     &notice,
                     &recipient,
                     &recipient_place,
                     loud,
                     quiet_ends,
-                )?);
+                )?;
+                // Rendered once per person; a person with no address left
+                // still sees the alert in the app's list and inbox.
+                let message = match deliveries.first() {
+                    Some(delivery) => delivery.message.clone(),
+                    None => self
+                        .renderer
+                        .render(&notice, &recipient_place, person.locale)?,
+                };
+                outcome.notices.push(Told {
+                    subscriber: person.pseudonym.clone(),
+                    facts: NoticeFacts::from(&notice),
+                    message,
+                    place: recipient_place.name,
+                    shelter: recipient_place.shelter,
+                });
+                outcome.deliveries.extend(deliveries);
                 *outcome.told.entry(label).or_default() += 1;
             }
         }
         Ok(outcome)
+    }
+
+    /// The notice in every language, naming the alert's own area
+    /// descriptions, for the public live feed.
+    fn public_notices(&self, alert: &Alert, notice: &Notice) -> Result<Vec<Delivery>, EngineError> {
+        let primary = primary_language(alert);
+        let mut areas: Vec<&str> = alert
+            .infos
+            .iter()
+            .filter(|i| Some(i.language_key()) == primary)
+            .flat_map(|i| i.areas.iter().map(|a| a.area_desc.trim()))
+            .filter(|d| !d.is_empty())
+            .collect();
+        areas.dedup();
+        let mut name = areas.join("、");
+        if name.chars().count() > PUBLIC_AREA_CHARS {
+            name = name.chars().take(PUBLIC_AREA_CHARS).collect::<String>() + "…";
+        }
+        let place = RecipientPlace {
+            name,
+            shelter: None,
+        };
+        let facts = NoticeFacts::from(notice);
+        notifier::Locale::ALL
+            .iter()
+            .map(|&locale| {
+                Ok(Delivery {
+                    subscriber: notifier::notice::SubscriberId(PUBLIC_SUBSCRIBER.into()),
+                    address: notifier::notice::Address::Live,
+                    facts: facts.clone(),
+                    message: self.renderer.render(notice, &place, locale)?,
+                    loudness: notifier::policy::Loudness::Silent,
+                    not_before: None,
+                })
+            })
+            .collect()
     }
 
     fn nearest_shelter(&self, place: &Place, hazard: HazardKind) -> Option<ShelterInfo> {
@@ -388,6 +532,86 @@ fn collect_into(entries: &mut Vec<(SubscriberId, PlaceMatch)>, recipients: &Reci
     for (subscriber, places) in recipients.iter() {
         entries.extend(places.iter().map(|p| (subscriber, *p)));
     }
+}
+
+/// Area descriptions on the public feed are cut after this many
+/// characters (a typhoon warning lists hundreds of towns).
+const PUBLIC_AREA_CHARS: usize = 120;
+
+/// Places one subscriber may have in the index (the matcher's place number
+/// is a byte).
+const PLACES_PER_SUBSCRIBER: usize = 256;
+
+/// The index records of one subscriber's places, each placed in its village.
+fn place_records(atlas: &Atlas, id: SubscriberId, subscriber: &Subscriber) -> Vec<PlaceRecord> {
+    subscriber
+        .places
+        .iter()
+        .take(PLACES_PER_SUBSCRIBER)
+        .enumerate()
+        .map(|(j, place)| {
+            let village = atlas
+                .locate(place.lon, place.lat)
+                .and_then(|l| VillageCode::parse(l.village_code()));
+            PlaceRecord {
+                key: PlaceKey {
+                    subscriber: id,
+                    place: j as u8,
+                },
+                location: Location::Point {
+                    lon: place.lon,
+                    lat: place.lat,
+                    village,
+                },
+                prefs: PrefsRef(id.0),
+            }
+        })
+        .collect()
+}
+
+/// The id of an alert version in URLs: the first 16 hex digits of the
+/// SHA-256 of its CAP key (`sender,identifier,sent`). Short, stable, and
+/// it does not put an agency's mailbox in every link.
+pub fn alert_id(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    hex::encode(&digest[..8])
+}
+
+/// The version an expiry's all-clear is sent under: the alert's key with
+/// `;expired` appended.
+pub fn expired_version(key: &str) -> String {
+    format!("{key};expired")
+}
+
+/// The fictional demo messages for the demo region, in the order they
+/// tell their story (built in, so the demo runs from any directory).
+pub fn demo_messages() -> [(&'static str, &'static str); 6] {
+    [
+        (
+            "01-debris-flow-yellow.xml",
+            include_str!("../../demo/cap/01-debris-flow-yellow.xml"),
+        ),
+        (
+            "02-debris-flow-red-update.xml",
+            include_str!("../../demo/cap/02-debris-flow-red-update.xml"),
+        ),
+        (
+            "03-earthquake.xml",
+            include_str!("../../demo/cap/03-earthquake.xml"),
+        ),
+        (
+            "04-thunderstorm-polygon.xml",
+            include_str!("../../demo/cap/04-thunderstorm-polygon.xml"),
+        ),
+        (
+            "05-exercise.xml",
+            include_str!("../../demo/cap/05-exercise.xml"),
+        ),
+        (
+            "06-debris-flow-cancel.xml",
+            include_str!("../../demo/cap/06-debris-flow-cancel.xml"),
+        ),
+    ]
 }
 
 /// The key CAP uses for a message: `sender,identifier,sent`.

@@ -253,3 +253,93 @@ fn each_person_gets_the_level_of_the_block_covering_them() {
     assert_eq!(colour_of("zhongxing"), Some(ingest::Colour::Red));
     assert_eq!(colour_of("xikou"), None);
 }
+
+#[test]
+fn subscribers_added_moved_and_removed_while_running() {
+    let mut engine = engine(people());
+    // A newcomer in 溪頭 (inside the first alert), then xitou moves out
+    // (to 霧溪鄉's outside) and xiyuan leaves.
+    engine
+        .upsert_subscriber(person("newcomer", Locale::Ko, 123.176, 23.06))
+        .unwrap();
+    engine
+        .upsert_subscriber(person("xitou", Locale::Vi, 123.05, 23.05))
+        .unwrap();
+    assert!(engine.remove_subscriber("xiyuan"));
+    assert!(!engine.remove_subscriber("xiyuan"));
+    assert_eq!(engine.subscriber_count(), 5);
+    let new = engine
+        .handle(
+            &LifecycleEvent::New(message("01-debris-flow-yellow.xml")),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(
+        told(&new),
+        BTreeSet::from([("newcomer".to_string(), "ko".to_string())])
+    );
+    assert_eq!(new.notices.len(), 1);
+    assert_eq!(new.notices[0].subscriber, "newcomer");
+    assert_eq!(new.notices[0].message.locale, Locale::Ko);
+    assert_eq!(new.in_force.as_deref(), Some(new.alert.as_str()));
+}
+
+#[test]
+fn a_person_without_addresses_is_still_told_for_the_app() {
+    let mut silent = person("silent", Locale::En, 123.175, 23.05);
+    silent.addresses.clear();
+    let mut engine = engine(vec![silent]);
+    let new = engine
+        .handle(
+            &LifecycleEvent::New(message("01-debris-flow-yellow.xml")),
+            now(),
+        )
+        .unwrap();
+    assert!(new.deliveries.is_empty());
+    assert_eq!(new.notices.len(), 1);
+    assert!(new.notices[0].message.full_text().contains("silent-home"));
+    // The public notice: every language, the alert's own areas, no one's place.
+    assert_eq!(new.public.len(), notifier::Locale::ALL.len());
+    for notice in &new.public {
+        assert_eq!(notice.subscriber.0, PUBLIC_SUBSCRIBER);
+        assert_eq!(notice.address, Address::Live);
+        assert!(!notice.message.full_text().contains("silent-home"));
+    }
+    assert!(new.public[0].message.full_text().contains("霧溪鄉"));
+}
+
+#[test]
+fn alert_ids_are_short_stable_hashes_of_the_key() {
+    let id = alert_id("a@b,ID-1,2026-07-01T08:00:00+08:00");
+    assert_eq!(id.len(), 16);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(id, alert_id("a@b,ID-1,2026-07-01T08:00:00+08:00"));
+    assert_ne!(id, alert_id("a@b,ID-2,2026-07-01T08:00:00+08:00"));
+}
+
+#[test]
+fn the_all_clear_of_an_expiry_is_not_taken_for_the_alert_itself() {
+    use notifier::queue::DeliveryKey;
+    let mut engine = engine(people());
+    let alert = message("01-debris-flow-yellow.xml");
+    let new = engine
+        .handle(&LifecycleEvent::New(alert.clone()), now())
+        .unwrap();
+    let expired = engine
+        .handle(&LifecycleEvent::Expired(alert), now())
+        .unwrap();
+    assert_eq!(
+        told(&expired),
+        told(&new),
+        "the same people hear it is over"
+    );
+    let sent: BTreeSet<String> = new
+        .deliveries
+        .iter()
+        .map(|d| DeliveryKey::of(d).to_string())
+        .collect();
+    for delivery in &expired.deliveries {
+        assert_eq!(delivery.facts.kind, NoticeKind::AllClear);
+        assert!(!sent.contains(&DeliveryKey::of(delivery).to_string()));
+    }
+}

@@ -1,13 +1,94 @@
 //! `hazardline serve`: one process running the HTTP API, the web pages, the
 //! feed workers, the engine (matcher) and the notifier's dispatchers.
 //!
-//! - `error`: stable error codes.
+//! - `config`: the TOML file and environment overrides.
+//! - `runtime`: builds everything from the configuration and runs it until
+//!   a shutdown signal, then drains.
 //! - `state`: what every request handler shares, and the engine's handle.
+//! - `convert`: stored subscriber records → the engine's subscribers.
+//! - `alerts_view`: each subscriber's alerts in force, for fast reads.
+//! - `expiry`: when travellers' shared locations run out.
+//! - `metrics`, `ops`: Prometheus metrics, /healthz, /readyz, /metrics.
+//! - `heartbeat`: the scheduled end-to-end exercise to a canary device.
+//! - `residents`, `issuers`, `chiefs`, `pages`: the route groups.
+//! - `ratelimit`: per-client rate limits of the public and resident routes.
+//! - `openapi`: the API's OpenAPI document, served at /openapi.json.
+//! - `error`: stable error codes.
 
+pub mod alerts_view;
+pub mod chiefs;
+pub mod config;
+pub mod convert;
 pub mod error;
+pub mod expiry;
+pub mod heartbeat;
+pub mod issuers;
+pub mod metrics;
 pub mod openapi;
+pub mod ops;
+pub mod pages;
 pub mod ratelimit;
+pub mod residents;
+pub mod runtime;
 pub mod state;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use state::{AppState, EngineHandle, StateInner};
+
+/// The whole HTTP surface.
+///
+/// Body limits: extractors (`Json`, `Bytes`, `String`) read at most
+/// `server.body_limit`; no request body at all may exceed
+/// `server.cap_body_limit`. The CAP submission route raises its own
+/// extractor limit with a route layer
+/// `DefaultBodyLimit::max(config::DEFAULT_CAP_BODY_LIMIT)` (or reads the
+/// body with `axum::body::to_bytes(body, state.config.server.cap_body_limit)`).
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.server.body_limit;
+    let hard_limit = state.config.server.cap_body_limit.max(body_limit);
+    Router::new()
+        .merge(residents::routes())
+        .merge(issuers::routes())
+        .merge(chiefs::routes())
+        .merge(ops::routes())
+        .merge(openapi::routes())
+        .merge(pages::routes())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(hard_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_request,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Counts every request by route template (never the raw path: it may
+/// carry ids) and status, with its latency.
+async fn record_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.http(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}

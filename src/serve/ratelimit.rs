@@ -8,6 +8,9 @@
 //! anyone can write that header). An unverified bearer token never names the
 //! client: rotating made-up tokens would otherwise escape every limit.
 //!
+//! Limits come from `[limits]` of the configuration ([`LimitsConfig`]); a
+//! rate of 0 turns that limit off (load benchmarks).
+//!
 //! Time comes from the service clock, so tests step through refills without
 //! sleeping. Memory is bounded: past `max_clients` buckets, the full (idle)
 //! ones are dropped first — dropping a full bucket forgets nothing, since a
@@ -23,48 +26,17 @@ use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use store::KeyHash;
 
+pub use super::config::LimitsConfig;
 use super::error::{ApiError, ErrorCode};
 
-/// Requests a minute per client for anonymous reads (alert list, geocode,
-/// boundaries): a person browsing the map needs a few dozen.
-pub const DEFAULT_PUBLIC_PER_MINUTE: u32 = 120;
-/// Registrations a minute per client address: a household behind one NAT
-/// registers a handful of phones; a script registering thousands is stopped.
-pub const DEFAULT_SUBSCRIBE_PER_MINUTE: u32 = 10;
 /// Requests a minute per device on `/me/*`: an app polls its alerts every few
 /// seconds at most.
 pub const DEFAULT_RESIDENT_PER_MINUTE: u32 = 600;
 /// Buckets kept before idle ones are evicted: about 100 bytes each, so the
 /// default holds at most a few MiB.
 pub const DEFAULT_MAX_CLIENTS: usize = 50_000;
-
-/// `[limits]` of the configuration. A rate of 0 turns that limit off (for
-/// load benchmarks).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Believe `X-Forwarded-For` (only behind a reverse proxy that sets it).
-    pub trust_forwarded: bool,
-    pub public_per_minute: u32,
-    pub subscribe_per_minute: u32,
-    pub resident_per_minute: u32,
-    pub max_clients: usize,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> LimitsConfig {
-        LimitsConfig {
-            trust_forwarded: false,
-            public_per_minute: DEFAULT_PUBLIC_PER_MINUTE,
-            subscribe_per_minute: DEFAULT_SUBSCRIBE_PER_MINUTE,
-            resident_per_minute: DEFAULT_RESIDENT_PER_MINUTE,
-            max_clients: DEFAULT_MAX_CLIENTS,
-        }
-    }
-}
 
 /// Which limit a route falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -167,6 +139,17 @@ impl RateLimiter {
         }
     }
 
+    /// Requests a client may make at once: the configured burst for public
+    /// reads, otherwise a full minute's allowance.
+    fn capacity(&self, class: RouteClass) -> f64 {
+        match class {
+            RouteClass::Public if self.config.public_burst > 0 => {
+                f64::from(self.config.public_burst)
+            }
+            _ => f64::from(self.per_minute(class)),
+        }
+    }
+
     /// Takes one token from `client`'s bucket for `class` at `now`.
     pub fn check(
         &self,
@@ -178,10 +161,10 @@ impl RateLimiter {
         if per_minute == 0 {
             return Ok(());
         }
-        // A full minute's allowance may be spent at once, then it refills
-        // at per_minute / 60 tokens a second.
-        let capacity = f64::from(per_minute);
-        let per_second = capacity / 60.0;
+        // Up to `capacity` at once, then it refills at per_minute / 60
+        // tokens a second.
+        let capacity = self.capacity(class);
+        let per_second = f64::from(per_minute) / 60.0;
         let key = (client, class);
         let mut shard = self.shards[shard_of(&key)]
             .lock()
@@ -189,7 +172,10 @@ impl RateLimiter {
         let max_per_shard = self.config.max_clients.div_ceil(SHARDS).max(1);
         if shard.len() >= max_per_shard && !shard.contains_key(&key) {
             evict(&mut shard, now, max_per_shard, |class| {
-                f64::from(self.per_minute(class))
+                (
+                    self.capacity(class),
+                    f64::from(self.per_minute(class)) / 60.0,
+                )
             });
         }
         let bucket = shard.entry(key).or_insert(Bucket {
@@ -237,12 +223,12 @@ fn evict(
     shard: &mut HashMap<(ClientKey, RouteClass), Bucket>,
     now: DateTime<Utc>,
     max: usize,
-    capacity_of: impl Fn(RouteClass) -> f64,
+    rates: impl Fn(RouteClass) -> (f64, f64),
 ) {
     shard.retain(|(_, class), bucket| {
-        let capacity = capacity_of(*class);
+        let (capacity, per_second) = rates(*class);
         let elapsed = (now - bucket.updated).num_milliseconds().max(0) as f64 / 1000.0;
-        bucket.tokens + elapsed * capacity / 60.0 < capacity
+        bucket.tokens + elapsed * per_second < capacity
     });
     if shard.len() >= max {
         let mut ages: Vec<DateTime<Utc>> = shard.values().map(|b| b.updated).collect();

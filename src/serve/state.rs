@@ -6,9 +6,17 @@ use std::sync::Arc;
 use geodata::Atlas;
 use geodata::geocoder::Gazetteer;
 use ingest::clock::SharedClock;
+use ingest::feed::pipeline::Pipeline;
+use ingest::source::SourceId;
+use notifier::channel::live::LiveChannel;
 use store::Storage;
 use tokio::sync::{mpsc, oneshot};
 
+use super::alerts_view::AlertsView;
+use super::config::ServeConfig;
+use super::expiry::LocationExpiries;
+use super::heartbeat::HeartbeatStatus;
+use super::metrics::Metrics;
 use crate::engine::Engine;
 
 #[derive(Clone)]
@@ -34,6 +42,26 @@ pub struct StateInner {
     pub atlas: Arc<Atlas>,
     pub gazetteer: Option<Arc<Gazetteer>>,
     pub engine: EngineHandle,
+    pub config: Arc<ServeConfig>,
+    /// Ingest: issuers submit CAP with
+    /// `ingest::feed::issuer::submit(&pipeline, bytes, &issuer_source)`.
+    pub pipeline: Arc<Pipeline>,
+    /// The source issuers' messages come from (senders
+    /// `*@<config.issuers.sender_domain>`).
+    pub issuer_source: SourceId,
+    pub metrics: Arc<Metrics>,
+    /// Each subscriber's alerts in force, for `GET /api/v1/me/alerts`.
+    pub alerts_view: Arc<AlertsView>,
+    /// Public notices for the live page (SSE).
+    pub live: Arc<LiveChannel>,
+    /// The end-to-end heartbeat's last verdict (for /readyz).
+    pub heartbeat: Arc<HeartbeatStatus>,
+    /// When shared locations expire (kept by `sync_subscriber`).
+    pub location_expiries: Arc<LocationExpiries>,
+    /// Rate limits of the public and resident routes, per client.
+    pub limiter: Arc<super::ratelimit::RateLimiter>,
+    /// Verified device keys and the residents' edit locks.
+    pub residents: Arc<super::residents::Residents>,
 }
 
 type EngineJob = Box<dyn FnOnce(&mut Engine) + Send>;
@@ -73,5 +101,57 @@ impl EngineHandle {
         });
         self.jobs.send(job).await.map_err(|_| EngineStopped)?;
         rx.await.map_err(|_| EngineStopped)
+    }
+}
+
+impl StateInner {
+    /// Makes the engine match `record` as stored now (after a registration
+    /// or any change to places, location, devices or preferences). A
+    /// shared location that has expired is left out.
+    pub async fn sync_subscriber(
+        &self,
+        record: &store::SubscriberRecord,
+    ) -> Result<(), super::ApiError> {
+        let now = self.clock.now();
+        let subscriber = super::convert::engine_subscriber_at(record, &self.atlas, now)?;
+        if let Some(location) = record.location.as_ref().filter(|l| l.expires > now) {
+            self.location_expiries
+                .schedule(location.expires, record.id.clone());
+        }
+        match self
+            .engine
+            .run(move |engine| engine.upsert_subscriber(subscriber))
+            .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => {
+                tracing::error!(%error, "engine refused a subscriber");
+                Err(super::ApiError::new(
+                    super::ErrorCode::Internal,
+                    "the subscriber could not be indexed",
+                ))
+            }
+            Err(_) => Err(super::ApiError::new(
+                super::ErrorCode::Unavailable,
+                "the matcher is not running; retry later",
+            )),
+        }
+    }
+
+    /// Removes the subscriber from the engine and the alerts view (after
+    /// `storage.delete_subscriber`).
+    pub async fn forget_subscriber(&self, id: &store::SubscriberId) -> Result<(), super::ApiError> {
+        let pseudonym = id.0.clone();
+        self.alerts_view.forget(id);
+        self.engine
+            .run(move |engine| engine.remove_subscriber(&pseudonym))
+            .await
+            .map(|_| ())
+            .map_err(|_| {
+                super::ApiError::new(
+                    super::ErrorCode::Unavailable,
+                    "the matcher is not running; retry later",
+                )
+            })
     }
 }

@@ -16,9 +16,19 @@
 //! It is not the matcher's index (rebuilt from [`Storage::all_subscribers`]
 //! at start) and knows nothing of HTTP.
 
+pub mod audit;
 pub mod model;
+pub mod redis;
+pub mod redis_archive;
+pub mod seal;
+pub mod sqlite;
 
+pub use self::redis::RedisStorage;
+pub use audit::{ChainBreak, verify_audit_chain, verify_stored_audit_log};
 pub use model::*;
+pub use redis_archive::RedisArchive;
+pub use seal::{DataKey, KeyError};
+pub use sqlite::SqliteStorage;
 
 use std::sync::Arc;
 
@@ -54,6 +64,10 @@ pub trait Storage: Send + Sync {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<SubscriberRecord>>;
     /// The subscriber whose device key hashes to `key_hash`.
     async fn subscriber_by_key(&self, key_hash: &KeyHash) -> Result<Option<SubscriberRecord>>;
+    /// Only the id of the subscriber whose device key hashes to
+    /// `key_hash`: the cheap check for authenticating a request (nothing
+    /// is unsealed).
+    async fn subscriber_id_by_key(&self, key_hash: &KeyHash) -> Result<Option<SubscriberId>>;
     /// Every subscriber, to rebuild the matcher's index at start.
     async fn all_subscribers(&self) -> Result<Vec<SubscriberRecord>>;
     /// Erases the subscriber and every trace of their personal data: record,

@@ -38,6 +38,9 @@ pub enum StoreError {
     Encode(serde_json::Error),
     #[error("bad timestamp `{value}` in row {row}")]
     Timestamp { row: i64, value: String },
+    /// A backend other than SQLite failed (the Redis archive in `store`).
+    #[error("archive backend: {0}")]
+    Backend(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

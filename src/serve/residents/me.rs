@@ -167,25 +167,9 @@ pub async fn update(
 /// audit log keeps the pseudonymous id only.
 pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiResult<StatusCode> {
     let _edit = state.residents.edit(&resident.id).await;
-    let location = state
-        .storage
-        .subscriber(&resident.id)
-        .await?
-        .and_then(|r| r.location);
     state.storage.delete_subscriber(&resident.id).await?;
     state.residents.keys.remove(&resident.key_hash);
-    state.alerts_view.forget(&resident.id);
-    if let Some(location) = location {
-        state
-            .residents
-            .untrack_location(&resident.id, location.expires);
-    }
-    let pseudonym = resident.id.0.clone();
-    state
-        .engine
-        .run(move |engine| engine.remove_subscriber(&pseudonym))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the service is shutting down"))?;
+    state.forget_subscriber(&resident.id).await?;
     let actor = format!("subscriber:{}", resident.id.0);
     state
         .storage
@@ -261,9 +245,6 @@ pub async fn share_location(
     let _edit = state.residents.edit(&resident.id).await;
     let mut record = load(&state, &resident).await?;
     let now = state.clock.now();
-    if let Some(old) = &record.location {
-        state.residents.untrack_location(&record.id, old.expires);
-    }
     let expires = now + Duration::minutes(i64::from(body.ttl_minutes));
     record.location = Some(CurrentLocation {
         lon,
@@ -284,8 +265,9 @@ pub async fn stop_location(
 ) -> ApiResult<StatusCode> {
     let _edit = state.residents.edit(&resident.id).await;
     let mut record = load(&state, &resident).await?;
-    if let Some(old) = record.location.take() {
-        state.residents.untrack_location(&record.id, old.expires);
+    // A stale entry in the expiry schedule is harmless: the sweep finds no
+    // location and moves on.
+    if record.location.take().is_some() {
         publish(&state, record).await?;
     }
     Ok(StatusCode::NO_CONTENT)

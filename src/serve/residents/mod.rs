@@ -22,17 +22,14 @@ pub mod public;
 pub mod quota;
 pub mod request;
 
-use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, PoisonError};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
-use chrono::{DateTime, Utc};
 use store::{SubscriberId, SubscriberRecord};
 
-use crate::serve::error::{ApiError, ApiResult, ErrorCode};
+use crate::serve::error::ApiResult;
 use crate::serve::state::AppState;
 
 /// The resident and public routes.
@@ -70,8 +67,6 @@ const EDIT_LOCKS: usize = 64;
 pub struct Residents {
     /// Verified device keys.
     pub keys: auth::DeviceKeys,
-    /// Shared locations by expiry, so each is withdrawn on time.
-    expiries: Mutex<BTreeSet<(DateTime<Utc>, SubscriberId)>>,
     edit_locks: Vec<tokio::sync::Mutex<()>>,
 }
 
@@ -79,7 +74,6 @@ impl Default for Residents {
     fn default() -> Residents {
         Residents {
             keys: auth::DeviceKeys::default(),
-            expiries: Mutex::new(BTreeSet::new()),
             edit_locks: (0..EDIT_LOCKS)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
@@ -88,48 +82,7 @@ impl Default for Residents {
 }
 
 impl Residents {
-    /// Remembers when the shared locations of `subscribers` expire (call at
-    /// start with every stored subscriber).
-    pub fn track_locations<'a>(&self, subscribers: impl IntoIterator<Item = &'a SubscriberRecord>) {
-        let mut expiries = self.expiries.lock().unwrap_or_else(PoisonError::into_inner);
-        for s in subscribers {
-            if let Some(location) = &s.location {
-                expiries.insert((location.expires, s.id.clone()));
-            }
-        }
-    }
-
-    fn untrack_location(&self, id: &SubscriberId, expires: DateTime<Utc>) {
-        self.expiries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&(expires, id.clone()));
-    }
-
-    /// Subscribers whose location expired at or before `now`, forgotten.
-    fn due(&self, now: DateTime<Utc>) -> Vec<SubscriberId> {
-        let mut expiries = self.expiries.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut due = Vec::new();
-        while let Some(first) = expiries.first() {
-            if first.0 > now {
-                break;
-            }
-            if let Some((_, id)) = expiries.pop_first() {
-                due.push(id);
-            }
-        }
-        due
-    }
-
-    /// Looks at `id` again in a while (the store could not be read).
-    fn retry_later(&self, id: SubscriberId, now: DateTime<Utc>) {
-        self.expiries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert((now + chrono::Duration::seconds(30), id));
-    }
-
-    /// The lock serializing edits of `id`.
+    /// The lock serializing edits of `id` (read, change, write, sync).
     async fn edit(&self, id: &SubscriberId) -> tokio::sync::MutexGuard<'_, ()> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         id.hash(&mut hasher);
@@ -139,50 +92,42 @@ impl Residents {
     }
 }
 
-/// Writes `record` to the store, then gives it to the engine. A shared
-/// location past its expiry is dropped on the way.
+/// Writes `record` to the store, then gives it to the engine (which
+/// schedules the withdrawal of a shared location). A shared location past
+/// its expiry is dropped on the way: only a live point is ever kept.
 async fn publish(state: &AppState, mut record: SubscriberRecord) -> ApiResult<SubscriberRecord> {
     let now = state.clock.now();
     if record.location.as_ref().is_some_and(|l| l.expires <= now) {
         record.location = None;
     }
-    // Converted before writing, so a record the engine cannot take is
-    // refused rather than stored.
-    let subscriber = crate::serve::convert::engine_subscriber(&record, &state.atlas)?;
+    // Checked before writing, so a record the engine cannot take is refused
+    // rather than stored.
+    crate::serve::convert::engine_subscriber_at(&record, &state.atlas, now)?;
     state.storage.put_subscriber(&record).await?;
-    state
-        .engine
-        .run(move |engine| engine.upsert_subscriber(subscriber))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the service is shutting down"))?
-        .map_err(|error| {
-            tracing::error!(subscriber = %record.id.0, %error, "engine refused a stored subscriber");
-            ApiError::new(ErrorCode::Internal, "the subscriber could not be activated")
-        })?;
-    if record.location.is_some() {
-        state.residents.track_locations([&record]);
-    }
+    state.sync_subscriber(&record).await?;
     Ok(record)
 }
 
-/// Withdraws every shared location whose time is up; returns how many.
-/// The runtime calls this every few seconds.
+/// Withdraws every shared location whose time is up, from the store and
+/// the engine; returns how many. The runtime calls this periodically.
 pub async fn expire_locations(state: &AppState) -> usize {
     let now = state.clock.now();
     let mut withdrawn = 0;
-    for id in state.residents.due(now) {
+    for id in state.location_expiries.take_due(now) {
         let _edit = state.residents.edit(&id).await;
         let record = match state.storage.subscriber(&id).await {
             Ok(Some(record)) => record,
             Ok(None) => continue,
             Err(error) => {
                 tracing::warn!(subscriber = %id.0, %error, "cannot load a subscriber to withdraw their location; retrying later");
-                state.residents.retry_later(id, now);
+                state
+                    .location_expiries
+                    .schedule(now + chrono::Duration::seconds(30), id);
                 continue;
             }
         };
         match &record.location {
-            // Renewed since: tracked under its new expiry.
+            // Renewed since: scheduled again under its new expiry.
             Some(location) if location.expires > now => continue,
             None => continue,
             Some(_) => {}
@@ -190,22 +135,9 @@ pub async fn expire_locations(state: &AppState) -> usize {
         match publish(state, record).await {
             Ok(_) => withdrawn += 1,
             Err(error) => {
-                tracing::warn!(subscriber = %id.0, code = ?error.code, "withdrawing an expired location failed")
+                tracing::warn!(subscriber = %id.0, code = ?error.code, "withdrawing an expired location failed");
             }
         }
     }
     withdrawn
-}
-
-/// Runs [`expire_locations`] every `every` until the task is dropped.
-pub async fn run_location_expiry(state: AppState, every: std::time::Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let withdrawn = expire_locations(&state).await;
-        if withdrawn > 0 {
-            tracing::debug!(withdrawn, "shared locations expired");
-        }
-    }
 }

@@ -1,0 +1,587 @@
+//! `hazardline serve`'s configuration: the commented TOML file (see
+//! `hazardline.toml` at the repository root) with environment overrides.
+//!
+//! Any key can be overridden by `HAZARDLINE_<SECTION>_<KEY>` (upper case,
+//! dots of nested sections as underscores: `HAZARDLINE_SERVER_LISTEN`,
+//! `HAZARDLINE_CHANNELS_MQTT_PORT`); `HAZARDLINE_DATA_KEY` sets the storage
+//! key, so it need not sit in a file. Unknown keys are errors naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use ingest::source::SourcesSection;
+use serde::Deserialize;
+
+/// Request bodies above this are refused (JSON API).
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+/// CAP submissions may be larger (embedded resources, many areas).
+pub const DEFAULT_CAP_BODY_LIMIT: usize = 1024 * 1024;
+/// How long in-flight requests and claimed deliveries get to finish after
+/// a shutdown signal.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 20;
+pub const DEFAULT_ISSUER_SENDER_DOMAIN: &str = "issuers.hazardline.invalid";
+
+/// Source ids the service uses itself (issuer submissions, the demo).
+const RESERVED_SOURCE_IDS: &[&str] = &["issuers", "demo"];
+
+/// The sections of the file that environment variables may reach.
+const SECTIONS: &[&str] = &[
+    "server",
+    "storage",
+    "geodata",
+    "clock",
+    "channels.fcm",
+    "channels.mqtt",
+    "channels.email",
+    "channels.sms",
+    "channels.webhook",
+    "dispatch",
+    "heartbeat",
+    "issuers",
+    "limits",
+    "readiness",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+    #[error("`{key}`: {message}")]
+    Value { key: String, message: String },
+}
+
+fn invalid_value(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Value {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub geodata: GeodataConfig,
+    #[serde(default)]
+    pub clock: ClockConfig,
+    #[serde(default)]
+    pub channels: ChannelsConfig,
+    #[serde(default)]
+    pub dispatch: DispatchSettings,
+    #[serde(default)]
+    pub heartbeat: HeartbeatConfig,
+    #[serde(default)]
+    pub issuers: IssuersConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
+    pub readiness: ReadinessConfig,
+    /// `[[ingest.sources]]`: the feeds (ingest's own configuration).
+    #[serde(default)]
+    pub ingest: SourcesSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// The address people reach the service at (links in messages).
+    pub public_url: String,
+    pub body_limit: usize,
+    pub cap_body_limit: usize,
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            cap_body_limit: DEFAULT_CAP_BODY_LIMIT,
+            shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageKind {
+    #[default]
+    Embedded,
+    Redis,
+}
+
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub kind: StorageKind,
+    /// Directory of the embedded store's files.
+    pub dir: Option<PathBuf>,
+    pub redis_url: Option<String>,
+    /// 64 hex digits or base64 of 32 bytes, sealing personal data at rest. Prefer the
+    /// `HAZARDLINE_DATA_KEY` environment variable to writing it here.
+    pub data_key: Option<String>,
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("kind", &self.kind)
+            .field("dir", &self.dir)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<set>"))
+            .field("data_key", &self.data_key.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeodataConfig {
+    /// Use the built-in fictional demo region (for tests and training)
+    /// instead of `file`, `shelters` and `gazetteer`.
+    pub demo: bool,
+    /// The compact file from `hazardline geodata import`.
+    pub file: Option<PathBuf>,
+    /// Shelters CSV (geodata's format).
+    pub shelters: Option<PathBuf>,
+    /// Street-address gazetteer CSV, for geocoding to the door.
+    pub gazetteer: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClockConfig {
+    /// Start the clock at this instant and let it run at real speed (to
+    /// replay real CAP files); absent: the system clock.
+    pub start: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelsConfig {
+    pub fcm: Option<FcmSettings>,
+    pub mqtt: Option<MqttSettings>,
+    pub email: Option<EmailSettings>,
+    pub sms: Option<SmsSettings>,
+    pub webhook: Option<WebhookSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FcmSettings {
+    /// The Google service account JSON key file.
+    pub service_account: PathBuf,
+    pub base_url: Option<String>,
+    pub token_uri: Option<String>,
+    pub rate_per_minute: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttSettings {
+    pub host: String,
+    #[serde(default = "default_mqtt_port")]
+    pub port: u16,
+    #[serde(default = "default_mqtt_client_id")]
+    pub client_id: String,
+    #[serde(default = "default_mqtt_prefix")]
+    pub prefix: String,
+}
+
+fn default_mqtt_port() -> u16 {
+    1883
+}
+fn default_mqtt_client_id() -> String {
+    "hazardline-notifier".into()
+}
+fn default_mqtt_prefix() -> String {
+    "hazardline".into()
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub host: String,
+    pub port: u16,
+    /// `none` (local relay or tests only), `starttls` or `tls`.
+    #[serde(default = "default_security")]
+    pub security: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+}
+
+fn default_security() -> String {
+    "starttls".into()
+}
+
+impl std::fmt::Debug for EmailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsSettings")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_webhook_timeout() -> u64 {
+    10
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchSettings {
+    /// Concurrent queue workers.
+    pub workers: usize,
+    pub batch: usize,
+    pub lease_secs: u64,
+    /// Pause when the queue is empty.
+    pub idle_millis: u64,
+    /// How often alerts are expired and feed staleness is checked.
+    pub maintenance_secs: u64,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        DispatchSettings {
+            workers: 2,
+            batch: 256,
+            lease_secs: 60,
+            idle_millis: 200,
+            maintenance_secs: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeartbeatConfig {
+    pub enabled: bool,
+    /// Time between two heartbeat exercises.
+    pub interval_secs: u64,
+    /// How long the canary's delivery may take before the alarm.
+    pub deadline_secs: u64,
+    /// Village code the exercise is addressed to.
+    pub area: Option<String>,
+    /// The canary: a channel (`mqtt`, `fcm`, …) and its device address.
+    pub canary_channel: Option<String>,
+    pub canary_address: Option<String>,
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        HeartbeatConfig {
+            enabled: false,
+            interval_secs: 3600,
+            deadline_secs: 120,
+            area: None,
+            canary_channel: None,
+            canary_address: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IssuersConfig {
+    /// Senders `*@<sender_domain>` are the issuer source's.
+    pub sender_domain: String,
+    /// Areas larger than this (km²) need a second person's approval.
+    pub approval_area_km2: f64,
+}
+
+impl Default for IssuersConfig {
+    fn default() -> Self {
+        IssuersConfig {
+            sender_domain: DEFAULT_ISSUER_SENDER_DOMAIN.into(),
+            approval_area_km2: 500.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Public requests per minute per client (device key, else address).
+    pub public_per_minute: u32,
+    /// Public requests a client may make at once before the per-minute
+    /// rate applies.
+    pub public_burst: u32,
+    /// Registrations per minute per client address.
+    pub subscribe_per_minute: u32,
+    /// Requests per minute per device on `/api/v1/me/*`.
+    pub resident_per_minute: u32,
+    /// Believe `X-Forwarded-For` for the client address (only behind a
+    /// reverse proxy that sets it: anyone can write the header).
+    pub trust_forwarded: bool,
+    /// Clients whose buckets are kept in memory before idle ones go.
+    pub max_clients: usize,
+    /// Issuer session lifetime.
+    pub session_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            public_per_minute: 600,
+            public_burst: 60,
+            subscribe_per_minute: 30,
+            resident_per_minute: super::ratelimit::DEFAULT_RESIDENT_PER_MINUTE,
+            trust_forwarded: false,
+            max_clients: super::ratelimit::DEFAULT_MAX_CLIENTS,
+            session_secs: 8 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadinessConfig {
+    /// /readyz fails while a source's staleness alarm is raised.
+    pub fail_on_stale_feed: bool,
+    /// /readyz fails when the oldest pending delivery is older than this.
+    pub max_queue_age_secs: u64,
+}
+
+impl Default for ReadinessConfig {
+    fn default() -> Self {
+        ReadinessConfig {
+            fail_on_stale_feed: true,
+            max_queue_age_secs: 300,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Reads `path` (or the defaults when None) and applies the
+    /// environment overrides from `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<ServeConfig, ConfigError> {
+        let (text, origin) = match path {
+            Some(path) => (
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?,
+                path.display().to_string(),
+            ),
+            None => (String::new(), "defaults".to_owned()),
+        };
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            origin: origin.clone(),
+            message: e.to_string(),
+        })?;
+        apply_env(&mut table, env)?;
+        let config: ServeConfig =
+            ServeConfig::deserialize(toml::Value::Table(table)).map_err(|e| {
+                ConfigError::Invalid {
+                    origin: format!("{origin} with environment overrides"),
+                    message: e.to_string(),
+                }
+            })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// What serde cannot check.
+    fn check(&self) -> Result<(), ConfigError> {
+        self.ingest
+            .check()
+            .map_err(|m| invalid_value("ingest.sources", m))?;
+        if let Some(source) = self
+            .ingest
+            .sources
+            .iter()
+            .find(|s| RESERVED_SOURCE_IDS.contains(&s.id.as_str()))
+        {
+            return Err(invalid_value(
+                "ingest.sources",
+                format!("source id `{}` is reserved for the service", source.id),
+            ));
+        }
+        if self.storage.kind == StorageKind::Redis && self.storage.redis_url.is_none() {
+            return Err(invalid_value(
+                "storage.redis_url",
+                "required when storage.kind = \"redis\"",
+            ));
+        }
+        if self.dispatch.workers == 0 || self.dispatch.batch == 0 {
+            return Err(invalid_value(
+                "dispatch.workers",
+                "workers and batch must be at least 1",
+            ));
+        }
+        if self.heartbeat.enabled {
+            for (key, value) in [
+                ("heartbeat.area", &self.heartbeat.area),
+                ("heartbeat.canary_channel", &self.heartbeat.canary_channel),
+                ("heartbeat.canary_address", &self.heartbeat.canary_address),
+            ] {
+                if value.is_none() {
+                    return Err(invalid_value(key, "required when heartbeat.enabled"));
+                }
+            }
+        }
+        if self.issuers.sender_domain.is_empty() || self.issuers.sender_domain.contains('@') {
+            return Err(invalid_value(
+                "issuers.sender_domain",
+                "a domain name such as issuers.example.org",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The data key as written (64 hex digits or base64), if any.
+    pub fn data_key_text(&self) -> Option<&str> {
+        self.storage
+            .data_key
+            .as_deref()
+            .filter(|k| !k.trim().is_empty())
+    }
+}
+
+/// Applies `HAZARDLINE_<SECTION>_<KEY>` variables to the parsed file.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix("HAZARDLINE_") else {
+            continue;
+        };
+        let (section, key) = if rest == "DATA_KEY" {
+            ("storage", "data_key".to_owned())
+        } else {
+            // Longest section first: CHANNELS_FCM before a (non-existent)
+            // CHANNELS section.
+            let Some(section) = SECTIONS
+                .iter()
+                .filter(|s| {
+                    let prefix = format!("{}_", s.replace('.', "_").to_ascii_uppercase());
+                    rest.starts_with(&prefix) && rest.len() > prefix.len()
+                })
+                .max_by_key(|s| s.len())
+            else {
+                continue; // not a configuration variable (HAZARDLINE_SHARED_DATA, …)
+            };
+            let key = rest[section.len() + 1..].to_ascii_lowercase();
+            (*section, key)
+        };
+        let mut target = &mut *table;
+        for part in section.split('.') {
+            let entry = target
+                .entry(part.to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            target = entry.as_table_mut().ok_or_else(|| {
+                invalid_value(section, format!("{name} needs `{section}` to be a table"))
+            })?;
+        }
+        target.insert(key, env_value(&raw));
+    }
+    Ok(())
+}
+
+/// A TOML value when the text reads as one (`8080`, `true`, `[1, 2]`),
+/// else the text as a string.
+fn env_value(raw: &str) -> toml::Value {
+    let as_toml = format!("v = {raw}");
+    match toml::from_str::<toml::Table>(&as_toml) {
+        Ok(mut t) => match t.remove("v") {
+            // Long digit strings (keys, ids) stay strings.
+            Some(toml::Value::Integer(_)) if raw.len() > 18 => toml::Value::String(raw.into()),
+            Some(value) => value,
+            None => toml::Value::String(raw.into()),
+        },
+        Err(_) => toml::Value::String(raw.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_sample_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("hazardline.toml");
+        let config = ServeConfig::load(Some(&path), []).unwrap();
+        assert_eq!(config.storage.kind, StorageKind::Embedded);
+        assert!(!config.ingest.sources.is_empty());
+    }
+
+    #[test]
+    fn environment_overrides_reach_nested_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1\"\n").unwrap();
+        let key = "ab".repeat(32);
+        let config = ServeConfig::load(
+            Some(&path),
+            env(&[
+                ("HAZARDLINE_SERVER_LISTEN", "127.0.0.1:9999"),
+                ("HAZARDLINE_CHANNELS_MQTT_HOST", "broker.local"),
+                ("HAZARDLINE_CHANNELS_MQTT_PORT", "1884"),
+                ("HAZARDLINE_DATA_KEY", &key),
+                ("HAZARDLINE_SHARED_DATA", "/elsewhere"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.listen.port(), 9999);
+        let mqtt = config.channels.mqtt.as_ref().unwrap();
+        assert_eq!((mqtt.host.as_str(), mqtt.port), ("broker.local", 1884));
+        assert_eq!(config.data_key_text(), Some(key.as_str()));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let error = ServeConfig::load(None, env(&[("HAZARDLINE_SERVER_LISTN", "x")])).unwrap_err();
+        assert!(error.to_string().contains("listn"), "{error}");
+        let error =
+            ServeConfig::load(None, env(&[("HAZARDLINE_STORAGE_KIND", "redis")])).unwrap_err();
+        assert!(error.to_string().contains("storage.redis_url"), "{error}");
+    }
+}

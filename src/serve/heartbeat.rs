@@ -1,0 +1,261 @@
+//! The end-to-end heartbeat: every `interval`, an Exercise CAP message for
+//! the canary's village goes in through the issuer path (ingest, engine,
+//! queue, channel) like any alert, and the canary device's delivery must be
+//! recorded as sent within `deadline`. When it is not, the alarm: an ERROR
+//! log, `hazardline_heartbeat_ok 0` and a /readyz reason.
+//!
+//! The canary is an engine subscriber of its own (pseudonym
+//! [`CANARY_PSEUDONYM`], exercises opted in) whose one place is the
+//! village's interior point; the exercise is a 300 m circle around it, so
+//! it reaches only people who opted in to exercises and live next door.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ingest::feed::issuer::{SubmitOutcome, submit};
+use notifier::notice::{Address, AlertVersion, ChannelKind, SubscriberId};
+use notifier::queue::{DeliveryKey, DeliveryStatus};
+use tokio_util::sync::CancellationToken;
+
+use super::config::{HeartbeatConfig, ServeConfig};
+use super::state::AppState;
+use crate::engine::{Place, Subscriber};
+
+pub const CANARY_PSEUDONYM: &str = "heartbeat-canary";
+/// How often the canary's delivery status is looked up while waiting.
+const POLL: Duration = Duration::from_millis(250);
+
+/// The last verdict, read by /readyz.
+#[derive(Debug, Default)]
+pub struct HeartbeatStatus {
+    failure: Mutex<Option<String>>,
+    last_success: Mutex<Option<DateTime<Utc>>>,
+}
+
+impl HeartbeatStatus {
+    /// Why the last heartbeat failed, while it is the latest verdict.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn last_success(&self) -> Option<DateTime<Utc>> {
+        *self
+            .last_success
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record(&self, verdict: Result<DateTime<Utc>, String>) {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        match verdict {
+            Ok(at) => {
+                *failure = None;
+                *self
+                    .last_success
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(at);
+            }
+            Err(reason) => *failure = Some(reason),
+        }
+    }
+}
+
+/// The canary subscriber and the point of its village, from the
+/// configuration (checked when the configuration was loaded).
+pub fn canary(config: &HeartbeatConfig, atlas: &geodata::Atlas) -> Result<Subscriber, String> {
+    let code = config.area.as_deref().unwrap_or_default();
+    let village = atlas
+        .villages()
+        .iter()
+        .find(|v| v.code == code)
+        .ok_or_else(|| format!("heartbeat.area: no village with code {code}"))?;
+    let point = village
+        .label_point
+        .ok_or_else(|| format!("heartbeat.area: village {code} has no interior point"))?;
+    let address = canary_address(config)?;
+    Ok(Subscriber {
+        pseudonym: CANARY_PSEUDONYM.into(),
+        locale: notifier::Locale::ZhTw,
+        addresses: vec![address],
+        places: vec![Place {
+            name: village.name.clone(),
+            lon: point.x,
+            lat: point.y,
+        }],
+        preferences: matcher::prefs::Preferences {
+            kinds: matcher::prefs::KindSet::ALL,
+            exercises: true,
+            ..matcher::prefs::Preferences::default()
+        },
+        quiet_hours: None,
+    })
+}
+
+fn canary_address(config: &HeartbeatConfig) -> Result<Address, String> {
+    let value = config.canary_address.clone().unwrap_or_default();
+    let channel = config.canary_channel.as_deref().unwrap_or_default();
+    let device = store::Device {
+        channel: match channel {
+            "fcm" => store::DeviceChannel::Fcm,
+            "mqtt" => store::DeviceChannel::Mqtt,
+            "email" => store::DeviceChannel::Email,
+            "sms" => store::DeviceChannel::Sms,
+            other => {
+                return Err(format!(
+                    "heartbeat.canary_channel: {other:?} is not fcm, mqtt, email or sms"
+                ));
+            }
+        },
+        address: store::Sensitive(value),
+        secret: None,
+    };
+    let record = store::SubscriberRecord {
+        id: store::SubscriberId(CANARY_PSEUDONYM.into()),
+        created_at: Utc::now(),
+        key_hash: store::KeyHash([0; 32]),
+        locale: "zh-TW".into(),
+        devices: vec![device],
+        places: Vec::new(),
+        location: None,
+        preferences: store::PreferencesRecord::default(),
+        relay: None,
+    };
+    // The same checks as a resident's device.
+    let atlas = geodata::demo::atlas();
+    super::convert::engine_subscriber(&record, &atlas)
+        .map_err(|e| format!("heartbeat.canary_address: {}", e.message))?
+        .addresses
+        .pop()
+        .ok_or_else(|| "heartbeat.canary_address: missing".to_owned())
+}
+
+/// The exercise message for one beat.
+pub fn exercise_cap(config: &ServeConfig, lon: f64, lat: f64, now: DateTime<Utc>) -> String {
+    // CAP forbids "Z"; the offset is written out.
+    let sent = now.format("%Y-%m-%dT%H:%M:%S+00:00");
+    let expires = (now + chrono::Duration::minutes(10)).format("%Y-%m-%dT%H:%M:%S+00:00");
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>HEARTBEAT-{id}</identifier>
+  <sender>heartbeat@{domain}</sender>
+  <sent>{sent}</sent>
+  <status>Exercise</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <note>Hazardline end-to-end heartbeat</note>
+  <info>
+    <language>zh-TW</language>
+    <category>Other</category>
+    <event>系統測試</event>
+    <urgency>Future</urgency>
+    <severity>Minor</severity>
+    <certainty>Unlikely</certainty>
+    <expires>{expires}</expires>
+    <headline>系統測試（演習）</headline>
+    <description>系統例行測試，無需採取任何行動。</description>
+    <area>
+      <areaDesc>heartbeat</areaDesc>
+      <circle>{lat:.6},{lon:.6} 0.3</circle>
+    </area>
+  </info>
+</alert>"#,
+        id = now.timestamp(),
+        domain = config.issuers.sender_domain,
+    )
+}
+
+/// Runs beats until shutdown.
+pub async fn run(state: AppState, lon: f64, lat: f64, shutdown: CancellationToken) {
+    let config = state.config.heartbeat.clone();
+    let channel = match canary_address(&config) {
+        Ok(address) => address.channel(),
+        Err(error) => {
+            tracing::error!(%error, "heartbeat not started");
+            return;
+        }
+    };
+    let interval = Duration::from_secs(config.interval_secs.max(1));
+    loop {
+        let verdict = beat(&state, lon, lat, channel, &shutdown).await;
+        match &verdict {
+            Ok(_) => {
+                tracing::info!("heartbeat: canary delivery confirmed");
+                state
+                    .metrics
+                    .heartbeat(true, Some(state.clock.now().timestamp()));
+            }
+            Err(reason) => {
+                tracing::error!(reason = %reason, "heartbeat FAILED: the canary's exercise did not get through");
+                state.metrics.heartbeat(false, None);
+            }
+        }
+        state.heartbeat.record(verdict);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+async fn beat(
+    state: &AppState,
+    lon: f64,
+    lat: f64,
+    channel: ChannelKind,
+    shutdown: &CancellationToken,
+) -> Result<DateTime<Utc>, String> {
+    let now = state.clock.now();
+    let cap = exercise_cap(&state.config, lon, lat, now);
+    let keys = match submit(&state.pipeline, cap.as_bytes(), &state.issuer_source).await {
+        Ok(SubmitOutcome::Accepted { keys }) => keys,
+        Ok(SubmitOutcome::Rejected { reasons, .. }) => {
+            let labels: Vec<&str> = reasons.iter().map(|(label, _)| label.as_str()).collect();
+            return Err(format!(
+                "the exercise was refused by ingest: {}",
+                labels.join(", ")
+            ));
+        }
+        Err(error) => return Err(format!("ingest failed: {error}")),
+    };
+    let Some(key) = keys.first() else {
+        return Err("ingest accepted nothing".into());
+    };
+    let delivery = DeliveryKey {
+        alert: AlertVersion(format!("{},{},{}", key.sender, key.identifier, key.sent)),
+        subscriber: SubscriberId(CANARY_PSEUDONYM.into()),
+        channel,
+    };
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_secs(state.config.heartbeat.deadline_secs.max(1));
+    let queue = state.storage.queue();
+    loop {
+        match queue.status(&delivery).await {
+            Ok(Some(DeliveryStatus::Sent)) => return Ok(state.clock.now()),
+            Ok(Some(DeliveryStatus::Failed | DeliveryStatus::InvalidAddress)) => {
+                return Err("the canary delivery failed".into());
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "heartbeat: queue lookup failed"),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "no delivery to the canary within {} s",
+                state.config.heartbeat.deadline_secs
+            ));
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Err("shutting down".into()),
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// Keeps the canary out of everyone's sight: it is not a person.
+pub fn is_canary(pseudonym: &str) -> bool {
+    pseudonym == CANARY_PSEUDONYM
+}

@@ -1,0 +1,98 @@
+//! Operator endpoints: `/healthz` (the process answers), `/readyz` (it can
+//! do its job: store, engine, feeds, delivery queue, heartbeat; 503 with
+//! the reasons otherwise) and `/metrics` (Prometheus text).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use super::state::AppState;
+
+/// An engine that does not answer within this is considered stuck.
+const ENGINE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let reasons = not_ready_reasons(&state).await;
+    if reasons.is_empty() {
+        (StatusCode::OK, Json(json!({"status": "ready"}))).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "reasons": reasons})),
+        )
+            .into_response()
+    }
+}
+
+/// Why the service cannot do its job now; empty when it can.
+pub async fn not_ready_reasons(state: &AppState) -> Vec<serde_json::Value> {
+    let mut reasons = Vec::new();
+    match tokio::time::timeout(STORE_PROBE_TIMEOUT, state.storage.ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness: store ping failed");
+            reasons.push(json!({"check": "store", "reason": "the store does not answer"}));
+        }
+        Err(_) => reasons.push(json!({"check": "store", "reason": "the store ping timed out"})),
+    }
+    let probe = state.engine.run(|engine| engine.active_count());
+    match tokio::time::timeout(ENGINE_PROBE_TIMEOUT, probe).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => reasons.push(json!({"check": "engine", "reason": "the engine has stopped"})),
+        Err(_) => reasons.push(json!({"check": "engine", "reason": "the engine is not answering"})),
+    }
+    if state.config.readiness.fail_on_stale_feed {
+        for status in state.pipeline.health().snapshot() {
+            if status.stale {
+                reasons.push(json!({
+                    "check": "feed",
+                    "source": status.source.to_string(),
+                    "reason": "no message or successful poll within its stale_after",
+                }));
+            }
+        }
+    }
+    let (depth, age) = state.metrics.queue_depth_and_age();
+    if depth > 0 && age > state.config.readiness.max_queue_age_secs as f64 {
+        reasons.push(json!({
+            "check": "queue",
+            "reason": format!("the oldest of {depth} pending deliveries waits for {age:.0} s"),
+        }));
+    }
+    if let Some(reason) = state.heartbeat.failure() {
+        reasons.push(json!({"check": "heartbeat", "reason": reason}));
+    }
+    reasons
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state
+        .metrics
+        .render(state.pipeline.health(), state.clock.now());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}

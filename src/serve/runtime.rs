@@ -1,0 +1,900 @@
+//! Builds the service from its configuration and runs it: storage, atlas,
+//! engine (with every stored subscriber), ingest pipeline and feed workers,
+//! the event loop (lifecycle event → engine → queue, inboxes, alerts view),
+//! queue dispatchers, maintenance, heartbeat and the HTTP server.
+//!
+//! Shutdown (SIGTERM, ctrl-c, or the caller's token): the server stops
+//! accepting and finishes in-flight requests; feed workers finish the
+//! document in hand; the event loop handles what ingest already accepted;
+//! dispatchers finish their claimed batch (the rest stays queued, durable);
+//! then the process exits. Each step is bounded by
+//! `server.shutdown_grace_secs`.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use geodata::Atlas;
+use geodata::geocoder::Gazetteer;
+use geodata::shelters::ShelterIndex;
+use ingest::clock::{Clock, SharedClock};
+use ingest::feed::pipeline::{Pipeline, PipelineConfig};
+use ingest::feed::runner::{spawn_workers, trust_rules};
+use ingest::lifecycle::LifecycleEvent;
+use ingest::source::{SenderPattern, SourceId, SourceTrust};
+use notifier::channel::live::LiveChannel;
+use notifier::channel::{Channel, Delivery, Outcome as SendOutcome, SendFuture};
+use notifier::notice::ChannelKind;
+use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
+use store::Storage;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::alerts_view::{AlertsView, notice_kind_name};
+use super::config::{ServeConfig, StorageKind};
+use super::expiry::LocationExpiries;
+use super::heartbeat::{self, HeartbeatStatus};
+use super::metrics::Metrics;
+use super::ratelimit::RateLimiter;
+use super::residents::Residents;
+use super::state::{AppState, EngineHandle, StateInner};
+use crate::engine::{Directory, Engine, Outcome};
+
+/// The source issuers' submissions (and the heartbeat) come from.
+pub const ISSUER_SOURCE: &str = "issuers";
+/// The demo's fictional agencies.
+const DEMO_SOURCE: &str = "demo";
+const DEMO_SENDERS: &str = "*@demo.hazardline.invalid";
+/// Synthetic subscribers in `--demo`.
+const DEMO_SUBSCRIBERS: usize = 2000;
+/// Pause between two demo messages: long enough to watch each arrive.
+const DEMO_STEP: Duration = Duration::from_secs(4);
+/// Lifecycle events waiting for the engine; ingest waits when it is full.
+const EVENT_BUFFER: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {detail}")]
+pub struct StartError {
+    pub what: &'static str,
+    pub detail: String,
+}
+
+fn start_error(what: &'static str, detail: impl ToString) -> StartError {
+    StartError {
+        what,
+        detail: detail.to_string(),
+    }
+}
+
+/// How `hazardline serve` was asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// The demo region, synthetic subscribers, an ephemeral store and the
+    /// demo messages replayed.
+    pub demo: bool,
+    /// A clock to use instead of the configured one (tests that step
+    /// through expiries and rate limits).
+    pub clock: Option<SharedClock>,
+}
+
+/// A clock that runs at real speed from a chosen instant and can be moved
+/// (the demo jumps to each message's time; `[clock] start` replays real
+/// CAP files at their own time).
+#[derive(Debug)]
+pub struct RunningClock {
+    base: Mutex<(DateTime<Utc>, Instant)>,
+}
+
+impl RunningClock {
+    pub fn starting_at(at: DateTime<Utc>) -> RunningClock {
+        RunningClock {
+            base: Mutex::new((at, Instant::now())),
+        }
+    }
+
+    /// From now on the clock reads `at` plus the real time elapsed.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.base.lock().unwrap_or_else(PoisonError::into_inner) = (at, Instant::now());
+    }
+}
+
+impl Clock for RunningClock {
+    fn now(&self) -> DateTime<Utc> {
+        let (at, since) = *self.base.lock().unwrap_or_else(PoisonError::into_inner);
+        at + chrono::Duration::from_std(since.elapsed()).unwrap_or(chrono::Duration::zero())
+    }
+}
+
+/// Everything built, before anything runs.
+pub struct Service {
+    pub state: AppState,
+    events: mpsc::Receiver<LifecycleEvent>,
+    channels: Channels,
+    /// The demo's clock, to move to each replayed message's time.
+    demo_clock: Option<Arc<RunningClock>>,
+    /// The ephemeral store's directory in `--demo` (removed on drop).
+    _scratch: Option<tempfile::TempDir>,
+    canary_point: Option<(f64, f64)>,
+}
+
+/// Builds the service.
+pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Service, StartError> {
+    let config = Arc::new(config);
+    let running_clock = match (config.clock.start, options.demo) {
+        (Some(start), _) => Some(Arc::new(RunningClock::starting_at(start))),
+        (None, true) => Some(Arc::new(RunningClock::starting_at(demo_start()))),
+        (None, false) => None,
+    };
+    let clock: SharedClock = match (&options.clock, &running_clock) {
+        (Some(c), _) => c.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) => ingest::clock::system_clock(),
+    };
+    if let Some(start) = config.clock.start {
+        tracing::warn!(%start, "clock set by [clock] start: the service lives at that time");
+    }
+
+    let (atlas, shelters, gazetteer) = load_geodata(&config, options)?;
+    let (storage, scratch) = open_storage(&config, options).await?;
+
+    let mut directory = if options.demo {
+        Directory::synthetic(&atlas, DEMO_SUBSCRIBERS)
+    } else {
+        Directory::default()
+    };
+    let now = clock.now();
+    let stored = storage
+        .all_subscribers()
+        .await
+        .map_err(|e| start_error("reading subscribers", e))?;
+    let mut skipped = 0usize;
+    let mut subscribers: Vec<_> = directory.slots().map(|(_, s)| s.clone()).collect();
+    let location_expiries = Arc::new(LocationExpiries::default());
+    for record in &stored {
+        match super::convert::engine_subscriber_at(record, &atlas, now) {
+            Ok(subscriber) => {
+                if let Some(location) = record.location.as_ref().filter(|l| l.expires > now) {
+                    location_expiries.schedule(location.expires, record.id.clone());
+                }
+                subscribers.push(subscriber)
+            }
+            Err(error) => {
+                skipped += 1;
+                tracing::error!(subscriber = %record.id.0, code = ?error.code, field = ?error.field, "stored subscriber not loaded");
+            }
+        }
+    }
+    let mut canary_point = None;
+    if config.heartbeat.enabled {
+        let canary = heartbeat::canary(&config.heartbeat, &atlas)
+            .map_err(|e| start_error("heartbeat", e))?;
+        canary_point = canary.places.first().map(|p| (p.lon, p.lat));
+        subscribers.push(canary);
+    }
+    directory = Directory::new(subscribers);
+    tracing::info!(
+        subscribers = directory.len(),
+        stored = stored.len(),
+        skipped,
+        "subscribers loaded"
+    );
+    let link_base = format!("{}/a", config.server.public_url.trim_end_matches('/'));
+    let engine = Engine::new(atlas.clone(), shelters, directory, link_base)
+        .map_err(|e| start_error("building the engine", e))?;
+
+    let mut trust = trust_rules(&config.ingest.sources)
+        .map_err(|e| start_error("ingest.sources signature keys", e))?;
+    let issuer_source = SourceId::new(ISSUER_SOURCE);
+    trust.push(SourceTrust::new(
+        issuer_source.clone(),
+        vec![sender_pattern(&format!(
+            "*@{}",
+            config.issuers.sender_domain
+        ))?],
+        false,
+        Default::default(),
+    ));
+    if options.demo {
+        trust.push(SourceTrust::new(
+            SourceId::new(DEMO_SOURCE),
+            vec![sender_pattern(DEMO_SENDERS)?],
+            false,
+            Default::default(),
+        ));
+    }
+    let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
+    let pipeline = Pipeline::new(
+        clock.clone(),
+        storage.archive(),
+        trust,
+        events_tx,
+        PipelineConfig::default(),
+    )
+    .map_err(|e| start_error("opening the alert archive", e))?;
+
+    let limits = config.limits.clone();
+    let metrics = Arc::new(Metrics::new());
+    let live = Arc::new(LiveChannel::new(1024));
+    let channels = build_channels(&config, live.clone(), metrics.clone())?;
+    let state = AppState::new(StateInner {
+        storage,
+        clock,
+        atlas,
+        gazetteer,
+        engine: EngineHandle::spawn(engine),
+        config,
+        pipeline: Arc::new(pipeline),
+        issuer_source,
+        metrics,
+        alerts_view: Arc::new(AlertsView::new()),
+        live,
+        heartbeat: Arc::new(HeartbeatStatus::default()),
+        location_expiries,
+        limiter: Arc::new(RateLimiter::new(limits)),
+        residents: Arc::new(Residents::default()),
+    });
+    Ok(Service {
+        state,
+        events,
+        channels,
+        demo_clock: options.demo.then_some(running_clock).flatten(),
+        _scratch: scratch,
+        canary_point,
+    })
+}
+
+fn sender_pattern(text: &str) -> Result<SenderPattern, StartError> {
+    text.parse::<SenderPattern>()
+        .map_err(|e| start_error("issuers.sender_domain", e))
+}
+
+/// The demo region's morning (its messages are dated that day).
+fn demo_start() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-07-01T07:00:00+08:00")
+        .map(|t| t.to_utc())
+        .unwrap_or_else(|_| Utc::now())
+}
+
+async fn open_storage(
+    config: &ServeConfig,
+    options: &ServeOptions,
+) -> Result<(Arc<dyn Storage>, Option<tempfile::TempDir>), StartError> {
+    let key = match config.data_key_text() {
+        Some(text) => {
+            store::DataKey::parse(text).map_err(|e| start_error("storage.data_key", e))?
+        }
+        None if options.demo => {
+            tracing::warn!(
+                "no data key configured: --demo uses an ephemeral key; what it stores cannot be read after exit"
+            );
+            store::DataKey::generate()
+        }
+        None => {
+            return Err(start_error(
+                "storage.data_key",
+                "no key to seal personal data with: set HAZARDLINE_DATA_KEY (64 hex digits) or storage.data_key",
+            ));
+        }
+    };
+    if options.demo {
+        let scratch = tempfile::tempdir().map_err(|e| start_error("demo store", e))?;
+        let storage = store::SqliteStorage::open(scratch.path(), key)
+            .map_err(|e| start_error("demo store", e))?;
+        tracing::info!("demo: subscribers and alerts live in an ephemeral store");
+        return Ok((Arc::new(storage), Some(scratch)));
+    }
+    match config.storage.kind {
+        StorageKind::Embedded => {
+            let dir = config
+                .storage
+                .dir
+                .as_deref()
+                .ok_or_else(|| start_error("storage.dir", "required for the embedded store"))?;
+            std::fs::create_dir_all(dir).map_err(|e| start_error("storage.dir", e))?;
+            let storage = store::SqliteStorage::open(dir, key)
+                .map_err(|e| start_error("opening the embedded store", e))?;
+            Ok((Arc::new(storage), None))
+        }
+        StorageKind::Redis => {
+            let url = config.storage.redis_url.as_deref().unwrap_or_default();
+            let storage = store::RedisStorage::connect(url, key, "hazardline")
+                .await
+                .map_err(|e| start_error("connecting to Redis (storage.redis_url)", e))?;
+            Ok((Arc::new(storage), None))
+        }
+    }
+}
+
+type Geodata = (Arc<Atlas>, ShelterIndex, Option<Arc<Gazetteer>>);
+
+fn load_geodata(config: &ServeConfig, options: &ServeOptions) -> Result<Geodata, StartError> {
+    let demo = options.demo || config.geodata.demo;
+    let atlas = match (&config.geodata.file, demo) {
+        (Some(path), _) => Atlas::load(path).map_err(|e| start_error("geodata.file", e))?,
+        (None, true) => geodata::demo::atlas(),
+        (None, false) => {
+            return Err(start_error(
+                "geodata.file",
+                "required: the compact file from `hazardline geodata import` (or run with --demo)",
+            ));
+        }
+    };
+    let shelters = match (&config.geodata.shelters, demo) {
+        (Some(path), _) => {
+            ShelterIndex::from_csv(path).map_err(|e| start_error("geodata.shelters", e))?
+        }
+        (None, true) => geodata::demo::shelters().map_err(|e| start_error("demo shelters", e))?,
+        (None, false) => {
+            tracing::warn!("no geodata.shelters: messages will name no shelter");
+            ShelterIndex::new(Vec::new())
+        }
+    };
+    let gazetteer = match (&config.geodata.gazetteer, demo) {
+        (Some(path), _) => Some(
+            Gazetteer::from_csv(&atlas, path)
+                .map_err(|e| start_error("geodata.gazetteer", e))?
+                .0,
+        ),
+        (None, true) => {
+            Some(geodata::demo::gazetteer(&atlas).map_err(|e| start_error("demo gazetteer", e))?)
+        }
+        (None, false) => None,
+    };
+    Ok((Arc::new(atlas), shelters, gazetteer.map(Arc::new)))
+}
+
+fn build_channels(
+    config: &ServeConfig,
+    live: Arc<LiveChannel>,
+    metrics: Arc<Metrics>,
+) -> Result<Channels, StartError> {
+    use notifier::channel::{email, fcm, mqtt, sms, webhook};
+    let mut list: Vec<Arc<dyn Channel>> = vec![live];
+    let c = &config.channels;
+    if let Some(settings) = &c.mqtt {
+        list.push(Arc::new(mqtt::MqttChannel::connect(mqtt::MqttConfig {
+            host: settings.host.clone(),
+            port: settings.port,
+            client_id: settings.client_id.clone(),
+            prefix: settings.prefix.clone(),
+            ack_timeout: Duration::from_secs(10),
+            budgets: Default::default(),
+            inflight: 100,
+        })));
+    }
+    if let Some(settings) = &c.fcm {
+        let json = std::fs::read_to_string(&settings.service_account)
+            .map_err(|e| start_error("channels.fcm.service_account", e))?;
+        let mut fcm_config = fcm::FcmConfig::default();
+        if let Some(url) = &settings.base_url {
+            fcm_config.base_url = url.clone();
+        }
+        fcm_config.token_uri = settings.token_uri.clone();
+        if let Some(rate) = settings.rate_per_minute {
+            fcm_config.rate_per_minute = rate;
+        }
+        list.push(Arc::new(
+            fcm::FcmChannel::from_json(&json, fcm_config)
+                .map_err(|e| start_error("channels.fcm", e))?,
+        ));
+    }
+    if let Some(settings) = &c.email {
+        let security = match settings.security.as_str() {
+            "none" => email::SmtpSecurity::None,
+            "starttls" => email::SmtpSecurity::StartTls,
+            "tls" => email::SmtpSecurity::Tls,
+            _ => {
+                return Err(start_error(
+                    "channels.email.security",
+                    "use none, starttls or tls",
+                ));
+            }
+        };
+        let credentials = match (&settings.username, &settings.password) {
+            (Some(user), Some(password)) => Some((
+                user.clone(),
+                notifier::notice::Secret::new(password.clone()),
+            )),
+            _ => None,
+        };
+        list.push(Arc::new(
+            email::EmailChannel::new(email::EmailConfig {
+                host: settings.host.clone(),
+                port: settings.port,
+                security,
+                credentials,
+                from: settings.from.clone(),
+                budgets: Default::default(),
+                timeout: Duration::from_secs(20),
+            })
+            .map_err(|e| start_error("channels.email", e))?,
+        ));
+    }
+    if let Some(settings) = &c.sms {
+        list.push(Arc::new(
+            sms::SmsChannel::new(sms::SmsConfig {
+                base_url: settings.base_url.clone(),
+                account_sid: settings.account_sid.clone(),
+                auth_token: notifier::notice::Secret::new(settings.auth_token.clone()),
+                from: settings.from.clone(),
+                budgets: Default::default(),
+                request_timeout: Duration::from_secs(10),
+            })
+            .map_err(|e| start_error("channels.sms", e))?,
+        ));
+    }
+    if let Some(settings) = &c.webhook {
+        list.push(Arc::new(
+            webhook::WebhookChannel::new(Duration::from_secs(settings.timeout_secs))
+                .map_err(|e| start_error("channels.webhook", e))?,
+        ));
+    }
+    Ok(list.into_iter().fold(Channels::new(), |channels, channel| {
+        channels.with(Arc::new(Counted {
+            inner: channel,
+            metrics: metrics.clone(),
+        }))
+    }))
+}
+
+/// A channel that counts its outcomes (`hazardline_deliveries_total`).
+struct Counted {
+    inner: Arc<dyn Channel>,
+    metrics: Arc<Metrics>,
+}
+
+impl Channel for Counted {
+    fn kind(&self) -> ChannelKind {
+        self.inner.kind()
+    }
+
+    fn send<'a>(&'a self, delivery: &'a Delivery) -> SendFuture<'a> {
+        Box::pin(async move {
+            let outcome = self.inner.send(delivery).await;
+            let label = match &outcome {
+                SendOutcome::Sent => "sent",
+                SendOutcome::Retry { .. } => "retry",
+                SendOutcome::InvalidAddress => "invalid_address",
+                SendOutcome::Rejected(_) => "rejected",
+            };
+            self.metrics.attempt(self.inner.kind().as_str(), label);
+            outcome
+        })
+    }
+}
+
+impl Service {
+    /// Runs until `shutdown` is cancelled (or a signal arrives when
+    /// `signals`), then drains. `ready` gets the bound address.
+    pub async fn run(
+        self,
+        shutdown: CancellationToken,
+        ready: Option<tokio::sync::oneshot::Sender<std::net::SocketAddr>>,
+    ) -> Result<(), StartError> {
+        let Service {
+            state,
+            events,
+            channels,
+            demo_clock,
+            _scratch,
+            canary_point,
+        } = self;
+        let config = state.config.clone();
+        let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|e| start_error("server.listen", e))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| start_error("server.listen", e))?;
+        restore_active(&state).await;
+
+        // Input side: feeds, maintenance, demo replay, heartbeat.
+        let inputs = CancellationToken::new();
+        let feeds = spawn_workers(
+            &config.ingest.sources,
+            &state.pipeline,
+            &Default::default(),
+            &inputs,
+        )
+        .map_err(|e| start_error("ingest.sources", e))?;
+        let mut background = JoinSet::new();
+        background.spawn(state.pipeline.clone().run_maintenance(
+            Duration::from_secs(config.dispatch.maintenance_secs.max(1)),
+            inputs.clone(),
+        ));
+        background.spawn(expire_locations(state.clone(), inputs.clone()));
+        if let Some(clock) = demo_clock {
+            background.spawn(replay_demo(state.clone(), clock, inputs.clone()));
+        }
+        if let Some((lon, lat)) = canary_point {
+            background.spawn(heartbeat::run(state.clone(), lon, lat, inputs.clone()));
+        }
+
+        // Middle: the event loop.
+        let events_done = CancellationToken::new();
+        let event_loop = tokio::spawn(event_loop(
+            state.clone(),
+            events,
+            inputs.clone(),
+            events_done.clone(),
+        ));
+
+        // Output side: dispatchers.
+        let outputs = CancellationToken::new();
+        let mut dispatchers = JoinSet::new();
+        for n in 0..config.dispatch.workers {
+            dispatchers.spawn(dispatcher(
+                state.clone(),
+                channels.clone(),
+                format!("{}-{}-{n}", hostname(), std::process::id()),
+                outputs.clone(),
+            ));
+        }
+
+        let server_shutdown = shutdown.clone();
+        let server = axum::serve(
+            listener,
+            super::router(state.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
+        tracing::info!(%address, "hazardline serve listening");
+        if let Some(ready) = ready {
+            let _ = ready.send(address);
+        }
+        // Graceful shutdown waits for open connections; a live-feed (SSE)
+        // watcher never closes its own, so in-flight requests get the
+        // grace period and the rest are dropped.
+        let mut server = tokio::spawn(async move { server.await });
+        let served = tokio::select! {
+            served = &mut server => served,
+            _ = shutdown.cancelled() => match tokio::time::timeout(grace, &mut server).await {
+                Ok(served) => served,
+                Err(_) => {
+                    tracing::warn!("connections still open after the grace period are dropped");
+                    server.abort();
+                    Ok(Ok(()))
+                }
+            },
+        };
+        let served = served.unwrap_or(Ok(()));
+        tracing::info!("shutting down: HTTP closed; stopping feeds");
+
+        inputs.cancel();
+        let _ = tokio::time::timeout(grace, feeds.join_all()).await;
+        background.abort_all();
+        // The event loop handles what ingest accepted, then stops.
+        let _ = tokio::time::timeout(grace, event_loop).await;
+        outputs.cancel();
+        if tokio::time::timeout(grace, dispatchers.join_all())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "dispatchers did not finish their batch in time: leases will expire and the jobs be retried"
+            );
+        }
+        let _ = events_done;
+        tracing::info!("shutdown complete");
+        served.map_err(|e| start_error("HTTP server", e))
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "hazardline".into())
+}
+
+/// Lifecycle events → engine → deliveries queued, inboxes written, the
+/// alerts view updated. After `stop`, handles what is already waiting.
+async fn event_loop(
+    state: AppState,
+    mut events: mpsc::Receiver<LifecycleEvent>,
+    stop: CancellationToken,
+    done: CancellationToken,
+) {
+    loop {
+        let event = tokio::select! {
+            biased;
+            event = events.recv() => event,
+            _ = stop.cancelled() => break,
+        };
+        let Some(event) = event else { break };
+        handle_event(&state, event).await;
+    }
+    while let Ok(event) = events.try_recv() {
+        handle_event(&state, event).await;
+    }
+    done.cancel();
+}
+
+/// After a restart, the alerts still in force (rebuilt by ingest from the
+/// archive) go through the engine again, so that their later Update,
+/// Cancel or expiry reaches exactly the people they reached, and the
+/// alerts view shows them. Deliveries are queued again: the queue's
+/// idempotency keys drop those already queued, and any lost in a crash
+/// between the engine and the queue go out now. Inboxes already hold them.
+async fn restore_active(state: &AppState) {
+    let active = state.pipeline.active();
+    if active.is_empty() {
+        return;
+    }
+    let now = state.clock.now();
+    let mut restored = 0usize;
+    for alert in active {
+        let event = LifecycleEvent::New(alert);
+        let result = state
+            .engine
+            .run(move |engine| engine.handle(&event, now))
+            .await;
+        let Ok(Ok(mut outcome)) = result else {
+            tracing::error!("an alert in force could not be restored into the engine");
+            continue;
+        };
+        outcome.public.clear();
+        let deliveries = std::mem::take(&mut outcome.deliveries);
+        match state.storage.queue().enqueue_many(deliveries).await {
+            Ok(added) => state.metrics.enqueued(added),
+            Err(error) => tracing::error!(%error, "restored deliveries not queued"),
+        }
+        state.alerts_view.apply(&outcome);
+        restored += 1;
+    }
+    tracing::info!(restored, "alerts in force restored into the engine");
+}
+
+fn event_label(event: &LifecycleEvent) -> &'static str {
+    match event {
+        LifecycleEvent::New(_) => "new",
+        LifecycleEvent::Updated { .. } => "update",
+        LifecycleEvent::Cancelled { .. } => "cancel",
+        LifecycleEvent::Expired(_) => "expired",
+    }
+}
+
+async fn handle_event(state: &AppState, event: LifecycleEvent) {
+    let kind = event_label(&event);
+    let now = state.clock.now();
+    let result = state
+        .engine
+        .run(move |engine| engine.handle(&event, now))
+        .await;
+    let outcome = match result {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(error)) => {
+            tracing::error!(kind, %error, "engine could not handle the event");
+            return;
+        }
+        Err(error) => {
+            tracing::error!(kind, %error, "engine stopped");
+            return;
+        }
+    };
+    state.metrics.event(kind, outcome.notices.len());
+    tracing::info!(
+        kind,
+        alert = %crate::engine::alert_id(&outcome.alert),
+        told = outcome.notices.len(),
+        deliveries = outcome.deliveries.len(),
+        coalesced = outcome.coalesced,
+        exercise = outcome.exercise,
+        "event handled"
+    );
+    record_outcome(state, outcome, now).await;
+}
+
+/// Queues the deliveries durably, then inboxes and the alerts view.
+pub async fn record_outcome(state: &AppState, mut outcome: Outcome, now: DateTime<Utc>) {
+    // The live page is best effort (no record): straight to the broadcast.
+    for notice in std::mem::take(&mut outcome.public) {
+        let _ = state.live.send(&notice).await;
+    }
+    let deliveries = std::mem::take(&mut outcome.deliveries);
+    let count = deliveries.len();
+    // The queue is the record that matters: retry a failing store a few
+    // times before giving the event up (it stays in the archive).
+    let mut attempt = 0;
+    let mut pending = Some(deliveries);
+    while let Some(batch) = pending.take() {
+        match state.storage.queue().enqueue_many(batch.clone()).await {
+            Ok(added) => state.metrics.enqueued(added),
+            Err(error) if attempt < 5 => {
+                attempt += 1;
+                tracing::warn!(%error, attempt, "enqueue failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                pending = Some(batch);
+            }
+            Err(error) => {
+                tracing::error!(%error, deliveries = count, "deliveries could not be queued");
+            }
+        }
+    }
+    let inbox: Vec<store::InboxEntry> = outcome
+        .notices
+        .iter()
+        .filter(|t| !heartbeat::is_canary(&t.subscriber))
+        .map(|told| store::InboxEntry {
+            subscriber: store::SubscriberId(told.subscriber.clone()),
+            alert: told.facts.alert.0.clone(),
+            at: now,
+            kind: notice_kind_name(told.facts.kind).to_owned(),
+            hazard: told.facts.hazard.as_str().to_owned(),
+            colour: told.facts.colour.as_str().to_owned(),
+            exercise: told.facts.exercise,
+            title: told.message.full_title(),
+            body: told.message.full_text(),
+            expires: told.facts.expires.map(|t| t.to_utc()),
+        })
+        .collect();
+    if !inbox.is_empty()
+        && let Err(error) = state.storage.append_inbox(&inbox).await
+    {
+        tracing::error!(%error, entries = inbox.len(), "inbox entries not written");
+    }
+    state.alerts_view.apply(&outcome);
+}
+
+/// One queue worker: claims batches and sends them until `stop`; a claimed
+/// batch is always finished.
+async fn dispatcher(state: AppState, channels: Channels, worker: String, stop: CancellationToken) {
+    let settings = &state.config.dispatch;
+    let config = DispatchConfig {
+        worker,
+        batch: settings.batch,
+        lease: Duration::from_secs(settings.lease_secs),
+        ..DispatchConfig::default()
+    };
+    let idle = Duration::from_millis(settings.idle_millis.max(10));
+    let queue = state.storage.queue();
+    while !stop.is_cancelled() {
+        match dispatch_batch(queue.as_ref(), &channels, &config).await {
+            Ok(report) => {
+                state
+                    .metrics
+                    .finished(report.sent + report.failed + report.invalid.len());
+                if !report.invalid.is_empty() {
+                    tracing::warn!(
+                        count = report.invalid.len(),
+                        "dead addresses reported by providers"
+                    );
+                    disable_dead_addresses(&state, report.invalid).await;
+                }
+                if report.claimed > 0 {
+                    continue;
+                }
+            }
+            Err(error) => tracing::error!(%error, "claiming deliveries failed"),
+        }
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(idle) => {}
+        }
+    }
+}
+
+/// How often due location expiries are applied.
+const LOCATION_SWEEP: Duration = Duration::from_secs(30);
+
+/// Withdraws shared locations that expired (from the store and the
+/// engine), so they stop matching.
+async fn expire_locations(state: AppState, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(LOCATION_SWEEP) => {}
+        }
+        let withdrawn = super::residents::expire_locations(&state).await;
+        if withdrawn > 0 {
+            tracing::debug!(withdrawn, "shared locations expired");
+        }
+    }
+}
+
+/// Removes the devices providers reported dead, so nothing more is sent
+/// to them.
+async fn disable_dead_addresses(
+    state: &AppState,
+    dead: Vec<(notifier::notice::SubscriberId, notifier::notice::Address)>,
+) {
+    for (subscriber, address) in dead {
+        let id = store::SubscriberId(subscriber.0);
+        let Ok(Some(mut record)) = state.storage.subscriber(&id).await else {
+            continue;
+        };
+        let before = record.devices.len();
+        record
+            .devices
+            .retain(|device| !same_address(device, &address));
+        if record.devices.len() == before {
+            continue;
+        }
+        match state.storage.put_subscriber(&record).await {
+            Ok(()) => {
+                let _ = state.sync_subscriber(&record).await;
+                tracing::info!(subscriber = %id.0, channel = address.channel().as_str(), "dead device removed");
+            }
+            Err(error) => tracing::warn!(%error, "dead device not removed"),
+        }
+    }
+}
+
+fn same_address(device: &store::Device, address: &notifier::notice::Address) -> bool {
+    use notifier::notice::Address;
+    use store::DeviceChannel;
+    let value = device.address.expose().trim();
+    match (device.channel, address) {
+        (DeviceChannel::Fcm, Address::Fcm { token }) => token.expose() == value,
+        (DeviceChannel::Mqtt, Address::Mqtt { device }) => device == value,
+        (DeviceChannel::Email, Address::Email { to }) => to.expose() == value,
+        (DeviceChannel::Sms, Address::Sms { to }) => to.expose() == value,
+        (DeviceChannel::Webhook, Address::Webhook { url, .. }) => url.expose() == value,
+        _ => false,
+    }
+}
+
+/// `--demo`: the demo messages, a few seconds apart, each read at the
+/// moment it was sent.
+async fn replay_demo(state: AppState, clock: Arc<RunningClock>, stop: CancellationToken) {
+    let source = SourceId::new(DEMO_SOURCE);
+    for (name, text) in crate::engine::demo_messages() {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(DEMO_STEP) => {}
+        }
+        if let Some(sent) = sent_of(text.as_bytes()) {
+            clock.set(sent);
+        }
+        match state.pipeline.ingest(&source, text.as_bytes()).await {
+            Ok(report) => tracing::info!(
+                file = name,
+                accepted = report.accepted(),
+                rejected = report.rejected(),
+                "demo message replayed"
+            ),
+            Err(error) => tracing::error!(file = name, %error, "demo message not ingested"),
+        }
+    }
+    tracing::info!("demo: every message replayed");
+}
+
+fn sent_of(bytes: &[u8]) -> Option<DateTime<Utc>> {
+    let document = ingest::parse_document(bytes, &ingest::Limits::default()).ok()?;
+    document
+        .messages
+        .iter()
+        .find_map(|m| m.alert.as_ref())
+        .map(|a| a.sent.to_utc())
+}
+
+/// Waits for SIGTERM or ctrl-c, then cancels `token`.
+pub async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(error) => {
+                    tracing::error!(%error, "cannot watch SIGTERM");
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutdown signal received");
+    token.cancel();
+}
+
+/// Loads the configuration file (if any) with the process environment.
+pub fn load_config(path: Option<&Path>) -> Result<ServeConfig, super::config::ConfigError> {
+    ServeConfig::load(path, std::env::vars())
+}

@@ -1,0 +1,615 @@
+//! The store on Redis, for deployments beyond one machine.
+//!
+//! Layout under the prefix `P` (personal data only inside sealed values):
+//! - `P:sub:<id>`: hash `key` (hex key hash), `data` (the sealed record);
+//!   `P:subkey:<hex key hash>` → id; `P:subs`: set of ids;
+//! - `P:inbox:<id>`: list of sealed entries, newest first;
+//! - `P:relay:<alert>␟<village>`: hash person → sealed acknowledgement;
+//!   `P:relayby:<person>`: the relay hashes naming that person (so
+//!   deletion finds them);
+//! - `P:account:<id>` (JSON), `P:username:<username>` → id, `P:accounts`;
+//! - `P:session:<hex token hash>` (JSON; Redis expires it a day after the
+//!   session's own lifetime, the expiry itself is checked on read);
+//! - `P:draft:<id>` (JSON), `P:drafts`: ids by creation time (µs);
+//! - `P:shelters`: hash shelter → JSON;
+//! - `P:audit`: sorted set of entries (JSON) by sequence number;
+//!   `P:audit:head`: `"<seq> <hash>"` of the last entry;
+//! - `P:archive:…`: [`RedisArchive`]; `P:queue:…`: the notifier's
+//!   [`RedisQueue`].
+//!
+//! Writes touching several keys are one Lua script or a MULTI/EXEC
+//! transaction. The audit append is a compare-and-set on the head (the
+//! SHA-256 chain is computed here, Redis's Lua has no SHA-256), retried
+//! if another process appended first.
+//!
+//! Durability is Redis's: run it with `appendonly yes`; with `appendfsync
+//! always` an acknowledged write is on disk, with `everysec` the last
+//! second can be lost in a crash. `backup` is not offered: copy the AOF or
+//! use Redis's own tools.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use notifier::queue::QueueConfig;
+use notifier::queue::redis::RedisQueue;
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script};
+
+use crate::audit::{GENESIS, chain_hash};
+use crate::redis_archive::RedisArchive;
+use crate::seal::DataKey;
+use crate::{
+    Account, AccountId, AuditEntry, Draft, DraftId, InboxEntry, KeyHash, NewAuditEntry, RelayAck,
+    Result, Session, ShelterStatus, Storage, StoreError, SubscriberId, SubscriberRecord,
+};
+
+/// `KEYS`: record, new key index, ids. `ARGV`: id, key hex, sealed, key
+/// index prefix. 0 when the device key belongs to someone else.
+const PUT_SUBSCRIBER: &str = r"
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return 0 end
+local old = redis.call('HGET', KEYS[1], 'key')
+if old and old ~= ARGV[2] then redis.call('DEL', ARGV[4] .. old) end
+redis.call('HSET', KEYS[1], 'key', ARGV[2], 'data', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+";
+
+/// `KEYS`: record, ids, inbox, relay index. `ARGV`: id, key index prefix.
+const DELETE_SUBSCRIBER: &str = r"
+local old = redis.call('HGET', KEYS[1], 'key')
+local existed = redis.call('DEL', KEYS[1])
+if old then redis.call('DEL', ARGV[2] .. old) end
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3])
+for _, relay in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  redis.call('HDEL', relay, ARGV[1])
+end
+redis.call('DEL', KEYS[4])
+return existed
+";
+
+/// `KEYS`: account, username index, ids. `ARGV`: id, JSON, username index
+/// prefix, username. 0 when the username belongs to another account.
+const PUT_ACCOUNT: &str = r"
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return 0 end
+local old = redis.call('GET', KEYS[1])
+if old then
+  local previous = cjson.decode(old).username
+  if previous ~= ARGV[4] then redis.call('DEL', ARGV[3] .. previous) end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+";
+
+/// `KEYS`: head, entries. `ARGV`: expected head ('' = empty log), new
+/// head, seq, entry JSON. 0 when the head moved meanwhile.
+const APPEND_AUDIT: &str = r"
+local head = redis.call('GET', KEYS[1]) or ''
+if head ~= ARGV[1] then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+";
+
+/// Lookups per pipeline when loading every subscriber.
+const CHUNK: usize = 1000;
+/// How long Redis keeps a session past its own lifetime.
+const SESSION_GRACE_SECS: i64 = 24 * 3600;
+
+const SEP: char = '\u{1f}';
+
+/// The Redis [`Storage`].
+pub struct RedisStorage {
+    connection: ConnectionManager,
+    prefix: String,
+    key: Arc<DataKey>,
+    archive: Arc<RedisArchive>,
+    queue: Arc<RedisQueue>,
+    put_subscriber: Script,
+    delete_subscriber: Script,
+    put_account: Script,
+    append_audit: Script,
+    /// Appends from this process go one at a time (others retry).
+    audit_lock: tokio::sync::Mutex<()>,
+}
+
+fn backend(error: redis::RedisError) -> StoreError {
+    StoreError::Backend(format!("redis: {error}"))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+        what: what.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        what: what.to_string(),
+        detail: format!("does not encode: {e}"),
+    })
+}
+
+fn stop_index(limit: usize) -> isize {
+    isize::try_from(limit).unwrap_or(isize::MAX) - 1
+}
+
+impl RedisStorage {
+    /// Connects to `url` (`redis://host:port/db`); every key lives under
+    /// `prefix`.
+    pub async fn connect(url: &str, key: DataKey, prefix: &str) -> Result<RedisStorage> {
+        let client = redis::Client::open(url).map_err(backend)?;
+        let connection = ConnectionManager::new(client).await.map_err(backend)?;
+        let archive = {
+            let (url, prefix) = (url.to_string(), prefix.to_string());
+            tokio::task::spawn_blocking(move || RedisArchive::open(&url, &prefix))
+                .await
+                .map_err(|e| StoreError::Backend(format!("archive: {e}")))?
+                .map_err(|e| StoreError::Backend(format!("archive: {e}")))?
+        };
+        let queue = RedisQueue::connect(url, &format!("{prefix}:queue"), QueueConfig::default())
+            .await
+            .map_err(|e| StoreError::Backend(format!("queue: {e}")))?;
+        Ok(RedisStorage {
+            connection,
+            prefix: prefix.to_string(),
+            key: Arc::new(key),
+            archive: Arc::new(archive),
+            queue: Arc::new(queue),
+            put_subscriber: Script::new(PUT_SUBSCRIBER),
+            delete_subscriber: Script::new(DELETE_SUBSCRIBER),
+            put_account: Script::new(PUT_ACCOUNT),
+            append_audit: Script::new(APPEND_AUDIT),
+            audit_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn k(&self, rest: &str) -> String {
+        format!("{}:{rest}", self.prefix)
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+
+    fn relay_key(&self, alert: &str, village: &str) -> String {
+        self.k(&format!("relay:{alert}{SEP}{village}"))
+    }
+
+    async fn open_subscriber(&self, id: &str) -> Result<Option<SubscriberRecord>> {
+        let sealed: Option<Vec<u8>> = self
+            .conn()
+            .hget(self.k(&format!("sub:{id}")), "data")
+            .await
+            .map_err(backend)?;
+        sealed
+            .map(|s| self.key.open_json(&subscriber_context(id), &s))
+            .transpose()
+    }
+
+    async fn audit_head(&self) -> Result<(String, u64, String)> {
+        let head: Option<String> = self
+            .conn()
+            .get(self.k("audit:head"))
+            .await
+            .map_err(backend)?;
+        let Some(head) = head else {
+            return Ok((String::new(), 0, GENESIS.to_string()));
+        };
+        let parsed = head
+            .split_once(' ')
+            .and_then(|(seq, hash)| Some((seq.parse::<u64>().ok()?, hash.to_string())));
+        match parsed {
+            Some((seq, hash)) => Ok((head, seq, hash)),
+            None => Err(StoreError::Corrupt {
+                what: "audit log head".into(),
+                detail: "not `<seq> <hash>`".into(),
+            }),
+        }
+    }
+}
+
+fn subscriber_context(id: &str) -> String {
+    format!("subscriber:{id}")
+}
+
+fn inbox_context(id: &str) -> String {
+    format!("inbox:{id}")
+}
+
+fn relay_context(alert: &str, village: &str, person: &str) -> String {
+    format!("relay_ack:{alert}|{village}|{person}")
+}
+
+#[async_trait]
+impl Storage for RedisStorage {
+    async fn put_subscriber(&self, subscriber: &SubscriberRecord) -> Result<()> {
+        let id = &subscriber.id.0;
+        let sealed = self.key.seal_json(&subscriber_context(id), subscriber)?;
+        let key_hex = hex::encode(subscriber.key_hash.0);
+        let stored: i64 = self
+            .put_subscriber
+            .key(self.k(&format!("sub:{id}")))
+            .key(self.k(&format!("subkey:{key_hex}")))
+            .key(self.k("subs"))
+            .arg(id)
+            .arg(&key_hex)
+            .arg(sealed)
+            .arg(self.k("subkey:"))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(backend)?;
+        if stored == 0 {
+            return Err(StoreError::Conflict("device key already in use".into()));
+        }
+        Ok(())
+    }
+
+    async fn subscriber(&self, id: &SubscriberId) -> Result<Option<SubscriberRecord>> {
+        self.open_subscriber(&id.0).await
+    }
+
+    async fn subscriber_by_key(&self, key_hash: &KeyHash) -> Result<Option<SubscriberRecord>> {
+        match self.subscriber_id_by_key(key_hash).await? {
+            Some(id) => self.open_subscriber(&id.0).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn subscriber_id_by_key(&self, key_hash: &KeyHash) -> Result<Option<SubscriberId>> {
+        let id: Option<String> = self
+            .conn()
+            .get(self.k(&format!("subkey:{}", hex::encode(key_hash.0))))
+            .await
+            .map_err(backend)?;
+        Ok(id.map(SubscriberId))
+    }
+
+    async fn all_subscribers(&self) -> Result<Vec<SubscriberRecord>> {
+        let mut ids: Vec<String> = self
+            .conn()
+            .smembers(self.k("subs"))
+            .await
+            .map_err(backend)?;
+        ids.sort();
+        let mut all = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let mut pipe = redis::pipe();
+            for id in chunk {
+                pipe.hget(self.k(&format!("sub:{id}")), "data");
+            }
+            let sealed: Vec<Option<Vec<u8>>> =
+                pipe.query_async(&mut self.conn()).await.map_err(backend)?;
+            for (id, sealed) in chunk.iter().zip(sealed) {
+                if let Some(sealed) = sealed {
+                    all.push(self.key.open_json(&subscriber_context(id), &sealed)?);
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    async fn delete_subscriber(&self, id: &SubscriberId) -> Result<bool> {
+        let id = &id.0;
+        let existed: i64 = self
+            .delete_subscriber
+            .key(self.k(&format!("sub:{id}")))
+            .key(self.k("subs"))
+            .key(self.k(&format!("inbox:{id}")))
+            .key(self.k(&format!("relayby:{id}")))
+            .arg(id)
+            .arg(self.k("subkey:"))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(backend)?;
+        Ok(existed > 0)
+    }
+
+    async fn append_inbox(&self, entries: &[InboxEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for entry in entries {
+            let id = &entry.subscriber.0;
+            let sealed = self.key.seal_json(&inbox_context(id), entry)?;
+            pipe.lpush(self.k(&format!("inbox:{id}")), sealed).ignore();
+        }
+        pipe.query_async::<()>(&mut self.conn())
+            .await
+            .map_err(backend)
+    }
+
+    async fn inbox(&self, id: &SubscriberId, limit: usize) -> Result<Vec<InboxEntry>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let sealed: Vec<Vec<u8>> = self
+            .conn()
+            .lrange(self.k(&format!("inbox:{}", id.0)), 0, stop_index(limit))
+            .await
+            .map_err(backend)?;
+        let context = inbox_context(&id.0);
+        sealed
+            .iter()
+            .map(|s| self.key.open_json(&context, s))
+            .collect()
+    }
+
+    async fn put_account(&self, account: &Account) -> Result<()> {
+        let stored: i64 = self
+            .put_account
+            .key(self.k(&format!("account:{}", account.id.0)))
+            .key(self.k(&format!("username:{}", account.username)))
+            .key(self.k("accounts"))
+            .arg(&account.id.0)
+            .arg(to_json("account", account)?)
+            .arg(self.k("username:"))
+            .arg(&account.username)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(backend)?;
+        if stored == 0 {
+            return Err(StoreError::Conflict("username already taken".into()));
+        }
+        Ok(())
+    }
+
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>> {
+        let json: Option<String> = self
+            .conn()
+            .get(self.k(&format!("account:{}", id.0)))
+            .await
+            .map_err(backend)?;
+        json.map(|j| from_json("account", &j)).transpose()
+    }
+
+    async fn account_by_username(&self, username: &str) -> Result<Option<Account>> {
+        let id: Option<String> = self
+            .conn()
+            .get(self.k(&format!("username:{username}")))
+            .await
+            .map_err(backend)?;
+        match id {
+            Some(id) => self.account(&AccountId(id)).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        let ids: Vec<String> = self
+            .conn()
+            .smembers(self.k("accounts"))
+            .await
+            .map_err(backend)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| self.k(&format!("account:{id}")))
+            .collect();
+        let jsons: Vec<Option<String>> = self.conn().mget(keys).await.map_err(backend)?;
+        let mut all = jsons
+            .into_iter()
+            .flatten()
+            .map(|j| from_json::<Account>("account", &j))
+            .collect::<Result<Vec<_>>>()?;
+        all.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(all)
+    }
+
+    async fn put_session(&self, session: &Session) -> Result<()> {
+        let lifetime = (session.expires - session.created).num_seconds().max(1);
+        let ttl = u64::try_from(lifetime + SESSION_GRACE_SECS).unwrap_or(u64::MAX);
+        self.conn()
+            .set_ex::<_, _, ()>(
+                self.k(&format!("session:{}", hex::encode(session.token_hash.0))),
+                to_json("session", session)?,
+                ttl,
+            )
+            .await
+            .map_err(backend)
+    }
+
+    async fn session(&self, token_hash: &KeyHash, now: DateTime<Utc>) -> Result<Option<Session>> {
+        let json: Option<String> = self
+            .conn()
+            .get(self.k(&format!("session:{}", hex::encode(token_hash.0))))
+            .await
+            .map_err(backend)?;
+        let session: Option<Session> = json.map(|j| from_json("session", &j)).transpose()?;
+        Ok(session.filter(|s| s.expires > now))
+    }
+
+    async fn delete_session(&self, token_hash: &KeyHash) -> Result<()> {
+        self.conn()
+            .del::<_, ()>(self.k(&format!("session:{}", hex::encode(token_hash.0))))
+            .await
+            .map_err(backend)
+    }
+
+    async fn put_draft(&self, draft: &Draft) -> Result<()> {
+        let created = draft.created.timestamp_micros();
+        redis::pipe()
+            .atomic()
+            .set(
+                self.k(&format!("draft:{}", draft.id.0)),
+                to_json("draft", draft)?,
+            )
+            .ignore()
+            .zadd(self.k("drafts"), &draft.id.0, created)
+            .ignore()
+            .query_async::<()>(&mut self.conn())
+            .await
+            .map_err(backend)
+    }
+
+    async fn draft(&self, id: &DraftId) -> Result<Option<Draft>> {
+        let json: Option<String> = self
+            .conn()
+            .get(self.k(&format!("draft:{}", id.0)))
+            .await
+            .map_err(backend)?;
+        json.map(|j| from_json("draft", &j)).transpose()
+    }
+
+    async fn drafts(&self, limit: usize) -> Result<Vec<Draft>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = self
+            .conn()
+            .zrevrange(self.k("drafts"), 0, stop_index(limit))
+            .await
+            .map_err(backend)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| self.k(&format!("draft:{id}")))
+            .collect();
+        let jsons: Vec<Option<String>> = self.conn().mget(keys).await.map_err(backend)?;
+        jsons
+            .into_iter()
+            .flatten()
+            .map(|j| from_json("draft", &j))
+            .collect()
+    }
+
+    async fn put_shelter_status(&self, status: &ShelterStatus) -> Result<()> {
+        self.conn()
+            .hset::<_, _, _, ()>(
+                self.k("shelters"),
+                &status.shelter,
+                to_json("shelter status", status)?,
+            )
+            .await
+            .map_err(backend)
+    }
+
+    async fn shelter_statuses(&self) -> Result<Vec<ShelterStatus>> {
+        let all: HashMap<String, String> = self
+            .conn()
+            .hgetall(self.k("shelters"))
+            .await
+            .map_err(backend)?;
+        let mut all: Vec<(String, String)> = all.into_iter().collect();
+        all.sort();
+        all.iter()
+            .map(|(_, json)| from_json("shelter status", json))
+            .collect()
+    }
+
+    async fn put_relay_ack(&self, ack: &RelayAck) -> Result<()> {
+        let person = &ack.person.0;
+        let sealed = self
+            .key
+            .seal_json(&relay_context(&ack.alert, &ack.village, person), ack)?;
+        let relay = self.relay_key(&ack.alert, &ack.village);
+        redis::pipe()
+            .atomic()
+            .hset(&relay, person, sealed)
+            .ignore()
+            .sadd(self.k(&format!("relayby:{person}")), &relay)
+            .ignore()
+            .query_async::<()>(&mut self.conn())
+            .await
+            .map_err(backend)
+    }
+
+    async fn relay_acks(&self, alert: &str, village: &str) -> Result<Vec<RelayAck>> {
+        let all: HashMap<String, Vec<u8>> = self
+            .conn()
+            .hgetall(self.relay_key(alert, village))
+            .await
+            .map_err(backend)?;
+        let mut all: Vec<(String, Vec<u8>)> = all.into_iter().collect();
+        all.sort();
+        all.iter()
+            .map(|(person, sealed)| {
+                self.key
+                    .open_json(&relay_context(alert, village, person), sealed)
+            })
+            .collect()
+    }
+
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry> {
+        let _one_at_a_time = self.audit_lock.lock().await;
+        loop {
+            let (head, last_seq, previous) = self.audit_head().await?;
+            let seq = last_seq + 1;
+            let hash = chain_hash(&previous, seq, &entry);
+            let stored = AuditEntry {
+                seq,
+                entry: entry.clone(),
+                hash,
+            };
+            let appended: i64 = self
+                .append_audit
+                .key(self.k("audit:head"))
+                .key(self.k("audit"))
+                .arg(&head)
+                .arg(format!("{seq} {}", stored.hash))
+                .arg(seq)
+                .arg(to_json("audit entry", &stored)?)
+                .invoke_async(&mut self.conn())
+                .await
+                .map_err(backend)?;
+            if appended == 1 {
+                return Ok(stored);
+            }
+            // Another process appended first: chain onto its entry.
+        }
+    }
+
+    async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let jsons: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+            .arg(self.k("audit"))
+            .arg(format!("({after}"))
+            .arg("+inf")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(limit)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(backend)?;
+        jsons.iter().map(|j| from_json("audit entry", j)).collect()
+    }
+
+    fn archive(&self) -> Arc<dyn ingest::store::AlertArchive> {
+        self.archive.clone()
+    }
+
+    fn queue(&self) -> Arc<dyn notifier::queue::DeliveryQueue> {
+        self.queue.clone()
+    }
+
+    async fn backup(&self, _dir: &Path) -> Result<()> {
+        Err(StoreError::Unsupported(
+            "backup of the Redis store: copy its AOF, or use Redis replication",
+        ))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.conn())
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+}

@@ -1,0 +1,330 @@
+//! Ingest's alert archive on Redis: every message received, accepted or
+//! rejected, with the same identities as ingest's SQLite archive.
+//!
+//! Layout under the prefix `P`:
+//! - `P:archive:next`: the last message id given;
+//! - `P:archive:msg:<id>`: one hash per message (source, received_at,
+//!   verdict, reason, detail, sender, identifier, sent, sha256, raw,
+//!   alert_json; absent fields are not set);
+//! - `P:archive:id:accepted:<sender>␟<identifier>␟<sent as UTC>` and
+//!   `P:archive:id:rejected:<source>␟<sha256>␟<reason>`: the identity of a
+//!   message, pointing at its id (one accepted message per alert identity,
+//!   one rejected record per source, content and reason);
+//! - `P:archive:accepted` / `P:archive:rejected`: ids by arrival;
+//! - `P:archive:sent`: accepted alerts by `sent` (ms), to rebuild the
+//!   active set.
+//!
+//! Recording is one Lua script, so a message and its identity are written
+//! together or not at all. [`AlertArchive`] is synchronous (callers store
+//! before they act), so this uses a blocking connection, held under a lock
+//! and reopened after a connection error.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, Utc};
+use ingest::model::{Alert, MessageKey};
+use ingest::source::SourceId;
+use ingest::store::{
+    AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict, content_hash,
+};
+use redis::Script;
+
+/// `KEYS`: identity, id counter, ids by verdict, accepted by sent.
+/// `ARGV`: message key prefix, sent score ('' = none), then field/value pairs.
+const RECORD: &str = r"
+local existing = redis.call('GET', KEYS[1])
+if existing then return {tonumber(existing), 0} end
+local id = redis.call('INCR', KEYS[2])
+local member = string.format('%020d', id)
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', ARGV[1] .. member, unpack(fields))
+redis.call('SET', KEYS[1], id)
+redis.call('ZADD', KEYS[3], id, member)
+if ARGV[2] ~= '' then redis.call('ZADD', KEYS[4], ARGV[2], member) end
+return {id, 1}
+";
+
+/// Separates parts of an identity key (ASCII unit separator: appears in
+/// no sender, identifier or timestamp).
+const SEP: char = '\u{1f}';
+
+pub struct RedisArchive {
+    client: redis::Client,
+    connection: Mutex<Option<redis::Connection>>,
+    prefix: String,
+    record: Script,
+}
+
+impl std::fmt::Debug for RedisArchive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisArchive")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+fn backend(error: redis::RedisError) -> StoreError {
+    StoreError::Backend(format!("redis: {error}"))
+}
+
+fn utc_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The instant a key's `sent` names, as the identity uses it.
+fn sent_utc(sent: &str) -> Option<String> {
+    DateTime::parse_from_rfc3339(sent.trim())
+        .ok()
+        .map(|t| utc_text(t.with_timezone(&Utc)))
+}
+
+fn member_id(member: &str) -> i64 {
+    member.parse().unwrap_or(0)
+}
+
+impl RedisArchive {
+    /// Connects to `url`; keys live under `prefix:archive:`.
+    pub fn open(url: &str, prefix: &str) -> Result<RedisArchive, StoreError> {
+        let client = redis::Client::open(url).map_err(backend)?;
+        let archive = RedisArchive {
+            client,
+            connection: Mutex::new(None),
+            prefix: format!("{prefix}:archive"),
+            record: Script::new(RECORD),
+        };
+        archive.with_connection(|conn| redis::cmd("PING").query::<String>(conn))?;
+        Ok(archive)
+    }
+
+    fn key(&self, rest: &str) -> String {
+        format!("{}:{rest}", self.prefix)
+    }
+
+    fn accepted_identity(&self, key: &MessageKey) -> String {
+        let sent = sent_utc(&key.sent).unwrap_or_else(|| key.sent.clone());
+        self.key(&format!(
+            "id:accepted:{}{SEP}{}{SEP}{sent}",
+            key.sender, key.identifier
+        ))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<redis::Connection>> {
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the connection, (re)connecting first if needed and
+    /// dropping a connection that failed so the next call starts afresh.
+    fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, StoreError> {
+        let mut slot = self.lock();
+        if slot.is_none() {
+            *slot = Some(self.client.get_connection().map_err(backend)?);
+        }
+        let Some(conn) = slot.as_mut() else {
+            return Err(StoreError::Backend("redis: no connection".into()));
+        };
+        let result = f(conn);
+        if let Err(error) = &result
+            && (error.is_io_error() || error.is_connection_dropped() || error.is_timeout())
+        {
+            *slot = None;
+        }
+        result.map_err(backend)
+    }
+
+    fn load(&self, members: &[String]) -> Result<Vec<StoredMessage>, StoreError> {
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<HashMap<String, Vec<u8>>> = self.with_connection(|conn| {
+            let mut pipe = redis::pipe();
+            for member in members {
+                pipe.hgetall(self.key(&format!("msg:{member}")));
+            }
+            pipe.query(conn)
+        })?;
+        members
+            .iter()
+            .zip(rows)
+            .map(|(member, fields)| stored(member_id(member), fields))
+            .collect()
+    }
+}
+
+fn text(fields: &mut HashMap<String, Vec<u8>>, name: &str) -> Option<String> {
+    fields
+        .remove(name)
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+}
+
+fn stored(id: i64, mut fields: HashMap<String, Vec<u8>>) -> Result<StoredMessage, StoreError> {
+    let received = text(&mut fields, "received_at").unwrap_or_default();
+    let received_at = DateTime::parse_from_rfc3339(&received)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StoreError::Timestamp {
+            row: id,
+            value: received,
+        })?;
+    let alert = text(&mut fields, "alert_json")
+        .map(|json| {
+            serde_json::from_str::<Alert>(&json)
+                .map_err(|source| StoreError::Json { row: id, source })
+        })
+        .transpose()?;
+    let key = match (
+        text(&mut fields, "sender"),
+        text(&mut fields, "identifier"),
+        text(&mut fields, "sent"),
+    ) {
+        (Some(sender), Some(identifier), Some(sent)) => Some(MessageKey {
+            sender,
+            identifier,
+            sent,
+        }),
+        _ => None,
+    };
+    Ok(StoredMessage {
+        id,
+        source: SourceId(text(&mut fields, "source").unwrap_or_default()),
+        received_at,
+        verdict: if text(&mut fields, "verdict").as_deref() == Some("accepted") {
+            Verdict::Accepted
+        } else {
+            Verdict::Rejected
+        },
+        reason: text(&mut fields, "reason"),
+        detail: text(&mut fields, "detail"),
+        key,
+        sha256: text(&mut fields, "sha256").unwrap_or_default(),
+        raw: fields.remove("raw").unwrap_or_default(),
+        alert,
+    })
+}
+
+impl AlertArchive for RedisArchive {
+    fn record(&self, record: &NewRecord<'_>) -> Result<Recorded, StoreError> {
+        let alert_json = record
+            .alert
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(StoreError::Encode)?;
+        let sha = content_hash(record.raw);
+        let identity = match (record.verdict, record.key) {
+            (Verdict::Accepted, Some(key)) => self.accepted_identity(key),
+            (Verdict::Accepted, None) => self.key(&format!("id:accepted-unkeyed:{sha}")),
+            (Verdict::Rejected, _) => self.key(&format!(
+                "id:rejected:{}{SEP}{sha}{SEP}{}",
+                record.source.as_str(),
+                record.reason.unwrap_or("")
+            )),
+        };
+        let sent_score = match (record.verdict, record.alert) {
+            (Verdict::Accepted, Some(alert)) => alert.sent.timestamp_millis().to_string(),
+            _ => String::new(),
+        };
+        let mut fields: Vec<(&str, Vec<u8>)> = vec![
+            ("source", record.source.as_str().as_bytes().to_vec()),
+            ("received_at", utc_text(record.received_at).into_bytes()),
+            ("verdict", record.verdict.as_str().as_bytes().to_vec()),
+            ("sha256", sha.into_bytes()),
+            ("raw", record.raw.to_vec()),
+        ];
+        let optional = [
+            ("reason", record.reason.map(str::to_string)),
+            ("detail", record.detail.map(str::to_string)),
+            ("sender", record.key.map(|k| k.sender.clone())),
+            ("identifier", record.key.map(|k| k.identifier.clone())),
+            ("sent", record.key.map(|k| k.sent.clone())),
+            ("alert_json", alert_json),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                fields.push((name, value.into_bytes()));
+            }
+        }
+        let (id, new): (i64, i64) = self.with_connection(|conn| {
+            let mut invocation = self.record.prepare_invoke();
+            invocation
+                .key(&identity)
+                .key(self.key("next"))
+                .key(self.key(record.verdict.as_str()))
+                .key(self.key("sent"))
+                .arg(self.key("msg:"))
+                .arg(&sent_score);
+            for (name, value) in &fields {
+                invocation.arg(*name).arg(value.as_slice());
+            }
+            invocation.invoke(conn)
+        })?;
+        Ok(Recorded { id, new: new == 1 })
+    }
+
+    fn find_accepted(&self, key: &MessageKey) -> Result<Option<StoredMessage>, StoreError> {
+        let id: Option<i64> = self.with_connection(|conn| {
+            redis::cmd("GET")
+                .arg(self.accepted_identity(key))
+                .query(conn)
+        })?;
+        match id {
+            Some(id) => Ok(self.load(&[format!("{id:020}")])?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    fn rejected(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let stop = isize::try_from(limit).unwrap_or(isize::MAX) - 1;
+        let members: Vec<String> = self.with_connection(|conn| {
+            redis::cmd("ZREVRANGE")
+                .arg(self.key("rejected"))
+                .arg(0)
+                .arg(stop)
+                .query(conn)
+        })?;
+        self.load(&members)
+    }
+
+    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<Alert>, StoreError> {
+        let members: Vec<String> = self.with_connection(|conn| {
+            redis::cmd("ZRANGEBYSCORE")
+                .arg(self.key("sent"))
+                .arg(since.timestamp_millis())
+                .arg("+inf")
+                .query(conn)
+        })?;
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
+        let jsons: Vec<Option<String>> = self.with_connection(|conn| {
+            let mut pipe = redis::pipe();
+            for member in &members {
+                pipe.hget(self.key(&format!("msg:{member}")), "alert_json");
+            }
+            pipe.query(conn)
+        })?;
+        members
+            .iter()
+            .zip(jsons)
+            .filter_map(|(member, json)| json.map(|json| (member_id(member), json)))
+            .map(|(row, json)| {
+                serde_json::from_str(&json).map_err(|source| StoreError::Json { row, source })
+            })
+            .collect()
+    }
+
+    fn count(&self, verdict: Verdict) -> Result<u64, StoreError> {
+        self.with_connection(|conn| {
+            redis::cmd("ZCARD")
+                .arg(self.key(verdict.as_str()))
+                .query(conn)
+        })
+    }
+}
