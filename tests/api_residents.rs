@@ -508,6 +508,41 @@ async fn my_alerts_and_inbox_after_a_demo_alert() {
 }
 
 #[tokio::test]
+async fn the_live_feed_streams_public_notices() {
+    use http_body_util::BodyExt;
+    let h = Harness::start().await;
+    let response = h.open("/api/v1/alerts/live").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.into_body();
+    h.submit_demo_cap("01-debris-flow-yellow.xml").await;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !seen.contains("event: notice") {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("a notice within 20 s")
+            .expect("stream open")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    let data = seen
+        .lines()
+        .skip_while(|l| *l != "event: notice")
+        .find_map(|l| l.strip_prefix("data: "))
+        .unwrap();
+    let notice: Value = serde_json::from_str(data).unwrap();
+    assert!(
+        notice["alert"].as_str().unwrap().contains("DEMO-DF-0001"),
+        "{notice}"
+    );
+    assert!(notice["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(notice["exercise"], false);
+}
+
+#[tokio::test]
 async fn public_lookups_geocode_and_boundaries() {
     let h = Harness::start().await;
     let found = h
@@ -844,6 +879,12 @@ resident_per_minute = {resident_per_minute}
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             panic!("no alert reached the subscriber");
+        }
+
+        /// A GET whose response body is left to the caller (streams).
+        pub async fn open(&self, path: &str) -> axum::response::Response {
+            let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+            self.router.clone().oneshot(request).await.unwrap()
         }
 
         pub async fn get(&self, path: &str, key: Option<&str>) -> Reply {
