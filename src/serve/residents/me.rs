@@ -169,7 +169,11 @@ pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiRes
     let _edit = state.residents.edit(&resident.id).await;
     state.storage.delete_subscriber(&resident.id).await?;
     state.residents.keys.remove(&resident.key_hash);
-    state.forget_subscriber(&resident.id).await?;
+    // The store no longer holds them, so a restarted engine will not
+    // either; a failure here (shutting down) must not skip the audit entry.
+    if let Err(error) = state.forget_subscriber(&resident.id).await {
+        tracing::warn!(subscriber = %resident.id.0, code = ?error.code, "deleted subscriber not yet removed from the engine");
+    }
     let actor = format!("subscriber:{}", resident.id.0);
     state
         .storage
