@@ -44,8 +44,23 @@ fn assert_error(reply: &Reply, status: StatusCode, code: &str, field: Option<&st
 #[tokio::test]
 async fn register_read_change_and_delete_every_trace() {
     let h = Harness::start().await;
+    a_residents_life(&h).await;
+}
+
+#[tokio::test]
+async fn register_read_change_and_delete_every_trace_on_redis() {
+    let Some(h) = Harness::start_on_redis().await else {
+        eprintln!("redis-server not installed: test skipped");
+        return;
+    };
+    a_residents_life(&h).await;
+}
+
+/// Registers, reads, changes everything a resident can change, then
+/// deletes the account and checks nothing of it is left.
+async fn a_residents_life(h: &Harness) {
     let (id, key, body) = register(
-        &h,
+        h,
         json!([
             {"label": "Home", "address": HAIAN_ADDRESS},
             {"label": "Work", "lon": 123.15, "lat": 23.15},
@@ -705,6 +720,7 @@ mod residents_harness {
     use hazardline::serve::config::ServeConfig;
     use hazardline::serve::runtime::{self, ServeOptions};
     use ingest::clock::ManualClock;
+    use notifier::testing::redis_server::RedisServer;
     use serde_json::Value;
     use store::{InboxEntry, SubscriberId, SubscriberRecord};
     use tokio_util::sync::CancellationToken;
@@ -721,6 +737,7 @@ mod residents_harness {
         router: Router,
         clock: Arc<ManualClock>,
         shutdown: CancellationToken,
+        _redis: Option<RedisServer>,
         _dir: tempfile::TempDir,
     }
 
@@ -749,6 +766,36 @@ mod residents_harness {
             resident_per_minute: u32,
         ) -> Harness {
             let dir = tempfile::tempdir().unwrap();
+            let storage = format!(
+                "kind = \"embedded\"\ndir = {:?}",
+                dir.path().join("store").display().to_string()
+            );
+            Harness::build(
+                dir,
+                &storage,
+                subscribe_per_minute,
+                resident_per_minute,
+                None,
+            )
+            .await
+        }
+
+        /// The same over a private Redis (AOF on), if `redis-server` is
+        /// installed.
+        pub async fn start_on_redis() -> Option<Harness> {
+            let dir = tempfile::tempdir().unwrap();
+            let redis = RedisServer::start(dir.path())?;
+            let storage = format!("kind = \"redis\"\nredis_url = \"{}\"", redis.url());
+            Some(Harness::build(dir, &storage, 0, 0, Some(redis)).await)
+        }
+
+        async fn build(
+            dir: tempfile::TempDir,
+            storage: &str,
+            subscribe_per_minute: u32,
+            resident_per_minute: u32,
+            redis: Option<RedisServer>,
+        ) -> Harness {
             let atlas_file = dir.path().join("demo.geodata");
             geodata::demo::atlas().save(&atlas_file).unwrap();
             let shelters = dir.path().join("shelters.csv");
@@ -763,8 +810,7 @@ listen = "127.0.0.1:0"
 public_url = "http://127.0.0.1"
 
 [storage]
-kind = "embedded"
-dir = {store:?}
+{storage}
 data_key = "{key}"
 
 [geodata]
@@ -777,7 +823,6 @@ public_per_minute = 0
 subscribe_per_minute = {subscribe_per_minute}
 resident_per_minute = {resident_per_minute}
 "#,
-                store = dir.path().join("store").display().to_string(),
                 key = "11".repeat(32),
                 atlas = atlas_file.display().to_string(),
                 shelters = shelters.display().to_string(),
@@ -801,6 +846,7 @@ resident_per_minute = {resident_per_minute}
                 router,
                 clock,
                 shutdown,
+                _redis: redis,
                 _dir: dir,
             }
         }
