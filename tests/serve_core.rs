@@ -49,12 +49,21 @@ struct Server {
 
 impl Server {
     fn start(config: &Path) -> Server {
+        Server::start_with(&["--config".as_ref(), config.as_os_str()], Some(KEY))
+    }
+
+    fn start_with(args: &[&std::ffi::OsStr], key: Option<&str>) -> Server {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_hazardline"))
-            .args(["serve", "--log-format", "json", "--config"])
-            .arg(config)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hazardline"));
+        command
+            .args(["serve", "--log-format", "json"])
+            .args(args)
             .env("HAZARDLINE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("HAZARDLINE_DATA_KEY", KEY)
+            .env_remove("HAZARDLINE_DATA_KEY");
+        if let Some(key) = key {
+            command.env("HAZARDLINE_DATA_KEY", key);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -436,4 +445,89 @@ async fn the_service_runs_on_redis_too() {
         .await
         .unwrap();
     assert_eq!(inbox.len(), 1, "the inbox is in Redis");
+}
+
+/// The in-process form other tests and benchmarks use: a free port, the
+/// demo region, the embedded store in a temporary directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_runs_in_process_for_tests() {
+    use hazardline::serve::config::ServeConfig;
+    use hazardline::serve::runtime::{RunningService, ServeOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store").display().to_string();
+    let config = ServeConfig::load(
+        None,
+        [
+            ("HAZARDLINE_SERVER_LISTEN", "127.0.0.1:0"),
+            ("HAZARDLINE_GEODATA_DEMO", "true"),
+            ("HAZARDLINE_STORAGE_DIR", store_dir.as_str()),
+            ("HAZARDLINE_DATA_KEY", KEY),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    )
+    .unwrap();
+    let service = RunningService::start(config, &ServeOptions::default())
+        .await
+        .unwrap();
+    assert_ne!(service.address.port(), 0);
+    let port = service.address.port();
+    let (status, body) = tokio::task::spawn_blocking(move || get(port, "/readyz"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    // No request body may exceed the CAP limit (1 MiB): refused from its
+    // declared length, before anything is read.
+    let status = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            stream,
+            "POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response.split(' ').nth(1).unwrap_or_default().to_owned()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, "413");
+    let alerts = service
+        .state
+        .alerts_view
+        .for_subscriber(&store::SubscriberId("nobody".into()));
+    assert!(alerts.is_empty());
+    service.stop().await.unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "still listening after stop"
+    );
+}
+
+/// The README's `hazardline serve --demo`: no configuration, no key, and
+/// alerts flowing within seconds.
+#[test]
+fn serve_demo_shows_alerts_flowing_at_once() {
+    let server = Server::start_with(&["--demo".as_ref()], None);
+    let port = server.port;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let metrics = get(port, "/metrics").map(|(_, m)| m).unwrap_or_default();
+        if metrics.contains("hazardline_engine_events_total{kind=\"new\"}")
+            && metrics.contains("hazardline_deliveries_total{channel=\"live\",outcome=\"sent\"}")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no alert flowed: {metrics}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("ephemeral key"),
+        "the demo says its key is throwaway: {log}"
+    );
 }

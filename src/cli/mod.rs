@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod backup;
 mod cap;
 mod demo;
 mod geodata;
@@ -34,6 +35,10 @@ pub enum Command {
     Match(matching::MatchArgs),
     /// Run the service: HTTP API, web pages, feeds, matcher and notifier.
     Serve(serve::ServeArgs),
+    /// Copy the embedded store's data directory (safe while serving).
+    Backup(backup::BackupArgs),
+    /// Restore the embedded store from a backup (service stopped).
+    Restore(backup::RestoreArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -43,5 +48,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Geodata(args) => geodata::run(args),
         Command::Match(args) => matching::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
     }
 }

@@ -41,7 +41,7 @@ pub fn engine_subscriber(record: &SubscriberRecord, atlas: &Atlas) -> Result<Sub
         .devices
         .iter()
         .enumerate()
-        .map(|(i, device)| address_of(i, device))
+        .map(|(i, device)| device_address(i, device))
         .collect::<Result<Vec<_>, _>>()?;
     let mut places = Vec::with_capacity(record.places.len() + 1);
     for (i, place) in record.places.iter().enumerate() {
@@ -103,7 +103,8 @@ fn check_point(atlas: &Atlas, lon: f64, lat: f64, field: &str) -> Result<(), Api
     Ok(())
 }
 
-fn address_of(i: usize, device: &store::Device) -> Result<Address, ApiError> {
+/// The notifier address of device `i` of a subscriber, checked.
+pub fn device_address(i: usize, device: &store::Device) -> Result<Address, ApiError> {
     let field = format!("devices[{i}].address");
     let value = device.address.expose().trim();
     if value.is_empty() {

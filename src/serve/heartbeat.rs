@@ -113,24 +113,9 @@ fn canary_address(config: &HeartbeatConfig) -> Result<Address, String> {
         address: store::Sensitive(value),
         secret: None,
     };
-    let record = store::SubscriberRecord {
-        id: store::SubscriberId(CANARY_PSEUDONYM.into()),
-        created_at: Utc::now(),
-        key_hash: store::KeyHash([0; 32]),
-        locale: "zh-TW".into(),
-        devices: vec![device],
-        places: Vec::new(),
-        location: None,
-        preferences: store::PreferencesRecord::default(),
-        relay: None,
-    };
     // The same checks as a resident's device.
-    let atlas = geodata::demo::atlas();
-    super::convert::engine_subscriber(&record, &atlas)
-        .map_err(|e| format!("heartbeat.canary_address: {}", e.message))?
-        .addresses
-        .pop()
-        .ok_or_else(|| "heartbeat.canary_address: missing".to_owned())
+    super::convert::device_address(0, &device)
+        .map_err(|e| format!("heartbeat.canary_address: {}", e.message))
 }
 
 /// The exercise message for one beat.
@@ -258,4 +243,55 @@ async fn beat(
 /// Keeps the canary out of everyone's sight: it is not a person.
 pub fn is_canary(pseudonym: &str) -> bool {
     pseudonym == CANARY_PSEUDONYM
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> HeartbeatConfig {
+        HeartbeatConfig {
+            enabled: true,
+            area: Some("99000030001".into()),
+            canary_channel: Some("mqtt".into()),
+            canary_address: Some("canary-1".into()),
+            ..HeartbeatConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_exercise_is_valid_cap_marked_as_an_exercise() {
+        let now = Utc::now();
+        let text = exercise_cap(&ServeConfig::default(), 123.225, 23.05, now);
+        let document = ingest::parse_document(text.as_bytes(), &ingest::Limits::default()).unwrap();
+        let message = &document.messages[0];
+        assert!(message.violations.is_empty(), "{:?}", message.violations);
+        let alert = message.alert.as_ref().unwrap();
+        assert_eq!(alert.status, ingest::Status::Exercise);
+        assert!(alert.sender.ends_with("@issuers.hazardline.invalid"));
+    }
+
+    #[test]
+    fn the_canary_lives_in_its_village_and_opted_in_to_exercises() {
+        let atlas = geodata::demo::atlas();
+        let canary = canary(&config(), &atlas).unwrap();
+        assert!(canary.preferences.exercises);
+        let place = &canary.places[0];
+        let located = atlas.locate(place.lon, place.lat).unwrap();
+        assert_eq!(located.village_code(), "99000030001");
+
+        let mut unknown = config();
+        unknown.area = Some("12345".into());
+        assert!(canary_err(&unknown, &atlas).contains("heartbeat.area"));
+        let mut bad = config();
+        bad.canary_channel = Some("pigeon".into());
+        assert!(canary_err(&bad, &atlas).contains("heartbeat.canary_channel"));
+    }
+
+    fn canary_err(config: &HeartbeatConfig, atlas: &geodata::Atlas) -> String {
+        match canary(config, atlas) {
+            Ok(_) => panic!("accepted"),
+            Err(error) => error,
+        }
+    }
 }

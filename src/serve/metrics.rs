@@ -73,11 +73,12 @@ impl Metrics {
     pub fn render(&self, health: &SourceHealth, now: chrono::DateTime<chrono::Utc>) -> String {
         for status in health.snapshot() {
             let source = status.source.to_string();
-            if let Some(last) = status.last_success {
-                let age = (now - last).num_milliseconds().max(0) as f64 / 1000.0;
-                metrics::gauge!("hazardline_feed_staleness_seconds", "source" => source.clone())
-                    .set(age);
-            }
+            // Since the last success, or since start for a source that has
+            // not delivered yet.
+            let since = status.last_success.unwrap_or(status.watched_since);
+            let age = (now - since).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics::gauge!("hazardline_feed_staleness_seconds", "source" => source.clone())
+                .set(age);
             metrics::gauge!("hazardline_feed_stale", "source" => source)
                 .set(f64::from(u8::from(status.stale)));
         }

@@ -4,6 +4,10 @@
 //! - `config`: the TOML file and environment overrides.
 //! - `runtime`: builds everything from the configuration and runs it until
 //!   a shutdown signal, then drains.
+//! - `events`: the event loop (lifecycle event → engine → queue, inboxes,
+//!   alerts view, live feed).
+//! - `channels`, `workers`: delivery channels and the background workers
+//!   (queue dispatchers, location expiry, demo replay).
 //! - `state`: what every request handler shares, and the engine's handle.
 //! - `convert`: stored subscriber records → the engine's subscribers.
 //! - `alerts_view`: each subscriber's alerts in force, for fast reads.
@@ -16,10 +20,12 @@
 //! - `error`: stable error codes.
 
 pub mod alerts_view;
+pub mod channels;
 pub mod chiefs;
 pub mod config;
 pub mod convert;
 pub mod error;
+pub mod events;
 pub mod expiry;
 pub mod heartbeat;
 pub mod issuers;
@@ -31,6 +37,7 @@ pub mod ratelimit;
 pub mod residents;
 pub mod runtime;
 pub mod state;
+pub mod workers;
 
 use std::time::Instant;
 

@@ -24,15 +24,13 @@ use ingest::feed::runner::{spawn_workers, trust_rules};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::source::{SenderPattern, SourceId, SourceTrust};
 use notifier::channel::live::LiveChannel;
-use notifier::channel::{Channel, Delivery, Outcome as SendOutcome, SendFuture};
-use notifier::notice::ChannelKind;
-use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
+use notifier::queue::dispatch::Channels;
 use store::Storage;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::alerts_view::{AlertsView, notice_kind_name};
+use super::alerts_view::AlertsView;
 use super::config::{ServeConfig, StorageKind};
 use super::expiry::LocationExpiries;
 use super::heartbeat::{self, HeartbeatStatus};
@@ -40,17 +38,14 @@ use super::metrics::Metrics;
 use super::ratelimit::RateLimiter;
 use super::residents::Residents;
 use super::state::{AppState, EngineHandle, StateInner};
-use crate::engine::{Directory, Engine, Outcome};
+use crate::engine::{Directory, Engine};
 
 /// The source issuers' submissions (and the heartbeat) come from.
 pub const ISSUER_SOURCE: &str = "issuers";
 /// The demo's fictional agencies.
-const DEMO_SOURCE: &str = "demo";
 const DEMO_SENDERS: &str = "*@demo.hazardline.invalid";
 /// Synthetic subscribers in `--demo`.
 const DEMO_SUBSCRIBERS: usize = 2000;
-/// Pause between two demo messages: long enough to watch each arrive.
-const DEMO_STEP: Duration = Duration::from_secs(4);
 /// Lifecycle events waiting for the engine; ingest waits when it is full.
 const EVENT_BUFFER: usize = 256;
 
@@ -61,7 +56,7 @@ pub struct StartError {
     pub detail: String,
 }
 
-fn start_error(what: &'static str, detail: impl ToString) -> StartError {
+pub(super) fn start_error(what: &'static str, detail: impl ToString) -> StartError {
     StartError {
         what,
         detail: detail.to_string(),
@@ -198,7 +193,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     ));
     if options.demo {
         trust.push(SourceTrust::new(
-            SourceId::new(DEMO_SOURCE),
+            SourceId::new(super::workers::DEMO_SOURCE),
             vec![sender_pattern(DEMO_SENDERS)?],
             false,
             Default::default(),
@@ -217,7 +212,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     let limits = config.limits.clone();
     let metrics = Arc::new(Metrics::new());
     let live = Arc::new(LiveChannel::new(1024));
-    let channels = build_channels(&config, live.clone(), metrics.clone())?;
+    let channels = super::channels::build_channels(&config, live.clone(), metrics.clone())?;
     let state = AppState::new(StateInner {
         storage,
         clock,
@@ -345,129 +340,9 @@ fn load_geodata(config: &ServeConfig, options: &ServeOptions) -> Result<Geodata,
     Ok((Arc::new(atlas), shelters, gazetteer.map(Arc::new)))
 }
 
-fn build_channels(
-    config: &ServeConfig,
-    live: Arc<LiveChannel>,
-    metrics: Arc<Metrics>,
-) -> Result<Channels, StartError> {
-    use notifier::channel::{email, fcm, mqtt, sms, webhook};
-    let mut list: Vec<Arc<dyn Channel>> = vec![live];
-    let c = &config.channels;
-    if let Some(settings) = &c.mqtt {
-        list.push(Arc::new(mqtt::MqttChannel::connect(mqtt::MqttConfig {
-            host: settings.host.clone(),
-            port: settings.port,
-            client_id: settings.client_id.clone(),
-            prefix: settings.prefix.clone(),
-            ack_timeout: Duration::from_secs(10),
-            budgets: Default::default(),
-            inflight: 100,
-        })));
-    }
-    if let Some(settings) = &c.fcm {
-        let json = std::fs::read_to_string(&settings.service_account)
-            .map_err(|e| start_error("channels.fcm.service_account", e))?;
-        let mut fcm_config = fcm::FcmConfig::default();
-        if let Some(url) = &settings.base_url {
-            fcm_config.base_url = url.clone();
-        }
-        fcm_config.token_uri = settings.token_uri.clone();
-        if let Some(rate) = settings.rate_per_minute {
-            fcm_config.rate_per_minute = rate;
-        }
-        list.push(Arc::new(
-            fcm::FcmChannel::from_json(&json, fcm_config)
-                .map_err(|e| start_error("channels.fcm", e))?,
-        ));
-    }
-    if let Some(settings) = &c.email {
-        let security = match settings.security.as_str() {
-            "none" => email::SmtpSecurity::None,
-            "starttls" => email::SmtpSecurity::StartTls,
-            "tls" => email::SmtpSecurity::Tls,
-            _ => {
-                return Err(start_error(
-                    "channels.email.security",
-                    "use none, starttls or tls",
-                ));
-            }
-        };
-        let credentials = match (&settings.username, &settings.password) {
-            (Some(user), Some(password)) => Some((
-                user.clone(),
-                notifier::notice::Secret::new(password.clone()),
-            )),
-            _ => None,
-        };
-        list.push(Arc::new(
-            email::EmailChannel::new(email::EmailConfig {
-                host: settings.host.clone(),
-                port: settings.port,
-                security,
-                credentials,
-                from: settings.from.clone(),
-                budgets: Default::default(),
-                timeout: Duration::from_secs(20),
-            })
-            .map_err(|e| start_error("channels.email", e))?,
-        ));
-    }
-    if let Some(settings) = &c.sms {
-        list.push(Arc::new(
-            sms::SmsChannel::new(sms::SmsConfig {
-                base_url: settings.base_url.clone(),
-                account_sid: settings.account_sid.clone(),
-                auth_token: notifier::notice::Secret::new(settings.auth_token.clone()),
-                from: settings.from.clone(),
-                budgets: Default::default(),
-                request_timeout: Duration::from_secs(10),
-            })
-            .map_err(|e| start_error("channels.sms", e))?,
-        ));
-    }
-    if let Some(settings) = &c.webhook {
-        list.push(Arc::new(
-            webhook::WebhookChannel::new(Duration::from_secs(settings.timeout_secs))
-                .map_err(|e| start_error("channels.webhook", e))?,
-        ));
-    }
-    Ok(list.into_iter().fold(Channels::new(), |channels, channel| {
-        channels.with(Arc::new(Counted {
-            inner: channel,
-            metrics: metrics.clone(),
-        }))
-    }))
-}
-
-/// A channel that counts its outcomes (`hazardline_deliveries_total`).
-struct Counted {
-    inner: Arc<dyn Channel>,
-    metrics: Arc<Metrics>,
-}
-
-impl Channel for Counted {
-    fn kind(&self) -> ChannelKind {
-        self.inner.kind()
-    }
-
-    fn send<'a>(&'a self, delivery: &'a Delivery) -> SendFuture<'a> {
-        Box::pin(async move {
-            let outcome = self.inner.send(delivery).await;
-            let label = match &outcome {
-                SendOutcome::Sent => "sent",
-                SendOutcome::Retry { .. } => "retry",
-                SendOutcome::InvalidAddress => "invalid_address",
-                SendOutcome::Rejected(_) => "rejected",
-            };
-            self.metrics.attempt(self.inner.kind().as_str(), label);
-            outcome
-        })
-    }
-}
-
 impl Service {
-    /// Runs until `shutdown` is cancelled (or a signal arrives when
-    /// `signals`), then drains. `ready` gets the bound address.
+    /// Runs until `shutdown` is cancelled, then drains. `ready` gets the
+    /// bound address once the server accepts connections.
     pub async fn run(
         self,
         shutdown: CancellationToken,
@@ -489,7 +364,7 @@ impl Service {
         let address = listener
             .local_addr()
             .map_err(|e| start_error("server.listen", e))?;
-        restore_active(&state).await;
+        super::events::restore_active(&state).await;
 
         // Input side: feeds, maintenance, demo replay, heartbeat.
         let inputs = CancellationToken::new();
@@ -505,9 +380,16 @@ impl Service {
             Duration::from_secs(config.dispatch.maintenance_secs.max(1)),
             inputs.clone(),
         ));
-        background.spawn(expire_locations(state.clone(), inputs.clone()));
+        background.spawn(super::workers::expire_locations(
+            state.clone(),
+            inputs.clone(),
+        ));
         if let Some(clock) = demo_clock {
-            background.spawn(replay_demo(state.clone(), clock, inputs.clone()));
+            background.spawn(super::workers::replay_demo(
+                state.clone(),
+                clock,
+                inputs.clone(),
+            ));
         }
         if let Some((lon, lat)) = canary_point {
             background.spawn(heartbeat::run(state.clone(), lon, lat, inputs.clone()));
@@ -515,7 +397,7 @@ impl Service {
 
         // Middle: the event loop.
         let events_done = CancellationToken::new();
-        let event_loop = tokio::spawn(event_loop(
+        let event_loop = tokio::spawn(super::events::event_loop(
             state.clone(),
             events,
             inputs.clone(),
@@ -526,7 +408,7 @@ impl Service {
         let outputs = CancellationToken::new();
         let mut dispatchers = JoinSet::new();
         for n in 0..config.dispatch.workers {
-            dispatchers.spawn(dispatcher(
+            dispatchers.spawn(super::workers::dispatcher(
                 state.clone(),
                 channels.clone(),
                 format!("{}-{}-{n}", hostname(), std::process::id()),
@@ -587,285 +469,45 @@ fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "hazardline".into())
 }
 
-/// Lifecycle events → engine → deliveries queued, inboxes written, the
-/// alerts view updated. After `stop`, handles what is already waiting.
-async fn event_loop(
-    state: AppState,
-    mut events: mpsc::Receiver<LifecycleEvent>,
-    stop: CancellationToken,
-    done: CancellationToken,
-) {
-    loop {
-        let event = tokio::select! {
-            biased;
-            event = events.recv() => event,
-            _ = stop.cancelled() => break,
-        };
-        let Some(event) = event else { break };
-        handle_event(&state, event).await;
-    }
-    while let Ok(event) = events.try_recv() {
-        handle_event(&state, event).await;
-    }
-    done.cancel();
+/// A service running on the current tokio runtime, for in-process tests
+/// and benchmarks (listen on port 0 to get a free one).
+pub struct RunningService {
+    pub address: std::net::SocketAddr,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), StartError>>,
 }
 
-/// After a restart, the alerts still in force (rebuilt by ingest from the
-/// archive) go through the engine again, so that their later Update,
-/// Cancel or expiry reaches exactly the people they reached, and the
-/// alerts view shows them. Deliveries are queued again: the queue's
-/// idempotency keys drop those already queued, and any lost in a crash
-/// between the engine and the queue go out now. Inboxes already hold them.
-async fn restore_active(state: &AppState) {
-    let active = state.pipeline.active();
-    if active.is_empty() {
-        return;
-    }
-    let now = state.clock.now();
-    let mut restored = 0usize;
-    for alert in active {
-        let event = LifecycleEvent::New(alert);
-        let result = state
-            .engine
-            .run(move |engine| engine.handle(&event, now))
-            .await;
-        let Ok(Ok(mut outcome)) = result else {
-            tracing::error!("an alert in force could not be restored into the engine");
-            continue;
-        };
-        outcome.public.clear();
-        let deliveries = std::mem::take(&mut outcome.deliveries);
-        match state.storage.queue().enqueue_many(deliveries).await {
-            Ok(added) => state.metrics.enqueued(added),
-            Err(error) => tracing::error!(%error, "restored deliveries not queued"),
-        }
-        state.alerts_view.apply(&outcome);
-        restored += 1;
-    }
-    tracing::info!(restored, "alerts in force restored into the engine");
-}
-
-fn event_label(event: &LifecycleEvent) -> &'static str {
-    match event {
-        LifecycleEvent::New(_) => "new",
-        LifecycleEvent::Updated { .. } => "update",
-        LifecycleEvent::Cancelled { .. } => "cancel",
-        LifecycleEvent::Expired(_) => "expired",
-    }
-}
-
-async fn handle_event(state: &AppState, event: LifecycleEvent) {
-    let kind = event_label(&event);
-    let now = state.clock.now();
-    let result = state
-        .engine
-        .run(move |engine| engine.handle(&event, now))
-        .await;
-    let outcome = match result {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(error)) => {
-            tracing::error!(kind, %error, "engine could not handle the event");
-            return;
-        }
-        Err(error) => {
-            tracing::error!(kind, %error, "engine stopped");
-            return;
-        }
-    };
-    state.metrics.event(kind, outcome.notices.len());
-    tracing::info!(
-        kind,
-        alert = %crate::engine::alert_id(&outcome.alert),
-        told = outcome.notices.len(),
-        deliveries = outcome.deliveries.len(),
-        coalesced = outcome.coalesced,
-        exercise = outcome.exercise,
-        "event handled"
-    );
-    record_outcome(state, outcome, now).await;
-}
-
-/// Queues the deliveries durably, then inboxes and the alerts view.
-pub async fn record_outcome(state: &AppState, mut outcome: Outcome, now: DateTime<Utc>) {
-    // The live page is best effort (no record): straight to the broadcast.
-    for notice in std::mem::take(&mut outcome.public) {
-        let _ = state.live.send(&notice).await;
-    }
-    let deliveries = std::mem::take(&mut outcome.deliveries);
-    let count = deliveries.len();
-    // The queue is the record that matters: retry a failing store a few
-    // times before giving the event up (it stays in the archive).
-    let mut attempt = 0;
-    let mut pending = Some(deliveries);
-    while let Some(batch) = pending.take() {
-        match state.storage.queue().enqueue_many(batch.clone()).await {
-            Ok(added) => state.metrics.enqueued(added),
-            Err(error) if attempt < 5 => {
-                attempt += 1;
-                tracing::warn!(%error, attempt, "enqueue failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                pending = Some(batch);
-            }
-            Err(error) => {
-                tracing::error!(%error, deliveries = count, "deliveries could not be queued");
-            }
-        }
-    }
-    let inbox: Vec<store::InboxEntry> = outcome
-        .notices
-        .iter()
-        .filter(|t| !heartbeat::is_canary(&t.subscriber))
-        .map(|told| store::InboxEntry {
-            subscriber: store::SubscriberId(told.subscriber.clone()),
-            alert: told.facts.alert.0.clone(),
-            at: now,
-            kind: notice_kind_name(told.facts.kind).to_owned(),
-            hazard: told.facts.hazard.as_str().to_owned(),
-            colour: told.facts.colour.as_str().to_owned(),
-            exercise: told.facts.exercise,
-            title: told.message.full_title(),
-            body: told.message.full_text(),
-            expires: told.facts.expires.map(|t| t.to_utc()),
-        })
-        .collect();
-    if !inbox.is_empty()
-        && let Err(error) = state.storage.append_inbox(&inbox).await
-    {
-        tracing::error!(%error, entries = inbox.len(), "inbox entries not written");
-    }
-    state.alerts_view.apply(&outcome);
-}
-
-/// One queue worker: claims batches and sends them until `stop`; a claimed
-/// batch is always finished.
-async fn dispatcher(state: AppState, channels: Channels, worker: String, stop: CancellationToken) {
-    let settings = &state.config.dispatch;
-    let config = DispatchConfig {
-        worker,
-        batch: settings.batch,
-        lease: Duration::from_secs(settings.lease_secs),
-        ..DispatchConfig::default()
-    };
-    let idle = Duration::from_millis(settings.idle_millis.max(10));
-    let queue = state.storage.queue();
-    while !stop.is_cancelled() {
-        match dispatch_batch(queue.as_ref(), &channels, &config).await {
-            Ok(report) => {
-                state
-                    .metrics
-                    .finished(report.sent + report.failed + report.invalid.len());
-                if !report.invalid.is_empty() {
-                    tracing::warn!(
-                        count = report.invalid.len(),
-                        "dead addresses reported by providers"
-                    );
-                    disable_dead_addresses(&state, report.invalid).await;
-                }
-                if report.claimed > 0 {
-                    continue;
-                }
-            }
-            Err(error) => tracing::error!(%error, "claiming deliveries failed"),
-        }
+impl RunningService {
+    /// Builds and starts the service; returns once it accepts connections.
+    pub async fn start(
+        config: ServeConfig,
+        options: &ServeOptions,
+    ) -> Result<RunningService, StartError> {
+        let service = build(config, options).await?;
+        let state = service.state.clone();
+        let shutdown = CancellationToken::new();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let mut task = tokio::spawn(service.run(shutdown.clone(), Some(ready_tx)));
         tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = tokio::time::sleep(idle) => {}
+            ready = ready_rx => match ready {
+                Ok(address) => Ok(RunningService { address, state, shutdown, task }),
+                Err(_) => Err(start_error("starting", "the service stopped before it was ready")),
+            },
+            finished = &mut task => Err(match finished {
+                Ok(Err(error)) => error,
+                _ => start_error("starting", "the service stopped before it was ready"),
+            }),
         }
     }
-}
 
-/// How often due location expiries are applied.
-const LOCATION_SWEEP: Duration = Duration::from_secs(30);
-
-/// Withdraws shared locations that expired (from the store and the
-/// engine), so they stop matching.
-async fn expire_locations(state: AppState, stop: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(LOCATION_SWEEP) => {}
-        }
-        let withdrawn = super::residents::expire_locations(&state).await;
-        if withdrawn > 0 {
-            tracing::debug!(withdrawn, "shared locations expired");
-        }
+    /// Shuts down as on SIGTERM and waits for the drain.
+    pub async fn stop(self) -> Result<(), StartError> {
+        self.shutdown.cancel();
+        self.task
+            .await
+            .map_err(|e| start_error("the service task", e))?
     }
-}
-
-/// Removes the devices providers reported dead, so nothing more is sent
-/// to them.
-async fn disable_dead_addresses(
-    state: &AppState,
-    dead: Vec<(notifier::notice::SubscriberId, notifier::notice::Address)>,
-) {
-    for (subscriber, address) in dead {
-        let id = store::SubscriberId(subscriber.0);
-        let Ok(Some(mut record)) = state.storage.subscriber(&id).await else {
-            continue;
-        };
-        let before = record.devices.len();
-        record
-            .devices
-            .retain(|device| !same_address(device, &address));
-        if record.devices.len() == before {
-            continue;
-        }
-        match state.storage.put_subscriber(&record).await {
-            Ok(()) => {
-                let _ = state.sync_subscriber(&record).await;
-                tracing::info!(subscriber = %id.0, channel = address.channel().as_str(), "dead device removed");
-            }
-            Err(error) => tracing::warn!(%error, "dead device not removed"),
-        }
-    }
-}
-
-fn same_address(device: &store::Device, address: &notifier::notice::Address) -> bool {
-    use notifier::notice::Address;
-    use store::DeviceChannel;
-    let value = device.address.expose().trim();
-    match (device.channel, address) {
-        (DeviceChannel::Fcm, Address::Fcm { token }) => token.expose() == value,
-        (DeviceChannel::Mqtt, Address::Mqtt { device }) => device == value,
-        (DeviceChannel::Email, Address::Email { to }) => to.expose() == value,
-        (DeviceChannel::Sms, Address::Sms { to }) => to.expose() == value,
-        (DeviceChannel::Webhook, Address::Webhook { url, .. }) => url.expose() == value,
-        _ => false,
-    }
-}
-
-/// `--demo`: the demo messages, a few seconds apart, each read at the
-/// moment it was sent.
-async fn replay_demo(state: AppState, clock: Arc<RunningClock>, stop: CancellationToken) {
-    let source = SourceId::new(DEMO_SOURCE);
-    for (name, text) in crate::engine::demo_messages() {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(DEMO_STEP) => {}
-        }
-        if let Some(sent) = sent_of(text.as_bytes()) {
-            clock.set(sent);
-        }
-        match state.pipeline.ingest(&source, text.as_bytes()).await {
-            Ok(report) => tracing::info!(
-                file = name,
-                accepted = report.accepted(),
-                rejected = report.rejected(),
-                "demo message replayed"
-            ),
-            Err(error) => tracing::error!(file = name, %error, "demo message not ingested"),
-        }
-    }
-    tracing::info!("demo: every message replayed");
-}
-
-fn sent_of(bytes: &[u8]) -> Option<DateTime<Utc>> {
-    let document = ingest::parse_document(bytes, &ingest::Limits::default()).ok()?;
-    document
-        .messages
-        .iter()
-        .find_map(|m| m.alert.as_ref())
-        .map(|a| a.sent.to_utc())
 }
 
 /// Waits for SIGTERM or ctrl-c, then cancels `token`.

@@ -15,6 +15,12 @@
 //!
 //! It is not the matcher's index (rebuilt from [`Storage::all_subscribers`]
 //! at start) and knows nothing of HTTP.
+//!
+//! Modules: [`model`] (the records), [`seal`] (the data key and sealing),
+//! [`audit`] (the audit log's hash chain), [`sqlite`] ([`SqliteStorage`],
+//! group commit, backup and restore), [`redis`] ([`RedisStorage`]) and
+//! [`redis_archive`] (ingest's archive on Redis). `README.md` states the
+//! invariants, what is sealed and the durability of each backend.
 
 pub mod audit;
 pub mod model;

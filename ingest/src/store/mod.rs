@@ -2,8 +2,8 @@
 //! bytes, source, time of receipt and the reason for the verdict.
 //!
 //! [`AlertArchive`] is the one storage question ingest asks; [`sqlite`] is
-//! the embedded default. A Redis implementation can follow behind the same
-//! trait (and must pass the same tests).
+//! the embedded default. The `store` crate has the Redis implementation
+//! (`store::RedisArchive`), tested with the same contract.
 //!
 //! Invariants:
 //! - a message is recorded before anything acts on it (the pipeline stores,

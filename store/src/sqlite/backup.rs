@@ -27,8 +27,10 @@ fn sqlite(error: rusqlite::Error, file: &str) -> StoreError {
 }
 
 /// Copies every file of the data directory `from` into `to` (created if
-/// needed; it must not already hold a backup).
-pub(crate) fn backup(from: &Path, to: &Path) -> Result<()> {
+/// needed; it must not already hold a backup). Safe while the service runs
+/// on `from`, even from another process; needs no data key (sealed values
+/// are copied as they are).
+pub fn backup(from: &Path, to: &Path) -> Result<()> {
     fs::create_dir_all(to)?;
     for file in FILES {
         let target = to.join(file);

@@ -20,7 +20,7 @@ mod backup;
 mod readers;
 mod writer;
 
-pub use backup::{FILES, restore};
+pub use backup::{FILES, backup, restore};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

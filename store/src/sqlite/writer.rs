@@ -64,19 +64,33 @@ where
     }
 }
 
-/// Handle to the writer thread; the thread ends when the last handle is
-/// dropped, after finishing the jobs already queued.
+/// Handle to the writer thread. Dropping it lets the thread finish the
+/// jobs already queued and waits for it to close its connection, so the
+/// files are released when the store is dropped (restore relies on it).
 pub(crate) struct Writer {
-    jobs: mpsc::Sender<Box<dyn Job>>,
+    jobs: Option<mpsc::Sender<Box<dyn Job>>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Writer {
     pub(crate) fn start(conn: Connection) -> Result<Writer> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || run_writer(conn, queue))?;
-        Ok(Writer { jobs })
+        Ok(Writer {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
     }
 
     /// Runs `work` in the next group commit; returns once it is durable.
@@ -92,6 +106,8 @@ impl Writer {
             reply,
         };
         self.jobs
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store is closing".into()))?
             .send(Box::new(job))
             .map_err(|_| StoreError::Backend("the store's writer thread has stopped".into()))?;
         answer.await.map_err(|_| {
