@@ -9,7 +9,7 @@
 //! [`KEY_CACHE_TTL_SECS`]; it then finds no alerts and no record.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{PoisonError, RwLock};
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -65,19 +65,21 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
 /// Verified device keys, in memory.
 #[derive(Debug, Default)]
 pub struct DeviceKeys {
-    keys: Mutex<HashMap<KeyHash, (SubscriberId, DateTime<Utc>)>>,
+    // Read on every resident request, written once a minute per device:
+    // readers share the lock.
+    keys: RwLock<HashMap<KeyHash, (SubscriberId, DateTime<Utc>)>>,
 }
 
 impl DeviceKeys {
     pub fn get(&self, hash: &KeyHash, now: DateTime<Utc>) -> Option<SubscriberId> {
-        let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
         keys.get(hash)
             .filter(|(_, until)| *until > now)
             .map(|(id, _)| id.clone())
     }
 
     pub fn insert(&self, hash: KeyHash, id: SubscriberId, now: DateTime<Utc>) {
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
         if keys.len() >= KEY_CACHE_MAX {
             keys.retain(|_, (_, until)| *until > now);
             if keys.len() >= KEY_CACHE_MAX {
@@ -89,7 +91,7 @@ impl DeviceKeys {
 
     pub fn remove(&self, hash: &KeyHash) {
         self.keys
-            .lock()
+            .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(hash);
     }
