@@ -59,6 +59,20 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The record found through a key index must carry that key: a sealed
+/// record cannot be altered, but the index beside it can, and a swapped
+/// index entry must not let one resident's key open another's record.
+pub(crate) fn check_key(record: SubscriberRecord, key_hash: &KeyHash) -> Result<SubscriberRecord> {
+    if record.key_hash == *key_hash {
+        Ok(record)
+    } else {
+        Err(StoreError::Corrupt {
+            what: format!("subscriber {}", record.id.0),
+            detail: "the device key index does not match the sealed record".into(),
+        })
+    }
+}
+
 /// Every store of the service. Implementations are cheap to share
 /// (`Arc<dyn Storage>`); every write is durable when the call returns.
 #[async_trait]

@@ -147,6 +147,16 @@ impl RedisStorage {
     /// Connects to `url` (`redis://host:port/db`); every key lives under
     /// `prefix`.
     pub async fn connect(url: &str, key: DataKey, prefix: &str) -> Result<RedisStorage> {
+        RedisStorage::connect_with(url, key, prefix, QueueConfig::default()).await
+    }
+
+    /// [`RedisStorage::connect`] with the delivery queue's settings.
+    pub async fn connect_with(
+        url: &str,
+        key: DataKey,
+        prefix: &str,
+        queue: QueueConfig,
+    ) -> Result<RedisStorage> {
         let client = redis::Client::open(url).map_err(backend)?;
         let connection = ConnectionManager::new(client).await.map_err(backend)?;
         let archive = {
@@ -156,7 +166,7 @@ impl RedisStorage {
                 .map_err(|e| StoreError::Backend(format!("archive: {e}")))?
                 .map_err(|e| StoreError::Backend(format!("archive: {e}")))?
         };
-        let queue = RedisQueue::connect(url, &format!("{prefix}:queue"), QueueConfig::default())
+        let queue = RedisQueue::connect(url, &format!("{prefix}:queue"), queue)
             .await
             .map_err(|e| StoreError::Backend(format!("queue: {e}")))?;
         Ok(RedisStorage {
@@ -260,7 +270,11 @@ impl Storage for RedisStorage {
 
     async fn subscriber_by_key(&self, key_hash: &KeyHash) -> Result<Option<SubscriberRecord>> {
         match self.subscriber_id_by_key(key_hash).await? {
-            Some(id) => self.open_subscriber(&id.0).await,
+            Some(id) => self
+                .open_subscriber(&id.0)
+                .await?
+                .map(|record| crate::check_key(record, key_hash))
+                .transpose(),
             None => Ok(None),
         }
     }

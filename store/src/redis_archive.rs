@@ -116,26 +116,37 @@ impl RedisArchive {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` on the connection, (re)connecting first if needed and
-    /// dropping a connection that failed so the next call starts afresh.
+    /// Runs `f` on the connection, (re)connecting first if needed. A
+    /// connection found broken (Redis restarted, network blip) is replaced
+    /// and `f` tried once more on the new one; every command here is safe
+    /// to repeat (recording is idempotent by identity).
     fn with_connection<T>(
         &self,
-        f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+        f: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, StoreError> {
         let mut slot = self.lock();
-        if slot.is_none() {
-            *slot = Some(self.client.get_connection().map_err(backend)?);
+        let mut retried = false;
+        loop {
+            let conn = match slot.as_mut() {
+                Some(conn) => conn,
+                None => slot.insert(self.client.get_connection().map_err(backend)?),
+            };
+            match f(conn) {
+                Err(error)
+                    if error.is_io_error()
+                        || error.is_connection_dropped()
+                        || error.is_connection_refusal()
+                        || error.is_timeout() =>
+                {
+                    *slot = None;
+                    if retried {
+                        return Err(backend(error));
+                    }
+                    retried = true;
+                }
+                result => return result.map_err(backend),
+            }
         }
-        let Some(conn) = slot.as_mut() else {
-            return Err(StoreError::Backend("redis: no connection".into()));
-        };
-        let result = f(conn);
-        if let Err(error) = &result
-            && (error.is_io_error() || error.is_connection_dropped() || error.is_timeout())
-        {
-            *slot = None;
-        }
-        result.map_err(backend)
     }
 
     fn load(&self, members: &[String]) -> Result<Vec<StoredMessage>, StoreError> {

@@ -245,3 +245,30 @@ fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
         .unwrap();
     assert_eq!(recent.len(), 2);
 }
+
+#[test]
+fn redis_archive_carries_on_after_redis_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(server) = RedisServer::start(dir.path()) else {
+        eprintln!("redis-server not found: skipping");
+        return;
+    };
+    let archive = RedisArchive::open(&server.url(), "hl").unwrap();
+    let source = SourceId::new("ncdr");
+    let reject = |raw: &'static [u8]| NewRecord {
+        source: &source,
+        received_at: utc("2024-04-22T15:00:00+08:00"),
+        verdict: Verdict::Rejected,
+        reason: Some("not_cap"),
+        detail: None,
+        alert: None,
+        key: None,
+        raw,
+    };
+    assert!(archive.record(&reject(b"one")).unwrap().new);
+    let _server = server.crash_and_restart().unwrap();
+    // The same archive value, its connection now broken: the next call
+    // reconnects by itself.
+    assert!(archive.record(&reject(b"two")).unwrap().new);
+    assert_eq!(archive.count(Verdict::Rejected).unwrap(), 2);
+}

@@ -541,6 +541,18 @@ async fn personal_data_is_sealed_at_rest(backend: Backend) {
     assert_eq!(right.subscriber(&record.id).await.unwrap(), Some(record));
 }
 
+async fn a_tampered_key_index_opens_no_one_elses_record(backend: Backend) {
+    let store = backend.open().await;
+    let victim = subscriber(1);
+    store.put_subscriber(&victim).await.unwrap();
+    let forged = key_hash("the intruder's own device key");
+    backend.point_key_index(&forged, &victim.id).await;
+    assert!(matches!(
+        store.subscriber_by_key(&forged).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+}
+
 async fn the_archive_keeps_messages(mut backend: Backend) {
     use ingest::store::{NewRecord, Verdict};
     let source = ingest::source::SourceId::new("ncdr");
@@ -605,4 +617,5 @@ suite!(
     everything_survives_a_restart,
     personal_data_is_sealed_at_rest,
     the_archive_keeps_messages,
+    a_tampered_key_index_opens_no_one_elses_record,
 );

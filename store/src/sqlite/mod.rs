@@ -1,12 +1,12 @@
 //! The embedded store: SQLite files in one data directory.
 //!
-//! - `service.sqlite`: this crate's tables (schema in [`SCHEMA`]);
+//! - `service.sqlite`: this crate's tables (schema in `SCHEMA`);
 //! - `archive.sqlite`: ingest's [`SqliteArchive`];
 //! - `queue.sqlite`: the notifier's [`SqliteQueue`].
 //!
 //! Writes go through one writer thread that commits concurrent writes
-//! together ([`writer`]); reads run on a small pool of read connections on
-//! blocking threads ([`readers`]). WAL with `synchronous=FULL`: a commit
+//! together (`writer.rs`); reads run on a small pool of read connections on
+//! blocking threads (`readers.rs`). WAL with `synchronous=FULL`: a commit
 //! has reached the disk (the WAL is fsynced) before any caller is told it
 //! succeeded, so an acknowledged registration survives a power cut. NORMAL
 //! would skip that fsync and could lose the last commits on power loss; the
@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires    TEXT NOT NULL,        -- RFC 3339 UTC, for clean-up
     json       TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires);
 CREATE TABLE IF NOT EXISTS drafts (
     id      TEXT PRIMARY KEY,
     created TEXT NOT NULL,
@@ -238,8 +239,11 @@ impl Storage for SqliteStorage {
                             .optional()
                     })
                     .map_err(backend)?;
-                row.map(|(id, s)| key.open_json(&subscriber_context(&id), &s))
-                    .transpose()
+                row.map(|(id, s)| {
+                    let record = key.open_json(&subscriber_context(&id), &s)?;
+                    crate::check_key(record, &KeyHash(hash))
+                })
+                .transpose()
             })
             .await
     }

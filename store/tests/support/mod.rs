@@ -101,6 +101,33 @@ impl Backend {
         bytes
     }
 
+    /// Points the device-key index entry `hash` at subscriber `id` behind
+    /// the store's back.
+    pub async fn point_key_index(&self, hash: &KeyHash, id: &SubscriberId) {
+        match self {
+            Backend::Sqlite { dir, .. } => {
+                let conn = rusqlite::Connection::open(dir.path().join("service.sqlite")).unwrap();
+                let changed = conn
+                    .execute(
+                        "UPDATE subscribers SET key_hash = ?1 WHERE id = ?2",
+                        rusqlite::params![hash.0.as_slice(), id.0],
+                    )
+                    .unwrap();
+                assert_eq!(changed, 1);
+            }
+            Backend::Redis { server, .. } => {
+                let client = ::redis::Client::open(server.as_ref().unwrap().url()).unwrap();
+                let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+                let _: () = ::redis::cmd("SET")
+                    .arg(format!("{PREFIX}:subkey:{}", hex_of(hash)))
+                    .arg(&id.0)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     /// Rewrites audit entry `seq` behind the store's back, as someone with
     /// access to the files or the server could.
     pub async fn tamper_audit(&self, seq: u64) {
@@ -309,4 +336,8 @@ pub fn audit_entry(n: u32, target: &str) -> NewAuditEntry {
         target: target.into(),
         detail: serde_json::json!({"n": n, "villages": 12}),
     }
+}
+
+fn hex_of(hash: &KeyHash) -> String {
+    hash.0.iter().map(|b| format!("{b:02x}")).collect()
 }
