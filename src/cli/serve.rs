@@ -48,7 +48,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let options = ServeOptions { demo: args.demo };
+    let options = ServeOptions {
+        demo: args.demo,
+        ..ServeOptions::default()
+    };
     let result = tokio.block_on(async move {
         let service = runtime::build(config, &options).await?;
         if let Ok(spec) = std::env::var(BOOTSTRAP_ENV) {

@@ -335,14 +335,23 @@ impl Default for IssuersConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Public requests per minute per client (device key, else address).
     pub public_per_minute: u32,
+    /// Public requests a client may make at once before the per-minute
+    /// rate applies.
     pub public_burst: u32,
     /// Registrations per minute per client address.
     pub subscribe_per_minute: u32,
+    /// Requests per minute per device on `/api/v1/me/*`.
+    pub resident_per_minute: u32,
+    /// Believe `X-Forwarded-For` for the client address (only behind a
+    /// reverse proxy that sets it: anyone can write the header).
+    pub trust_forwarded: bool,
+    /// Clients whose buckets are kept in memory before idle ones go.
+    pub max_clients: usize,
     /// Issuer session lifetime.
     pub session_secs: u64,
 }
@@ -353,6 +362,9 @@ impl Default for LimitsConfig {
             public_per_minute: 600,
             public_burst: 60,
             subscribe_per_minute: 30,
+            resident_per_minute: super::ratelimit::DEFAULT_RESIDENT_PER_MINUTE,
+            trust_forwarded: false,
+            max_clients: super::ratelimit::DEFAULT_MAX_CLIENTS,
             session_secs: 8 * 3600,
         }
     }

@@ -15,6 +15,8 @@
 //! - `metrics`, `ops`: Prometheus metrics, /healthz, /readyz, /metrics.
 //! - `heartbeat`: the scheduled end-to-end exercise to a canary device.
 //! - `residents`, `issuers`, `chiefs`, `pages`: the route groups.
+//! - `ratelimit`: per-client rate limits of the public and resident routes.
+//! - `openapi`: the API's OpenAPI document, served at /openapi.json.
 //! - `error`: stable error codes.
 
 pub mod alerts_view;
@@ -31,8 +33,10 @@ pub mod expiry;
 pub mod heartbeat;
 pub mod issuers;
 pub mod metrics;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod ratelimit;
 pub mod residents;
 pub mod runtime;
 pub mod state;
@@ -67,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(issuers::routes())
         .merge(chiefs::routes())
         .merge(ops::routes())
+        .merge(openapi::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(hard_limit))

@@ -35,6 +35,8 @@ use super::config::{ServeConfig, StorageKind};
 use super::expiry::LocationExpiries;
 use super::heartbeat::{self, HeartbeatStatus};
 use super::metrics::Metrics;
+use super::ratelimit::RateLimiter;
+use super::residents::Residents;
 use super::state::{AppState, EngineHandle, StateInner};
 use crate::engine::{Directory, Engine};
 
@@ -67,6 +69,9 @@ pub struct ServeOptions {
     /// The demo region, synthetic subscribers, an ephemeral store and the
     /// demo messages replayed.
     pub demo: bool,
+    /// A clock to use instead of the configured one (tests that step
+    /// through expiries and rate limits).
+    pub clock: Option<SharedClock>,
 }
 
 /// A clock that runs at real speed from a chosen instant and can be moved
@@ -117,9 +122,10 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         (None, true) => Some(Arc::new(RunningClock::starting_at(demo_start()))),
         (None, false) => None,
     };
-    let clock: SharedClock = match &running_clock {
-        Some(c) => c.clone(),
-        None => ingest::clock::system_clock(),
+    let clock: SharedClock = match (&options.clock, &running_clock) {
+        (Some(c), _) => c.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) => ingest::clock::system_clock(),
     };
     if let Some(start) = config.clock.start {
         tracing::warn!(%start, "clock set by [clock] start: the service lives at that time");
@@ -211,6 +217,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     )
     .map_err(|e| start_error("opening the alert archive", e))?;
 
+    let limits = config.limits.clone();
     let metrics = Arc::new(Metrics::new());
     let live = Arc::new(LiveChannel::new(1024));
     let channels = super::channels::build_channels(&config, live.clone(), metrics.clone())?;
@@ -228,6 +235,8 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         live,
         heartbeat: Arc::new(HeartbeatStatus::default()),
         location_expiries,
+        limiter: Arc::new(RateLimiter::new(limits)),
+        residents: Arc::new(Residents::default()),
     });
     Ok(Service {
         state,

@@ -58,6 +58,10 @@ pub struct StateInner {
     pub heartbeat: Arc<HeartbeatStatus>,
     /// When shared locations expire (kept by `sync_subscriber`).
     pub location_expiries: Arc<LocationExpiries>,
+    /// Rate limits of the public and resident routes, per client.
+    pub limiter: Arc<super::ratelimit::RateLimiter>,
+    /// Verified device keys and the residents' edit locks.
+    pub residents: Arc<super::residents::Residents>,
 }
 
 type EngineJob = Box<dyn FnOnce(&mut Engine) + Send>;

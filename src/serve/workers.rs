@@ -63,26 +63,17 @@ pub async fn dispatcher(
 /// How often due location expiries are applied.
 const LOCATION_SWEEP: Duration = Duration::from_secs(30);
 
-/// Re-syncs subscribers whose shared location expired, so it stops
-/// matching.
+/// Withdraws shared locations that expired (from the store and the
+/// engine), so they stop matching.
 pub async fn expire_locations(state: AppState, stop: CancellationToken) {
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(LOCATION_SWEEP) => {}
         }
-        for id in state.location_expiries.take_due(state.clock.now()) {
-            match state.storage.subscriber(&id).await {
-                Ok(Some(record)) => {
-                    if let Err(error) = state.sync_subscriber(&record).await {
-                        tracing::warn!(subscriber = %id.0, code = ?error.code, "expired location not applied");
-                    }
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "reading a subscriber for location expiry failed")
-                }
-            }
+        let withdrawn = super::residents::expire_locations(&state).await;
+        if withdrawn > 0 {
+            tracing::debug!(withdrawn, "shared locations expired");
         }
     }
 }

@@ -1,0 +1,385 @@
+//! Registration, and everything residents do to their own data: read it,
+//! change locale, devices and preferences, add and remove places, share a
+//! location for a while, ask for a relay call, read their alerts and
+//! inbox, and delete it all.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use store::{CurrentLocation, NewAuditEntry, SubscriberRecord};
+
+use super::auth::{Resident, new_device_key, new_subscriber_id};
+use super::body::ApiJson;
+use super::places::{self, PlaceView};
+use super::publish;
+use super::quota::SubscribeQuota;
+use super::request::{
+    self, LocationRequest, MAX_LOCATION_TTL_MINUTES, PatchRequest, PlaceRequest, RegisterRequest,
+    RelayRequest,
+};
+use crate::serve::error::{ApiError, ApiResult, ErrorCode};
+use crate::serve::state::AppState;
+
+/// Inbox entries returned when no `limit` is given, and at most.
+const INBOX_DEFAULT: usize = 50;
+const INBOX_MAX: usize = 500;
+
+#[derive(Serialize)]
+struct Registered {
+    id: String,
+    /// The device key: shown once, stored only as its hash.
+    key: String,
+    places: Vec<PlaceView>,
+}
+
+/// `POST /api/v1/subscribers`
+pub async fn register(
+    _quota: SubscribeQuota,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> ApiResult<Response> {
+    let locale = request::locale(&body.locale, "locale")?;
+    let devices = request::devices(body.devices, "devices")?;
+    let preferences = request::preferences(body.preferences.unwrap_or_default(), "preferences")?;
+    let resolved = places::resolve_all(&body.places, &state.atlas, state.gazetteer.as_deref())?;
+    let (key, key_hash) = new_device_key();
+    let record = SubscriberRecord {
+        id: new_subscriber_id(),
+        created_at: state.clock.now(),
+        key_hash,
+        locale,
+        devices,
+        places: resolved.iter().map(|(p, _)| p.clone()).collect(),
+        location: None,
+        preferences,
+        relay: None,
+    };
+    let record = publish(&state, record).await?;
+    state
+        .residents
+        .keys
+        .insert(key_hash, record.id.clone(), state.clock.now());
+    tracing::info!(subscriber = %record.id.0, places = record.places.len(), "subscriber registered");
+    let places = resolved
+        .iter()
+        .map(|(p, precision)| PlaceView::of(p, &state.atlas, Some(precision)))
+        .collect();
+    let body = Registered {
+        id: record.id.0,
+        key,
+        places,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Loads the authenticated resident's record under their edit lock.
+async fn load(state: &AppState, resident: &Resident) -> ApiResult<SubscriberRecord> {
+    state
+        .storage
+        .subscriber(&resident.id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "unknown device key"))
+}
+
+/// The owner's own view of their record, personal data included.
+fn view(record: &SubscriberRecord, state: &AppState) -> Value {
+    let now = state.clock.now();
+    let location = record
+        .location
+        .as_ref()
+        .filter(|l| l.expires > now)
+        .map(|l| json!({ "lon": l.lon, "lat": l.lat, "at": l.at, "expires": l.expires }));
+    let p = &record.preferences;
+    json!({
+        "id": record.id.0,
+        "created_at": record.created_at,
+        "locale": record.locale,
+        "devices": record.devices.iter().map(|d| json!({
+            "channel": d.channel,
+            "address": d.address.expose(),
+            "has_secret": d.secret.is_some(),
+        })).collect::<Vec<_>>(),
+        "places": record.places.iter().map(|p| PlaceView::of(p, &state.atlas, None)).collect::<Vec<_>>(),
+        "location": location,
+        "preferences": {
+            "kinds": p.kinds,
+            "min_colour": p.min_colour,
+            "min_intensity": p.min_intensity,
+            "min_rainfall": p.min_rainfall,
+            "languages": p.languages,
+            "exercises": p.exercises,
+            "quiet_hours": p.quiet_hours.as_ref().map(|(start, end)| json!({"start": start, "end": end})),
+        },
+        "relay": record.relay.as_ref().map(|r| json!({
+            "name": r.name.expose(),
+            "phone": r.phone.as_ref().map(|s| s.expose()),
+            "note": r.note.as_ref().map(|s| s.expose()),
+            "village": r.village,
+        })),
+    })
+}
+
+/// `GET /api/v1/me`
+pub async fn show(resident: Resident, State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let record = load(&state, &resident).await?;
+    Ok(Json(view(&record, &state)))
+}
+
+/// `PATCH /api/v1/me`: replaces what is given.
+pub async fn update(
+    resident: Resident,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PatchRequest>,
+) -> ApiResult<Json<Value>> {
+    let locale = body
+        .locale
+        .as_deref()
+        .map(|l| request::locale(l, "locale"))
+        .transpose()?;
+    let devices = body
+        .devices
+        .map(|d| request::devices(d, "devices"))
+        .transpose()?;
+    let preferences = body
+        .preferences
+        .map(|p| request::preferences(p, "preferences"))
+        .transpose()?;
+    let _edit = state.residents.edit(&resident.id).await;
+    let mut record = load(&state, &resident).await?;
+    if let Some(locale) = locale {
+        record.locale = locale;
+    }
+    if let Some(devices) = devices {
+        record.devices = devices;
+    }
+    if let Some(preferences) = preferences {
+        record.preferences = preferences;
+    }
+    let record = publish(&state, record).await?;
+    Ok(Json(view(&record, &state)))
+}
+
+/// `DELETE /api/v1/me`: every trace of the person's data is erased; the
+/// audit log keeps the pseudonymous id only.
+pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiResult<StatusCode> {
+    let _edit = state.residents.edit(&resident.id).await;
+    state.storage.delete_subscriber(&resident.id).await?;
+    state.residents.keys.remove(&resident.key_hash);
+    // The store no longer holds them, so a restarted engine will not
+    // either; a failure here (shutting down) must not skip the audit entry.
+    if let Err(error) = state.forget_subscriber(&resident.id).await {
+        tracing::warn!(subscriber = %resident.id.0, code = ?error.code, "deleted subscriber not yet removed from the engine");
+    }
+    let actor = format!("subscriber:{}", resident.id.0);
+    state
+        .storage
+        .append_audit(NewAuditEntry {
+            at: state.clock.now(),
+            actor: actor.clone(),
+            action: "subscriber.delete".into(),
+            target: actor,
+            detail: json!({}),
+        })
+        .await?;
+    tracing::info!(subscriber = %resident.id.0, "subscriber deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/me/places`
+pub async fn add_place(
+    resident: Resident,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PlaceRequest>,
+) -> ApiResult<Response> {
+    let _edit = state.residents.edit(&resident.id).await;
+    let mut record = load(&state, &resident).await?;
+    let id = places::free_id(&record.places)
+        .filter(|_| record.places.len() < request::MAX_PLACES)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                format!("at most {} places; remove one first", request::MAX_PLACES),
+            )
+        })?;
+    let (place, precision) =
+        places::resolve(&body, id, &state.atlas, state.gazetteer.as_deref(), "")?;
+    let view = PlaceView::of(&place, &state.atlas, Some(precision));
+    record.places.push(place);
+    publish(&state, record).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// `DELETE /api/v1/me/places/{id}`
+pub async fn remove_place(
+    resident: Resident,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id: u8 = id.parse().map_err(|_| ApiError::not_found("place"))?;
+    let _edit = state.residents.edit(&resident.id).await;
+    let mut record = load(&state, &resident).await?;
+    let before = record.places.len();
+    record.places.retain(|p| p.id != id);
+    if record.places.len() == before {
+        return Err(ApiError::not_found("place"));
+    }
+    publish(&state, record).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/v1/me/location`: the latest point replaces any earlier one.
+pub async fn share_location(
+    resident: Resident,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LocationRequest>,
+) -> ApiResult<Json<Value>> {
+    let (lon, lat) = request::coordinates(body.lon, body.lat, "")?;
+    if !(1..=MAX_LOCATION_TTL_MINUTES).contains(&body.ttl_minutes) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "ttl_minutes",
+            format!("between 1 and {MAX_LOCATION_TTL_MINUTES} minutes"),
+        ));
+    }
+    let village = places::locate(&state.atlas, lon, lat, "")?;
+    let _edit = state.residents.edit(&resident.id).await;
+    let mut record = load(&state, &resident).await?;
+    let now = state.clock.now();
+    let expires = now + Duration::minutes(i64::from(body.ttl_minutes));
+    record.location = Some(CurrentLocation {
+        lon,
+        lat,
+        at: now,
+        expires,
+    });
+    publish(&state, record).await?;
+    Ok(Json(
+        json!({ "lon": lon, "lat": lat, "village": village, "at": now, "expires": expires }),
+    ))
+}
+
+/// `DELETE /api/v1/me/location`
+pub async fn stop_location(
+    resident: Resident,
+    State(state): State<AppState>,
+) -> ApiResult<StatusCode> {
+    let _edit = state.residents.edit(&resident.id).await;
+    let mut record = load(&state, &resident).await?;
+    // A stale entry in the expiry schedule is harmless: the sweep finds no
+    // location and moves on.
+    if record.location.take().is_some() {
+        publish(&state, record).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/v1/me/relay`: someone the village chief should phone or visit.
+pub async fn set_relay(
+    resident: Resident,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RelayRequest>,
+) -> ApiResult<Json<Value>> {
+    let (name, phone, note) = request::relay(&body)?;
+    let _edit = state.residents.edit(&resident.id).await;
+    let mut record = load(&state, &resident).await?;
+    let village = match body.village {
+        Some(code) => match state.atlas.area(&code) {
+            Some(area) if area.level == geodata::codes::Level::Village => code,
+            _ => {
+                return Err(ApiError::field(
+                    ErrorCode::InvalidField,
+                    "village",
+                    "not a village code",
+                ));
+            }
+        },
+        None => record
+            .places
+            .iter()
+            .find_map(|p| p.village.clone())
+            .ok_or_else(|| {
+                ApiError::field(
+                    ErrorCode::InvalidField,
+                    "village",
+                    "no place lies in a known village; give the village code",
+                )
+            })?,
+    };
+    record.relay = Some(request::relay_need(name, phone, note, village));
+    let record = publish(&state, record).await?;
+    Ok(Json(view(&record, &state)["relay"].clone()))
+}
+
+/// `DELETE /api/v1/me/relay`
+pub async fn clear_relay(
+    resident: Resident,
+    State(state): State<AppState>,
+) -> ApiResult<StatusCode> {
+    let _edit = state.residents.edit(&resident.id).await;
+    let mut record = load(&state, &resident).await?;
+    if record.relay.take().is_some() {
+        publish(&state, record).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct MyAlerts<'a, T> {
+    alerts: &'a [T],
+}
+
+/// `GET /api/v1/me/alerts`: the hot read; memory only, serialized straight
+/// from the shared view.
+pub async fn alerts(resident: Resident, State(state): State<AppState>) -> Response {
+    let alerts = state.alerts_view.for_subscriber(&resident.id);
+    Json(MyAlerts { alerts: &alerts }).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct InboxQuery {
+    limit: Option<String>,
+}
+
+/// `GET /api/v1/me/inbox?limit=N`: newest first.
+pub async fn inbox(
+    resident: Resident,
+    State(state): State<AppState>,
+    Query(query): Query<InboxQuery>,
+) -> ApiResult<Json<Value>> {
+    let limit = match query.limit.as_deref() {
+        None => INBOX_DEFAULT,
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=INBOX_MAX).contains(n))
+            .ok_or_else(|| {
+                ApiError::field(
+                    ErrorCode::InvalidField,
+                    "limit",
+                    format!("between 1 and {INBOX_MAX}"),
+                )
+            })?,
+    };
+    let entries = state.storage.inbox(&resident.id, limit).await?;
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|e| {
+            json!({
+                "alert_id": crate::engine::alert_id(&e.alert),
+                "at": e.at,
+                "kind": e.kind,
+                "hazard": e.hazard,
+                "colour": e.colour,
+                "exercise": e.exercise,
+                "title": e.title,
+                "body": e.body,
+                "expires": e.expires,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "entries": entries })))
+}

@@ -1,0 +1,224 @@
+//! What anyone may read without an account: the alerts in force, the live
+//! feed of public notices, address lookup, and administrative boundaries
+//! for maps. Rate-limited per client; nothing here names a person.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use geo::MultiPolygon;
+use geodata::codes::Level;
+use ingest::hazard::classify;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::places::geocode_checked;
+use super::quota::PublicQuota;
+use super::request::{self, MAX_ADDRESS_CHARS};
+use crate::serve::error::{ApiError, ApiResult, ErrorCode};
+use crate::serve::state::AppState;
+
+/// Area names listed per alert before the list is cut (the map shows all).
+const AREA_NAMES_MAX: usize = 20;
+
+#[derive(Deserialize)]
+pub struct AlertsQuery {
+    /// Preferred language of the headline (`en`, `zh-TW`, …).
+    lang: Option<String>,
+}
+
+/// `GET /api/v1/alerts`: every alert in force.
+pub async fn alerts(
+    _quota: PublicQuota,
+    State(state): State<AppState>,
+    Query(query): Query<AlertsQuery>,
+) -> Json<Value> {
+    let wanted = query
+        .lang
+        .as_deref()
+        .and_then(notifier::Locale::from_language_tag);
+    let alerts: Vec<Value> = state
+        .pipeline
+        .active()
+        .iter()
+        .map(|alert| {
+            let class = classify(alert);
+            let info = wanted
+                .and_then(|w| {
+                    alert
+                        .infos
+                        .iter()
+                        .find(|i| notifier::Locale::from_language_tag(&i.language) == Some(w))
+                })
+                .or_else(|| alert.infos.first());
+            let mut areas: Vec<&str> = alert
+                .infos
+                .iter()
+                .flat_map(|i| i.areas.iter().map(|a| a.area_desc.as_str()))
+                .collect();
+            areas.sort_unstable();
+            areas.dedup();
+            let more = areas.len().saturating_sub(AREA_NAMES_MAX);
+            areas.truncate(AREA_NAMES_MAX);
+            json!({
+                "alert_id": crate::engine::alert_id(&crate::engine::alert_key(alert)),
+                "sender": alert.sender,
+                "sent": alert.sent,
+                "msg_type": alert.msg_type,
+                "hazard": class.hazard,
+                "colour": class.colour,
+                "exercise": class.exercise,
+                "language": info.map(|i| i.language.as_str()),
+                "event": info.map(|i| i.event.as_str()),
+                "headline": info.and_then(|i| i.headline.as_deref()),
+                "expires": alert.infos.iter().filter_map(|i| i.expires).max(),
+                "areas": { "names": areas, "more": more },
+            })
+        })
+        .collect();
+    Json(json!({ "alerts": alerts }))
+}
+
+/// `GET /api/v1/alerts/live`: public notices as server-sent events, one
+/// `notice` event each (JSON). A client that lags loses events and gets a
+/// `lagged` event: it should reload `/api/v1/alerts`.
+pub async fn live(
+    _quota: PublicQuota,
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = state.live.subscribe();
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let event = match receiver.recv().await {
+            Ok(notice) => Event::default()
+                .event("notice")
+                .json_data(&notice)
+                .unwrap_or_else(|_| Event::default().event("lagged").data("{}")),
+            Err(broadcast::error::RecvError::Lagged(missed)) => Event::default()
+                .event("lagged")
+                .data(json!({ "missed": missed }).to_string()),
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[derive(Deserialize)]
+pub struct GeocodeQuery {
+    address: Option<String>,
+}
+
+/// `GET /api/v1/geocode?address=...`
+pub async fn geocode(
+    _quota: PublicQuota,
+    State(state): State<AppState>,
+    Query(query): Query<GeocodeQuery>,
+) -> ApiResult<Json<Value>> {
+    let address = query.address.as_deref().ok_or_else(|| {
+        ApiError::field(
+            ErrorCode::InvalidField,
+            "address",
+            "give the address to look up",
+        )
+    })?;
+    let address = request::text(address, "address", MAX_ADDRESS_CHARS)?;
+    let found = geocode_checked(
+        &state.atlas,
+        state.gazetteer.as_deref(),
+        &address,
+        "address",
+    )?;
+    let name = |code: Option<&str>| {
+        code.and_then(|c| state.atlas.area(c))
+            .map(|a| json!({ "code": a.code, "name": a.name, "name_en": a.name_en }))
+    };
+    Ok(Json(json!({
+        "candidates": [{
+            "county": name(Some(&found.county_code)),
+            "town": name(Some(&found.town_code)),
+            "village": name(found.village_code.as_deref()),
+            "lon": found.lon,
+            "lat": found.lat,
+            "precision": found.precision,
+        }]
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct AreasQuery {
+    parent: Option<String>,
+}
+
+/// `GET /api/v1/geo/areas?parent=CODE`: the counties, or the towns of a
+/// county, or the villages of a town, as a GeoJSON FeatureCollection.
+pub async fn areas(
+    _quota: PublicQuota,
+    State(state): State<AppState>,
+    Query(query): Query<AreasQuery>,
+) -> ApiResult<Response> {
+    let atlas = &state.atlas;
+    let children: Vec<&geodata::model::Area> = match query.parent.as_deref() {
+        None => atlas.counties().iter().collect(),
+        Some(code) => {
+            let parent = atlas
+                .area(code)
+                .ok_or_else(|| ApiError::not_found("area"))?;
+            match parent.level {
+                Level::County => atlas.towns_within(&parent.code).iter().collect(),
+                Level::Town => atlas
+                    .villages()
+                    .iter()
+                    .filter(|v| v.town_code.as_deref() == Some(parent.code.as_str()))
+                    .collect(),
+                _ => {
+                    return Err(ApiError::field(
+                        ErrorCode::InvalidField,
+                        "parent",
+                        "villages have no smaller areas",
+                    ));
+                }
+            }
+        }
+    };
+    let features: Vec<Value> = children
+        .iter()
+        .map(|a| {
+            json!({
+                "type": "Feature",
+                "properties": {
+                    "code": a.code,
+                    "name": a.name,
+                    "name_en": a.name_en,
+                    "level": a.level,
+                },
+                "geometry": geometry(&a.geometry),
+            })
+        })
+        .collect();
+    let body = json!({ "type": "FeatureCollection", "features": features });
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// A MultiPolygon as RFC 7946 GeoJSON geometry.
+fn geometry(shape: &MultiPolygon<f64>) -> Value {
+    let ring =
+        |r: &geo::LineString<f64>| -> Vec<[f64; 2]> { r.0.iter().map(|c| [c.x, c.y]).collect() };
+    let polygons: Vec<Vec<Vec<[f64; 2]>>> = shape
+        .0
+        .iter()
+        .map(|p| {
+            std::iter::once(ring(p.exterior()))
+                .chain(p.interiors().iter().map(ring))
+                .collect()
+        })
+        .collect();
+    json!({ "type": "MultiPolygon", "coordinates": polygons })
+}
