@@ -96,7 +96,8 @@ pub trait Storage: Send + Sync {
     async fn delete_subscriber(&self, id: &SubscriberId) -> Result<bool>;
 
     // --- Inbox --------------------------------------------------------------
-    /// Appends notices told to subscribers (one write for the batch).
+    /// Appends notices told to subscribers: a fan-out's worth at once (one
+    /// transaction on SQLite; on Redis one per thousand entries).
     async fn append_inbox(&self, entries: &[InboxEntry]) -> Result<()>;
     /// Newest first.
     async fn inbox(&self, id: &SubscriberId, limit: usize) -> Result<Vec<InboxEntry>>;

@@ -40,7 +40,7 @@ use redis::{AsyncCommands, Script};
 
 use crate::audit::{GENESIS, chain_hash};
 use crate::redis_archive::RedisArchive;
-use crate::seal::DataKey;
+use crate::seal::{DataKey, inbox_context, relay_context, seal_inbox, subscriber_context};
 use crate::{
     Account, AccountId, AuditEntry, Draft, DraftId, InboxEntry, KeyHash, NewAuditEntry, RelayAck,
     Result, Session, ShelterStatus, Storage, StoreError, SubscriberId, SubscriberRecord,
@@ -139,6 +139,24 @@ fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String> {
     })
 }
 
+/// A Redis that has just started answers LOADING while it replays its
+/// AOF; the service waits for it rather than failing its start.
+async fn wait_until_loaded(connection: &mut ConnectionManager) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + crate::redis_archive::LOADING_WAIT;
+    loop {
+        match redis::cmd("PING").query_async::<String>(connection).await {
+            Ok(_) => return Ok(()),
+            Err(error)
+                if error.kind() == redis::ErrorKind::BusyLoadingError
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(error) => return Err(backend(error)),
+        }
+    }
+}
+
 fn stop_index(limit: usize) -> isize {
     isize::try_from(limit).unwrap_or(isize::MAX) - 1
 }
@@ -158,7 +176,8 @@ impl RedisStorage {
         queue: QueueConfig,
     ) -> Result<RedisStorage> {
         let client = redis::Client::open(url).map_err(backend)?;
-        let connection = ConnectionManager::new(client).await.map_err(backend)?;
+        let mut connection = ConnectionManager::new(client).await.map_err(backend)?;
+        wait_until_loaded(&mut connection).await?;
         let archive = {
             let (url, prefix) = (url.to_string(), prefix.to_string());
             tokio::task::spawn_blocking(move || RedisArchive::open(&url, &prefix))
@@ -226,18 +245,6 @@ impl RedisStorage {
             }),
         }
     }
-}
-
-fn subscriber_context(id: &str) -> String {
-    format!("subscriber:{id}")
-}
-
-fn inbox_context(id: &str) -> String {
-    format!("inbox:{id}")
-}
-
-fn relay_context(alert: &str, village: &str, person: &str) -> String {
-    format!("relay_ack:{alert}|{village}|{person}")
 }
 
 #[async_trait]
@@ -332,16 +339,19 @@ impl Storage for RedisStorage {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for entry in entries {
-            let id = &entry.subscriber.0;
-            let sealed = self.key.seal_json(&inbox_context(id), entry)?;
-            pipe.lpush(self.k(&format!("inbox:{id}")), sealed).ignore();
+        // One MULTI/EXEC per chunk: a fan-out's worth in one transaction
+        // would hold Redis (and its reply buffer) for too long.
+        for chunk in seal_inbox(&self.key, entries).await?.chunks(CHUNK) {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for (id, sealed) in chunk {
+                pipe.lpush(self.k(&format!("inbox:{id}")), sealed).ignore();
+            }
+            pipe.query_async::<()>(&mut self.conn())
+                .await
+                .map_err(backend)?;
         }
-        pipe.query_async::<()>(&mut self.conn())
-            .await
-            .map_err(backend)
+        Ok(())
     }
 
     async fn inbox(&self, id: &SubscriberId, limit: usize) -> Result<Vec<InboxEntry>> {

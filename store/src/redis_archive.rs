@@ -46,6 +46,9 @@ if ARGV[2] ~= '' then redis.call('ZADD', KEYS[4], ARGV[2], member) end
 return {id, 1}
 ";
 
+/// How long to wait for a Redis that is still loading its data at start.
+pub(crate) const LOADING_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Separates parts of an identity key (ASCII unit separator: appears in
 /// no sender, identifier or timestamp).
 const SEP: char = '\u{1f}';
@@ -94,6 +97,7 @@ impl RedisArchive {
             prefix: format!("{prefix}:archive"),
             record: Script::new(RECORD),
         };
+        // Waits out a Redis still loading its AOF (see `with_connection`).
         archive.with_connection(|conn| redis::cmd("PING").query::<String>(conn))?;
         Ok(archive)
     }
@@ -126,6 +130,7 @@ impl RedisArchive {
     ) -> Result<T, StoreError> {
         let mut slot = self.lock();
         let mut retried = false;
+        let loading_deadline = std::time::Instant::now() + LOADING_WAIT;
         loop {
             let conn = match slot.as_mut() {
                 Some(conn) => conn,
@@ -143,6 +148,13 @@ impl RedisArchive {
                         return Err(backend(error));
                     }
                     retried = true;
+                }
+                Err(error)
+                    if error.kind() == redis::ErrorKind::BusyLoadingError
+                        && std::time::Instant::now() < loading_deadline =>
+                {
+                    // Redis restarted and is replaying its AOF.
+                    std::thread::sleep(std::time::Duration::from_millis(50));
                 }
                 result => return result.map_err(backend),
             }

@@ -198,6 +198,50 @@ impl DataKey {
     }
 }
 
+// What each sealed value is and whose: its associated data.
+
+pub(crate) fn subscriber_context(id: &str) -> String {
+    format!("subscriber:{id}")
+}
+
+pub(crate) fn inbox_context(id: &str) -> String {
+    format!("inbox:{id}")
+}
+
+pub(crate) fn relay_context(alert: &str, village: &str, person: &str) -> String {
+    format!("relay_ack:{alert}|{village}|{person}")
+}
+
+/// Entries sealed in one go: a handful on the caller's thread, a fan-out's
+/// worth (up to millions, a few µs each) on a blocking thread so the async
+/// workers keep serving. Returns (subscriber id, sealed entry) in order.
+pub(crate) async fn seal_inbox(
+    key: &std::sync::Arc<DataKey>,
+    entries: &[crate::InboxEntry],
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    const INLINE: usize = 64;
+    fn seal_all(
+        key: &DataKey,
+        entries: &[crate::InboxEntry],
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        entries
+            .iter()
+            .map(|entry| {
+                let id = entry.subscriber.0.clone();
+                let sealed = key.seal_json(&inbox_context(&id), entry)?;
+                Ok((id, sealed))
+            })
+            .collect()
+    }
+    if entries.len() <= INLINE {
+        return seal_all(key, entries);
+    }
+    let (key, entries) = (std::sync::Arc::clone(key), entries.to_vec());
+    tokio::task::spawn_blocking(move || seal_all(&key, &entries))
+        .await
+        .map_err(|e| StoreError::Backend(format!("sealing task failed: {e}")))?
+}
+
 /// Associated data: format, key id and context, so none can be swapped.
 fn aad(key_id: u8, context: &str) -> Vec<u8> {
     let mut aad = Vec::with_capacity(2 + context.len());

@@ -193,6 +193,24 @@ async fn inbox_is_newest_first_and_limited(backend: Backend) {
         store.inbox(&a, 1).await.unwrap()[0],
         inbox_entry(&a, 4, "four")
     );
+
+    // A fan-out's worth in one call: 2,500 people, one notice each, plus a
+    // second notice for some of them.
+    let people: Vec<SubscriberId> = (100..2600).map(|n| subscriber(n).id).collect();
+    let mut batch: Vec<InboxEntry> = people
+        .iter()
+        .map(|id| inbox_entry(id, 10, "fan-out"))
+        .collect();
+    batch.extend(people[..1200].iter().map(|id| inbox_entry(id, 11, "again")));
+    store.append_inbox(&batch).await.unwrap();
+    assert_eq!(
+        titles(store.inbox(&people[5], 10).await.unwrap()),
+        vec!["again", "fan-out"]
+    );
+    assert_eq!(
+        titles(store.inbox(&people[2499], 10).await.unwrap()),
+        vec!["fan-out"]
+    );
 }
 
 async fn accounts_are_found_by_username(backend: Backend) {

@@ -33,7 +33,7 @@ use notifier::queue::sqlite::SqliteQueue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::audit::{GENESIS, chain_hash};
-use crate::seal::DataKey;
+use crate::seal::{DataKey, inbox_context, relay_context, seal_inbox, subscriber_context};
 use crate::{
     Account, AccountId, AuditEntry, Draft, DraftId, InboxEntry, KeyHash, NewAuditEntry, RelayAck,
     Result, Session, ShelterStatus, Storage, StoreError, SubscriberId, SubscriberRecord,
@@ -147,18 +147,6 @@ impl SqliteStorage {
     pub fn sqlite_queue(&self) -> Arc<SqliteQueue> {
         Arc::clone(&self.queue)
     }
-}
-
-fn subscriber_context(id: &str) -> String {
-    format!("subscriber:{id}")
-}
-
-fn inbox_context(id: &str) -> String {
-    format!("inbox:{id}")
-}
-
-fn relay_context(alert: &str, village: &str, person: &str) -> String {
-    format!("relay_ack:{alert}|{village}|{person}")
 }
 
 fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String> {
@@ -298,14 +286,10 @@ impl Storage for SqliteStorage {
     }
 
     async fn append_inbox(&self, entries: &[InboxEntry]) -> Result<()> {
-        let sealed = entries
-            .iter()
-            .map(|entry| {
-                let id = entry.subscriber.0.clone();
-                let sealed = self.key.seal_json(&inbox_context(&id), entry)?;
-                Ok((id, sealed))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let sealed = seal_inbox(&self.key, entries).await?;
         self.writer
             .write(move |conn| {
                 let mut stmt = conn
