@@ -70,7 +70,11 @@ impl Coalescer {
         }
         if let Some(told) = self.told.get(&key) {
             let rises = notice.colour > told.colour || notice.severity > told.severity;
-            if !rises && now - told.at < self.window {
+            // An update that lowers the level is news too ("now yellow"):
+            // only an update at the level already told is held back.
+            let lowered = notice.kind == NoticeKind::Update
+                && (notice.colour < told.colour || notice.severity < told.severity);
+            if !rises && !lowered && now - told.at < self.window {
                 return Verdict::Coalesced;
             }
         }
@@ -187,6 +191,18 @@ mod tests {
             coalescer.admit(&me, &notice, at("2026-11-22T01:00:00Z")),
             Verdict::Coalesced
         );
+        // An update lowering the level is told.
+        notice.colour = Colour::Green;
+        assert_eq!(
+            coalescer.admit(&me, &notice, at("2026-11-22T01:10:00Z")),
+            Verdict::Deliver
+        );
+        notice.colour = Colour::Yellow;
+        assert_eq!(
+            coalescer.admit(&me, &notice, at("2026-11-22T01:15:00Z")),
+            Verdict::Deliver,
+            "back up from green is a rise"
+        );
         // Someone else is told regardless.
         let other = SubscriberId("s-2".into());
         assert_eq!(
@@ -203,15 +219,25 @@ mod tests {
             coalescer.admit(&me, &notice, at("2026-11-22T02:00:00Z")),
             Verdict::Coalesced
         );
-        // A fall is news the person can wait for until the window ends.
+        // A fall told by an update is news ("now yellow")…
         notice.colour = Colour::Yellow;
         assert_eq!(
             coalescer.admit(&me, &notice, at("2026-11-22T03:00:00Z")),
+            Verdict::Deliver
+        );
+        // …but a re-issued warning at a lower level is not.
+        notice.kind = NoticeKind::New;
+        notice.colour = Colour::Green;
+        assert_eq!(
+            coalescer.admit(&me, &notice, at("2026-11-22T03:10:00Z")),
             Verdict::Coalesced
         );
+        // The same level again within the window is held back.
+        notice.kind = NoticeKind::Update;
+        notice.colour = Colour::Yellow;
         assert_eq!(
             coalescer.admit(&me, &notice, at("2026-11-22T04:30:00Z")),
-            Verdict::Deliver
+            Verdict::Coalesced
         );
         // All-clears always go out and reset the series.
         notice.kind = NoticeKind::AllClear;

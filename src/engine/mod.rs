@@ -54,6 +54,9 @@ pub use directory::{Directory, Place, Subscriber};
 /// of a rainfall warning or an aftershock series.
 const COALESCE_WINDOW_HOURS: i64 = 2;
 
+/// Ended alerts remembered for recovery: weeks of a busy season's alerts.
+const RECENTLY_ENDED_KEPT: usize = 4096;
+
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("alert {alert}: {source}")]
@@ -135,6 +138,13 @@ pub struct Engine {
     link_base: String,
     /// Shelters an office has closed: never suggested (see `relay.rs`).
     closed_shelters: std::collections::BTreeSet<String>,
+    /// Alerts that ended (replaced, cancelled, expired), newest last, with
+    /// everyone they told: recovery and relief steps come after the end.
+    recently_ended: std::collections::VecDeque<(String, ActiveAlert)>,
+    /// The level each recipient of an alert in force was told, by alert
+    /// key: an Update that changes someone's own level (up or down) is
+    /// told to them even when the alert as a whole did not get worse.
+    levels: BTreeMap<String, BTreeMap<SubscriberId, ingest::Colour>>,
 }
 
 impl Engine {
@@ -167,6 +177,8 @@ impl Engine {
             coalescer: Coalescer::new(chrono::Duration::hours(COALESCE_WINDOW_HOURS)),
             link_base: link_base.into(),
             closed_shelters: Default::default(),
+            recently_ended: Default::default(),
+            levels: BTreeMap::new(),
         })
     }
 
@@ -253,6 +265,7 @@ impl Engine {
                 Ok(outcome)
             }
             LifecycleEvent::Updated { previous, current } => {
+                let previous_levels = self.take_levels(previous);
                 let (previous_recipients, previous_facts) = self.forget_all(previous);
                 let mut units = self.units_of(current)?;
                 let recipients = self.match_units(&mut units);
@@ -268,6 +281,7 @@ impl Engine {
                         ..Delta::default()
                     },
                 };
+                let delta = with_level_changes(delta, &previous_levels, &units, &recipients);
                 let mut outcome = self.deliver(current, &units, &delta, now)?;
                 self.remember(current, units, recipients);
                 outcome.ended = previous.iter().map(alert_key).collect();
@@ -367,6 +381,11 @@ impl Engine {
 
     fn remember(&mut self, alert: &Alert, units: Vec<Unit>, recipients: Recipients) {
         let key = alert_key(alert);
+        let levels = recipients
+            .iter()
+            .filter_map(|(subscriber, _)| Some((subscriber, level_for(&units, subscriber)?)))
+            .collect();
+        self.levels.insert(key.clone(), levels);
         let facts: Vec<AlertFacts> = units.iter().map(|u| u.facts.clone()).collect();
         if let Some(serious) = most_serious(&units).cloned() {
             let areas = units.into_iter().flat_map(|u| u.areas).collect();
@@ -374,6 +393,19 @@ impl Engine {
                 .put(key.clone(), ActiveAlert::new(serious, areas, recipients));
             self.units.insert(key, facts);
         }
+    }
+
+    /// The level each person was told by the given alerts (the highest, when
+    /// several), forgetting them.
+    fn take_levels(&mut self, alerts: &[Alert]) -> BTreeMap<SubscriberId, ingest::Colour> {
+        let mut merged = BTreeMap::new();
+        for alert in alerts {
+            for (subscriber, colour) in self.levels.remove(&alert_key(alert)).unwrap_or_default() {
+                let level = merged.entry(subscriber).or_insert(colour);
+                *level = (*level).max(colour);
+            }
+        }
+        merged
     }
 
     /// Ends the given alerts; returns everyone they reached and the facts of
@@ -385,7 +417,12 @@ impl Engine {
             let key = alert_key(alert);
             if let Some(ended) = self.active.end(&key) {
                 collect_into(&mut entries, &ended.all_recipients());
+                if self.recently_ended.len() == RECENTLY_ENDED_KEPT {
+                    self.recently_ended.pop_front();
+                }
+                self.recently_ended.push_back((key.clone(), ended));
             }
+            self.levels.remove(&key);
             ended_facts.extend(self.units.remove(&key).unwrap_or_default());
         }
         // `rev`: on a tie the first ended alert's facts win.
@@ -430,8 +467,13 @@ impl Engine {
                     .max_by_key(|u| seriousness(&u.facts))
                     .unwrap_or(base);
                 let mut notice = unit.notice.clone();
-                if let Some(kind) = kind {
-                    notice.kind = kind;
+                match kind {
+                    Some(kind) => notice.kind = kind,
+                    // People told for the first time hear a new warning,
+                    // even when the agency sent it as an Update of a message
+                    // they never got (CWA updates its warnings in place).
+                    None if notice.kind == NoticeKind::Update => notice.kind = NoticeKind::New,
+                    None => {}
                 }
                 let recipient = Recipient {
                     subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),
@@ -533,6 +575,43 @@ impl Engine {
                 distance_m: nearby.distance_m.round() as u32,
             })
     }
+}
+
+/// The colour of the most serious unit that reaches `subscriber`.
+fn level_for(units: &[Unit], subscriber: SubscriberId) -> Option<ingest::Colour> {
+    units
+        .iter()
+        .filter(|u| u.recipients.get(subscriber).is_some())
+        .max_by_key(|u| seriousness(&u.facts))
+        .and_then(|u| u.facts.colour)
+}
+
+/// Adds to an Update's delta everyone still inside whose own level changed
+/// (an agency lowering one county from orange to yellow while another stays
+/// yellow: the first are told, the second are not).
+fn with_level_changes(
+    mut delta: Delta,
+    previous_levels: &BTreeMap<SubscriberId, ingest::Colour>,
+    units: &[Unit],
+    recipients: &Recipients,
+) -> Delta {
+    let mut added: Vec<(SubscriberId, PlaceMatch)> = Vec::new();
+    for (subscriber, places) in recipients.iter() {
+        let Some(before) = previous_levels.get(&subscriber) else {
+            continue;
+        };
+        if delta.update.get(subscriber).is_some() || delta.alert.get(subscriber).is_some() {
+            continue;
+        }
+        if level_for(units, subscriber).is_some_and(|now| now != *before) {
+            added.extend(places.iter().map(|p| (subscriber, *p)));
+        }
+    }
+    if !added.is_empty() {
+        collect_into(&mut added, &delta.update);
+        delta.update = Recipients::from_entries(added);
+    }
+    delta
 }
 
 /// Appends every (subscriber, place) of `recipients`, for a union.

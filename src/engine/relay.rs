@@ -163,7 +163,14 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Relief, EngineError> {
         let mut relief = Relief::default();
-        let Some(active) = self.active.get(key) else {
+        let ended = || {
+            self.recently_ended
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, alert)| alert)
+        };
+        let Some(active) = self.active.get(key).or_else(ended) else {
             return Ok(relief);
         };
         let hazard = active.facts.kind;
@@ -357,6 +364,14 @@ mod tests {
                 .deliveries
                 .is_empty()
         );
+        // Recovery comes after the end: once the alert expires, the same
+        // people still get the relief steps.
+        engine
+            .handle(&ingest::lifecycle::LifecycleEvent::Expired(a.clone()), now)
+            .unwrap();
+        assert_eq!(engine.active_count(), 0);
+        let after_end = engine.relief(&key, &catalogue, now).unwrap();
+        assert_eq!(after_end.people, told);
     }
 
     #[test]

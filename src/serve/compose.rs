@@ -312,17 +312,47 @@ pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<AreaOut> 
             ));
         };
         names.push(atlas.full_name(area));
-        // The 112 table writes counties as the MOI code padded to 8 digits.
-        let value = match area.level {
-            geodata::codes::Level::County => format!("{code}000"),
-            _ => code.clone(),
+        let Some(geocode) = geocode_for(atlas, area) else {
+            return Err(invalid(
+                &format!("area.codes[{i}]"),
+                format!("`{code}` has no Taiwan_Geocode value in the loaded code tables"),
+            ));
         };
-        geocodes.push((GEOCODE_TABLE.to_owned(), value));
+        geocodes.push(geocode);
     }
     Ok(AreaOut {
         desc: names.join("、"),
         geocodes,
         ..AreaOut::default()
+    })
+}
+
+/// The CAP geocode that names exactly `area`: the 112 table (MOI's own
+/// codes; counties padded to 8 digits) when the loaded tables have it, else
+/// the newest older edition whose entry maps to the area. Checked by
+/// resolving it back, so every receiver reading the same tables agrees.
+fn geocode_for(atlas: &geodata::Atlas, area: &geodata::Area) -> Option<(String, String)> {
+    let resolves_to_area = |table: &str, value: &str| {
+        atlas
+            .resolve_geocode(table, value)
+            .is_ok_and(|r| r.moi_code == area.code)
+    };
+    let moi_value = match area.level {
+        geodata::codes::Level::County => format!("{}000", area.code),
+        _ => area.code.clone(),
+    };
+    if resolves_to_area(GEOCODE_TABLE, &moi_value) {
+        return Some((GEOCODE_TABLE.to_owned(), moi_value));
+    }
+    let mut entries: Vec<&geodata::CodeEntry> = atlas
+        .code_entries()
+        .iter()
+        .filter(|e| e.moi_code.as_deref() == Some(area.code.as_str()))
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.table.edition()));
+    entries.into_iter().find_map(|e| {
+        let table = e.table.value_name();
+        resolves_to_area(&table, &e.code).then(|| (table, e.code.clone()))
     })
 }
 

@@ -86,6 +86,8 @@ pub struct ServeConfig {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub readiness: ReadinessConfig,
+    #[serde(default)]
+    pub relief: ReliefConfig,
     /// `[[ingest.sources]]`: the feeds (ingest's own configuration).
     #[serde(default)]
     pub ingest: SourcesSection,
@@ -324,6 +326,16 @@ pub struct IssuersConfig {
     pub sender_domain: String,
     /// Areas larger than this (km²) need a second person's approval.
     pub approval_area_km2: f64,
+}
+
+/// Relief steps sent when an office declares recovery.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReliefConfig {
+    /// The relief catalogue (TOML, see `notifier/relief/demo.toml` for the
+    /// format). Absent: the demo region's catalogue with `geodata.demo`,
+    /// else none (recovery then tells nobody and says so).
+    pub catalogue: Option<PathBuf>,
 }
 
 impl Default for IssuersConfig {

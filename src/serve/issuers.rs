@@ -635,11 +635,17 @@ async fn recovery(
     Issuer(principal): Issuer,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (alert, villages) = own_active_alert(&state, &principal, &id)?;
-    let catalogue = notifier::relief::Catalogue::demo().map_err(|error| {
-        tracing::error!(%error, "relief catalogue unreadable");
-        ApiError::new(ErrorCode::Internal, "relief steps are unavailable")
-    })?;
+    // Recovery follows the end of the event: the alert may be in force or
+    // already cancelled or expired (the engine remembers who it told).
+    let alert = known_alert(&state, &id).await?;
+    let domain = format!("@{}", settings(&state).sender_domain);
+    if !alert.sender.ends_with(&domain) {
+        return Err(ApiError::forbidden(
+            "this alert was issued by another agency; only it can declare recovery",
+        ));
+    }
+    let villages = check_jurisdiction(&state, &principal, &alert)?;
+    let catalogue = state.relief.clone();
     let now = state.clock.now();
     let key = alert_key(&alert);
     let deliveries = state

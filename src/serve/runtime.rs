@@ -132,6 +132,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     }
 
     let (atlas, shelters, gazetteer) = load_geodata(&config, options)?;
+    let relief = load_relief(&config.relief, options.demo || config.geodata.demo)?;
     let (storage, scratch) = open_storage(&config, options).await?;
 
     let mut directory = if options.demo {
@@ -237,6 +238,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         location_expiries,
         limiter: Arc::new(RateLimiter::new(limits)),
         residents: Arc::new(Residents::default()),
+        relief: Arc::new(relief),
     });
     Ok(Service {
         state,
@@ -306,6 +308,28 @@ async fn open_storage(
                 .await
                 .map_err(|e| start_error("connecting to Redis (storage.redis_url)", e))?;
             Ok((Arc::new(storage), None))
+        }
+    }
+}
+
+/// The relief catalogue: the configured file, the demo region's with the
+/// demo geodata, else none.
+fn load_relief(
+    config: &super::config::ReliefConfig,
+    demo_region: bool,
+) -> Result<notifier::relief::Catalogue, StartError> {
+    match (&config.catalogue, demo_region) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| start_error("relief.catalogue", format!("{}: {e}", path.display())))?;
+            notifier::relief::Catalogue::from_toml(&text)
+                .map_err(|e| start_error("relief.catalogue", format!("{}: {e}", path.display())))
+        }
+        (None, true) => notifier::relief::Catalogue::demo()
+            .map_err(|e| start_error("the demo relief catalogue", e)),
+        (None, false) => {
+            tracing::warn!("no relief.catalogue: recovery will send no relief steps");
+            Ok(notifier::relief::Catalogue::default())
         }
     }
 }
