@@ -52,6 +52,8 @@ use crate::channel::{Delivery, Outcome};
 use crate::notice::{AlertVersion, ChannelKind, SubscriberId};
 
 const GROUP: &str = "workers";
+/// A counts hash as read: field and number.
+type Counts = Vec<(String, i64)>;
 /// Commands per pipeline when enqueueing a fan-out.
 const PIPELINE_CHUNK: usize = 1000;
 
@@ -633,7 +635,7 @@ impl DeliveryQueue for RedisQueue {
     fn depth(&self) -> QueueFuture<'_, QueueDepth> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            let (counts, oldest): (Vec<(String, i64)>, Vec<(String, f64)>) = redis::pipe()
+            let (counts, oldest): (Counts, Vec<(String, f64)>) = redis::pipe()
                 .hgetall(self.depth_key())
                 .zrange_withscores(self.waiting_key(), 0, 0)
                 .query_async(&mut connection)
