@@ -17,6 +17,10 @@
 //! Priority lanes: alerts of Extreme severity or Immediate urgency are
 //! claimed before everything else, relief steps and exercises last.
 //!
+//! Erasure: [`DeliveryQueue::purge_subscriber`] removes everything of one
+//! subscriber (a resident's right to erasure). Operators read the queue's
+//! own depth and oldest wait with [`DeliveryQueue::depth`].
+//!
 //! Implementations: [`sqlite::SqliteQueue`] (embedded, one machine) and
 //! [`redis::RedisQueue`] (Redis Streams with consumer groups, many workers).
 //! Both pass the same test suite (`tests/queue.rs`).
