@@ -280,6 +280,22 @@ impl ChannelKind {
         self != ChannelKind::Sms
     }
 
+    pub const ALL: [ChannelKind; 6] = [
+        ChannelKind::Fcm,
+        ChannelKind::Mqtt,
+        ChannelKind::Email,
+        ChannelKind::Sms,
+        ChannelKind::Webhook,
+        ChannelKind::Live,
+    ];
+
+    /// The channel named `text` (as [`ChannelKind::as_str`] writes it).
+    pub fn parse(text: &str) -> Option<Self> {
+        ChannelKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Fcm => "fcm",

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use notifier::Locale;
 use notifier::channel::{Channel, Delivery, Outcome, SendFuture};
-use notifier::notice::{Address, ChannelKind, DeviceToken, NoticeKind};
+use notifier::notice::{Address, AlertVersion, ChannelKind, DeviceToken, NoticeKind, SubscriberId};
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
 use notifier::queue::{
-    DeliveryKey, DeliveryQueue, DeliveryStatus, Lane, QueueConfig, StatusCounts,
+    DeliveryKey, DeliveryQueue, DeliveryStatus, Lane, QueueConfig, QueueDepth, StatusCounts,
 };
 use notifier::testing::sample_delivery;
 
@@ -211,6 +211,137 @@ mod suite {
         );
     }
 
+    /// `subscriber`'s delivery of its own alert version `n`.
+    fn version(subscriber: &str, n: u32) -> Delivery {
+        let mut d = delivery(subscriber, Lane::Normal);
+        d.facts.alert = AlertVersion(format!("{}#{n}", d.facts.alert.0));
+        d
+    }
+
+    pub async fn purge_erases_one_subscriber(q: &dyn DeliveryQueue) {
+        let gone = SubscriberId("gone".into());
+        // Three claimed together: sent, rejected, retried in an hour.
+        for n in 1..=3 {
+            q.enqueue(version("gone", n)).await.unwrap();
+        }
+        let jobs = q.claim("w1", 3, LEASE).await.unwrap();
+        assert_eq!(jobs.len(), 3);
+        q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
+        q.complete(&jobs[1], &Outcome::Rejected("no".into()))
+            .await
+            .unwrap();
+        let hour = Duration::from_secs(3600);
+        q.complete(&jobs[2], &Outcome::Retry { after: hour })
+            .await
+            .unwrap();
+        // Held for quiet hours, in flight, waiting; someone else's.
+        let mut held = version("gone", 4);
+        held.not_before = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+        q.enqueue(held).await.unwrap();
+        q.enqueue(version("gone", 5)).await.unwrap();
+        q.enqueue(version("gone", 6)).await.unwrap();
+        q.enqueue(version("other", 7)).await.unwrap();
+        let in_flight = q.claim("w1", 1, LEASE).await.unwrap();
+        assert_eq!(in_flight.len(), 1);
+        assert_eq!(in_flight[0].delivery.subscriber, gone);
+        assert_eq!(q.depth().await.unwrap().total(), 5);
+
+        assert_eq!(q.purge_subscriber(&gone).await.unwrap(), 6);
+
+        for n in 1..=6 {
+            let key = DeliveryKey::of(&version("gone", n));
+            assert_eq!(q.status(&key).await.unwrap(), None, "version {n} kept");
+            assert_eq!(
+                q.alert_status(&key.alert).await.unwrap(),
+                StatusCounts::default(),
+                "version {n} still counted"
+            );
+        }
+        let other = DeliveryKey::of(&version("other", 7));
+        assert_eq!(
+            q.status(&other).await.unwrap(),
+            Some(DeliveryStatus::Pending)
+        );
+        assert_eq!(q.depth().await.unwrap().total(), 1);
+        // The worker holding one in flight finishes its send; nothing of
+        // it comes back.
+        q.complete(&in_flight[0], &Outcome::Sent).await.unwrap();
+        assert_eq!(q.status(&in_flight[0].key).await.unwrap(), None);
+        // Nothing of theirs is ever handed out again, even once due.
+        let jobs = q.claim("w1", 10, LEASE).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].key, other);
+        assert_eq!(q.purge_subscriber(&gone).await.unwrap(), 0);
+        assert_eq!(
+            q.purge_subscriber(&SubscriberId("other".into()))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(q.depth().await.unwrap(), QueueDepth::default());
+    }
+
+    pub async fn depth_per_lane_and_channel(q: &dyn DeliveryQueue) {
+        assert_eq!(q.depth().await.unwrap(), QueueDepth::default());
+        let before = chrono::Utc::now();
+        q.enqueue(delivery("u1", Lane::Urgent)).await.unwrap();
+        q.enqueue(delivery("u2", Lane::Urgent)).await.unwrap();
+        let mut sms = delivery("n1", Lane::Normal);
+        sms.address = Address::Sms {
+            to: notifier::notice::PhoneNumber::new("+886912000000"),
+        };
+        q.enqueue(sms).await.unwrap();
+        let mut held = delivery("held", Lane::Background);
+        held.not_before = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+        q.enqueue(held).await.unwrap();
+        let after = chrono::Utc::now();
+
+        let depth = q.depth().await.unwrap();
+        let expected: std::collections::BTreeMap<_, _> = [
+            ((Lane::Urgent, ChannelKind::Fcm), 2),
+            ((Lane::Normal, ChannelKind::Sms), 1),
+            ((Lane::Background, ChannelKind::Fcm), 1),
+        ]
+        .into();
+        assert_eq!(depth.pending, expected);
+        assert_eq!(depth.total(), 4);
+        let oldest = depth.oldest_due.expect("due deliveries wait");
+        assert!(oldest >= before - chrono::Duration::milliseconds(1) && oldest <= after);
+
+        // Claimed is still pending; finished is not; a retry keeps its
+        // first due time.
+        let jobs = q.claim("w1", 3, LEASE).await.unwrap();
+        assert_eq!(jobs.len(), 3);
+        q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
+        q.complete(
+            &jobs[1],
+            &Outcome::Retry {
+                after: Duration::from_secs(3600),
+            },
+        )
+        .await
+        .unwrap();
+        let depth = q.depth().await.unwrap();
+        assert_eq!(depth.total(), 3);
+        assert_eq!(
+            depth.pending.get(&(Lane::Urgent, ChannelKind::Fcm)),
+            Some(&1)
+        );
+        assert!(depth.oldest_due.is_some_and(|due| due <= after));
+        q.complete(&jobs[2], &Outcome::Sent).await.unwrap();
+        q.purge_subscriber(&jobs[1].delivery.subscriber)
+            .await
+            .unwrap();
+        // Only the held one is left: pending, but not yet waiting.
+        let depth = q.depth().await.unwrap();
+        assert_eq!(
+            depth.pending,
+            [((Lane::Background, ChannelKind::Fcm), 1)].into()
+        );
+        assert_eq!(depth.oldest_due, None);
+        assert_eq!(depth.oldest_age(chrono::Utc::now()), Duration::ZERO);
+    }
+
     /// Answers from a script, one outcome per send.
     struct Scripted(std::sync::Mutex<Vec<Outcome>>);
 
@@ -301,6 +432,20 @@ macro_rules! suite_for {
                     return;
                 };
                 suite::status_per_alert(&*q).await;
+            }
+            #[tokio::test]
+            async fn purge_erases_one_subscriber() {
+                let Some((q, _guard)) = $make.await else {
+                    return;
+                };
+                suite::purge_erases_one_subscriber(&*q).await;
+            }
+            #[tokio::test]
+            async fn depth_per_lane_and_channel() {
+                let Some((q, _guard)) = $make.await else {
+                    return;
+                };
+                suite::depth_per_lane_and_channel(&*q).await;
             }
             #[tokio::test]
             async fn dispatch_reports_dead_addresses() {
@@ -407,4 +552,185 @@ async fn redis_dead_letters_go_to_their_stream() {
         .await
         .unwrap();
     assert_eq!(dead, 1);
+}
+
+/// Every byte Redis holds under the queue's prefix, as text.
+async fn redis_contents(url: &str) -> String {
+    let client = redis::Client::open(url).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("test:dq:*")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let mut all = String::new();
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        let value: redis::Value = match kind.as_str() {
+            "string" => redis::cmd("GET")
+                .arg(&key)
+                .query_async(&mut c)
+                .await
+                .unwrap(),
+            "hash" => redis::cmd("HGETALL")
+                .arg(&key)
+                .query_async(&mut c)
+                .await
+                .unwrap(),
+            "zset" => redis::cmd("ZRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut c)
+                .await
+                .unwrap(),
+            "stream" => redis::cmd("XRANGE")
+                .arg(&key)
+                .arg("-")
+                .arg("+")
+                .query_async(&mut c)
+                .await
+                .unwrap(),
+            _ => redis::Value::Nil,
+        };
+        all.push_str(&format!("{key} {value:?}\n"));
+    }
+    all
+}
+
+#[tokio::test]
+async fn redis_purge_leaves_no_trace_and_takes_dead_letters() {
+    let Some((q, guard)) = redis().await else {
+        return;
+    };
+    suite::poison_is_given_up(&*q).await;
+    let mut held = delivery("poison", Lane::Background);
+    held.facts.alert = AlertVersion("later".into());
+    held.not_before = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+    assert!(q.enqueue(held).await.unwrap());
+    q.enqueue(delivery("kept", Lane::Urgent)).await.unwrap();
+    let before = redis_contents(&guard.server.url()).await;
+    assert!(before.contains("tok-poison") && before.contains("poison|"));
+
+    assert_eq!(
+        q.purge_subscriber(&SubscriberId("poison".into()))
+            .await
+            .unwrap(),
+        2
+    );
+    let after = redis_contents(&guard.server.url()).await;
+    assert!(
+        !after.contains("tok-poison"),
+        "an address survived: {after}"
+    );
+    assert!(!after.contains("|poison|"), "a key survived: {after}");
+    assert!(after.contains("tok-kept"));
+    let client = redis::Client::open(guard.server.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let dead: usize = redis::cmd("XLEN")
+        .arg("test:dq:dead")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(dead, 0);
+}
+
+#[tokio::test]
+async fn sqlite_purge_leaves_no_trace_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.db");
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config()).unwrap();
+    let files = || {
+        let mut bytes = std::fs::read(&path).unwrap();
+        if let Ok(wal) = std::fs::read(dir.path().join("queue.db-wal")) {
+            bytes.extend(wal);
+        }
+        bytes
+    };
+    let contains =
+        |bytes: &[u8], needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    for name in ["gone", "kept"] {
+        q.enqueue(delivery(name, Lane::Normal)).await.unwrap();
+    }
+    let jobs = q.claim("w1", 1, LEASE).await.unwrap();
+    q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
+    assert!(contains(&files(), "tok-gone"));
+
+    assert_eq!(
+        q.purge_subscriber(&SubscriberId("gone".into()))
+            .await
+            .unwrap(),
+        1
+    );
+    let bytes = files();
+    assert!(!contains(&bytes, "tok-gone"), "an address survived on disk");
+    assert!(contains(&bytes, "tok-kept"));
+}
+
+/// A file written before the subscriber, channel and due-time columns
+/// existed: its rows can be erased and counted after the upgrade.
+#[tokio::test]
+async fn sqlite_migrates_an_older_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.db");
+    let held_until = chrono::Utc::now() + chrono::Duration::hours(2);
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE deliveries (
+                key TEXT PRIMARY KEY, alert TEXT NOT NULL, lane INTEGER NOT NULL,
+                state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                due_ms INTEGER NOT NULL, queued_ms INTEGER NOT NULL, worker TEXT,
+                last_error TEXT, payload TEXT NOT NULL);",
+        )
+        .unwrap();
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut held = delivery("old-held", Lane::Normal);
+        held.not_before = Some(held_until);
+        for (d, due) in [
+            (delivery("old", Lane::Normal), now - 60_000),
+            (held, held_until.timestamp_millis()),
+        ] {
+            let key = DeliveryKey::of(&d);
+            c.execute(
+                "INSERT INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload)
+                 VALUES (?1, ?2, 1, 'pending', ?3, ?4, ?5)",
+                rusqlite::params![
+                    key.to_string(),
+                    key.alert.0,
+                    due,
+                    now - 60_000,
+                    serde_json::to_string(&d).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config()).unwrap();
+    let depth = q.depth().await.unwrap();
+    assert_eq!(
+        depth.pending,
+        [((Lane::Normal, ChannelKind::Fcm), 2)].into()
+    );
+    let age = depth.oldest_age(chrono::Utc::now());
+    assert!(
+        age >= Duration::from_secs(59) && age < Duration::from_secs(3600),
+        "{age:?}"
+    );
+    assert_eq!(
+        q.purge_subscriber(&SubscriberId("old".into()))
+            .await
+            .unwrap(),
+        1
+    );
+    // The held one's due time came from its not-before time: not waiting yet.
+    assert_eq!(q.depth().await.unwrap().oldest_due, None);
+    drop(q);
+    // Opening again does not migrate twice.
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config()).unwrap();
+    assert_eq!(q.depth().await.unwrap().total(), 1);
 }

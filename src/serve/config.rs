@@ -387,7 +387,8 @@ impl Default for LimitsConfig {
 pub struct ReadinessConfig {
     /// /readyz fails while a source's staleness alarm is raised.
     pub fail_on_stale_feed: bool,
-    /// /readyz fails when the oldest pending delivery is older than this.
+    /// /readyz fails when the longest-waiting due delivery in the queue
+    /// (any process's, as the queue reports it) has waited longer than this.
     pub max_queue_age_secs: u64,
 }
 

@@ -5,16 +5,21 @@
 //! depth and oldest age, HTTP requests by route and status with latency,
 //! feed staleness per source, heartbeat.
 //!
-//! Queue depth and age are what this process enqueued and has not yet seen
-//! finished (its own workers drain the queue it fills); a delivery left by
-//! an earlier run shows in the store's counts, not here.
+//! Queue depth and age are the queue's own ([`DeliveryQueue::depth`]:
+//! every process's deliveries, those left by earlier runs included), read
+//! every few seconds by the runtime ([`super::workers::poll_queue_depth`])
+//! rather than per scrape; the oldest wait is reckoned from the last read
+//! at the time it is asked for.
+//!
+//! [`DeliveryQueue::depth`]: notifier::queue::DeliveryQueue::depth
 
-use std::collections::VecDeque;
 use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::Instant;
 
+use chrono::{DateTime, Utc};
 use ingest::source::SourceHealth;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use notifier::notice::ChannelKind;
+use notifier::queue::{Lane, QueueDepth};
 
 /// Latency buckets (seconds) for HTTP requests: the API's targets are
 /// p99 < 20 ms for reads and < 50 ms for registrations.
@@ -49,9 +54,8 @@ fn handle() -> &'static PrometheusHandle {
 /// The service's metrics.
 pub struct Metrics {
     handle: &'static PrometheusHandle,
-    /// Enqueue instants of deliveries not yet finished, oldest first, in
-    /// runs of (instant, count).
-    pending: Mutex<VecDeque<(Instant, u64)>>,
+    /// The queue's depth as last read; `None` until the first read.
+    queue: Mutex<Option<QueueDepth>>,
 }
 
 impl Default for Metrics {
@@ -64,7 +68,7 @@ impl Metrics {
     pub fn new() -> Metrics {
         Metrics {
             handle: handle(),
-            pending: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(None),
         }
     }
 
@@ -82,7 +86,7 @@ impl Metrics {
             metrics::gauge!("hazardline_feed_stale", "source" => source)
                 .set(f64::from(u8::from(status.stale)));
         }
-        let (depth, age) = self.queue_depth_and_age();
+        let (depth, age) = self.queue_depth_and_age(Utc::now()).unwrap_or((0, 0.0));
         metrics::gauge!("hazardline_queue_depth").set(depth as f64);
         metrics::gauge!("hazardline_queue_oldest_age_seconds").set(age);
         self.handle.run_upkeep();
@@ -91,12 +95,9 @@ impl Metrics {
 
     /// `count` new deliveries were queued.
     pub fn enqueued(&self, count: usize) {
-        if count == 0 {
-            return;
+        if count > 0 {
+            metrics::counter!("hazardline_deliveries_enqueued_total").increment(count as u64);
         }
-        metrics::counter!("hazardline_deliveries_enqueued_total").increment(count as u64);
-        self.lock_pending()
-            .push_back((Instant::now(), count as u64));
     }
 
     /// One delivery attempt's outcome on a channel (`sent`, `retry`,
@@ -110,34 +111,30 @@ impl Metrics {
         .increment(1);
     }
 
-    /// Deliveries finished for good (sent, failed, dead address): they
-    /// leave the queue depth.
-    pub fn finished(&self, count: usize) {
-        let mut pending = self.lock_pending();
-        let mut left = count as u64;
-        while left > 0 {
-            let Some(front) = pending.front_mut() else {
-                break;
-            };
-            if front.1 > left {
-                front.1 -= left;
-                left = 0;
-            } else {
-                left -= front.1;
-                pending.pop_front();
+    /// The queue's depth as just read from it: kept for readiness and the
+    /// totals, and published per lane and channel (zero for pairs with
+    /// nothing pending, so a drained pair does not keep its last value).
+    pub fn queue_depth(&self, depth: QueueDepth) {
+        for lane in Lane::ALL {
+            for channel in ChannelKind::ALL {
+                let pending = depth.pending.get(&(lane, channel)).copied().unwrap_or(0);
+                metrics::gauge!(
+                    "hazardline_queue_pending",
+                    "lane" => lane_name(lane),
+                    "channel" => channel.as_str()
+                )
+                .set(pending as f64);
             }
         }
+        *self.queue.lock().unwrap_or_else(PoisonError::into_inner) = Some(depth);
     }
 
-    /// Pending deliveries and the age of the oldest, in seconds.
-    pub fn queue_depth_and_age(&self) -> (u64, f64) {
-        let pending = self.lock_pending();
-        let depth = pending.iter().map(|(_, n)| n).sum();
-        let age = pending
-            .front()
-            .map(|(at, _)| at.elapsed().as_secs_f64())
-            .unwrap_or(0.0);
-        (depth, age)
+    /// Pending deliveries and how long the oldest due one has waited at
+    /// `now`, in seconds, as of the last read; `None` before the first.
+    pub fn queue_depth_and_age(&self, now: DateTime<Utc>) -> Option<(u64, f64)> {
+        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let depth = queue.as_ref()?;
+        Some((depth.total(), depth.oldest_age(now).as_secs_f64()))
     }
 
     /// One lifecycle event handled by the engine.
@@ -169,9 +166,13 @@ impl Metrics {
             metrics::gauge!("hazardline_heartbeat_last_success_timestamp_seconds").set(at as f64);
         }
     }
+}
 
-    fn lock_pending(&self) -> std::sync::MutexGuard<'_, VecDeque<(Instant, u64)>> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+fn lane_name(lane: Lane) -> &'static str {
+    match lane {
+        Lane::Urgent => "urgent",
+        Lane::Normal => "normal",
+        Lane::Background => "background",
     }
 }
 
@@ -180,14 +181,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn queue_depth_follows_enqueues_and_completions() {
+    fn queue_depth_is_the_last_read_and_its_age_runs_on() {
         let metrics = Metrics::new();
-        metrics.enqueued(5);
-        metrics.enqueued(3);
-        assert_eq!(metrics.queue_depth_and_age().0, 8);
-        metrics.finished(6);
-        assert_eq!(metrics.queue_depth_and_age().0, 2);
-        metrics.finished(2);
-        assert_eq!(metrics.queue_depth_and_age(), (0, 0.0));
+        let now = Utc::now();
+        assert_eq!(metrics.queue_depth_and_age(now), None);
+        let mut depth = QueueDepth {
+            oldest_due: Some(now - chrono::Duration::seconds(90)),
+            ..QueueDepth::default()
+        };
+        depth.pending.insert((Lane::Urgent, ChannelKind::Sms), 5);
+        depth.pending.insert((Lane::Normal, ChannelKind::Fcm), 3);
+        metrics.queue_depth(depth);
+        assert_eq!(metrics.queue_depth_and_age(now), Some((8, 90.0)));
+        let later = now + chrono::Duration::seconds(10);
+        assert_eq!(metrics.queue_depth_and_age(later), Some((8, 100.0)));
+        metrics.queue_depth(QueueDepth::default());
+        assert_eq!(metrics.queue_depth_and_age(later), Some((0, 0.0)));
     }
 }

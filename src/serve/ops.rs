@@ -70,7 +70,12 @@ pub async fn not_ready_reasons(state: &AppState) -> Vec<serde_json::Value> {
             }
         }
     }
-    let (depth, age) = state.metrics.queue_depth_and_age();
+    // The queue's own figures as last polled; real time, as the queue keeps
+    // it (the service clock may be replaying the past).
+    let (depth, age) = state
+        .metrics
+        .queue_depth_and_age(chrono::Utc::now())
+        .unwrap_or((0, 0.0));
     if depth > 0 && age > state.config.readiness.max_queue_age_secs as f64 {
         reasons.push(json!({
             "check": "queue",

@@ -412,6 +412,10 @@ impl Service {
             Duration::from_secs(config.dispatch.maintenance_secs.max(1)),
             inputs.clone(),
         ));
+        background.spawn(super::workers::poll_queue_depth(
+            state.clone(),
+            inputs.clone(),
+        ));
         background.spawn(super::workers::expire_locations(
             state.clone(),
             inputs.clone(),

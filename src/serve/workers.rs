@@ -1,5 +1,6 @@
-//! The service's background workers: queue dispatchers, the expiry of
-//! shared locations, removal of dead devices, and the demo replay.
+//! The service's background workers: queue dispatchers, the queue depth
+//! poll, the expiry of shared locations, removal of dead devices, and the
+//! demo replay.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,9 +38,6 @@ pub async fn dispatcher(
     while !stop.is_cancelled() {
         match dispatch_batch(queue.as_ref(), &channels, &config).await {
             Ok(report) => {
-                state
-                    .metrics
-                    .finished(report.sent + report.failed + report.invalid.len());
                 if !report.invalid.is_empty() {
                     tracing::warn!(
                         count = report.invalid.len(),
@@ -56,6 +54,25 @@ pub async fn dispatcher(
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(idle) => {}
+        }
+    }
+}
+
+/// How often the queue's depth is read for metrics and readiness.
+const QUEUE_DEPTH_POLL: Duration = Duration::from_secs(5);
+
+/// Reads the delivery queue's depth every few seconds into the metrics
+/// (once at once, so the first scrape has it).
+pub async fn poll_queue_depth(state: AppState, stop: CancellationToken) {
+    let queue = state.storage.queue();
+    loop {
+        match queue.depth().await {
+            Ok(depth) => state.metrics.queue_depth(depth),
+            Err(error) => tracing::warn!(%error, "reading the queue depth failed"),
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(QUEUE_DEPTH_POLL) => {}
         }
     }
 }

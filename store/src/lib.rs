@@ -144,3 +144,16 @@ pub trait Storage: Send + Sync {
     /// Checks that the backend answers (for `/readyz`).
     async fn ping(&self) -> Result<()>;
 }
+
+/// Erases the subscriber's deliveries (addresses and message text) from the
+/// delivery queue: part of erasing the subscriber in both backends.
+pub(crate) async fn purge_deliveries(
+    queue: &dyn notifier::queue::DeliveryQueue,
+    subscriber: &notifier::notice::SubscriberId,
+) -> Result<()> {
+    queue
+        .purge_subscriber(subscriber)
+        .await
+        .map(|_| ())
+        .map_err(|e| StoreError::Backend(format!("queue: {e}")))
+}

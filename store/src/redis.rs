@@ -320,6 +320,8 @@ impl Storage for RedisStorage {
     }
 
     async fn delete_subscriber(&self, id: &SubscriberId) -> Result<bool> {
+        let deliveries = notifier::notice::SubscriberId(id.0.clone());
+        crate::purge_deliveries(&*self.queue, &deliveries).await?;
         let id = &id.0;
         let existed: i64 = self
             .delete_subscriber
@@ -332,6 +334,8 @@ impl Storage for RedisStorage {
             .invoke_async(&mut self.conn())
             .await
             .map_err(backend)?;
+        // Again: deliveries queued while the record was being deleted.
+        crate::purge_deliveries(&*self.queue, &deliveries).await?;
         Ok(existed > 0)
     }
 

@@ -130,8 +130,31 @@ async fn deletion_erases_every_trace(backend: Backend) {
         .append_audit(audit_entry(1, &format!("subscriber:{}", gone.id.0)))
         .await
         .unwrap();
+    let queued = |s: &SubscriberRecord| {
+        notifier::testing::sample_delivery(
+            &s.id.0,
+            Address::Fcm {
+                token: DeviceToken::new(format!("tok-{}", s.id.0)),
+            },
+            Locale::En,
+        )
+    };
+    let queue = store.queue();
+    for s in [&gone, &stays] {
+        assert!(queue.enqueue(queued(s)).await.unwrap());
+    }
+    let gone_key = notifier::queue::DeliveryKey::of(&queued(&gone));
 
     assert!(store.delete_subscriber(&gone.id).await.unwrap());
+    // Nothing of theirs is left in the delivery queue, nor ever sent.
+    assert_eq!(queue.status(&gone_key).await.unwrap(), None);
+    assert_eq!(queue.depth().await.unwrap().total(), 1);
+    let jobs = queue
+        .claim("w", 10, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].delivery.subscriber.0, stays.id.0);
     assert_eq!(store.subscriber(&gone.id).await.unwrap(), None);
     assert_eq!(store.subscriber_by_key(&gone.key_hash).await.unwrap(), None);
     assert_eq!(

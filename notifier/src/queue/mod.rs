@@ -17,6 +17,10 @@
 //! Priority lanes: alerts of Extreme severity or Immediate urgency are
 //! claimed before everything else, relief steps and exercises last.
 //!
+//! Erasure: [`DeliveryQueue::purge_subscriber`] removes everything of one
+//! subscriber (a resident's right to erasure). Operators read the queue's
+//! own depth and oldest wait with [`DeliveryQueue::depth`].
+//!
 //! Implementations: [`sqlite::SqliteQueue`] (embedded, one machine) and
 //! [`redis::RedisQueue`] (Redis Streams with consumer groups, many workers).
 //! Both pass the same test suite (`tests/queue.rs`).
@@ -26,11 +30,13 @@ pub mod redis;
 
 pub mod sqlite;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::channel::{Delivery, Outcome};
@@ -162,6 +168,35 @@ impl StatusCounts {
     }
 }
 
+/// How much the queue holds, as the queue itself knows it (every process's
+/// deliveries, including those left by earlier runs): for operators'
+/// metrics and readiness.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Pending deliveries (waiting, in flight, waiting for a retry or held
+    /// until their not-before time) per lane and channel; pairs with none
+    /// are left out.
+    pub pending: BTreeMap<(Lane, ChannelKind), u64>,
+    /// Since when the longest-waiting pending delivery has been due: its
+    /// enqueue time, or its not-before time if it was held. `None` when no
+    /// pending delivery is due yet (held ones do not count as waiting).
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+impl QueueDepth {
+    /// Pending deliveries in all lanes and channels.
+    pub fn total(&self) -> u64 {
+        self.pending.values().sum()
+    }
+
+    /// How long the longest-waiting due delivery has waited at `now`.
+    pub fn oldest_age(&self, now: DateTime<Utc>) -> Duration {
+        self.oldest_due
+            .and_then(|due| (now - due).to_std().ok())
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
 /// A claimed delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -270,4 +305,16 @@ pub trait DeliveryQueue: Send + Sync {
 
     /// The status of one delivery, if its key is known.
     fn status<'a>(&'a self, key: &'a DeliveryKey) -> QueueFuture<'a, Option<DeliveryStatus>>;
+
+    /// Erases every delivery of `subscriber`, whatever its state (pending,
+    /// in flight, finished, dead-lettered), with its address, message and
+    /// idempotency record: a resident's right to erasure. A pending one is
+    /// never sent afterwards (a worker holding it in flight may still finish
+    /// that one send). Returns how many deliveries were erased.
+    fn purge_subscriber<'a>(&'a self, subscriber: &'a SubscriberId) -> QueueFuture<'a, u64>;
+
+    /// Pending deliveries per lane and channel and the oldest one's wait,
+    /// read from the queue itself. Costs a pass over the pending index
+    /// (SQLite) or a few reads (Redis): poll it, do not call it per request.
+    fn depth(&self) -> QueueFuture<'_, QueueDepth>;
 }

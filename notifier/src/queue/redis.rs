@@ -8,9 +8,18 @@
 //!   `SET NX EX` in the same script as the `XADD`, so a key is recorded if
 //!   and only if its delivery is queued. Its value is the delivery status.
 //! - `P:alert:<alert version>`: counts per status, for the issuer's view.
-//! - `P:delayed`: retries waiting for their time (a sorted set by due
-//!   time; moved back into their lane when due).
+//! - `P:delayed`: retries and held deliveries waiting for their time (a
+//!   sorted set of delivery keys by due time; moved back into their lane
+//!   when due), their jobs in the hash `P:delayed:jobs`.
 //! - `P:dead`: the dead-letter stream: deliveries out of attempts.
+//! - `P:subscriber:<subscriber>`: where each of the subscriber's
+//!   deliveries is (`lane:<n>:<entry id>`, `delayed`, `dead:<entry id>`,
+//!   `done`), so erasing a subscriber reads one hash instead of scanning;
+//!   it expires with the idempotency records.
+//! - `P:depth` (pending deliveries per `<lane>:<channel>`) and `P:waiting`
+//!   (pending delivery keys by the time they became due): the queue's
+//!   depth and oldest wait without a scan. Deliveries queued before these
+//!   existed are not counted in them.
 //!
 //! Claiming reads new entries with `XREADGROUP` and takes over entries a
 //! crashed worker left unacknowledged longer than the lease with
@@ -36,39 +45,69 @@ use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, Stream
 use redis::{AsyncCommands, Script};
 
 use super::{
-    DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueError, QueueFuture,
-    StatusCounts,
+    DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueDepth, QueueError,
+    QueueFuture, StatusCounts,
 };
 use crate::channel::{Delivery, Outcome};
-use crate::notice::AlertVersion;
+use crate::notice::{AlertVersion, ChannelKind, SubscriberId};
 
 const GROUP: &str = "workers";
+/// A counts hash as read: field and number.
+type Counts = Vec<(String, i64)>;
 /// Commands per pipeline when enqueueing a fan-out.
 const PIPELINE_CHUNK: usize = 1000;
 
-/// `KEYS`: record, lane stream, alert counts, delayed.
-/// `ARGV`: ttl, key, payload, not-before (ms, '' = now), lane index.
+/// `KEYS`: record, lane stream, alert counts, delayed, delayed jobs,
+/// subscriber's deliveries, depth, waiting.
+/// `ARGV`: ttl, key, payload, not-before (ms, '' = now), lane index,
+/// channel, now (ms), subscriber.
 const ENQUEUE: &str = r"
 if redis.call('SET', KEYS[1], 'pending', 'NX', 'EX', ARGV[1]) then
+  local place = 'delayed'
+  local ready = ARGV[4]
   if ARGV[4] ~= '' then
-    local member = cjson.encode({key = ARGV[2], lane = tonumber(ARGV[5]), attempts = 0, payload = ARGV[3]})
-    redis.call('ZADD', KEYS[4], ARGV[4], member)
+    local job = cjson.encode({key = ARGV[2], lane = tonumber(ARGV[5]), attempts = 0, payload = ARGV[3], sub = ARGV[8]})
+    redis.call('HSET', KEYS[5], ARGV[2], job)
+    redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
   else
-    redis.call('XADD', KEYS[2], '*', 'key', ARGV[2], 'attempts', '0', 'payload', ARGV[3])
+    local id = redis.call('XADD', KEYS[2], '*', 'key', ARGV[2], 'attempts', '0', 'payload', ARGV[3])
+    place = 'lane:' .. ARGV[5] .. ':' .. id
+    ready = ARGV[7]
   end
+  redis.call('HSET', KEYS[6], ARGV[2], place)
+  redis.call('EXPIRE', KEYS[6], ARGV[1])
   redis.call('HINCRBY', KEYS[3], 'pending', 1)
+  redis.call('HINCRBY', KEYS[7], ARGV[5] .. ':' .. ARGV[6], 1)
+  redis.call('ZADD', KEYS[8], ready, ARGV[2])
   return 1
 end
 return 0
 ";
 
-/// Moves due retries back into their lanes.
-/// `KEYS`: delayed, lane 0, lane 1, lane 2. `ARGV`: now (ms), limit.
+/// Moves due retries and held deliveries back into their lanes. Members
+/// written before the delayed jobs hash existed hold the job themselves.
+/// `KEYS`: delayed, lane 0, lane 1, lane 2, delayed jobs.
+/// `ARGV`: now (ms), limit, prefix of the subscribers' delivery hashes.
 const PROMOTE: &str = r"
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, member in ipairs(due) do
-  local job = cjson.decode(member)
-  redis.call('XADD', KEYS[2 + job.lane], '*', 'key', job.key, 'attempts', tostring(job.attempts), 'payload', job.payload)
+  local job = nil
+  if string.sub(member, 1, 1) == '{' then
+    job = cjson.decode(member)
+  else
+    local stored = redis.call('HGET', KEYS[5], member)
+    if stored then job = cjson.decode(stored) end
+    redis.call('HDEL', KEYS[5], member)
+  end
+  if job then
+    local id = redis.call('XADD', KEYS[2 + job.lane], '*', 'key', job.key, 'attempts', tostring(job.attempts), 'payload', job.payload)
+    if job.sub then
+      local places = ARGV[3] .. job.sub
+      if redis.call('HEXISTS', places, job.key) == 1 then
+        redis.call('HSET', places, job.key, 'lane:' .. job.lane .. ':' .. id)
+      end
+    end
+  end
   redis.call('ZREM', KEYS[1], member)
 end
 return #due
@@ -76,29 +115,89 @@ return #due
 
 /// Ends a delivery with a final status (dead-lettering failures that ran
 /// out of attempts). Acts only if the entry was still unacknowledged, so a
-/// second completion of the same claim changes nothing.
-/// `KEYS`: lane, record, alert counts, dead stream.
-/// `ARGV`: group, entry id, status, ttl, key, payload ('' = no dead letter), reason.
+/// second completion of the same claim, or one of a delivery erased
+/// meanwhile, changes nothing.
+/// `KEYS`: lane, record, alert counts, dead stream, subscriber's
+/// deliveries, depth, waiting.
+/// `ARGV`: group, entry id, status, ttl, key, payload ('' = no dead letter),
+/// reason, lane index.
 const FINISH: &str = r"
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('XDEL', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 redis.call('HINCRBY', KEYS[3], 'pending', -1)
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
-if ARGV[6] ~= '' then
-  redis.call('XADD', KEYS[4], '*', 'key', ARGV[5], 'reason', ARGV[7], 'payload', ARGV[6])
+if redis.call('ZREM', KEYS[7], ARGV[5]) == 1 then
+  redis.call('HINCRBY', KEYS[6], ARGV[8] .. ':' .. string.match(ARGV[5], '^[^|]*'), -1)
 end
+local place = 'done'
+if ARGV[6] ~= '' then
+  place = 'dead:' .. redis.call('XADD', KEYS[4], '*', 'key', ARGV[5], 'reason', ARGV[7], 'payload', ARGV[6])
+end
+redis.call('HSET', KEYS[5], ARGV[5], place)
+redis.call('EXPIRE', KEYS[5], ARGV[4])
 return 1
 ";
 
-/// Schedules a retry. `KEYS`: lane, delayed. `ARGV`: group, entry id, due
-/// (ms), key, lane index, attempts so far, payload.
+/// Schedules a retry. `KEYS`: lane, delayed, delayed jobs, subscriber's
+/// deliveries. `ARGV`: group, entry id, due (ms), key, lane index,
+/// attempts so far, payload, subscriber, ttl.
 const RETRY: &str = r"
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('XDEL', KEYS[1], ARGV[2])
-local member = cjson.encode({key = ARGV[4], lane = tonumber(ARGV[5]), attempts = tonumber(ARGV[6]), payload = ARGV[7]})
-redis.call('ZADD', KEYS[2], ARGV[3], member)
+local job = cjson.encode({key = ARGV[4], lane = tonumber(ARGV[5]), attempts = tonumber(ARGV[6]), payload = ARGV[7], sub = ARGV[8]})
+redis.call('HSET', KEYS[3], ARGV[4], job)
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[4], ARGV[4], 'delayed')
+redis.call('EXPIRE', KEYS[4], ARGV[9])
 return 1
+";
+
+/// Erases every delivery of one subscriber, wherever it is: its
+/// idempotency record, its stream entry (acknowledged first, so a worker
+/// holding it in flight records nothing afterwards), its delayed job, its
+/// dead letter, and its share of the counts.
+/// `KEYS`: subscriber's deliveries, delayed, delayed jobs, dead stream,
+/// depth, waiting. `ARGV`: prefix, group, subscriber.
+const PURGE: &str = r"
+local entries = redis.call('HGETALL', KEYS[1])
+local erased = 0
+for i = 1, #entries, 2 do
+  local key = entries[i]
+  local place = entries[i + 1]
+  local channel = string.match(key, '^[^|]*')
+  -- key = channel|subscriber|alert, and the subscriber is known.
+  local alert = string.sub(key, string.len(channel) + string.len(ARGV[3]) + 3)
+  local found = false
+  local record = ARGV[1] .. ':key:' .. key
+  local status = redis.call('GET', record)
+  if status then
+    redis.call('DEL', record)
+    redis.call('HINCRBY', ARGV[1] .. ':alert:' .. alert, status, -1)
+    found = true
+  end
+  local lane = nil
+  local stream_lane, id = string.match(place, '^lane:(%d+):(.+)$')
+  if stream_lane then
+    lane = stream_lane
+    local stream = ARGV[1] .. ':lane:' .. stream_lane
+    redis.call('XACK', stream, ARGV[2], id)
+    if redis.call('XDEL', stream, id) == 1 then found = true end
+  elseif place == 'delayed' then
+    local stored = redis.call('HGET', KEYS[3], key)
+    if stored then lane = cjson.decode(stored).lane end
+    redis.call('HDEL', KEYS[3], key)
+    if redis.call('ZREM', KEYS[2], key) == 1 then found = true end
+  elseif string.sub(place, 1, 5) == 'dead:' then
+    if redis.call('XDEL', KEYS[4], string.sub(place, 6)) == 1 then found = true end
+  end
+  if redis.call('ZREM', KEYS[6], key) == 1 and lane then
+    redis.call('HINCRBY', KEYS[5], lane .. ':' .. channel, -1)
+  end
+  if found then erased = erased + 1 end
+end
+redis.call('DEL', KEYS[1])
+return erased
 ";
 
 /// The Redis Streams queue.
@@ -152,6 +251,57 @@ impl RedisQueue {
         format!("{}:dead", self.prefix)
     }
 
+    fn delayed_jobs_key(&self) -> String {
+        format!("{}:delayed:jobs", self.prefix)
+    }
+
+    fn subscriber_prefix(&self) -> String {
+        format!("{}:subscriber:", self.prefix)
+    }
+
+    fn subscriber_key(&self, subscriber: &SubscriberId) -> String {
+        format!("{}{}", self.subscriber_prefix(), subscriber.0)
+    }
+
+    fn depth_key(&self) -> String {
+        format!("{}:depth", self.prefix)
+    }
+
+    fn waiting_key(&self) -> String {
+        format!("{}:waiting", self.prefix)
+    }
+
+    /// The [`FINISH`] script's keys and arguments for one claimed entry.
+    fn finish_invocation<'s>(
+        &self,
+        script: &'s Script,
+        lane: Lane,
+        entry_id: &str,
+        key: &DeliveryKey,
+        status: DeliveryStatus,
+        dead_letter: Option<(&str, &str)>,
+    ) -> redis::ScriptInvocation<'s> {
+        let (payload, reason) = dead_letter.unwrap_or(("", ""));
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(self.lane_key(lane))
+            .key(self.record_key(key))
+            .key(self.alert_key(&key.alert))
+            .key(self.dead_key())
+            .key(self.subscriber_key(&key.subscriber))
+            .key(self.depth_key())
+            .key(self.waiting_key())
+            .arg(GROUP)
+            .arg(entry_id)
+            .arg(status.as_str())
+            .arg(self.ttl_secs())
+            .arg(key.to_string())
+            .arg(payload)
+            .arg(reason)
+            .arg(lane.index());
+        invocation
+    }
+
     fn ttl_secs(&self) -> u64 {
         self.config.key_ttl.as_secs().max(1)
     }
@@ -193,19 +343,9 @@ impl RedisQueue {
         dead_letter: Option<(&str, &str)>,
     ) -> Result<(), QueueError> {
         let mut connection = self.connection.clone();
-        let (payload, reason) = dead_letter.unwrap_or(("", ""));
-        let _: i64 = Script::new(FINISH)
-            .key(self.lane_key(lane))
-            .key(self.record_key(key))
-            .key(self.alert_key(&key.alert))
-            .key(self.dead_key())
-            .arg(GROUP)
-            .arg(entry_id)
-            .arg(status.as_str())
-            .arg(self.ttl_secs())
-            .arg(key.to_string())
-            .arg(payload)
-            .arg(reason)
+        let script = Script::new(FINISH);
+        let _: i64 = self
+            .finish_invocation(&script, lane, entry_id, key, status, dead_letter)
             .invoke_async(&mut connection)
             .await?;
         Ok(())
@@ -302,11 +442,18 @@ impl DeliveryQueue for RedisQueue {
                             .key(self.lane_key(lane))
                             .key(self.alert_key(&key.alert))
                             .key(self.delayed_key())
+                            .key(self.delayed_jobs_key())
+                            .key(self.subscriber_key(&key.subscriber))
+                            .key(self.depth_key())
+                            .key(self.waiting_key())
                             .arg(self.ttl_secs())
                             .arg(key.to_string())
                             .arg(payload)
                             .arg(not_before)
-                            .arg(lane.index()),
+                            .arg(lane.index())
+                            .arg(key.channel.as_str())
+                            .arg(now)
+                            .arg(&key.subscriber.0),
                     );
                 }
                 let results: Vec<i64> = pipe.query_async(&mut connection).await?;
@@ -330,8 +477,10 @@ impl DeliveryQueue for RedisQueue {
                 .key(self.lane_key(Lane::Urgent))
                 .key(self.lane_key(Lane::Normal))
                 .key(self.lane_key(Lane::Background))
+                .key(self.delayed_jobs_key())
                 .arg(now)
                 .arg(1000)
+                .arg(self.subscriber_prefix())
                 .invoke_async(&mut connection)
                 .await?;
             let mut jobs = Vec::new();
@@ -384,6 +533,8 @@ impl DeliveryQueue for RedisQueue {
                     let _: i64 = Script::new(RETRY)
                         .key(self.lane_key(lane))
                         .key(self.delayed_key())
+                        .key(self.delayed_jobs_key())
+                        .key(self.subscriber_key(&job.key.subscriber))
                         .arg(GROUP)
                         .arg(entry_id)
                         .arg(due)
@@ -391,6 +542,8 @@ impl DeliveryQueue for RedisQueue {
                         .arg(lane.index())
                         .arg(job.attempts)
                         .arg(payload)
+                        .arg(&job.key.subscriber.0)
+                        .arg(self.ttl_secs())
                         .invoke_async(&mut connection)
                         .await?;
                     Ok(DeliveryStatus::Pending)
@@ -428,18 +581,8 @@ impl DeliveryQueue for RedisQueue {
                 match (DeliveryStatus::after(outcome), split_id(&job.id)) {
                     (Some(status), Some((lane, entry_id))) => {
                         pipe.invoke_script(
-                            script
-                                .key(self.lane_key(lane))
-                                .key(self.record_key(&job.key))
-                                .key(self.alert_key(&job.key.alert))
-                                .key(self.dead_key())
-                                .arg(GROUP)
-                                .arg(entry_id)
-                                .arg(status.as_str())
-                                .arg(self.ttl_secs())
-                                .arg(job.key.to_string())
-                                .arg("")
-                                .arg(""),
+                            &self
+                                .finish_invocation(&script, lane, entry_id, &job.key, status, None),
                         )
                         .ignore();
                         pipelined += 1;
@@ -467,6 +610,55 @@ impl DeliveryQueue for RedisQueue {
                 }
             }
             Ok(counts)
+        })
+    }
+
+    fn purge_subscriber<'a>(&'a self, subscriber: &'a SubscriberId) -> QueueFuture<'a, u64> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let erased: i64 = Script::new(PURGE)
+                .key(self.subscriber_key(subscriber))
+                .key(self.delayed_key())
+                .key(self.delayed_jobs_key())
+                .key(self.dead_key())
+                .key(self.depth_key())
+                .key(self.waiting_key())
+                .arg(&self.prefix)
+                .arg(GROUP)
+                .arg(&subscriber.0)
+                .invoke_async(&mut connection)
+                .await?;
+            Ok(erased.max(0) as u64)
+        })
+    }
+
+    fn depth(&self) -> QueueFuture<'_, QueueDepth> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let (counts, oldest): (Counts, Vec<(String, f64)>) = redis::pipe()
+                .hgetall(self.depth_key())
+                .zrange_withscores(self.waiting_key(), 0, 0)
+                .query_async(&mut connection)
+                .await?;
+            let mut depth = QueueDepth::default();
+            for (field, n) in counts {
+                let Some((lane, channel)) = field.split_once(':') else {
+                    continue;
+                };
+                let lane = lane.parse::<usize>().ok().and_then(|i| Lane::ALL.get(i));
+                if let (Some(lane), Some(channel), true) =
+                    (lane, ChannelKind::parse(channel), n > 0)
+                {
+                    depth.pending.insert((*lane, channel), n as u64);
+                }
+            }
+            let now = chrono::Utc::now().timestamp_millis();
+            depth.oldest_due = oldest
+                .first()
+                .map(|(_, ready)| *ready as i64)
+                .filter(|ready| *ready <= now)
+                .and_then(chrono::DateTime::from_timestamp_millis);
+            Ok(depth)
         })
     }
 

@@ -5,6 +5,9 @@
 //! `due` to the end of the lease, so a job whose worker died becomes due
 //! again by itself. Calls run on tokio's blocking pool.
 //!
+//! The file carries its schema version (`PRAGMA user_version`); opening an
+//! older file migrates it in place, in one transaction.
+//!
 //! Durability: `synchronous = FULL`, so a committed enqueue or completion
 //! survives power loss. Idempotency records are kept for
 //! [`QueueConfig::key_ttl`] after they were queued, then purged.
@@ -16,11 +19,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueError, QueueFuture,
-    StatusCounts,
+    DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueDepth, QueueError,
+    QueueFuture, StatusCounts,
 };
 use crate::channel::{Delivery, Outcome};
-use crate::notice::AlertVersion;
+use crate::notice::{AlertVersion, ChannelKind, SubscriberId};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -38,6 +41,38 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_ready ON deliveries (lane, due_ms) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries (alert, state);
 ";
+
+/// Version 1 (`PRAGMA user_version`): the subscriber, for erasure; the
+/// channel and the time a delivery became due (`ready_ms`: queued, or held
+/// until its not-before time; unlike `due_ms` it does not move with claims
+/// and retries), for the depth. Rows of older files are filled in from
+/// their key and payload.
+const MIGRATION_1: &str = "
+ALTER TABLE deliveries ADD COLUMN subscriber TEXT;
+ALTER TABLE deliveries ADD COLUMN channel TEXT;
+ALTER TABLE deliveries ADD COLUMN ready_ms INTEGER;
+UPDATE deliveries SET
+    subscriber = json_extract(payload, '$.subscriber'),
+    channel = substr(key, 1, instr(key, '|') - 1),
+    ready_ms = max(queued_ms, coalesce(
+        CAST(unixepoch(json_extract(payload, '$.not_before'), 'subsec') * 1000 AS INTEGER),
+        0));
+CREATE INDEX deliveries_subscriber ON deliveries (subscriber);
+CREATE INDEX deliveries_pending ON deliveries (lane, channel, ready_ms) WHERE state = 'pending';
+PRAGMA user_version = 1;
+";
+
+/// Brings a file of any earlier version to the current schema.
+fn migrate(connection: &mut Connection) -> Result<(), QueueError> {
+    connection.execute_batch(SCHEMA)?;
+    let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version < 1 {
+        tx.execute_batch(MIGRATION_1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -57,11 +92,14 @@ pub struct SqliteQueue {
 impl SqliteQueue {
     /// Opens (creating if needed) the queue in `path`.
     pub fn open(path: &Path, config: QueueConfig) -> Result<Self, QueueError> {
-        let connection = Connection::open(path)?;
+        let mut connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
+        // Erased deliveries hold addresses: their bytes are overwritten,
+        // not left in free pages.
+        connection.pragma_update(None, "secure_delete", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
-        connection.execute_batch(SCHEMA)?;
+        migrate(&mut connection)?;
         Ok(SqliteQueue {
             connection: Arc::new(Mutex::new(connection)),
             config,
@@ -106,8 +144,9 @@ fn insert(c: &Connection, delivery: &Delivery) -> Result<bool, QueueError> {
         .map_or(now, |t| t.timestamp_millis().max(now));
     let inserted = c
         .prepare_cached(
-            "INSERT OR IGNORE INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
+            "INSERT OR IGNORE INTO deliveries
+                (key, alert, lane, state, due_ms, queued_ms, payload, subscriber, channel, ready_ms)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?4)",
         )?
         .execute(params![
             key.to_string(),
@@ -115,7 +154,9 @@ fn insert(c: &Connection, delivery: &Delivery) -> Result<bool, QueueError> {
             Lane::of(delivery).index() as i64,
             due,
             now,
-            payload
+            payload,
+            key.subscriber.0,
+            key.channel.as_str(),
         ])?;
     Ok(inserted == 1)
 }
@@ -283,6 +324,57 @@ impl DeliveryQueue for SqliteQueue {
                 }
             }
             Ok(counts)
+        }))
+    }
+
+    fn purge_subscriber<'a>(&'a self, subscriber: &'a SubscriberId) -> QueueFuture<'a, u64> {
+        let subscriber = subscriber.0.clone();
+        Box::pin(self.with(move |c, _| {
+            let erased = c.execute("DELETE FROM deliveries WHERE subscriber = ?1", [subscriber])?;
+            if erased > 0 {
+                // Earlier images of the erased rows live on in the WAL
+                // until it is checkpointed: copy back and truncate it now.
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
+            Ok(erased as u64)
+        }))
+    }
+
+    fn depth(&self) -> QueueFuture<'_, QueueDepth> {
+        Box::pin(self.with(|c, _| {
+            // One pass over the pending index, grouped: the smallest
+            // `ready_ms` of a group is due if anything in it is.
+            let mut select = c.prepare_cached(
+                "SELECT lane, channel, COUNT(*), MIN(ready_ms) FROM deliveries
+                 WHERE state = 'pending' GROUP BY lane, channel",
+            )?;
+            let rows = select.query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                ))
+            })?;
+            let now = now_ms();
+            let mut depth = QueueDepth::default();
+            let mut oldest: Option<i64> = None;
+            for row in rows {
+                let (lane, channel, n, ready) = row?;
+                let lane = Lane::ALL
+                    .get(lane as usize)
+                    .copied()
+                    .unwrap_or(Lane::Normal);
+                let Some(channel) = channel.as_deref().and_then(ChannelKind::parse) else {
+                    continue;
+                };
+                *depth.pending.entry((lane, channel)).or_default() += n.max(0) as u64;
+                if let Some(ready) = ready.filter(|ready| *ready <= now) {
+                    oldest = Some(oldest.map_or(ready, |o| o.min(ready)));
+                }
+            }
+            depth.oldest_due = oldest.and_then(chrono::DateTime::from_timestamp_millis);
+            Ok(depth)
         }))
     }
 

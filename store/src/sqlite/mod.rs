@@ -271,8 +271,11 @@ impl Storage for SqliteStorage {
     }
 
     async fn delete_subscriber(&self, id: &SubscriberId) -> Result<bool> {
+        let deliveries = notifier::notice::SubscriberId(id.0.clone());
+        crate::purge_deliveries(&*self.queue, &deliveries).await?;
         let id = id.0.clone();
-        self.writer
+        let existed = self
+            .writer
             .write(move |conn| {
                 let run = || -> rusqlite::Result<bool> {
                     let removed = conn.execute("DELETE FROM subscribers WHERE id = ?1", [&id])?;
@@ -282,7 +285,10 @@ impl Storage for SqliteStorage {
                 };
                 run().map_err(backend)
             })
-            .await
+            .await?;
+        // Again: deliveries queued while the record was being deleted.
+        crate::purge_deliveries(&*self.queue, &deliveries).await?;
+        Ok(existed)
     }
 
     async fn append_inbox(&self, entries: &[InboxEntry]) -> Result<()> {
