@@ -8,7 +8,7 @@
 #
 # The service runs the demo region (geodata built in) with a fresh
 # embedded store; RESIDENTS residents are registered first, a demo
-# debris-flow alert is sent so that many of them have an alert in force,
+# earthquake report is sent so that most of them have an alert in force,
 # then wrk (from Debian's package) drives each route with CONNECTIONS
 # connections for DURATION. Server and load generator share the machine's
 # cores, as they would on a 2-core box.
@@ -77,8 +77,8 @@ python3 bench/serve/addresses.py > "$work/addresses.txt"
 
 echo "registering $residents residents…" >&2
 python3 bench/serve/register.py "http://127.0.0.1:$port" "$residents" "$work/addresses.txt" > "$work/keys.txt"
-echo "sending the demo debris-flow alert…" >&2
-cp demo/cap/01-debris-flow-yellow.xml "$work/drop/.alert.xml"
+echo "sending the demo earthquake (counties 99000 and 99100)…" >&2
+cp demo/cap/03-earthquake.xml "$work/drop/.alert.xml"
 mv "$work/drop/.alert.xml" "$work/drop/alert.xml"
 sleep 4
 with_alert=$(python3 bench/serve/count_alerts.py "http://127.0.0.1:$port" "$work/keys.txt" 500)
