@@ -3,8 +3,10 @@
 //!
 //! - `error`: stable error codes.
 //! - `state`: what every request handler shares, and the engine's handle.
+//! - `pages`: the web pages and their embedded static assets.
 
 pub mod error;
+pub mod pages;
 pub mod state;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
