@@ -49,7 +49,7 @@ export class AreaMap {
     const counties = await api('GET', '/geo/areas');
     const countyLayer = this.addAreas('county', counties);
     const bounds = countyLayer.getBounds();
-    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [10, 10] });
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [10, 10], animate: false });
     const codes = (counties.features || []).map((f) => f.properties && f.properties.code).filter(Boolean);
     await Promise.all(codes.map(async (code) => {
       try {
@@ -58,11 +58,15 @@ export class AreaMap {
         this.onError(error);
       }
     }));
+    // Tells people's tools and the browser tests that the boundaries are in.
+    this.map.getContainer().dataset.loaded = 'true';
   }
 
   addAreas(level, collection) {
     const layer = L.geoJSON(collection, {
-      style: () => STYLE[level],
+      // The class names let people's style sheets and the browser tests
+      // find an area by its code.
+      style: (feature) => ({ ...STYLE[level], className: `area area-${level} area-${(feature.properties || {}).code}` }),
       onEachFeature: (feature, featureLayer) => {
         const p = feature.properties || {};
         featureLayer.bindTooltip(`${p.name || ''} ${p.name_en ? '· ' + p.name_en : ''} (${p.code || ''})`, { sticky: true });
