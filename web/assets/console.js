@@ -295,11 +295,20 @@ async function refreshActive() {
     if (error.status === 401) return showLogin();
     return;
   }
+  // Progress is followed for this office's own alerts only (those sent
+  // from its drafts); other agencies' alerts are listed for awareness.
+  let own = new Set();
+  try {
+    const drafts = (await call('GET', '/drafts')).drafts || [];
+    own = new Set(drafts.map((d) => d.alert_id).filter(Boolean));
+  } catch (error) {
+    if (error.status === 401) return showLogin();
+  }
   const list = $('active-alerts');
   const existing = new Map([...list.children].map((li) => [li.dataset.alertId, li]));
   const items = alerts.map((alert) => {
     const item = existing.get(alert.alert_id) || alertItem(alert);
-    refreshProgress(alert.alert_id, item);
+    if (own.has(alert.alert_id)) refreshProgress(alert.alert_id, item);
     return item;
   });
   clear(list, items.length ? items : [el('li', { class: 'none' }, 'No alerts in force.')]);

@@ -112,8 +112,8 @@ function readPreferences(prefix) {
 
 function placeWords(place) {
   const name = (part) => (part && typeof part === 'object' ? part.name || part.code : part);
-  const parts = [name(place.county) || place.county_name, name(place.town) || place.town_name,
-    name(place.village) || place.village_name].filter(Boolean);
+  const parts = [place.county_name || name(place.county), place.town_name || name(place.town),
+    place.village_name || name(place.village)].filter(Boolean);
   return parts.join(' ');
 }
 

@@ -26,6 +26,10 @@ pub struct PlaceView {
     pub village: Option<String>,
     pub town: Option<String>,
     pub county: Option<String>,
+    /// Names of the village, town and county (their Chinese names).
+    pub village_name: Option<String>,
+    pub town_name: Option<String>,
+    pub county_name: Option<String>,
     /// How the point was found: `address`, `village`, `town` (geocoded) or
     /// `point` (given). Only known when the place is added.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,6 +39,10 @@ pub struct PlaceView {
 impl PlaceView {
     pub fn of(place: &PlaceRecord, atlas: &Atlas, precision: Option<&'static str>) -> PlaceView {
         let village = place.village.as_deref().and_then(|v| atlas.area(v));
+        let town = village
+            .and_then(|v| v.town_code.as_deref())
+            .and_then(|t| atlas.area(t));
+        let county = village.and_then(|v| atlas.area(&v.county_code));
         PlaceView {
             id: place.id,
             label: place.label.expose().to_string(),
@@ -44,6 +52,9 @@ impl PlaceView {
             village: place.village.clone(),
             town: village.and_then(|v| v.town_code.clone()),
             county: village.map(|v| v.county_code.clone()),
+            village_name: village.map(|v| v.name.clone()),
+            town_name: town.map(|t| t.name.clone()),
+            county_name: county.map(|c| c.name.clone()),
             precision,
         }
     }
