@@ -130,6 +130,19 @@ fn relief_catalogue(county: &str) -> String {
     )
 }
 
+/// A resident's own GET, with their device key.
+async fn resident_get(client: &reqwest::Client, base: &str, key: &str, path: &str) -> Value {
+    client
+        .get(format!("{base}{path}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json body")
+}
+
 /// Prints the service's log when the test fails, to see why.
 struct LogOnFailure(PathBuf);
 
@@ -614,15 +627,8 @@ senders = ["weather@cwa.gov.tw"]
         ("hualien-ko-red-only", 0),
         ("zhushan-th-quakes", 0),
     ] {
-        let body: Value = client
-            .get(format!("{}/api/v1/me/alerts", server.base))
-            .bearer_auth(&keys[name])
-            .send()
-            .await
-            .expect("my alerts")
-            .json()
-            .await
-            .expect("json");
+        let body: Value =
+            resident_get(&client, &server.base, &keys[name], "/api/v1/me/alerts").await;
         assert_eq!(
             body["alerts"].as_array().map(Vec::len),
             Some(expected),
@@ -697,25 +703,21 @@ senders = ["weather@cwa.gov.tw"]
         mqtt_received(&xiulin_clear.0, &xiulin_clear.1).kind,
         "all_clear"
     );
-    let body: Value = client
-        .get(format!("{}/api/v1/me/alerts", server.base))
-        .bearer_auth(&keys["hualien-zh"])
-        .send()
-        .await
-        .expect("my alerts")
-        .json()
-        .await
-        .expect("json");
+    let body: Value = resident_get(
+        &client,
+        &server.base,
+        &keys["hualien-zh"],
+        "/api/v1/me/alerts",
+    )
+    .await;
     assert_eq!(body["alerts"].as_array().map(Vec::len), Some(0), "{body}");
-    let inbox: Value = client
-        .get(format!("{}/api/v1/me/inbox", server.base))
-        .bearer_auth(&keys["hualien-zh"])
-        .send()
-        .await
-        .expect("inbox")
-        .json()
-        .await
-        .expect("json");
+    let inbox: Value = resident_get(
+        &client,
+        &server.base,
+        &keys["hualien-zh"],
+        "/api/v1/me/inbox",
+    )
+    .await;
     let kinds: Vec<&str> = inbox["entries"]
         .as_array()
         .expect("entries")

@@ -21,34 +21,6 @@ use tokio::sync::mpsc;
 
 use hazardline::engine::{Directory, Engine, Outcome};
 
-/// Built-in demo messages, so the command runs from any directory.
-const DEMO_MESSAGES: &[(&str, &str)] = &[
-    (
-        "01-debris-flow-yellow.xml",
-        include_str!("../../demo/cap/01-debris-flow-yellow.xml"),
-    ),
-    (
-        "02-debris-flow-red-update.xml",
-        include_str!("../../demo/cap/02-debris-flow-red-update.xml"),
-    ),
-    (
-        "03-earthquake.xml",
-        include_str!("../../demo/cap/03-earthquake.xml"),
-    ),
-    (
-        "04-thunderstorm-polygon.xml",
-        include_str!("../../demo/cap/04-thunderstorm-polygon.xml"),
-    ),
-    (
-        "05-exercise.xml",
-        include_str!("../../demo/cap/05-exercise.xml"),
-    ),
-    (
-        "06-debris-flow-cancel.xml",
-        include_str!("../../demo/cap/06-debris-flow-cancel.xml"),
-    ),
-];
-
 /// The senders the demo's one source may carry: only the fictional
 /// agencies' addresses.
 const DEMO_SENDERS: &str = "*@demo.hazardline.invalid";
@@ -90,7 +62,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
 async fn demo(args: DemoArgs) -> Result<()> {
     let messages = match &args.cap {
         Some(dir) => read_dir_sorted(dir)?,
-        None => DEMO_MESSAGES
+        None => hazardline::engine::demo_messages()
             .iter()
             .map(|(name, text)| (name.to_string(), text.as_bytes().to_vec()))
             .collect(),
