@@ -7,16 +7,12 @@ mod sources_support;
 
 use std::cell::RefCell;
 
-use chrono::Duration;
-use ingest::lifecycle::{Lifecycle, LifecycleConfig, message_key};
-use ingest::model::MsgType;
 use ingest::source::SourceId;
-use ingest::store::{AlertArchive, NewRecord, Verdict, active_set, content_hash};
+use ingest::store::{AlertArchive, NewRecord, Verdict};
 use notifier::testing::redis_server::RedisServer;
-use sources_support::{alert, utc};
+use sources_support::archive_contract::archive_contract;
+use sources_support::utc;
 use store::RedisArchive;
-
-const CWA: &str = "weather@cwa.gov.tw";
 
 #[test]
 fn redis_archive_keeps_every_message_across_restarts() {
@@ -81,169 +77,6 @@ impl AlertArchive for ArchiveOf {
     fn count(&self, verdict: Verdict) -> Result<u64, ingest::store::StoreError> {
         self.0.count(verdict)
     }
-}
-
-/// What every [`AlertArchive`] must do: the behaviours of ingest's own
-/// archive test (`ingest/tests/sources_store.rs`), kept in step with it.
-/// `open` opens the same archive each time it is called (a restart).
-fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
-    let source = SourceId::new("ncdr");
-    let now = utc("2024-04-22T15:00:00+08:00");
-    let a = alert(
-        CWA,
-        "r1",
-        "2024-04-22T14:57:00+08:00",
-        MsgType::Alert,
-        &[],
-        Some(Duration::hours(6)),
-    );
-    let u = alert(
-        CWA,
-        "r2",
-        "2024-04-22T17:12:00+08:00",
-        MsgType::Update,
-        &[(CWA, "r1", "2024-04-22T14:57:00+08:00")],
-        Some(Duration::hours(6)),
-    );
-    let other = alert(
-        CWA,
-        "r9",
-        "2024-04-22T14:00:00+08:00",
-        MsgType::Alert,
-        &[],
-        Some(Duration::hours(6)),
-    );
-    {
-        let archive = open();
-        for (alert, raw) in [
-            (&a, b"<alert>a</alert>".as_slice()),
-            (&u, b"<alert>u</alert>".as_slice()),
-            (&other, b"<alert>o</alert>"),
-        ] {
-            let key = message_key(alert);
-            let rec = archive
-                .record(&NewRecord {
-                    source: &source,
-                    received_at: now,
-                    verdict: Verdict::Accepted,
-                    reason: None,
-                    detail: None,
-                    alert: Some(alert),
-                    key: Some(&key),
-                    raw,
-                })
-                .unwrap();
-            assert!(rec.new);
-        }
-        // The same identity again does not make a second accepted row.
-        let key = message_key(&a);
-        let again = archive
-            .record(&NewRecord {
-                source: &source,
-                received_at: now,
-                verdict: Verdict::Accepted,
-                reason: None,
-                detail: None,
-                alert: Some(&a),
-                key: Some(&key),
-                raw: b"<alert>a</alert>",
-            })
-            .unwrap();
-        assert!(!again.new);
-
-        let bad_key = ingest::model::MessageKey {
-            sender: "someone@example.com".into(),
-            identifier: "x".into(),
-            sent: "2024-04-22T15:00:00+08:00".into(),
-        };
-        for _ in 0..3 {
-            archive
-                .record(&NewRecord {
-                    source: &source,
-                    received_at: now,
-                    verdict: Verdict::Rejected,
-                    reason: Some("sender_not_allowed"),
-                    detail: Some("sender `someone@example.com` is not allowed on source `ncdr`"),
-                    alert: None,
-                    key: Some(&bad_key),
-                    raw: b"<alert>bad</alert>",
-                })
-                .unwrap();
-        }
-        archive
-            .record(&NewRecord {
-                source: &source,
-                received_at: now,
-                verdict: Verdict::Rejected,
-                reason: Some("not_cap"),
-                detail: Some("HTML page"),
-                alert: None,
-                key: None,
-                raw: b"<html>404</html>",
-            })
-            .unwrap();
-    }
-
-    // Reopen: everything is still there.
-    let archive = open();
-    assert_eq!(archive.count(Verdict::Accepted).unwrap(), 3);
-    assert_eq!(
-        archive.count(Verdict::Rejected).unwrap(),
-        2,
-        "a repeated rejection is stored once"
-    );
-    let rejected = archive.rejected(10).unwrap();
-    let reasons: Vec<_> = rejected
-        .iter()
-        .map(|m| m.reason.as_deref().unwrap_or(""))
-        .collect();
-    assert_eq!(reasons, vec!["not_cap", "sender_not_allowed"]);
-    assert_eq!(rejected[0].raw, b"<html>404</html>");
-    assert_eq!(rejected[1].sha256, content_hash(b"<alert>bad</alert>"));
-
-    // By key, with `sent` written in another zone.
-    let mut key = message_key(&u);
-    key.sent = "2024-04-22T09:12:00+00:00".into();
-    let found = archive
-        .find_accepted(&key)
-        .unwrap()
-        .expect("found by instant");
-    assert_eq!(found.alert.as_ref(), Some(&u));
-    assert_eq!(found.raw, b"<alert>u</alert>");
-    assert_eq!(found.source, source);
-
-    // The active set rebuilt from the store after the "restart".
-    let alerts = archive.accepted_since(now - Duration::days(30)).unwrap();
-    assert_eq!(alerts.len(), 3);
-    let life = Lifecycle::rebuild(LifecycleConfig::default(), alerts, now);
-    let active: Vec<_> = life.active().iter().map(|a| a.identifier.clone()).collect();
-    assert_eq!(active, vec!["r2", "r9"]);
-    let queried = active_set(
-        &archive,
-        LifecycleConfig::default(),
-        now - Duration::days(30),
-        now,
-    )
-    .unwrap();
-    let queried: Vec<_> = queried.iter().map(|a| a.identifier.as_str()).collect();
-    assert_eq!(queried, vec!["r2", "r9"]);
-    // Later that evening everything has expired.
-    let evening = utc("2024-04-23T00:00:00+08:00");
-    assert!(
-        active_set(
-            &archive,
-            LifecycleConfig::default(),
-            now - Duration::days(30),
-            evening
-        )
-        .unwrap()
-        .is_empty()
-    );
-    // The rebuild window leaves out what was sent before it.
-    let recent = archive
-        .accepted_since(utc("2024-04-22T14:30:00+08:00"))
-        .unwrap();
-    assert_eq!(recent.len(), 2);
 }
 
 #[test]

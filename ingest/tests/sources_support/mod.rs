@@ -2,6 +2,8 @@
 //! shared data folder, and minimal CAP documents.
 #![allow(dead_code)]
 
+pub mod archive_contract;
+
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
