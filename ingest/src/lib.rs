@@ -18,6 +18,7 @@
 //!   lists), and the CAP rules beside the elements they check.
 //! - [`hazard`]: hazard kinds, colour levels, seismic intensity
 //!   ([`hazard::classify`], [`hazard::local_intensities`]).
+//! - [`authority`]: who owns an alert, and so who may Update or Cancel it.
 //! - [`check`]: the per-message verdict records behind `hazardline cap
 //!   check`.
 //! - [`source`]: configured inputs, whom each may speak for
@@ -33,6 +34,7 @@
 //!   ([`store::AlertArchive`], embedded [`store::SqliteArchive`]).
 //! - [`clock`]: the one source of "now", settable in tests.
 
+pub mod authority;
 pub mod check;
 pub mod clock;
 pub mod feed;

@@ -23,6 +23,14 @@
 //! is superseded on arrival, so replaying a feed in any order gives the same
 //! active set.
 //!
+//! References are honoured only within one [`Authority`] (see
+//! [`crate::authority`]): every message is applied with its authority; a
+//! reference names only messages of the same authority, and a reference
+//! kept for a message not yet received ends it on arrival only if it comes
+//! from the same authority. [`Lifecycle::foreign_references`] tells the
+//! pipeline which references of a message name another authority's alerts,
+//! so that it can refuse the message before anything acts on it.
+//!
 //! [`Lifecycle::apply`] and [`Lifecycle::expire`] report the changes the
 //! matcher acts on as [`LifecycleEvent`]s.
 
@@ -30,6 +38,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::authority::Authority;
 use crate::model::{Alert, MessageKey, MsgType, Reference};
 
 /// CWA's longest-running warnings (typhoon) are re-issued at least every
@@ -103,8 +112,8 @@ impl Identity {
 /// Sender and identifier: what a reference names before `sent` is compared.
 type Name = (String, String);
 
-/// (`sent` as a reference writes it, the referring message).
-type Referrers = BTreeSet<(Option<DateTime<Utc>>, Identity)>;
+/// (`sent` as a reference writes it, the referring message, its authority).
+type Referrers = BTreeSet<(Option<DateTime<Utc>>, Identity, Authority)>;
 
 fn reference_name(reference: &Reference) -> Name {
     (reference.sender.clone(), reference.identifier.clone())
@@ -131,11 +140,23 @@ pub struct Applied {
     pub superseded_on_arrival: bool,
     /// The message was already past its expiry when it arrived.
     pub expired_on_arrival: bool,
+    /// Messages of other authorities received earlier name this one; they
+    /// were ignored (an attempt to end it in advance).
+    pub foreign_referrers: usize,
+}
+
+/// A reference naming a held message of another authority.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignReference {
+    pub reference: Reference,
+    /// Whose the named message is.
+    pub owner: Authority,
 }
 
 #[derive(Debug)]
 struct Entry {
     alert: Alert,
+    authority: Authority,
     expiry: DateTime<Utc>,
 }
 
@@ -161,15 +182,33 @@ impl Lifecycle {
     }
 
     /// Rebuilds the state from stored messages (in any order), without
-    /// events: what was in force before a restart is in force again.
+    /// events: what was in force before a restart is in force again. Each
+    /// message is its sender's own authority (see [`Self::rebuild_with`]).
     pub fn rebuild(
         config: LifecycleConfig,
         alerts: impl IntoIterator<Item = Alert>,
         now: DateTime<Utc>,
     ) -> Self {
+        Self::rebuild_with(
+            config,
+            alerts.into_iter().map(|a| {
+                let authority = Authority::sender(&a.sender);
+                (a, authority)
+            }),
+            now,
+        )
+    }
+
+    /// Rebuilds from stored messages with the authority each was accepted
+    /// under.
+    pub fn rebuild_with(
+        config: LifecycleConfig,
+        messages: impl IntoIterator<Item = (Alert, Authority)>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let mut lifecycle = Lifecycle::new(config);
-        for alert in alerts {
-            lifecycle.apply(alert, now);
+        for (alert, authority) in messages {
+            lifecycle.apply_as(alert, authority, now);
         }
         lifecycle
     }
@@ -196,6 +235,50 @@ impl Lifecycle {
             .collect()
     }
 
+    /// The alerts in force with the authority that owns each.
+    pub fn active_with_authority(&self) -> Vec<(&Alert, &Authority)> {
+        self.active
+            .iter()
+            .filter_map(|id| self.messages.get(id).map(|e| (&e.alert, &e.authority)))
+            .collect()
+    }
+
+    /// The authority of a held message.
+    pub fn authority_of(&self, identity: &Identity) -> Option<&Authority> {
+        self.messages.get(identity).map(|e| &e.authority)
+    }
+
+    /// The owners of the held messages a reference names (any authority).
+    pub fn owners_of(&self, reference: &Reference) -> BTreeSet<Authority> {
+        self.named_by(reference)
+            .filter_map(|id| self.messages.get(id).map(|e| e.authority.clone()))
+            .collect()
+    }
+
+    /// References of `alert` (an Update or Cancel) that name held messages
+    /// of an authority other than `authority`: the message must be refused.
+    pub fn foreign_references(
+        &self,
+        alert: &Alert,
+        authority: &Authority,
+    ) -> Vec<ForeignReference> {
+        if !matches!(alert.msg_type, MsgType::Update | MsgType::Cancel) {
+            return Vec::new();
+        }
+        let mut foreign = Vec::new();
+        for reference in &alert.references {
+            for owner in self.owners_of(reference) {
+                if owner != *authority {
+                    foreign.push(ForeignReference {
+                        reference: reference.clone(),
+                        owner,
+                    });
+                }
+            }
+        }
+        foreign
+    }
+
     pub fn active_identities(&self) -> BTreeSet<Identity> {
         self.active.clone()
     }
@@ -208,13 +291,21 @@ impl Lifecycle {
         alert
             .references
             .iter()
-            .filter(|r| self.targets_of(r).is_empty())
+            .filter(|r| self.named_by(r).next().is_none())
             .cloned()
             .collect()
     }
 
-    /// Adds one message (already trusted and validated) at `now`.
+    /// Adds one message (already trusted and validated) at `now`, as its
+    /// sender's own authority.
     pub fn apply(&mut self, alert: Alert, now: DateTime<Utc>) -> Applied {
+        let authority = Authority::sender(&alert.sender);
+        self.apply_as(alert, authority, now)
+    }
+
+    /// Adds one message at `now` under `authority`: its references end only
+    /// that authority's alerts.
+    pub fn apply_as(&mut self, alert: Alert, authority: Authority, now: DateTime<Utc>) -> Applied {
         let mut applied = Applied {
             events: self.expire(now),
             ..Applied::default()
@@ -228,14 +319,18 @@ impl Lifecycle {
         let mut previous_active = Vec::new();
         if supersedes {
             for reference in &alert.references {
-                let targets = self.targets_of(reference);
-                if targets.is_empty() {
+                if self.named_by(reference).next().is_none() {
                     applied.unresolved_references.push(reference.clone());
                 }
+                let targets = self.targets_of(reference, &authority);
                 self.referenced
                     .entry(reference_name(reference))
                     .or_default()
-                    .insert((reference.sent.map(|t| t.with_timezone(&Utc)), id.clone()));
+                    .insert((
+                        reference.sent.map(|t| t.with_timezone(&Utc)),
+                        id.clone(),
+                        authority.clone(),
+                    ));
                 for target in targets {
                     if self.active.remove(&target)
                         && let Some(entry) = self.messages.get(&target)
@@ -248,7 +343,8 @@ impl Lifecycle {
         previous_active.sort_by_key(|a| a.sent);
 
         let expiry = self.expiry_of(&alert);
-        applied.superseded_on_arrival = self.is_referenced(&id);
+        applied.superseded_on_arrival = self.is_referenced(&id, &authority);
+        applied.foreign_referrers = self.foreign_referrers(&id, &authority);
         applied.expired_on_arrival = now >= expiry;
         let in_force = matches!(alert.msg_type, MsgType::Alert | MsgType::Update)
             && !applied.superseded_on_arrival
@@ -276,7 +372,14 @@ impl Lifecycle {
             .entry(id.name())
             .or_default()
             .insert(id.clone());
-        self.messages.insert(id, Entry { alert, expiry });
+        self.messages.insert(
+            id,
+            Entry {
+                alert,
+                authority,
+                expiry,
+            },
+        );
         applied
     }
 
@@ -284,23 +387,38 @@ impl Lifecycle {
         referenced.is_none_or(|r| (r - sent).abs() <= self.config.reference_tolerance)
     }
 
-    /// Held messages a reference names.
-    fn targets_of(&self, reference: &Reference) -> Vec<Identity> {
+    /// Held messages a reference names, of any authority.
+    fn named_by<'a>(&'a self, reference: &'a Reference) -> impl Iterator<Item = &'a Identity> {
         let referenced = reference.sent.map(|t| t.with_timezone(&Utc));
         self.by_name
             .get(&reference_name(reference))
             .into_iter()
             .flatten()
-            .filter(|id| self.sent_matches(referenced, id.sent))
+            .filter(move |id| self.sent_matches(referenced, id.sent))
+    }
+
+    /// Held messages of `authority` a reference names.
+    fn targets_of(&self, reference: &Reference, authority: &Authority) -> Vec<Identity> {
+        self.named_by(reference)
+            .filter(|id| self.authority_of(id) == Some(authority))
             .cloned()
             .collect()
     }
 
-    /// Does any Update or Cancel held name this message?
-    fn is_referenced(&self, id: &Identity) -> bool {
+    /// Does an Update or Cancel of `authority` held name this message?
+    fn is_referenced(&self, id: &Identity, authority: &Authority) -> bool {
         self.referenced.get(&id.name()).is_some_and(|refs| {
             refs.iter()
-                .any(|(sent, _)| self.sent_matches(*sent, id.sent))
+                .any(|(sent, _, by)| by == authority && self.sent_matches(*sent, id.sent))
+        })
+    }
+
+    /// How many held Updates and Cancels of other authorities name it.
+    fn foreign_referrers(&self, id: &Identity, authority: &Authority) -> usize {
+        self.referenced.get(&id.name()).map_or(0, |refs| {
+            refs.iter()
+                .filter(|(sent, _, by)| by != authority && self.sent_matches(*sent, id.sent))
+                .count()
         })
     }
 
@@ -337,7 +455,7 @@ impl Lifecycle {
         });
         // References are dropped with their referring message.
         self.referenced.retain(|_, refs| {
-            refs.retain(|(_, referrer)| messages.contains_key(referrer));
+            refs.retain(|(_, referrer, _)| messages.contains_key(referrer));
             !refs.is_empty()
         });
     }
@@ -349,7 +467,7 @@ impl Lifecycle {
             .iter()
             .filter(|(id, e)| {
                 matches!(e.alert.msg_type, MsgType::Alert | MsgType::Update)
-                    && !self.is_referenced(id)
+                    && !self.is_referenced(id, &e.authority)
                     && now < e.expiry
             })
             .map(|(id, _)| id.clone())

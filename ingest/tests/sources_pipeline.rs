@@ -490,7 +490,7 @@ async fn issuer_submission_goes_through_the_same_checks() {
         "",
         "2024-04-22T18:00:00+08:00",
     );
-    let outcome = submit(&rig.pipeline, own.as_bytes(), &source)
+    let outcome = submit(&rig.pipeline, own.as_bytes(), &source, None)
         .await
         .unwrap();
     assert!(
@@ -505,7 +505,7 @@ async fn issuer_submission_goes_through_the_same_checks() {
         "",
         "2024-04-22T18:00:00+08:00",
     );
-    let outcome = submit(&rig.pipeline, foreign.as_bytes(), &source)
+    let outcome = submit(&rig.pipeline, foreign.as_bytes(), &source, None)
         .await
         .unwrap();
     assert!(

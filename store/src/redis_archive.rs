@@ -5,7 +5,8 @@
 //! - `P:archive:next`: the last message id given;
 //! - `P:archive:msg:<id>`: one hash per message (source, received_at,
 //!   verdict, reason, detail, sender, identifier, sent, sha256, raw,
-//!   alert_json; absent fields are not set);
+//!   alert_json, authority; absent fields are not set: messages recorded
+//!   before authorities were kept have none, and get their source's rule);
 //! - `P:archive:id:accepted:<sender>␟<identifier>␟<sent as UTC>` and
 //!   `P:archive:id:rejected:<source>␟<sha256>␟<reason>`: the identity of a
 //!   message, pointing at its id (one accepted message per alert identity,
@@ -23,10 +24,12 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
+use ingest::authority::Authority;
 use ingest::model::{Alert, MessageKey};
 use ingest::source::SourceId;
 use ingest::store::{
-    AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict, content_hash,
+    AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,
+    content_hash,
 };
 use redis::Script;
 
@@ -227,6 +230,7 @@ fn stored(id: i64, mut fields: HashMap<String, Vec<u8>>) -> Result<StoredMessage
         sha256: text(&mut fields, "sha256").unwrap_or_default(),
         raw: fields.remove("raw").unwrap_or_default(),
         alert,
+        authority: text(&mut fields, "authority").and_then(|a| Authority::parse(&a)),
     })
 }
 
@@ -265,6 +269,7 @@ impl AlertArchive for RedisArchive {
             ("identifier", record.key.map(|k| k.identifier.clone())),
             ("sent", record.key.map(|k| k.sent.clone())),
             ("alert_json", alert_json),
+            ("authority", record.authority.map(|a| a.as_str().to_owned())),
         ];
         for (name, value) in optional {
             if let Some(value) = value {
@@ -315,7 +320,7 @@ impl AlertArchive for RedisArchive {
         self.load(&members)
     }
 
-    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<Alert>, StoreError> {
+    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<AcceptedMessage>, StoreError> {
         let members: Vec<String> = self.with_connection(|conn| {
             redis::cmd("ZRANGEBYSCORE")
                 .arg(self.key("sent"))
@@ -326,19 +331,31 @@ impl AlertArchive for RedisArchive {
         if members.is_empty() {
             return Ok(Vec::new());
         }
-        let jsons: Vec<Option<String>> = self.with_connection(|conn| {
+        type Fields = (Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Fields> = self.with_connection(|conn| {
             let mut pipe = redis::pipe();
             for member in &members {
-                pipe.hget(self.key(&format!("msg:{member}")), "alert_json");
+                pipe.cmd("HMGET")
+                    .arg(self.key(&format!("msg:{member}")))
+                    .arg("alert_json")
+                    .arg("source")
+                    .arg("authority");
             }
             pipe.query(conn)
         })?;
         members
             .iter()
-            .zip(jsons)
-            .filter_map(|(member, json)| json.map(|json| (member_id(member), json)))
-            .map(|(row, json)| {
-                serde_json::from_str(&json).map_err(|source| StoreError::Json { row, source })
+            .zip(rows)
+            .filter_map(|(member, (json, source, authority))| {
+                json.map(|json| (member_id(member), json, source, authority))
+            })
+            .map(|(row, json, source, authority)| {
+                Ok(AcceptedMessage {
+                    alert: serde_json::from_str(&json)
+                        .map_err(|source| StoreError::Json { row, source })?,
+                    source: SourceId(source.unwrap_or_default()),
+                    authority: authority.as_deref().and_then(Authority::parse),
+                })
             })
             .collect()
     }

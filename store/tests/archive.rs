@@ -71,7 +71,7 @@ impl AlertArchive for ArchiveOf {
     fn accepted_since(
         &self,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<ingest::model::Alert>, ingest::store::StoreError> {
+    ) -> Result<Vec<ingest::store::AcceptedMessage>, ingest::store::StoreError> {
         self.0.accepted_since(since)
     }
     fn count(&self, verdict: Verdict) -> Result<u64, ingest::store::StoreError> {
@@ -97,6 +97,7 @@ fn redis_archive_carries_on_after_redis_restarts() {
         alert: None,
         key: None,
         raw,
+        authority: None,
     };
     assert!(archive.record(&reject(b"one")).unwrap().new);
     let _server = server.crash_and_restart().unwrap();

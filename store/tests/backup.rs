@@ -26,6 +26,7 @@ async fn a_backup_taken_while_running_restores_to_that_moment() {
             alert: None,
             key: None,
             raw: b"<html/>",
+            authority: None,
         })
         .unwrap();
 

@@ -610,6 +610,7 @@ async fn the_archive_keeps_messages(mut backend: Backend) {
                 alert: None,
                 key: None,
                 raw: b"<html>404</html>",
+                authority: None,
             })
             .unwrap();
     }

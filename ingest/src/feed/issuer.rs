@@ -6,6 +6,7 @@
 //! under another agency's sender.
 
 use super::pipeline::{IngestReport, MessageOutcome, Pipeline, PipelineError};
+use crate::authority::Authority;
 use crate::model::MessageKey;
 use crate::source::SourceId;
 
@@ -22,13 +23,16 @@ pub enum SubmitOutcome {
     },
 }
 
-/// Takes one submitted document from `issuer_source` through the pipeline.
+/// Takes one submitted document from `issuer_source` through the pipeline,
+/// under `authority` (the office whose alert chain it belongs to, as the API
+/// decided; None: the sender's own office).
 pub async fn submit(
     pipeline: &Pipeline,
     bytes: &[u8],
     issuer_source: &SourceId,
+    authority: Option<&Authority>,
 ) -> Result<SubmitOutcome, PipelineError> {
-    let IngestReport { outcomes, .. } = pipeline.ingest(issuer_source, bytes).await?;
+    let IngestReport { outcomes, .. } = pipeline.ingest_as(issuer_source, bytes, authority).await?;
     let mut accepted = Vec::new();
     let mut reasons = Vec::new();
     for outcome in outcomes {

@@ -18,15 +18,16 @@
 //! attack or a configuration an operator must fix. Invalid or unparseable
 //! documents log at WARN.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::Duration;
 use tokio::sync::mpsc;
 
+use crate::authority::Authority;
 use crate::clock::SharedClock;
 use crate::lifecycle::{Lifecycle, LifecycleConfig, LifecycleEvent, event_kind, message_key};
-use crate::model::{Alert, MessageKey};
+use crate::model::{Alert, MessageKey, Reference};
 use crate::parse::{self, DocumentError, Limits, ParsedMessage};
 use crate::source::trust::SignatureStatus;
 use crate::source::{SourceHealth, SourceId, SourceTrust};
@@ -84,6 +85,8 @@ pub enum RejectReason {
     Signature(&'static str),
     /// An identity already accepted arrived with different content.
     KeyReused,
+    /// An Update or Cancel names an alert of another authority.
+    ReferenceNotAllowed,
 }
 
 impl RejectReason {
@@ -96,6 +99,7 @@ impl RejectReason {
             RejectReason::SenderNotAllowed => "sender_not_allowed",
             RejectReason::Signature(label) => label,
             RejectReason::KeyReused => "key_reused",
+            RejectReason::ReferenceNotAllowed => "reference_not_allowed",
         }
     }
 
@@ -107,6 +111,7 @@ impl RejectReason {
                 | RejectReason::SenderNotAllowed
                 | RejectReason::Signature(_)
                 | RejectReason::KeyReused
+                | RejectReason::ReferenceNotAllowed
         )
     }
 
@@ -223,11 +228,20 @@ impl Pipeline {
         config: PipelineConfig,
     ) -> Result<Self, PipelineError> {
         let now = clock.now();
+        let trust: HashMap<SourceId, SourceTrust> =
+            sources.into_iter().map(|t| (t.source.clone(), t)).collect();
+        // Messages archived before authorities were recorded get the one
+        // their source's rule gives today.
+        let default_authority = |source: &SourceId, sender: &str| match trust.get(source) {
+            Some(t) => t.authority_of(sender),
+            None => Authority::sender(sender),
+        };
         let lifecycle = crate::store::rebuild_lifecycle(
             archive.as_ref(),
             config.lifecycle.clone(),
             now - config.rebuild_window,
             now,
+            &default_authority,
         )?;
         tracing::info!(
             in_force = lifecycle.active().len(),
@@ -238,7 +252,7 @@ impl Pipeline {
         Ok(Pipeline {
             clock,
             archive,
-            trust: sources.into_iter().map(|t| (t.source.clone(), t)).collect(),
+            trust,
             lifecycle: Mutex::new(lifecycle),
             events,
             health,
@@ -273,12 +287,39 @@ impl Pipeline {
         self.lifecycle().active().into_iter().cloned().collect()
     }
 
+    /// The alerts in force now, each with the authority that owns it.
+    pub fn active_with_authority(&self) -> Vec<(Alert, Authority)> {
+        self.lifecycle()
+            .active_with_authority()
+            .into_iter()
+            .map(|(a, o)| (a.clone(), o.clone()))
+            .collect()
+    }
+
+    /// Whose are the messages a reference names (empty: none received yet).
+    pub fn owners_of(&self, reference: &Reference) -> BTreeSet<Authority> {
+        self.lifecycle().owners_of(reference)
+    }
+
     /// Reads one received document from `source` and takes every message in
-    /// it through the pipeline.
+    /// it through the pipeline, each under the authority its source's rule
+    /// gives (see [`crate::authority`]).
     pub async fn ingest(
         &self,
         source: &SourceId,
         bytes: &[u8],
+    ) -> Result<IngestReport, PipelineError> {
+        self.ingest_as(source, bytes, None).await
+    }
+
+    /// As [`Self::ingest`], with every message under `authority` when given:
+    /// the issuer API's decision of whose alert chain a message belongs to
+    /// (an office's own, or the office a supervisor acts for).
+    pub async fn ingest_as(
+        &self,
+        source: &SourceId,
+        bytes: &[u8],
+        authority: Option<&Authority>,
     ) -> Result<IngestReport, PipelineError> {
         let Some(trust) = self.trust.get(source) else {
             let outcome = self.reject(
@@ -328,7 +369,9 @@ impl Pipeline {
         for message in &document.messages {
             let text = document.raw_text(message).unwrap_or(document.text());
             let raw = if bare { bytes } else { text.as_bytes() };
-            let outcome = self.ingest_message(trust, message, text, raw).await?;
+            let outcome = self
+                .ingest_message(trust, message, text, raw, authority)
+                .await?;
             report.outcomes.push(outcome);
         }
         Ok(report)
@@ -342,6 +385,7 @@ impl Pipeline {
         message: &ParsedMessage,
         text: &str,
         raw: &[u8],
+        authority: Option<&Authority>,
     ) -> Result<MessageOutcome, PipelineError> {
         let source = &trust.source;
         let summary_key = match (
@@ -415,6 +459,31 @@ impl Pipeline {
             );
         }
 
+        let authority = authority
+            .cloned()
+            .unwrap_or_else(|| trust.authority_of(&alert.sender));
+        let foreign = self.lifecycle().foreign_references(alert, &authority);
+        if !foreign.is_empty() {
+            let detail = foreign
+                .iter()
+                .map(|f| {
+                    format!(
+                        "reference {},{},{} names an alert of {}, not of {authority}",
+                        f.reference.sender, f.reference.identifier, f.reference.sent_raw, f.owner
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            return self.reject(
+                source,
+                raw,
+                Some(&key),
+                Some(alert),
+                RejectReason::ReferenceNotAllowed,
+                detail,
+            );
+        }
+
         let unresolved = self.lifecycle().unresolved_references(alert);
         let remark = (!unresolved.is_empty()).then(|| {
             unresolved
@@ -432,6 +501,7 @@ impl Pipeline {
             alert: Some(alert),
             key: Some(&key),
             raw,
+            authority: Some(&authority),
         })?;
         if !recorded.new {
             // Another worker accepted the same identity a moment ago.
@@ -452,7 +522,26 @@ impl Pipeline {
             .increment(1);
         }
 
-        let applied = self.lifecycle().apply(alert.clone(), now);
+        let applied = self
+            .lifecycle()
+            .apply_as(alert.clone(), authority.clone(), now);
+        if applied.foreign_referrers > 0 {
+            // Someone named this alert before it came, under another
+            // authority: an attempt to end it in advance, now ignored.
+            tracing::error!(
+                source = %source,
+                sender = %key.sender,
+                identifier = %key.identifier,
+                authority = %authority,
+                referrers = applied.foreign_referrers,
+                "earlier messages of another authority name this alert; they do not end it"
+            );
+            metrics::counter!(
+                "hazardline_ingest_foreign_references_ignored_total",
+                "source" => source.to_string()
+            )
+            .increment(1);
+        }
         metrics::counter!("hazardline_ingest_accepted_total", "source" => source.to_string())
             .increment(1);
         tracing::info!(
@@ -507,6 +596,7 @@ impl Pipeline {
             alert,
             key,
             raw,
+            authority: None,
         })?;
         metrics::counter!(
             "hazardline_ingest_rejected_total",

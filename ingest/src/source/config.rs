@@ -50,6 +50,14 @@ impl SourcesSection {
             if !seen.insert(&source.id) {
                 return Err(format!("source id `{}` is used twice", source.id));
             }
+            for group in &source.aliases {
+                if group.len() < 2 {
+                    return Err(format!(
+                        "source `{}`: an aliases group needs at least two senders",
+                        source.id
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -66,6 +74,13 @@ pub struct SourceConfig {
     /// Senders this source may carry (see [`SenderPattern`]). An empty list
     /// means the source accepts nothing, not everything.
     pub senders: Vec<SenderPattern>,
+    /// Groups of senders that speak for one authority (an agency renamed,
+    /// or one agency's several mailboxes): an Update or Cancel from one may
+    /// end an alert from another of the same group. Otherwise each sender
+    /// is its own authority (see `crate::authority`). Each pattern must
+    /// also be allowed by `senders`.
+    #[serde(default)]
+    pub aliases: Vec<Vec<SenderPattern>>,
     /// Signature rules for this source.
     #[serde(default)]
     pub signature: SignaturePolicy,

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{SenderPattern, SourceConfig, SourceId};
+use super::{SenderPattern, SourceConfig, SourceId, SourceKind};
+use crate::authority::{Authority, AuthorityRule};
 use crate::signature::{self, KeyError, SignatureError, TrustedKeys, VerifiedSignature};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +44,7 @@ pub struct SourceTrust {
     senders: Vec<SenderPattern>,
     require_signature: bool,
     keys: TrustedKeys,
+    authority: AuthorityRule,
 }
 
 impl SourceTrust {
@@ -57,18 +59,37 @@ impl SourceTrust {
             senders,
             require_signature,
             keys,
+            authority: AuthorityRule::default(),
         }
+    }
+
+    /// Names authorities by `rule` instead of one per sender.
+    pub fn with_authority(mut self, rule: AuthorityRule) -> Self {
+        self.authority = rule;
+        self
+    }
+
+    /// The authority a message from `sender` on this source is accepted
+    /// under (see [`crate::authority`]).
+    pub fn authority_of(&self, sender: &str) -> Authority {
+        self.authority.authority_of(sender)
     }
 
     /// Builds the rules of a configured source, reading its trusted keys.
     pub fn from_config(config: &SourceConfig) -> Result<Self, KeyError> {
         let keys = TrustedKeys::from_files(&config.signature.trusted_keys)?;
+        let rule = match (&config.kind, config.aliases.is_empty()) {
+            (SourceKind::Issuer, _) => AuthorityRule::Offices,
+            (_, true) => AuthorityRule::Senders,
+            (_, false) => AuthorityRule::Aliases(config.aliases.clone()),
+        };
         Ok(SourceTrust::new(
             config.id.clone(),
             config.senders.clone(),
             config.signature.required,
             keys,
-        ))
+        )
+        .with_authority(rule))
     }
 
     pub fn allows_sender(&self, sender: &str) -> bool {

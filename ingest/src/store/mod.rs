@@ -20,6 +20,7 @@ pub use sqlite::SqliteArchive;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::authority::Authority;
 use crate::lifecycle::{Lifecycle, LifecycleConfig};
 use crate::model::{Alert, MessageKey};
 use crate::source::SourceId;
@@ -75,6 +76,9 @@ pub struct NewRecord<'a> {
     /// The message's key when it could be read, even if invalid.
     pub key: Option<&'a MessageKey>,
     pub raw: &'a [u8],
+    /// Whose alert chain an accepted message belongs to (see
+    /// [`crate::authority`]).
+    pub authority: Option<&'a Authority>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +101,18 @@ pub struct StoredMessage {
     pub sha256: String,
     pub raw: Vec<u8>,
     pub alert: Option<Alert>,
+    /// The authority it was accepted under; None for rejected messages and
+    /// for messages archived before authorities were recorded.
+    pub authority: Option<Authority>,
+}
+
+/// An accepted message, as the active set is rebuilt from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptedMessage {
+    pub alert: Alert,
+    pub source: SourceId,
+    /// None for messages archived before authorities were recorded.
+    pub authority: Option<Authority>,
 }
 
 /// Storage for received messages.
@@ -112,26 +128,31 @@ pub trait AlertArchive: Send + Sync {
     fn find_accepted(&self, key: &MessageKey) -> Result<Option<StoredMessage>, StoreError>;
     /// Rejected messages, newest first.
     fn rejected(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError>;
-    /// Accepted alerts sent at or after `since`, oldest first (to rebuild
+    /// Accepted messages sent at or after `since`, oldest first (to rebuild
     /// the active set after a restart).
-    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<Alert>, StoreError>;
+    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<AcceptedMessage>, StoreError>;
     /// Number of stored messages by verdict.
     fn count(&self, verdict: Verdict) -> Result<u64, StoreError>;
 }
 
 /// The lifecycle as the archive's accepted messages sent since `since`
-/// make it at `now`: how the active set comes back after a restart.
+/// make it at `now`: how the active set comes back after a restart. A
+/// message archived without its authority gets `default_authority(source,
+/// sender)` (its source's rule).
 pub fn rebuild_lifecycle(
     archive: &dyn AlertArchive,
     config: LifecycleConfig,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
+    default_authority: &dyn Fn(&SourceId, &str) -> Authority,
 ) -> Result<Lifecycle, StoreError> {
-    Ok(Lifecycle::rebuild(
-        config,
-        archive.accepted_since(since)?,
-        now,
-    ))
+    let messages = archive.accepted_since(since)?.into_iter().map(|m| {
+        let authority = m
+            .authority
+            .unwrap_or_else(|| default_authority(&m.source, &m.alert.sender));
+        (m.alert, authority)
+    });
+    Ok(Lifecycle::rebuild_with(config, messages, now))
 }
 
 /// The alerts in force at `now` according to the archive (accepted
@@ -142,7 +163,9 @@ pub fn active_set(
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Alert>, StoreError> {
-    let lifecycle = rebuild_lifecycle(archive, config, since, now)?;
+    let lifecycle = rebuild_lifecycle(archive, config, since, now, &|_, sender| {
+        Authority::sender(sender)
+    })?;
     Ok(lifecycle.active().into_iter().cloned().collect())
 }
 

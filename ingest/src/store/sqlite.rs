@@ -13,7 +13,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict, content_hash};
+use super::{
+    AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,
+    content_hash,
+};
+use crate::authority::Authority;
 use crate::model::{Alert, MessageKey};
 use crate::source::SourceId;
 
@@ -31,7 +35,8 @@ CREATE TABLE IF NOT EXISTS messages (
     sent_utc    TEXT,                       -- the instant, for identity
     sha256      TEXT NOT NULL,
     raw         BLOB NOT NULL,
-    alert_json  TEXT
+    alert_json  TEXT,
+    authority   TEXT                        -- owner of the alert chain (accepted)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS accepted_identity
     ON messages (sender, identifier, sent_utc) WHERE verdict = 'accepted';
@@ -41,7 +46,22 @@ CREATE INDEX IF NOT EXISTS by_verdict ON messages (verdict, id);
 CREATE INDEX IF NOT EXISTS accepted_by_sent ON messages (sent_utc) WHERE verdict = 'accepted';
 ";
 
-const COLUMNS: &str = "id, source, received_at, verdict, reason, detail, sender, identifier, sent, sha256, raw, alert_json";
+const COLUMNS: &str = "id, source, received_at, verdict, reason, detail, sender, identifier, sent, sha256, raw, alert_json, authority";
+
+/// Adds what archives written by earlier versions lack. Rows accepted
+/// before authorities were recorded keep NULL: the pipeline derives their
+/// authority from their source's rules (see `crate::authority`).
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let has_authority: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('messages') WHERE name = 'authority'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_authority {
+        conn.execute_batch("ALTER TABLE messages ADD COLUMN authority TEXT")?;
+    }
+    Ok(())
+}
 
 #[derive(Debug)]
 pub struct SqliteArchive {
@@ -56,6 +76,7 @@ impl SqliteArchive {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(SqliteArchive {
             conn: Mutex::new(conn),
         })
@@ -103,6 +124,7 @@ struct RawRow {
     sha256: String,
     raw: Vec<u8>,
     alert_json: Option<String>,
+    authority: Option<String>,
 }
 
 fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -119,6 +141,7 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         sha256: row.get(9)?,
         raw: row.get(10)?,
         alert_json: row.get(11)?,
+        authority: row.get(12)?,
     })
 }
 
@@ -157,6 +180,7 @@ impl RawRow {
             sha256: self.sha256,
             raw: self.raw,
             alert,
+            authority: self.authority.as_deref().and_then(Authority::parse),
         })
     }
 }
@@ -172,8 +196,8 @@ impl AlertArchive for SqliteArchive {
         let conn = self.conn();
         let inserted = conn.execute(
             "INSERT INTO messages (received_at, source, verdict, reason, detail, sender,
-                 identifier, sent, sent_utc, sha256, raw, alert_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 identifier, sent, sent_utc, sha256, raw, alert_json, authority)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT DO NOTHING",
             params![
                 utc_text(record.received_at),
@@ -188,6 +212,7 @@ impl AlertArchive for SqliteArchive {
                 sha,
                 record.raw,
                 alert_json,
+                record.authority.map(Authority::as_str),
             ],
         )?;
         if inserted == 1 {
@@ -246,21 +271,31 @@ impl AlertArchive for SqliteArchive {
         rows.into_iter().map(RawRow::into_stored).collect()
     }
 
-    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<Alert>, StoreError> {
+    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<AcceptedMessage>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, alert_json FROM messages
+            "SELECT id, alert_json, source, authority FROM messages
              WHERE verdict = 'accepted' AND sent_utc >= ?1 AND alert_json IS NOT NULL
              ORDER BY sent_utc, id",
         )?;
         let rows = stmt
             .query_map(params![utc_text(since)], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(row, json)| {
-                serde_json::from_str(&json).map_err(|source| StoreError::Json { row, source })
+            .map(|(row, json, source, authority)| {
+                Ok(AcceptedMessage {
+                    alert: serde_json::from_str(&json)
+                        .map_err(|source| StoreError::Json { row, source })?,
+                    source: SourceId(source),
+                    authority: authority.as_deref().and_then(Authority::parse),
+                })
             })
             .collect()
     }

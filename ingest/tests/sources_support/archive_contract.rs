@@ -2,6 +2,7 @@
 //! every archive's tests.
 
 use chrono::Duration;
+use ingest::authority::Authority;
 use ingest::lifecycle::{Lifecycle, LifecycleConfig, message_key};
 use ingest::model::MsgType;
 use ingest::source::SourceId;
@@ -16,6 +17,8 @@ const CWA: &str = "weather@cwa.gov.tw";
 /// crate on Redis (restarted from its AOF) and on the embedded store.
 pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
     let source = SourceId::new("ncdr");
+    let feed = Authority::sender(CWA);
+    let office = Authority::office("eoc@issuers.example");
     let now = utc("2024-04-22T15:00:00+08:00");
     let a = alert(
         CWA,
@@ -43,10 +46,10 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
     );
     {
         let archive = open();
-        for (alert, raw) in [
-            (&a, b"<alert>a</alert>".as_slice()),
-            (&u, b"<alert>u</alert>".as_slice()),
-            (&other, b"<alert>o</alert>"),
+        for (alert, raw, authority) in [
+            (&a, b"<alert>a</alert>".as_slice(), &feed),
+            (&u, b"<alert>u</alert>".as_slice(), &feed),
+            (&other, b"<alert>o</alert>", &office),
         ] {
             let key = message_key(alert);
             let rec = archive
@@ -59,6 +62,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
                     alert: Some(alert),
                     key: Some(&key),
                     raw,
+                    authority: Some(authority),
                 })
                 .unwrap();
             assert!(rec.new);
@@ -75,6 +79,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
                 alert: Some(&a),
                 key: Some(&key),
                 raw: b"<alert>a</alert>",
+                authority: Some(&feed),
             })
             .unwrap();
         assert!(!again.new);
@@ -95,6 +100,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
                     alert: None,
                     key: Some(&bad_key),
                     raw: b"<alert>bad</alert>",
+                    authority: None,
                 })
                 .unwrap();
         }
@@ -108,6 +114,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
                 alert: None,
                 key: None,
                 raw: b"<html>404</html>",
+                authority: None,
             })
             .unwrap();
     }
@@ -141,9 +148,25 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
     assert_eq!(found.source, source);
 
     // The active set rebuilt from the store after the "restart".
-    let alerts = archive.accepted_since(now - Duration::days(30)).unwrap();
-    assert_eq!(alerts.len(), 3);
-    let life = Lifecycle::rebuild(LifecycleConfig::default(), alerts, now);
+    let accepted = archive.accepted_since(now - Duration::days(30)).unwrap();
+    assert_eq!(accepted.len(), 3);
+    // Each comes back with the authority it was accepted under.
+    for message in &accepted {
+        let expected = if message.alert == other {
+            &office
+        } else {
+            &feed
+        };
+        assert_eq!(message.authority.as_ref(), Some(expected));
+        assert_eq!(message.source, source);
+    }
+    let life = Lifecycle::rebuild_with(
+        LifecycleConfig::default(),
+        accepted
+            .into_iter()
+            .map(|m| (m.alert, m.authority.expect("recorded"))),
+        now,
+    );
     let active: Vec<_> = life.active().iter().map(|a| a.identifier.clone()).collect();
     assert_eq!(active, vec!["r2", "r9"]);
     let queried = active_set(
