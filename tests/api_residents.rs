@@ -900,6 +900,7 @@ resident_per_minute = {resident_per_minute}
                 &self.state.pipeline,
                 text.as_bytes(),
                 &self.state.issuer_source,
+                None,
             )
             .await
             .unwrap();

@@ -740,6 +740,7 @@ senders = ["weather@cwa.gov.tw"]
                 "display_name": "Hualien County EOC",
                 "password": "hualien county eoc 2024",
                 "role": "issuer",
+                "office": "hualien-eoc",
                 "jurisdiction": [hualien_county.clone()],
             }),
         )
@@ -866,6 +867,7 @@ senders = ["weather@cwa.gov.tw"]
                 "display_name": "Hualien County duty officer",
                 "password": "hualien duty officer 2024",
                 "role": "supervisor",
+                "office": "hualien-eoc",
                 "jurisdiction": [hualien_county.clone()],
             }),
         )

@@ -255,6 +255,13 @@ impl Lifecycle {
             .collect()
     }
 
+    /// The held messages a reference names, each with its owner.
+    pub fn referenced(&self, reference: &Reference) -> Vec<(&Alert, &Authority)> {
+        self.named_by(reference)
+            .filter_map(|id| self.messages.get(id).map(|e| (&e.alert, &e.authority)))
+            .collect()
+    }
+
     /// References of `alert` (an Update or Cancel) that name held messages
     /// of an authority other than `authority`: the message must be refused.
     pub fn foreign_references(

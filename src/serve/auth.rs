@@ -316,6 +316,8 @@ pub struct AccountView {
     pub display_name: String,
     pub role: Role,
     pub jurisdiction: Vec<String>,
+    /// The office an issuer or supervisor sends for.
+    pub office: Option<String>,
 }
 
 impl From<&Account> for AccountView {
@@ -326,6 +328,8 @@ impl From<&Account> for AccountView {
             display_name: a.display_name.clone(),
             role: a.role,
             jurisdiction: a.jurisdiction.clone(),
+            office: matches!(a.role, Role::Issuer | Role::Supervisor)
+                .then(|| a.office_name().to_owned()),
         }
     }
 }
@@ -486,6 +490,33 @@ pub struct NewAccount {
     pub role: Role,
     #[serde(default)]
     pub jurisdiction: Vec<String>,
+    /// The office an issuer or supervisor sends for (required for them,
+    /// refused for other roles): its alerts carry `<office>@<sender
+    /// domain>`, never a login name.
+    #[serde(default)]
+    pub office: Option<String>,
+}
+
+/// The office of a new account: issuers and supervisors belong to one,
+/// named like a username because it becomes a CAP sender; nobody else
+/// sends alerts, so nobody else has one.
+fn office_of(role: Role, office: Option<&str>) -> ApiResult<Option<String>> {
+    match (role, office) {
+        (Role::Issuer | Role::Supervisor, Some(office)) if valid_username(office) => {
+            Ok(Some(office.to_owned()))
+        }
+        (Role::Issuer | Role::Supervisor, _) => Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "office",
+            "issuers and supervisors belong to an office: 2-64 characters of a-z, 0-9, '.', '_' or '-'",
+        )),
+        (_, None) => Ok(None),
+        (_, Some(_)) => Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "office",
+            "only issuers and supervisors belong to an office",
+        )),
+    }
 }
 
 /// Usernames become part of CAP senders (`user@domain`): CAP forbids
@@ -557,6 +588,7 @@ async fn create_account(
         ));
     }
     check_jurisdiction(&state, request.role, &request.jurisdiction)?;
+    let office = office_of(request.role, request.office.as_deref())?;
     if state
         .storage
         .account_by_username(&request.username)
@@ -569,7 +601,7 @@ async fn create_account(
             "an account with this username exists",
         ));
     }
-    let account = new_account(
+    let mut account = new_account(
         &request.username,
         request.display_name.as_deref(),
         request.role,
@@ -577,6 +609,7 @@ async fn create_account(
         request.password,
     )
     .await?;
+    account.office = office;
     state.storage.put_account(&account).await?;
     audit::record(
         &state,
@@ -586,6 +619,7 @@ async fn create_account(
         serde_json::json!({
             "role": role_name(account.role),
             "jurisdiction": account.jurisdiction,
+            "office": account.office,
         }),
     )
     .await?;
@@ -629,6 +663,7 @@ pub async fn new_account(
         jurisdiction,
         password_hash,
         disabled: false,
+        office: None,
     })
 }
 

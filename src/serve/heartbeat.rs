@@ -196,7 +196,7 @@ async fn beat(
 ) -> Result<DateTime<Utc>, String> {
     let now = state.clock.now();
     let cap = exercise_cap(&state.config, lon, lat, now);
-    let keys = match submit(&state.pipeline, cap.as_bytes(), &state.issuer_source).await {
+    let keys = match submit(&state.pipeline, cap.as_bytes(), &state.issuer_source, None).await {
         Ok(SubmitOutcome::Accepted { keys }) => keys,
         Ok(SubmitOutcome::Rejected { reasons, .. }) => {
             let labels: Vec<&str> = reasons.iter().map(|(label, _)| label.as_str()).collect();

@@ -8,6 +8,12 @@
 //! or town codes. Alerts leave through ingest's issuer source, so the
 //! archive, the lifecycle and the engine treat them as any feed message.
 //! Every action is written to the audit log.
+//!
+//! Who may change an alert (Update, Cancel, correction, recovery) is
+//! decided in [`acting_authority`]: the office that sent it, or a
+//! supervisor whose jurisdiction covers its whole area (the message then
+//! joins that office's chain); never an alert from an agency feed. Offices
+//! send as `<office>@<sender domain>`, never as a login name.
 
 use std::collections::BTreeSet;
 
@@ -18,12 +24,13 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ingest::authority::Authority;
 use ingest::feed::issuer::{SubmitOutcome, submit};
-use ingest::{Alert, Severity};
+use ingest::{Alert, MsgType, Reference, Severity};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use store::{Draft, DraftId, DraftState, ShelterStatus};
+use store::{Draft, DraftId, DraftState, Role, ShelterStatus};
 
 use super::audit;
 use super::auth::{Issuer, Principal, Supervisor, new_id};
@@ -37,7 +44,7 @@ use crate::engine::{alert_id, alert_key};
 /// Approval thresholds and the sender domain, as configured.
 #[derive(Debug, Clone)]
 pub struct IssuerSettings {
-    /// Issuer messages are sent as `<username>@<sender_domain>`.
+    /// Issuer messages are sent as `<office>@<sender_domain>`.
     pub sender_domain: String,
     /// Areas larger than this (km², summed over the villages touched) need
     /// a supervisor's approval.
@@ -116,7 +123,7 @@ fn authoring(state: &AppState, principal: &Principal) -> Authoring {
     Authoring {
         sender: format!(
             "{}@{}",
-            principal.account.username,
+            principal.account.office_name(),
             settings(state).sender_domain
         ),
         sender_name: principal.account.display_name.clone(),
@@ -171,32 +178,106 @@ fn approval_reason(state: &AppState, alert: &Alert, villages: &BTreeSet<String>)
         .then(|| "large_area".to_owned())
 }
 
-/// The alert in force with this id.
-fn active_alert(state: &AppState, id: &str) -> ApiResult<Alert> {
+/// The alert in force with this id, and the authority that owns it.
+fn active_alert(state: &AppState, id: &str) -> ApiResult<(Alert, Authority)> {
     state
         .pipeline
-        .active()
+        .active_with_authority()
         .into_iter()
-        .find(|a| alert_id(&alert_key(a)) == id)
+        .find(|(a, _)| alert_id(&alert_key(a)) == id)
         .ok_or_else(|| ApiError::not_found("alert in force"))
 }
 
-/// An alert in force that this service's offices sent, in the caller's
-/// jurisdiction: what an office may update, cancel or correct.
-fn own_active_alert(
+/// The authority of the caller's own office.
+fn own_authority(state: &AppState, principal: &Principal) -> Authority {
+    Authority::office(&authoring(state, principal).sender)
+}
+
+/// Whose chain a message by `principal` changing `alert` (owned by
+/// `owner`) joins, or why they may not change it. The rule: the owning
+/// office may; a supervisor may act for another office when its
+/// jurisdiction covers the alert's whole area; an agency feed's alert is
+/// changed only by that agency.
+fn acting_authority(
+    state: &AppState,
+    principal: &Principal,
+    owner: &Authority,
+    alert: &Alert,
+) -> ApiResult<Authority> {
+    if !owner.is_office() {
+        return Err(ApiError::forbidden(
+            "this alert was issued by an agency feed; only that agency can change it",
+        ));
+    }
+    let own = own_authority(state, principal);
+    if *owner == own {
+        return Ok(own);
+    }
+    if principal.role() == Role::Supervisor {
+        check_jurisdiction(state, principal, alert)?;
+        return Ok(owner.clone());
+    }
+    Err(ApiError::forbidden(
+        "this alert belongs to another office; only that office, or a supervisor whose jurisdiction covers its whole area, can change it",
+    ))
+}
+
+/// An alert in force the caller may update, cancel or correct, the
+/// villages it touches and the authority a change of it is sent under.
+fn changeable_alert(
     state: &AppState,
     principal: &Principal,
     id: &str,
-) -> ApiResult<(Alert, BTreeSet<String>)> {
-    let alert = active_alert(state, id)?;
-    let domain = format!("@{}", settings(state).sender_domain);
-    if !alert.sender.ends_with(&domain) {
-        return Err(ApiError::forbidden(
-            "this alert was issued by another agency; only it can change it",
-        ));
-    }
+) -> ApiResult<(Alert, BTreeSet<String>, Authority)> {
+    let (alert, owner) = active_alert(state, id)?;
+    let authority = acting_authority(state, principal, &owner, &alert)?;
     let villages = check_jurisdiction(state, principal, &alert)?;
-    Ok((alert, villages))
+    Ok((alert, villages, authority))
+}
+
+fn reference_text(reference: &Reference) -> String {
+    format!(
+        "{},{},{}",
+        reference.sender, reference.identifier, reference.sent_raw
+    )
+}
+
+/// The authority a message by `principal` is sent under: its own office's
+/// for a new alert and for references to alerts not received (kept for
+/// that office only), the referenced chain's when the caller may change it.
+/// A refusal names the reference.
+fn authority_for_message(
+    state: &AppState,
+    principal: &Principal,
+    alert: &Alert,
+) -> ApiResult<Authority> {
+    let own = own_authority(state, principal);
+    if !matches!(alert.msg_type, MsgType::Update | MsgType::Cancel) {
+        return Ok(own);
+    }
+    let mut chain: Option<Authority> = None;
+    for reference in &alert.references {
+        for (target, owner) in state.pipeline.referenced(reference) {
+            let acting = acting_authority(state, principal, &owner, &target).map_err(|e| {
+                ApiError::field(
+                    ErrorCode::Forbidden,
+                    "references",
+                    format!("reference {}: {}", reference_text(reference), e.message),
+                )
+                .with_details(vec![json!({ "reference": reference_text(reference) })])
+            })?;
+            if chain.as_ref().is_some_and(|c| *c != acting) {
+                return Err(ApiError::field(
+                    ErrorCode::InvalidField,
+                    "references",
+                    "a message may change the alerts of one office only",
+                )
+                .with_details(vec![json!({ "reference": reference_text(reference) })]));
+            }
+            chain = Some(acting);
+        }
+    }
+    Ok(chain.unwrap_or(own))
 }
 
 async fn preview_json(
@@ -319,7 +400,7 @@ async fn create_draft(
     JsonBody(request): JsonBody<ComposeRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let updates = match &request.references {
-        Some(id) => Some(own_active_alert(&state, &principal, id)?.0),
+        Some(id) => Some(changeable_alert(&state, &principal, id)?.0),
         None => None,
     };
     let who = authoring(&state, &principal);
@@ -357,6 +438,9 @@ async fn create_draft_from_cap(
             format!("messages you submit are sent as {own_sender}"),
         ));
     }
+    // Refused now rather than when sent: a reference to another office's
+    // or a feed's alert.
+    authority_for_message(&state, &principal, &alert)?;
     let xml = String::from_utf8_lossy(&body).into_owned();
     new_draft(&state, &principal, xml, &alert).await
 }
@@ -446,22 +530,43 @@ async fn approve(
     Ok(Json(draft_json(&state, &draft, false).await?))
 }
 
-/// Takes a message through ingest's issuer source; its key when accepted.
-async fn submit_message(state: &AppState, xml: &str) -> ApiResult<String> {
-    let outcome = submit(&state.pipeline, xml.as_bytes(), &state.issuer_source)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "issuer submission could not be archived");
-            ApiError::new(
-                ErrorCode::Unavailable,
-                "the alert archive is unavailable; retry",
-            )
-        })?;
+/// Takes a message through ingest's issuer source under `authority`; its
+/// key when accepted.
+async fn submit_message(state: &AppState, xml: &str, authority: &Authority) -> ApiResult<String> {
+    let outcome = submit(
+        &state.pipeline,
+        xml.as_bytes(),
+        &state.issuer_source,
+        Some(authority),
+    )
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "issuer submission could not be archived");
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "the alert archive is unavailable; retry",
+        )
+    })?;
     match outcome {
         SubmitOutcome::Accepted { keys } => keys
             .first()
             .map(|k| format!("{},{},{}", k.sender, k.identifier, k.sent))
             .ok_or_else(|| ApiError::new(ErrorCode::Internal, "nothing was accepted")),
+        SubmitOutcome::Rejected { reasons, .. }
+            if reasons.iter().any(|(r, _)| r == "reference_not_allowed") =>
+        {
+            Err(ApiError::field(
+                ErrorCode::Forbidden,
+                "references",
+                "the message names an alert of another authority",
+            )
+            .with_details(
+                reasons
+                    .into_iter()
+                    .map(|(reason, detail)| json!({ "reason": reason, "detail": detail }))
+                    .collect(),
+            ))
+        }
         SubmitOutcome::Rejected { reasons, .. } => {
             Err(
                 ApiError::new(ErrorCode::CapRejected, "ingest refused the message").with_details(
@@ -500,7 +605,8 @@ async fn send(
         }
     }
     let villages = check_jurisdiction(&state, &principal, &alert)?;
-    let key = submit_message(&state, &draft.cap_xml).await?;
+    let authority = authority_for_message(&state, &principal, &alert)?;
+    let key = submit_message(&state, &draft.cap_xml, &authority).await?;
     let id = alert_id(&key);
     draft.state = DraftState::Sent;
     draft.sent_alert = Some(key.clone());
@@ -548,11 +654,11 @@ async fn end_alert(
     ending: Ending,
     action: &str,
 ) -> ApiResult<Json<Value>> {
-    let (alert, villages) = own_active_alert(state, principal, id)?;
+    let (alert, villages, authority) = changeable_alert(state, principal, id)?;
     let who = authoring(state, principal);
     let message: Message = compose::ending(&alert, &ending, &who);
     let (xml, _) = message.to_checked_xml()?;
-    let key = submit_message(state, &xml).await?;
+    let key = submit_message(state, &xml, &authority).await?;
     let message_id = alert_id(&key);
     // Kept as a sent draft so that its progress can be followed like any
     // message sent from here.
@@ -637,13 +743,8 @@ async fn recovery(
 ) -> ApiResult<Json<Value>> {
     // Recovery follows the end of the event: the alert may be in force or
     // already cancelled or expired (the engine remembers who it told).
-    let alert = known_alert(&state, &id).await?;
-    let domain = format!("@{}", settings(&state).sender_domain);
-    if !alert.sender.ends_with(&domain) {
-        return Err(ApiError::forbidden(
-            "this alert was issued by another agency; only it can declare recovery",
-        ));
-    }
+    let (alert, owner) = known_alert(&state, &id).await?;
+    acting_authority(&state, &principal, &owner, &alert)?;
     let villages = check_jurisdiction(&state, &principal, &alert)?;
     let catalogue = state.relief.clone();
     let now = state.clock.now();
@@ -680,14 +781,17 @@ async fn recovery(
     ))
 }
 
-/// The alert (in force, or sent from a draft here) with this id.
-async fn known_alert(state: &AppState, id: &str) -> ApiResult<Alert> {
-    if let Ok(alert) = active_alert(state, id) {
-        return Ok(alert);
+/// The alert (in force, or sent from a draft here) with this id, and its
+/// owner (for one no longer in force: the office that sent it).
+async fn known_alert(state: &AppState, id: &str) -> ApiResult<(Alert, Authority)> {
+    if let Ok(found) = active_alert(state, id) {
+        return Ok(found);
     }
     for draft in state.storage.drafts(1000).await? {
         if draft.sent_alert.as_deref().map(alert_id).as_deref() == Some(id) {
-            return compose::read_one(draft.cap_xml.as_bytes());
+            let alert = compose::read_one(draft.cap_xml.as_bytes())?;
+            let owner = Authority::office(&alert.sender);
+            return Ok((alert, owner));
         }
     }
     Err(ApiError::not_found("alert"))
@@ -698,7 +802,7 @@ async fn progress(
     Issuer(principal): Issuer,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let alert = known_alert(&state, &id).await?;
+    let (alert, _) = known_alert(&state, &id).await?;
     let villages = check_jurisdiction(&state, &principal, &alert)?;
     let version = notifier::notice::AlertVersion(alert_key(&alert));
     let counts = state

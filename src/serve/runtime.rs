@@ -191,15 +191,19 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     let mut trust = trust_rules(&config.ingest.sources)
         .map_err(|e| start_error("ingest.sources signature keys", e))?;
     let issuer_source = SourceId::new(ISSUER_SOURCE);
-    trust.push(SourceTrust::new(
-        issuer_source.clone(),
-        vec![sender_pattern(&format!(
-            "*@{}",
-            config.issuers.sender_domain
-        ))?],
-        false,
-        Default::default(),
-    ));
+    trust.push(
+        SourceTrust::new(
+            issuer_source.clone(),
+            vec![sender_pattern(&format!(
+                "*@{}",
+                config.issuers.sender_domain
+            ))?],
+            false,
+            Default::default(),
+        )
+        // Each office is its own authority: it may end only its own alerts.
+        .with_authority(ingest::authority::AuthorityRule::Offices),
+    );
     if options.demo {
         trust.push(SourceTrust::new(
             SourceId::new(super::workers::DEMO_SOURCE),

@@ -171,6 +171,22 @@ pub struct Account {
     /// PHC string (argon2id).
     pub password_hash: String,
     pub disabled: bool,
+    /// The emergency office an issuer or supervisor sends for: its alerts
+    /// carry `<office>@<sender domain>` and belong to the office, so any of
+    /// its staff may change them and no other office may. None for chiefs
+    /// and operators, and for accounts stored before offices existed (see
+    /// [`Account::office_name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
+}
+
+impl Account {
+    /// The office this account sends for. Accounts stored before offices
+    /// existed sent as their username, so that stays their office and the
+    /// alerts they sent stay theirs.
+    pub fn office_name(&self) -> &str {
+        self.office.as_deref().unwrap_or(&self.username)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

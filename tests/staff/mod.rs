@@ -94,6 +94,12 @@ fn free_port() -> u16 {
 
 impl Server {
     pub async fn start(residents: &[Seed]) -> Server {
+        Server::start_with(residents, "").await
+    }
+
+    /// As [`Server::start`], with more configuration appended (`{dir}` in it
+    /// stands for the server's own temporary folder).
+    pub async fn start_with(residents: &[Seed], extra_config: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let store_dir = dir.path().join("store");
         std::fs::create_dir_all(&store_dir).unwrap();
@@ -113,8 +119,9 @@ impl Server {
             &config,
             format!(
                 "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
-                 [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n",
-                store_dir.display()
+                 [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n\n{}\n",
+                store_dir.display(),
+                extra_config.replace("{dir}", &dir.path().display().to_string()),
             ),
         )
         .unwrap();
@@ -147,6 +154,11 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("hazardline serve did not answer /healthz: {}", server.log());
+    }
+
+    /// The server's temporary folder.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn log(&self) -> String {
@@ -237,7 +249,26 @@ impl Server {
         self.call(caller, Method::GET, path, None).await
     }
 
-    /// Creates an account as `operator` and logs it in.
+    /// Posts a CAP document.
+    pub async fn post_cap(&self, caller: &Caller, path: &str, xml: &str) -> (StatusCode, Value) {
+        let response = self
+            .request(caller, Method::POST, path)
+            .header("content-type", "application/cap+xml")
+            .body(xml.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Creates an account as `operator` and logs it in. Issuers and
+    /// supervisors belong to the office of their jurisdiction
+    /// (`office-99000`), so colleagues of one area share an office.
     pub async fn account(
         &self,
         operator: &Caller,
@@ -245,13 +276,28 @@ impl Server {
         role: &str,
         jurisdiction: &[&str],
     ) -> Caller {
+        let office = matches!(role, "issuer" | "supervisor")
+            .then(|| format!("office-{}", jurisdiction.join("-")));
+        self.account_in(operator, username, role, jurisdiction, office.as_deref())
+            .await
+    }
+
+    /// Creates an account of `office` as `operator` and logs it in.
+    pub async fn account_in(
+        &self,
+        operator: &Caller,
+        username: &str,
+        role: &str,
+        jurisdiction: &[&str],
+        office: Option<&str>,
+    ) -> Caller {
         let (status, body) = self
             .post(
                 operator,
                 "/api/v1/accounts",
                 json!({
                     "username": username, "password": PASSWORD,
-                    "role": role, "jurisdiction": jurisdiction,
+                    "role": role, "jurisdiction": jurisdiction, "office": office,
                 }),
             )
             .await;

@@ -44,6 +44,7 @@ export class ApiClient {
       password,
       display_name: 'Wudao County emergency office',
       role: 'issuer',
+      office: 'wudao-eoc',
       jurisdiction: ['99000'],
     });
     await this.call('POST', '/auth/logout');

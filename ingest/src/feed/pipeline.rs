@@ -301,6 +301,16 @@ impl Pipeline {
         self.lifecycle().owners_of(reference)
     }
 
+    /// The messages a reference names (in force or not, while held), each
+    /// with its owner.
+    pub fn referenced(&self, reference: &Reference) -> Vec<(Alert, Authority)> {
+        self.lifecycle()
+            .referenced(reference)
+            .into_iter()
+            .map(|(a, o)| (a.clone(), o.clone()))
+            .collect()
+    }
+
     /// Reads one received document from `source` and takes every message in
     /// it through the pipeline, each under the authority its source's rule
     /// gives (see [`crate::authority`]).

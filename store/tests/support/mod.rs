@@ -325,6 +325,7 @@ pub fn account(id: &str, username: &str, role: Role) -> Account {
         jurisdiction: vec!["63000".into()],
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         disabled: false,
+        office: Some("taipei-eoc".into()),
     }
 }
 
