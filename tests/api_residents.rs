@@ -214,6 +214,110 @@ async fn a_residents_life(h: &Harness) {
 }
 
 #[tokio::test]
+async fn a_relay_need_only_for_a_village_where_one_has_a_place() {
+    let h = Harness::start().await;
+    let (id, key, _) = register(&h, json!([{"label": "Home", "address": HAIAN_ADDRESS}])).await;
+    // Another village's list: refused, naming the field.
+    let elsewhere = h
+        .put(
+            "/api/v1/me/relay",
+            Some(&key),
+            json!({"name": "Grandma Lin", "village": "99000020002"}),
+        )
+        .await;
+    assert_error(
+        &elsewhere,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("village"),
+    );
+    assert!(h.stored(&id).await.unwrap().relay.is_none());
+    let own = h
+        .put(
+            "/api/v1/me/relay",
+            Some(&key),
+            json!({"name": "Grandma Lin", "village": HAIAN}),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert_eq!(own.body["village"], HAIAN);
+
+    // The place the relay need stands on cannot go while the need does.
+    assert_error(
+        &h.delete("/api/v1/me/places/0", Some(&key)).await,
+        StatusCode::CONFLICT,
+        "conflict",
+        Some("relay"),
+    );
+    let stored = h.stored(&id).await.unwrap();
+    assert_eq!(stored.places.len(), 1);
+    assert_eq!(stored.relay.unwrap().village, HAIAN);
+    // A second place in the same village keeps the need standing.
+    let (lon, lat) = h.village_label_point(HAIAN);
+    let second = h
+        .post(
+            "/api/v1/me/places",
+            Some(&key),
+            json!({"label": "Shop", "lon": lon, "lat": lat}),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(
+        h.delete("/api/v1/me/places/0", Some(&key)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    // Withdrawn first, the last place may go.
+    h.delete("/api/v1/me/relay", Some(&key)).await;
+    assert_eq!(
+        h.delete("/api/v1/me/places/1", Some(&key)).await.status,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn invisible_and_direction_changing_characters_are_refused_at_input() {
+    let h = Harness::start().await;
+    let (id, key, _) = register(&h, json!([{"label": "Home", "address": HAIAN_ADDRESS}])).await;
+    for (body, field, code_point) in [
+        (json!({"name": "Lin\u{202E}gnahC"}), "name", "U+202E"),
+        (json!({"name": "Lin\u{2067}x"}), "name", "U+2067"),
+        (
+            json!({"name": "Lin", "note": "wheel\u{200B}chair"}),
+            "note",
+            "U+200B",
+        ),
+        (json!({"name": "\u{FEFF}Lin"}), "name", "U+FEFF"),
+        (json!({"name": "Lin\u{200F}"}), "name", "U+200F"),
+    ] {
+        let reply = h.put("/api/v1/me/relay", Some(&key), body).await;
+        assert_error(
+            &reply,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some(field),
+        );
+        let message = reply.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(code_point), "{message}");
+        assert!(
+            !message.contains("Lin"),
+            "the value is not echoed: {message}"
+        );
+    }
+    assert!(h.stored(&id).await.unwrap().relay.is_none());
+    assert_error(
+        &h.post(
+            "/api/v1/me/places",
+            Some(&key),
+            json!({"label": "Ho\u{200D}me", "lon": 123.15, "lat": 23.15}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("label"),
+    );
+}
+
+#[tokio::test]
 async fn every_bad_input_has_its_code_and_field() {
     let h = Harness::start().await;
     let post = |body: Value| h.post("/api/v1/subscribers", None, body);
