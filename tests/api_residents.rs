@@ -756,6 +756,56 @@ async fn rate_limits_answer_429_with_retry_after_and_refill() {
 }
 
 #[tokio::test]
+async fn guessed_device_keys_are_limited_per_address() {
+    let h = Harness::start_with_key_guesses(0, 0, 3).await;
+    let (_, key, _) = register(&h, json!([])).await;
+    let (guesser, neighbour) = ("198.51.100.7", "203.0.113.9");
+    // Right keys never spend the allowance.
+    for _ in 0..5 {
+        assert_eq!(
+            h.get_from(guesser, "/api/v1/me", Some(&key)).await.status,
+            StatusCode::OK
+        );
+    }
+    for i in 0..3 {
+        let wrong = format!("guess-{i}");
+        assert_error(
+            &h.get_from(guesser, "/api/v1/me/alerts", Some(&wrong)).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            None,
+        );
+    }
+    let refused = h
+        .get_from(guesser, "/api/v1/me/alerts", Some("guess-3"))
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        None,
+    );
+    // 3 a minute: one every 20 s.
+    assert_eq!(refused.headers["retry-after"], "20");
+    // Even a right key from that address, until the allowance refills.
+    assert_error(
+        &h.get_from(guesser, "/api/v1/me", Some(&key)).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        None,
+    );
+    assert_eq!(
+        h.get_from(neighbour, "/api/v1/me", Some(&key)).await.status,
+        StatusCode::OK
+    );
+    h.advance(Duration::seconds(20));
+    assert_eq!(
+        h.get_from(guesser, "/api/v1/me", Some(&key)).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn an_oversized_body_is_refused_with_413() {
     let h = Harness::start().await;
     let mut body = registration(json!([]));
@@ -869,6 +919,16 @@ mod residents_harness {
             subscribe_per_minute: u32,
             resident_per_minute: u32,
         ) -> Harness {
+            Harness::start_with_key_guesses(subscribe_per_minute, resident_per_minute, 0).await
+        }
+
+        /// With a limit on unknown device keys per address (the address is
+        /// the request's `X-Forwarded-For`, believed here).
+        pub async fn start_with_key_guesses(
+            subscribe_per_minute: u32,
+            resident_per_minute: u32,
+            key_guesses_per_minute: u32,
+        ) -> Harness {
             let dir = tempfile::tempdir().unwrap();
             let storage = format!(
                 "kind = \"embedded\"\ndir = {:?}",
@@ -877,8 +937,11 @@ mod residents_harness {
             Harness::build(
                 dir,
                 &storage,
-                subscribe_per_minute,
-                resident_per_minute,
+                [
+                    subscribe_per_minute,
+                    resident_per_minute,
+                    key_guesses_per_minute,
+                ],
                 None,
             )
             .await
@@ -890,14 +953,17 @@ mod residents_harness {
             let dir = tempfile::tempdir().unwrap();
             let redis = RedisServer::start(dir.path())?;
             let storage = format!("kind = \"redis\"\nredis_url = \"{}\"", redis.url());
-            Some(Harness::build(dir, &storage, 0, 0, Some(redis)).await)
+            Some(Harness::build(dir, &storage, [0, 0, 0], Some(redis)).await)
         }
 
         async fn build(
             dir: tempfile::TempDir,
             storage: &str,
-            subscribe_per_minute: u32,
-            resident_per_minute: u32,
+            [
+                subscribe_per_minute,
+                resident_per_minute,
+                key_guesses_per_minute,
+            ]: [u32; 3],
             redis: Option<RedisServer>,
         ) -> Harness {
             let atlas_file = dir.path().join("demo.geodata");
@@ -926,6 +992,8 @@ gazetteer = {gazetteer:?}
 public_per_minute = 0
 subscribe_per_minute = {subscribe_per_minute}
 resident_per_minute = {resident_per_minute}
+key_guesses_per_minute = {key_guesses_per_minute}
+trust_forwarded = true
 "#,
                 key = "11".repeat(32),
                 atlas = atlas_file.display().to_string(),
@@ -1093,6 +1161,11 @@ resident_per_minute = {resident_per_minute}
                 .await
         }
 
+        /// A GET from client address `from`.
+        pub async fn get_from(&self, from: &str, path: &str, key: Option<&str>) -> Reply {
+            self.send_from(from, "GET", path, key, "", Vec::new()).await
+        }
+
         async fn send(
             &self,
             method: &str,
@@ -1101,7 +1174,23 @@ resident_per_minute = {resident_per_minute}
             content_type: &str,
             body: Vec<u8>,
         ) -> Reply {
+            self.send_from("", method, path, key, content_type, body)
+                .await
+        }
+
+        async fn send_from(
+            &self,
+            from: &str,
+            method: &str,
+            path: &str,
+            key: Option<&str>,
+            content_type: &str,
+            body: Vec<u8>,
+        ) -> Reply {
             let mut request = Request::builder().method(method).uri(path);
+            if !from.is_empty() {
+                request = request.header("x-forwarded-for", from);
+            }
             if let Some(key) = key {
                 request = request.header("authorization", format!("Bearer {key}"));
             }
@@ -1109,7 +1198,11 @@ resident_per_minute = {resident_per_minute}
                 request = request.header("content-type", content_type);
             }
             let request = request.body(Body::from(body)).unwrap();
-            let response = self.router.clone().oneshot(request).await.unwrap();
+            self.reply(self.router.clone().oneshot(request).await.unwrap())
+                .await
+        }
+
+        async fn reply(&self, response: axum::response::Response) -> Reply {
             let status = response.status();
             let headers = response.headers().clone();
             let streaming = headers
