@@ -586,6 +586,36 @@ async fn chiefs_dismiss_entries_and_never_read_hidden_characters() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["field"], "note");
 
+    // A staff route's errors name the field, never the value sent.
+    let (status, body) = server
+        .post(
+            &chief,
+            &format!("{base}/ack"),
+            json!({"person": 886912345678u64, "outcome": "reached"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "malformed_request");
+    assert_eq!(body["error"]["field"], "person");
+    assert!(!body.to_string().contains("886912345678"), "{body}");
+    let (status, body) = server
+        .post(
+            &chief,
+            &format!("{base}/dismiss"),
+            json!({"person": ["王阿嬤"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "person");
+    assert!(!body.to_string().contains("阿嬤"), "{body}");
+    let (status, body) = server
+        .get(&operator, "/api/v1/audit?limit=0912345678x")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "malformed_request");
+    assert_eq!(body["error"]["field"], "limit");
+    assert!(!body.to_string().contains("0912345678"), "{body}");
+
     // Dismissed: off the list, the person's need is gone, audited.
     let dismiss = format!("{base}/dismiss");
     let (status, body) = server

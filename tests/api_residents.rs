@@ -806,6 +806,42 @@ async fn guessed_device_keys_are_limited_per_address() {
 }
 
 #[tokio::test]
+async fn errors_before_a_handler_runs_have_the_api_shape() {
+    let h = Harness::start().await;
+    let (_, key, _) = register(&h, json!([])).await;
+    // A query string axum cannot read: the parameter is named, the value
+    // never repeated.
+    let reply = h
+        .get("/api/v1/alerts?lang=secret-one&lang=secret-two", None)
+        .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "malformed_request", None);
+    assert!(!reply.body.to_string().contains("secret"), "{}", reply.body);
+    // An unknown route and a wrong method.
+    assert_error(
+        &h.get("/api/v1/no-such-route", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    assert_error(
+        &h.request("PATCH", "/api/v1/me/alerts", Some(&key)).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        None,
+    );
+    // The body-limit layer's own 413, from the declared length alone.
+    let reply = h
+        .post_with_length("/api/v1/subscribers", 2 * 1024 * 1024)
+        .await;
+    assert_error(
+        &reply,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        None,
+    );
+}
+
+#[tokio::test]
 async fn an_oversized_body_is_refused_with_413() {
     let h = Harness::start().await;
     let mut body = registration(json!([]));
@@ -1158,6 +1194,19 @@ trust_forwarded = true
 
         pub async fn request(&self, method: &str, path: &str, key: Option<&str>) -> Reply {
             self.send(&method.to_uppercase(), path, key, "", Vec::new())
+                .await
+        }
+
+        /// A POST declaring `length` bytes of body (and sending none).
+        pub async fn post_with_length(&self, path: &str, length: usize) -> Reply {
+            let request = Request::builder()
+                .method("POST")
+                .uri(path)
+                .header("content-type", "application/json")
+                .header("content-length", length)
+                .body(Body::empty())
+                .unwrap();
+            self.reply(self.router.clone().oneshot(request).await.unwrap())
                 .await
         }
 

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(hard_limit))
+        .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_request,
