@@ -487,3 +487,180 @@ async fn offices_compose_preview_send_end_and_audit() {
     let (status, _) = server.get(&issuer, "/api/v1/audit").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// A chief's list holds only people with a place in the village, shows no
+/// hidden characters (an entry stored before they were refused is cleaned
+/// and flagged), and the chief can dismiss an entry, audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chiefs_dismiss_entries_and_never_read_hidden_characters() {
+    let atlas = geodata::demo::atlas();
+    let mut villages = atlas
+        .villages()
+        .iter()
+        .filter(|v| v.code.starts_with("99000020"));
+    let here = villages.next().unwrap();
+    let there = villages.next().unwrap();
+    let (p, q) = (here.label_point.unwrap(), there.label_point.unwrap());
+    let genuine = Seed::resident("s_genuine", p.x, p.y, Some("林阿公"));
+    // Written in the old way, straight into the store: a name with an
+    // override and a zero-width space, and a need naming a village where
+    // the person has no place.
+    let tampered = Seed::resident("s_tampered", p.x, p.y, Some("王\u{202E}阿嬤\u{200B}"));
+    let mut stranger = Seed::resident("s_stranger", q.x, q.y, Some("Nobody Here"));
+    if let Some(need) = stranger.record.relay.as_mut() {
+        need.village = here.code.clone();
+    }
+    let server = Server::start(&[genuine, tampered, stranger]).await;
+    let operator = server.login(OPERATOR, PASSWORD).await;
+    let issuer = server
+        .account(&operator, "issuer-d", "issuer", &["99000"])
+        .await;
+    let chief = server
+        .account(&operator, "chief-d", "village_chief", &[&here.code])
+        .await;
+    let (_, flood) = send_draft(
+        &server,
+        &issuer,
+        compose("flood", json!({"codes": ["99000020"]}), "Severe", false),
+    )
+    .await;
+    let list_of = |lists: &Value| {
+        lists["lists"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["alert_id"] == flood.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no list for the flood alert: {lists}"))
+    };
+    let (status, lists) = server.get(&chief, "/api/v1/relay").await;
+    assert_eq!(status, StatusCode::OK, "{lists}");
+    let list = list_of(&lists);
+    let people: Vec<&str> = list["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["person"].as_str().unwrap())
+        .collect();
+    assert_eq!(people.len(), 2, "{list}");
+    assert!(!people.contains(&"s_stranger"), "{list}");
+    let tampered = list["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["person"] == "s_tampered")
+        .unwrap();
+    assert_eq!(tampered["name"], "王阿嬤");
+    assert_eq!(tampered["hidden_characters_removed"], true);
+    let genuine = list["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["person"] == "s_genuine")
+        .unwrap();
+    assert_eq!(genuine["hidden_characters_removed"], false);
+    let print = server
+        .request(
+            &chief,
+            reqwest::Method::GET,
+            &format!("/relay/{flood}/{}/print", here.code),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(print.contains("王阿嬤"), "{print}");
+    assert!(!print.contains('\u{202E}') && !print.contains('\u{200B}'));
+
+    // A chief's note is refused with a hidden character in it.
+    let base = format!("/api/v1/relay/{flood}/{}", here.code);
+    let (status, body) = server
+        .post(
+            &chief,
+            &format!("{base}/ack"),
+            json!({"person": "s_genuine", "outcome": "reached", "note": "ok\u{2066}"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "note");
+
+    // A staff route's errors name the field, never the value sent.
+    let (status, body) = server
+        .post(
+            &chief,
+            &format!("{base}/ack"),
+            json!({"person": 886912345678u64, "outcome": "reached"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "malformed_request");
+    assert_eq!(body["error"]["field"], "person");
+    assert!(!body.to_string().contains("886912345678"), "{body}");
+    let (status, body) = server
+        .post(
+            &chief,
+            &format!("{base}/dismiss"),
+            json!({"person": ["王阿嬤"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "person");
+    assert!(!body.to_string().contains("阿嬤"), "{body}");
+    let (status, body) = server
+        .get(&operator, "/api/v1/audit?limit=0912345678x")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "malformed_request");
+    assert_eq!(body["error"]["field"], "limit");
+    assert!(!body.to_string().contains("0912345678"), "{body}");
+
+    // Dismissed: off the list, the person's need is gone, audited.
+    let dismiss = format!("{base}/dismiss");
+    let (status, body) = server
+        .post(&chief, &dismiss, json!({"person": "s_tampered"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["dismissed"], true);
+    let (_, lists) = server.get(&chief, "/api/v1/relay").await;
+    let list = list_of(&lists);
+    assert_eq!(list["people"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["people"][0]["person"], "s_genuine");
+    let (status, me) = server
+        .get(
+            &Caller::Bearer("device-key-s_tampered".into()),
+            "/api/v1/me",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["relay"], Value::Null);
+    for person in ["s_tampered", "s_stranger", "s_nobody"] {
+        let (status, body) = server
+            .post(&chief, &dismiss, json!({"person": person}))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{person}: {body}");
+        assert_eq!(body["error"]["field"], "person");
+    }
+    let (status, me) = server
+        .get(
+            &Caller::Bearer("device-key-s_stranger".into()),
+            "/api/v1/me",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(
+        me["relay"],
+        Value::Null,
+        "another village's chief moved nothing"
+    );
+    let (_, audit) = server.get(&operator, "/api/v1/audit?limit=1000").await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["action"] == "relay.dismiss"
+            && e["target"] == "s_tampered"
+            && e["actor"] == chief.id()),
+        "{audit}"
+    );
+    assert!(!audit.to_string().contains("阿嬤"));
+}

@@ -214,6 +214,110 @@ async fn a_residents_life(h: &Harness) {
 }
 
 #[tokio::test]
+async fn a_relay_need_only_for_a_village_where_one_has_a_place() {
+    let h = Harness::start().await;
+    let (id, key, _) = register(&h, json!([{"label": "Home", "address": HAIAN_ADDRESS}])).await;
+    // Another village's list: refused, naming the field.
+    let elsewhere = h
+        .put(
+            "/api/v1/me/relay",
+            Some(&key),
+            json!({"name": "Grandma Lin", "village": "99000020002"}),
+        )
+        .await;
+    assert_error(
+        &elsewhere,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("village"),
+    );
+    assert!(h.stored(&id).await.unwrap().relay.is_none());
+    let own = h
+        .put(
+            "/api/v1/me/relay",
+            Some(&key),
+            json!({"name": "Grandma Lin", "village": HAIAN}),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert_eq!(own.body["village"], HAIAN);
+
+    // The place the relay need stands on cannot go while the need does.
+    assert_error(
+        &h.delete("/api/v1/me/places/0", Some(&key)).await,
+        StatusCode::CONFLICT,
+        "conflict",
+        Some("relay"),
+    );
+    let stored = h.stored(&id).await.unwrap();
+    assert_eq!(stored.places.len(), 1);
+    assert_eq!(stored.relay.unwrap().village, HAIAN);
+    // A second place in the same village keeps the need standing.
+    let (lon, lat) = h.village_label_point(HAIAN);
+    let second = h
+        .post(
+            "/api/v1/me/places",
+            Some(&key),
+            json!({"label": "Shop", "lon": lon, "lat": lat}),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(
+        h.delete("/api/v1/me/places/0", Some(&key)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    // Withdrawn first, the last place may go.
+    h.delete("/api/v1/me/relay", Some(&key)).await;
+    assert_eq!(
+        h.delete("/api/v1/me/places/1", Some(&key)).await.status,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn invisible_and_direction_changing_characters_are_refused_at_input() {
+    let h = Harness::start().await;
+    let (id, key, _) = register(&h, json!([{"label": "Home", "address": HAIAN_ADDRESS}])).await;
+    for (body, field, code_point) in [
+        (json!({"name": "Lin\u{202E}gnahC"}), "name", "U+202E"),
+        (json!({"name": "Lin\u{2067}x"}), "name", "U+2067"),
+        (
+            json!({"name": "Lin", "note": "wheel\u{200B}chair"}),
+            "note",
+            "U+200B",
+        ),
+        (json!({"name": "\u{FEFF}Lin"}), "name", "U+FEFF"),
+        (json!({"name": "Lin\u{200F}"}), "name", "U+200F"),
+    ] {
+        let reply = h.put("/api/v1/me/relay", Some(&key), body).await;
+        assert_error(
+            &reply,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some(field),
+        );
+        let message = reply.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(code_point), "{message}");
+        assert!(
+            !message.contains("Lin"),
+            "the value is not echoed: {message}"
+        );
+    }
+    assert!(h.stored(&id).await.unwrap().relay.is_none());
+    assert_error(
+        &h.post(
+            "/api/v1/me/places",
+            Some(&key),
+            json!({"label": "Ho\u{200D}me", "lon": 123.15, "lat": 23.15}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("label"),
+    );
+}
+
+#[tokio::test]
 async fn every_bad_input_has_its_code_and_field() {
     let h = Harness::start().await;
     let post = |body: Value| h.post("/api/v1/subscribers", None, body);
@@ -652,6 +756,92 @@ async fn rate_limits_answer_429_with_retry_after_and_refill() {
 }
 
 #[tokio::test]
+async fn guessed_device_keys_are_limited_per_address() {
+    let h = Harness::start_with_key_guesses(0, 0, 3).await;
+    let (_, key, _) = register(&h, json!([])).await;
+    let (guesser, neighbour) = ("198.51.100.7", "203.0.113.9");
+    // Right keys never spend the allowance.
+    for _ in 0..5 {
+        assert_eq!(
+            h.get_from(guesser, "/api/v1/me", Some(&key)).await.status,
+            StatusCode::OK
+        );
+    }
+    for i in 0..3 {
+        let wrong = format!("guess-{i}");
+        assert_error(
+            &h.get_from(guesser, "/api/v1/me/alerts", Some(&wrong)).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            None,
+        );
+    }
+    let refused = h
+        .get_from(guesser, "/api/v1/me/alerts", Some("guess-3"))
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        None,
+    );
+    // 3 a minute: one every 20 s.
+    assert_eq!(refused.headers["retry-after"], "20");
+    // Even a right key from that address, until the allowance refills.
+    assert_error(
+        &h.get_from(guesser, "/api/v1/me", Some(&key)).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        None,
+    );
+    assert_eq!(
+        h.get_from(neighbour, "/api/v1/me", Some(&key)).await.status,
+        StatusCode::OK
+    );
+    h.advance(Duration::seconds(20));
+    assert_eq!(
+        h.get_from(guesser, "/api/v1/me", Some(&key)).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn errors_before_a_handler_runs_have_the_api_shape() {
+    let h = Harness::start().await;
+    let (_, key, _) = register(&h, json!([])).await;
+    // A query string axum cannot read: the parameter is named, the value
+    // never repeated.
+    let reply = h
+        .get("/api/v1/alerts?lang=secret-one&lang=secret-two", None)
+        .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "malformed_request", None);
+    assert!(!reply.body.to_string().contains("secret"), "{}", reply.body);
+    // An unknown route and a wrong method.
+    assert_error(
+        &h.get("/api/v1/no-such-route", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    assert_error(
+        &h.request("PATCH", "/api/v1/me/alerts", Some(&key)).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        None,
+    );
+    // The body-limit layer's own 413, from the declared length alone.
+    let reply = h
+        .post_with_length("/api/v1/subscribers", 2 * 1024 * 1024)
+        .await;
+    assert_error(
+        &reply,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        None,
+    );
+}
+
+#[tokio::test]
 async fn an_oversized_body_is_refused_with_413() {
     let h = Harness::start().await;
     let mut body = registration(json!([]));
@@ -765,6 +955,16 @@ mod residents_harness {
             subscribe_per_minute: u32,
             resident_per_minute: u32,
         ) -> Harness {
+            Harness::start_with_key_guesses(subscribe_per_minute, resident_per_minute, 0).await
+        }
+
+        /// With a limit on unknown device keys per address (the address is
+        /// the request's `X-Forwarded-For`, believed here).
+        pub async fn start_with_key_guesses(
+            subscribe_per_minute: u32,
+            resident_per_minute: u32,
+            key_guesses_per_minute: u32,
+        ) -> Harness {
             let dir = tempfile::tempdir().unwrap();
             let storage = format!(
                 "kind = \"embedded\"\ndir = {:?}",
@@ -773,8 +973,11 @@ mod residents_harness {
             Harness::build(
                 dir,
                 &storage,
-                subscribe_per_minute,
-                resident_per_minute,
+                [
+                    subscribe_per_minute,
+                    resident_per_minute,
+                    key_guesses_per_minute,
+                ],
                 None,
             )
             .await
@@ -786,14 +989,17 @@ mod residents_harness {
             let dir = tempfile::tempdir().unwrap();
             let redis = RedisServer::start(dir.path())?;
             let storage = format!("kind = \"redis\"\nredis_url = \"{}\"", redis.url());
-            Some(Harness::build(dir, &storage, 0, 0, Some(redis)).await)
+            Some(Harness::build(dir, &storage, [0, 0, 0], Some(redis)).await)
         }
 
         async fn build(
             dir: tempfile::TempDir,
             storage: &str,
-            subscribe_per_minute: u32,
-            resident_per_minute: u32,
+            [
+                subscribe_per_minute,
+                resident_per_minute,
+                key_guesses_per_minute,
+            ]: [u32; 3],
             redis: Option<RedisServer>,
         ) -> Harness {
             let atlas_file = dir.path().join("demo.geodata");
@@ -822,6 +1028,8 @@ gazetteer = {gazetteer:?}
 public_per_minute = 0
 subscribe_per_minute = {subscribe_per_minute}
 resident_per_minute = {resident_per_minute}
+key_guesses_per_minute = {key_guesses_per_minute}
+trust_forwarded = true
 "#,
                 key = "11".repeat(32),
                 atlas = atlas_file.display().to_string(),
@@ -990,6 +1198,24 @@ resident_per_minute = {resident_per_minute}
                 .await
         }
 
+        /// A POST declaring `length` bytes of body (and sending none).
+        pub async fn post_with_length(&self, path: &str, length: usize) -> Reply {
+            let request = Request::builder()
+                .method("POST")
+                .uri(path)
+                .header("content-type", "application/json")
+                .header("content-length", length)
+                .body(Body::empty())
+                .unwrap();
+            self.reply(self.router.clone().oneshot(request).await.unwrap())
+                .await
+        }
+
+        /// A GET from client address `from`.
+        pub async fn get_from(&self, from: &str, path: &str, key: Option<&str>) -> Reply {
+            self.send_from(from, "GET", path, key, "", Vec::new()).await
+        }
+
         async fn send(
             &self,
             method: &str,
@@ -998,7 +1224,23 @@ resident_per_minute = {resident_per_minute}
             content_type: &str,
             body: Vec<u8>,
         ) -> Reply {
+            self.send_from("", method, path, key, content_type, body)
+                .await
+        }
+
+        async fn send_from(
+            &self,
+            from: &str,
+            method: &str,
+            path: &str,
+            key: Option<&str>,
+            content_type: &str,
+            body: Vec<u8>,
+        ) -> Reply {
             let mut request = Request::builder().method(method).uri(path);
+            if !from.is_empty() {
+                request = request.header("x-forwarded-for", from);
+            }
             if let Some(key) = key {
                 request = request.header("authorization", format!("Bearer {key}"));
             }
@@ -1006,7 +1248,11 @@ resident_per_minute = {resident_per_minute}
                 request = request.header("content-type", content_type);
             }
             let request = request.body(Body::from(body)).unwrap();
-            let response = self.router.clone().oneshot(request).await.unwrap();
+            self.reply(self.router.clone().oneshot(request).await.unwrap())
+                .await
+        }
+
+        async fn reply(&self, response: axum::response::Response) -> Reply {
             let status = response.status();
             let headers = response.headers().clone();
             let streaming = headers

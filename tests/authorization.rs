@@ -201,6 +201,12 @@ fn table() -> Vec<Route> {
             CHIEF,
             Some(|| json!({"person": "s_x", "outcome": "reached"})),
         ),
+        route(
+            M::POST,
+            "/api/v1/relay/{alert}/{village}/dismiss",
+            CHIEF,
+            Some(|| json!({"person": "s_x"})),
+        ),
         route(M::GET, "/relay/{alert}/{village}/print", CHIEF, None),
     ]
 }

@@ -124,3 +124,76 @@ fn json_lines_verdicts_and_exit_codes() {
     assert_eq!(code, 2, "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs `hazardline` with `args`, killing it after `limit` so a read that
+/// never ends fails the test instead of hanging it.
+fn run_within(args: &[&str], limit: std::time::Duration) -> (i32, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hazardline"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run hazardline");
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stdout = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut stdout)
+                .unwrap();
+            return (status.code().unwrap_or(-1), stdout);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("hazardline {args:?} still reading after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_endless_input_is_reported_too_large_not_read_forever() {
+    if !std::path::Path::new("/dev/zero").exists() {
+        eprintln!("no /dev/zero on this system: test skipped");
+        return;
+    }
+    let (code, stdout) = run_within(
+        &["cap", "check", "--json", "/dev/zero"],
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["path"], "/dev/zero");
+    assert_eq!(line["ok"], false);
+    assert!(
+        line["error"].as_str().unwrap().contains("too large"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_file_one_byte_over_the_limit_is_too_large_and_named() {
+    let dir = scratch_dir("large");
+    let big = dir.join("big.cap");
+    let limit = ingest::parse::DEFAULT_MAX_BYTES;
+    let mut text = VALID.to_string().into_bytes();
+    text.resize(limit + 1, b' ');
+    std::fs::write(&big, &text).unwrap();
+    let (code, stdout, _) = run(&["cap", "check", big.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("{}: FAIL", big.display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("too large"), "{stdout}");
+    text.truncate(limit);
+    std::fs::write(&big, &text).unwrap();
+    let (code, stdout, _) = run(&["cap", "check", big.to_str().unwrap()]);
+    assert_eq!(code, 0, "exactly at the limit is read: {stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -6,9 +6,11 @@
 //! with `<` (after a byte-order mark and white space) are read, the others
 //! are skipped and counted on stderr. The parsing and the verdicts are the
 //! ingest crate's ([`ingest::check::check_bytes`]); this module only walks
-//! paths and prints.
+//! paths and prints. No file is read past the parser's size limit (a
+//! device such as `/dev/zero` or a pipe that never ends is reported as too
+//! large, not read forever).
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -90,12 +92,13 @@ fn check_paths(args: &CheckArgs) -> anyhow::Result<bool> {
         };
         for file in files {
             let shown = file.display().to_string();
-            let records = match std::fs::read(&file) {
-                Ok(bytes) if in_directory && !looks_like_xml(&bytes) => {
+            let records = match read_at_most(&file, limits.max_bytes) {
+                Ok(Some(bytes)) if in_directory && !looks_like_xml(&bytes) => {
                     skipped += 1;
                     continue;
                 }
-                Ok(bytes) => check_bytes(&bytes, &limits),
+                Ok(Some(bytes)) => check_bytes(&bytes, &limits),
+                Ok(None) => vec![too_large(limits.max_bytes)],
                 Err(e) => vec![unreadable(&e)],
             };
             for record in &records {
@@ -109,6 +112,23 @@ fn check_paths(args: &CheckArgs) -> anyhow::Result<bool> {
         eprintln!("skipped {skipped} file(s) that are not XML");
     }
     Ok(all_ok)
+}
+
+/// The whole of `path`, or `None` when it holds more than `max` bytes: one
+/// byte past the limit is read to tell, never more.
+fn read_at_most(path: &Path, max: usize) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= max).then_some(bytes))
+}
+
+fn too_large(max: usize) -> CheckRecord {
+    CheckRecord::document_failure(
+        format!("file too large: more than {max} bytes (the CAP size limit)"),
+        Vec::new(),
+    )
 }
 
 fn unreadable(e: &io::Error) -> CheckRecord {

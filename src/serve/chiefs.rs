@@ -4,9 +4,15 @@
 //! page of one list.
 //!
 //! A chief sees only their own villages' lists: names and phone numbers of
-//! other villages never leave the store for them. Acknowledgements are
-//! audited by pseudonymous id only (outcome, no note: a note may name
-//! someone).
+//! other villages never leave the store for them. Acknowledgements and
+//! dismissals are audited by pseudonymous id only (outcome, no note: a note
+//! may name someone).
+//!
+//! A list holds only people with a place in the village (the residents' API
+//! refuses other relay requests; entries stored before that rule are left
+//! out here). A chief may dismiss an entry: the person's relay need is
+//! removed, as if they had withdrawn it. Everything a person typed is shown
+//! through [`staff_text::shown`]: hidden characters removed and flagged.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +29,7 @@ use super::audit;
 use super::auth::{Chief, Principal};
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::issuers::JsonBody;
+use super::staff_text;
 use super::state::AppState;
 use crate::engine::relay::villages_covered;
 use crate::engine::{alert_id, alert_key};
@@ -34,6 +41,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/relay", get(lists))
         .route("/api/v1/relay/{alert_id}/{village}/ack", post(acknowledge))
+        .route("/api/v1/relay/{alert_id}/{village}/dismiss", post(dismiss))
         .route("/relay/{alert_id}/{village}/print", get(print))
 }
 
@@ -63,11 +71,26 @@ fn chief_lists(state: &AppState, chief: &Principal) -> Vec<ListKey> {
     lists
 }
 
-/// Residents with a relay need, by village.
+/// Whether `record` is on `village`'s list: a relay need there and a
+/// place in the village.
+fn on_list(record: &SubscriberRecord, village: &str) -> bool {
+    record
+        .relay
+        .as_ref()
+        .is_some_and(|need| need.village == village)
+        && record
+            .places
+            .iter()
+            .any(|p| p.village.as_deref() == Some(village))
+}
+
+/// Residents on a relay list, by village.
 async fn people_by_village(state: &AppState) -> ApiResult<BTreeMap<String, Vec<SubscriberRecord>>> {
     let mut by_village: BTreeMap<String, Vec<SubscriberRecord>> = BTreeMap::new();
     for subscriber in state.storage.all_subscribers().await? {
-        if let Some(need) = &subscriber.relay {
+        if let Some(need) = &subscriber.relay
+            && on_list(&subscriber, &need.village)
+        {
             by_village
                 .entry(need.village.clone())
                 .or_default()
@@ -93,13 +116,22 @@ fn latest_acks(acks: Vec<RelayAck>) -> BTreeMap<SubscriberId, RelayAck> {
 
 fn person_json(record: &SubscriberRecord, ack: Option<&RelayAck>) -> Value {
     let need = record.relay.as_ref();
+    let name = need.map(|n| staff_text::shown(n.name.expose()));
+    let note = need
+        .and_then(|n| n.note.as_ref())
+        .map(|n| staff_text::shown(n.expose()));
+    let ack_note = ack.and_then(|a| a.note.as_deref()).map(staff_text::shown);
+    let flagged = [&name, &note, &ack_note]
+        .iter()
+        .any(|t| t.as_ref().is_some_and(|t| t.flagged));
     json!({
         "person": record.id,
-        "name": need.map(|n| n.name.expose()),
+        "name": name.map(|t| t.text),
         "phone": need.and_then(|n| n.phone.as_ref()).map(|p| p.expose()),
-        "note": need.and_then(|n| n.note.as_ref()).map(|p| p.expose()),
+        "note": note.map(|t| t.text),
+        "hidden_characters_removed": flagged,
         "locale": record.locale,
-        "ack": ack.map(|a| json!({ "outcome": a.outcome, "at": a.at, "note": a.note })),
+        "ack": ack.map(|a| json!({ "outcome": a.outcome, "at": a.at, "note": ack_note.map(|t| t.text) })),
     })
 }
 
@@ -117,7 +149,12 @@ async fn lists(State(state): State<AppState>, Chief(chief): Chief) -> ApiResult<
                     .collect()
             })
             .unwrap_or_default();
-        let headline = key.alert.infos.first().and_then(|i| i.headline.clone());
+        let headline = key
+            .alert
+            .infos
+            .first()
+            .and_then(|i| i.headline.as_deref())
+            .map(|h| staff_text::shown(h).text);
         out.push(json!({
             "alert_id": key.id,
             "headline": headline,
@@ -164,23 +201,22 @@ async fn acknowledge(
             format!("one of {}", OUTCOMES.join(", ")),
         ));
     }
-    if request
-        .note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-    {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
-            "note",
-            format!("at most {MAX_NOTE_CHARS} characters"),
-        ));
+    if let Some(note) = &request.note {
+        if note.chars().count() > MAX_NOTE_CHARS {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "note",
+                format!("at most {MAX_NOTE_CHARS} characters"),
+            ));
+        }
+        staff_text::refuse_hidden(note, "note")?;
     }
-    let on_list = state
+    let listed = state
         .storage
         .subscriber(&request.person)
         .await?
-        .is_some_and(|s| s.relay.is_some_and(|r| r.village == list.village));
-    if !on_list {
+        .is_some_and(|s| on_list(&s, &list.village));
+    if !listed {
         return Err(ApiError::field(
             ErrorCode::NotFound,
             "person",
@@ -208,6 +244,46 @@ async fn acknowledge(
     Ok(Json(
         json!({ "person": ack.person, "outcome": ack.outcome, "at": ack.at }),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DismissRequest {
+    person: SubscriberId,
+}
+
+/// `POST /api/v1/relay/{alert_id}/{village}/dismiss`: takes someone off
+/// the village's list (a name the chief does not know, a duplicate, a
+/// prank) by removing their relay need.
+async fn dismiss(
+    State(state): State<AppState>,
+    Chief(chief): Chief,
+    Path((id, village)): Path<(String, String)>,
+    JsonBody(request): JsonBody<DismissRequest>,
+) -> ApiResult<Json<Value>> {
+    let list = find_list(&state, &chief, &id, &village)?;
+    let listed = state
+        .storage
+        .subscriber(&request.person)
+        .await?
+        .is_some_and(|s| on_list(&s, &list.village));
+    if !listed || !super::residents::dismiss_relay(&state, &request.person, &list.village).await? {
+        return Err(ApiError::field(
+            ErrorCode::NotFound,
+            "person",
+            "no such person on this list",
+        ));
+    }
+    audit::record(
+        &state,
+        &chief.id().0,
+        "relay.dismiss",
+        &request.person.0,
+        json!({ "alert_id": list.id, "village": list.village }),
+    )
+    .await?;
+    tracing::info!(subscriber = %request.person.0, village = %list.village, "relay entry dismissed");
+    Ok(Json(json!({ "person": request.person, "dismissed": true })))
 }
 
 fn ack_status(outcome: &str) -> Option<notifier::relay::AckStatus> {
@@ -242,7 +318,8 @@ async fn print(
             let need = record.relay.as_ref()?;
             let resident = Resident {
                 subscriber: notifier::notice::SubscriberId(record.id.0.clone()),
-                name: need.name.expose().to_owned(),
+                // Cleaned; the flag is on the list in the API and the page.
+                name: staff_text::shown(need.name.expose()).text,
                 phone: notifier::notice::PhoneNumber::new(
                     need.phone.as_ref().map(|p| p.expose()).unwrap_or(""),
                 ),

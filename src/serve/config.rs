@@ -359,6 +359,10 @@ pub struct LimitsConfig {
     pub subscribe_per_minute: u32,
     /// Requests per minute per device on `/api/v1/me/*`.
     pub resident_per_minute: u32,
+    /// Unknown device keys a client address may present per minute; past
+    /// it, every resident request from that address is refused (429) until
+    /// the allowance refills, a right key included.
+    pub key_guesses_per_minute: u32,
     /// Believe `X-Forwarded-For` for the client address (only behind a
     /// reverse proxy that sets it: anyone can write the header).
     pub trust_forwarded: bool,
@@ -375,6 +379,7 @@ impl Default for LimitsConfig {
             public_burst: 60,
             subscribe_per_minute: 30,
             resident_per_minute: super::ratelimit::DEFAULT_RESIDENT_PER_MINUTE,
+            key_guesses_per_minute: super::ratelimit::DEFAULT_KEY_GUESSES_PER_MINUTE,
             trust_forwarded: false,
             max_clients: super::ratelimit::DEFAULT_MAX_CLIENTS,
             session_secs: 8 * 3600,

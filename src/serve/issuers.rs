@@ -90,11 +90,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// The API's error for a body `Json` refused. Never axum's text: serde's
+/// messages quote the submitted value (`invalid type: string "…"`).
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large");
     }
-    ApiError::new(ErrorCode::MalformedRequest, rejection.body_text())
+    if let JsonRejection::MissingJsonContentType(_) = rejection {
+        return ApiError::new(
+            ErrorCode::MalformedRequest,
+            "the body must be JSON (Content-Type: application/json)",
+        );
+    }
+    // The deserializer's error sits under axum's wrappers.
+    let mut source = std::error::Error::source(&rejection);
+    while let Some(error) = source {
+        if let Some(error) = error.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            return super::error::json_body_error(&error.path().to_string(), error.inner());
+        }
+        source = error.source();
+    }
+    ApiError::new(ErrorCode::MalformedRequest, "the body could not be read")
 }
 
 pub fn routes() -> Router<AppState> {

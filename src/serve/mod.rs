@@ -18,6 +18,7 @@
 //! - `ratelimit`: per-client rate limits of the public and resident routes.
 //! - `openapi`: the API's OpenAPI document, served at /openapi.json.
 //! - `error`: stable error codes.
+//! - `staff_text`: the rule for text people typed that staff will read.
 
 pub mod alerts_view;
 pub mod audit;
@@ -39,6 +40,7 @@ pub mod pages;
 pub mod ratelimit;
 pub mod residents;
 pub mod runtime;
+pub mod staff_text;
 pub mod state;
 pub mod workers;
 
@@ -75,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(hard_limit))
+        .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_request,

@@ -197,6 +197,7 @@ mod tests {
             ErrorCode::Forbidden,
             ErrorCode::CsrfRejected,
             ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
             ErrorCode::Conflict,
             ErrorCode::CapRejected,
             ErrorCode::PayloadTooLarge,
@@ -216,6 +217,7 @@ mod tests {
                 | ErrorCode::Forbidden
                 | ErrorCode::CsrfRejected
                 | ErrorCode::NotFound
+                | ErrorCode::MethodNotAllowed
                 | ErrorCode::Conflict
                 | ErrorCode::CapRejected
                 | ErrorCode::PayloadTooLarge

@@ -8,6 +8,12 @@
 //! anyone can write that header). An unverified bearer token never names the
 //! client: rotating made-up tokens would otherwise escape every limit.
 //!
+//! Unknown device keys are counted per client address (`KeyGuess`): a
+//! request is first checked against the address's remaining allowance
+//! ([`RateLimiter::peek`]) and only a failed lookup takes from it, so an
+//! address that has spent it is refused even with a right key, while
+//! clients presenting valid keys never use it up.
+//!
 //! Limits come from `[limits]` of the configuration ([`LimitsConfig`]); a
 //! rate of 0 turns that limit off (load benchmarks).
 //!
@@ -34,6 +40,11 @@ use super::error::{ApiError, ErrorCode};
 /// Requests a minute per device on `/me/*`: an app polls its alerts every few
 /// seconds at most.
 pub const DEFAULT_RESIDENT_PER_MINUTE: u32 = 600;
+/// Unknown device keys per minute per address: a deleted account's app
+/// polling every few seconds stays under it, as do a few such phones behind
+/// one carrier NAT; guessing a 256-bit key at this rate is hopeless, and
+/// the limit keeps a flood of guesses off the store.
+pub const DEFAULT_KEY_GUESSES_PER_MINUTE: u32 = 30;
 /// Buckets kept before idle ones are evicted: about 100 bytes each, so the
 /// default holds at most a few MiB.
 pub const DEFAULT_MAX_CLIENTS: usize = 50_000;
@@ -44,6 +55,8 @@ pub enum RouteClass {
     Public,
     Subscribe,
     Resident,
+    /// Unknown device keys presented.
+    KeyGuess,
 }
 
 /// Who is asking.
@@ -136,6 +149,7 @@ impl RateLimiter {
             RouteClass::Public => self.config.public_per_minute,
             RouteClass::Subscribe => self.config.subscribe_per_minute,
             RouteClass::Resident => self.config.resident_per_minute,
+            RouteClass::KeyGuess => self.config.key_guesses_per_minute,
         }
     }
 
@@ -147,6 +161,37 @@ impl RateLimiter {
                 f64::from(self.config.public_burst)
             }
             _ => f64::from(self.per_minute(class)),
+        }
+    }
+
+    /// Whether `client` has a token left for `class` at `now`, taking none.
+    pub fn peek(
+        &self,
+        client: ClientKey,
+        class: RouteClass,
+        now: DateTime<Utc>,
+    ) -> Result<(), Limited> {
+        let per_minute = self.per_minute(class);
+        if per_minute == 0 {
+            return Ok(());
+        }
+        let key = (client, class);
+        let shard = self.shards[shard_of(&key)]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // No bucket: a full one.
+        let Some(bucket) = shard.get(&key) else {
+            return Ok(());
+        };
+        let per_second = f64::from(per_minute) / 60.0;
+        let elapsed = (now - bucket.updated).num_milliseconds().max(0) as f64 / 1000.0;
+        let tokens = (bucket.tokens + elapsed * per_second).min(self.capacity(class));
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(Limited {
+                retry_after_secs: ((1.0 - tokens) / per_second).ceil().max(1.0) as u64,
+            })
         }
     }
 
@@ -358,6 +403,31 @@ mod tests {
         assert_eq!(
             key(&request, true),
             ClientKey::Address("127.0.0.1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn peek_takes_nothing_and_sees_an_empty_bucket() {
+        let limiter = RateLimiter::new(LimitsConfig {
+            key_guesses_per_minute: 2,
+            ..LimitsConfig::default()
+        });
+        for _ in 0..5 {
+            assert!(limiter.peek(ip(1), RouteClass::KeyGuess, t0()).is_ok());
+        }
+        assert!(limiter.check(ip(1), RouteClass::KeyGuess, t0()).is_ok());
+        assert!(limiter.check(ip(1), RouteClass::KeyGuess, t0()).is_ok());
+        assert_eq!(
+            limiter.peek(ip(1), RouteClass::KeyGuess, t0()),
+            Err(Limited {
+                retry_after_secs: 30
+            })
+        );
+        assert!(limiter.peek(ip(2), RouteClass::KeyGuess, t0()).is_ok());
+        assert!(
+            limiter
+                .peek(ip(1), RouteClass::KeyGuess, t0() + Duration::seconds(30))
+                .is_ok()
         );
     }
 

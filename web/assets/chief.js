@@ -1,6 +1,7 @@
 // The village chief's page: log in, see the relay lists of my villages for
 // the alerts in force (people to phone or visit), record per person how the
-// call or visit went, and open the printable list.
+// call or visit went, dismiss an entry that does not belong on the list, and
+// open the printable list.
 
 import { api } from './api.js';
 import { clear, describeError, el, say } from './format.js';
@@ -125,13 +126,32 @@ function personItem(list, person) {
       say(status, describeError(error), 'error');
     }
   });
+  const dismiss = el('button', { type: 'button', class: 'small dismiss' }, 'Dismiss 移除');
+  dismiss.addEventListener('click', async () => {
+    const who = person.name || person.person;
+    // Dismissing removes the person's request; they would have to ask again.
+    if (!window.confirm(`Remove ${who} from this village's relay list? 確定移除?`)) return;
+    try {
+      await call('POST', `/relay/${encodeURIComponent(list.alert_id)}/${encodeURIComponent(list.village)}/dismiss`, {
+        person: person.person,
+      });
+      say(status, `Removed ${who} from the list.`, 'ok');
+      refresh();
+    } catch (error) {
+      say(status, describeError(error), 'error');
+    }
+  });
   const ack = person.ack;
-  return el('li', { class: ack ? 'acknowledged' : '' },
+  return el('li', { class: ack ? 'acknowledged' : '', dataset: { person: person.person } },
     el('strong', { lang: 'zh-TW' }, person.name || person.person),
     person.phone ? [' · ', el('a', { href: `tel:${person.phone}` }, person.phone)] : null,
+    person.hidden_characters_removed
+      ? el('p', { class: 'flagged' }, 'Hidden characters were removed from this entry: check it before calling. 此筆含隱藏字元,已移除。')
+      : null,
     person.note ? el('p', { class: 'hint', lang: 'zh-TW' }, person.note) : null,
     ack ? el('p', { class: 'ack-state' }, `Recorded: ${outcomeWords(ack)}`) : null,
-    form);
+    form,
+    dismiss);
 }
 
 function outcomeWords(ack) {

@@ -7,6 +7,11 @@
 //! evicts its key at once on this process. With several processes on one
 //! Redis store, another process may accept a deleted key for up to
 //! [`KEY_CACHE_TTL_SECS`]; it then finds no alerts and no record.
+//!
+//! Unknown keys count against the client address (`[limits]
+//! key_guesses_per_minute`); an address past its allowance is refused with
+//! 429 before any lookup, a right key included, so guessing cannot be
+//! spread over requests that happen to carry a valid key.
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
@@ -125,6 +130,15 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Respo
     })?;
     let key_hash = hash_key(key);
     let now = state.clock.now();
+    let address = ClientKey::from_address(
+        &parts.headers,
+        &parts.extensions,
+        state.limiter.config().trust_forwarded,
+    );
+    state
+        .limiter
+        .peek(address, RouteClass::KeyGuess, now)
+        .map_err(IntoResponse::into_response)?;
     let id = match state.residents.keys.get(&key_hash, now) {
         Some(id) => id,
         None => {
@@ -132,10 +146,14 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Respo
                 .storage
                 .subscriber_by_key(&key_hash)
                 .await
-                .map_err(|e| ApiError::from(e).into_response())?
-                .ok_or_else(|| {
-                    ApiError::new(ErrorCode::Unauthenticated, "unknown device key").into_response()
-                })?;
+                .map_err(|e| ApiError::from(e).into_response())?;
+            let Some(record) = record else {
+                // Counted; this answer is still the plain refusal.
+                let _ = state.limiter.check(address, RouteClass::KeyGuess, now);
+                return Err(
+                    ApiError::new(ErrorCode::Unauthenticated, "unknown device key").into_response(),
+                );
+            };
             state
                 .residents
                 .keys

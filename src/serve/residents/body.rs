@@ -1,8 +1,7 @@
 //! JSON request bodies with the API's errors: a body over the route's size
 //! limit is `payload_too_large` (413), a malformed one `malformed_request`
-//! naming the JSON path where reading stopped. Serde's message is not
-//! returned as is: for a wrong value it quotes the value, which may be
-//! personal data.
+//! naming the JSON path where reading stopped ([`json_body_error`]: never
+//! serde's message, which quotes the value).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -10,7 +9,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
-use crate::serve::error::{ApiError, ErrorCode};
+use crate::serve::error::{ApiError, ErrorCode, json_body_error};
 
 /// Largest body a resident route reads: a registration with ten places and
 /// five devices is under 4 KiB.
@@ -57,25 +56,8 @@ where
 /// Reads `bytes` as a `T`, reporting where it failed.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        let what = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                "the body is not well-formed JSON"
-            }
-            _ => "a field is missing, unknown or of the wrong type",
-        };
-        let message = match unknown_field(&inner.to_string()) {
-            Some(name) => format!("unknown field {name}"),
-            None => what.to_string(),
-        };
-        if path == "." || path.is_empty() {
-            ApiError::new(ErrorCode::MalformedRequest, message)
-        } else {
-            ApiError::field(ErrorCode::MalformedRequest, &path, message)
-        }
-    })?;
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| json_body_error(&error.path().to_string(), error.inner()))?;
     deserializer.end().map_err(|_| {
         ApiError::new(
             ErrorCode::MalformedRequest,
@@ -83,14 +65,6 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
-}
-
-/// The field name of serde's "unknown field `x`, expected …" (a name from
-/// the request's keys, never a value).
-fn unknown_field(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let name = rest.split('`').next()?;
-    (name.len() <= 40).then(|| format!("`{name}`"))
 }
 
 #[cfg(test)]

@@ -227,6 +227,21 @@ pub async fn remove_place(
     if record.places.len() == before {
         return Err(ApiError::not_found("place"));
     }
+    // The relay need must keep a place in its village. Refused rather than
+    // withdrawn quietly: a person who still needs a call must not drop off
+    // the chief's list by tidying their places.
+    if let Some(need) = &record.relay
+        && !record
+            .places
+            .iter()
+            .any(|p| p.village.as_deref() == Some(need.village.as_str()))
+    {
+        return Err(ApiError::field(
+            ErrorCode::Conflict,
+            "relay",
+            "your relay request is for this place's village; withdraw or move it first",
+        ));
+    }
     publish(&state, record).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -277,7 +292,8 @@ pub async fn stop_location(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `PUT /api/v1/me/relay`: someone the village chief should phone or visit.
+/// `PUT /api/v1/me/relay`: someone the village chief should phone or visit,
+/// in the village of one of the person's places.
 pub async fn set_relay(
     resident: Resident,
     State(state): State<AppState>,
@@ -286,17 +302,22 @@ pub async fn set_relay(
     let (name, phone, note) = request::relay(&body)?;
     let _edit = state.residents.edit(&resident.id).await;
     let mut record = load(&state, &resident).await?;
+    // A relay need names a village where the person has a place: nobody
+    // can put a name on another village's list.
     let village = match body.village {
-        Some(code) => match state.atlas.area(&code) {
-            Some(area) if area.level == geodata::codes::Level::Village => code,
-            _ => {
-                return Err(ApiError::field(
+        Some(code) => record
+            .places
+            .iter()
+            .filter_map(|p| p.village.as_deref())
+            .find(|v| *v == code)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ApiError::field(
                     ErrorCode::InvalidField,
                     "village",
-                    "not a village code",
-                ));
-            }
-        },
+                    "must be the village code of one of your places; add the place first",
+                )
+            })?,
         None => record
             .places
             .iter()
@@ -305,7 +326,7 @@ pub async fn set_relay(
                 ApiError::field(
                     ErrorCode::InvalidField,
                     "village",
-                    "no place lies in a known village; give the village code",
+                    "none of your places lies in a known village; add a place in the village first",
                 )
             })?,
     };

@@ -108,6 +108,22 @@ async fn publish(state: &AppState, mut record: SubscriberRecord) -> ApiResult<Su
     Ok(record)
 }
 
+/// Removes `id`'s relay need for `village` (a chief dismissing them from
+/// the list), as if the person had withdrawn it: they see it gone and may
+/// ask again. False when they have no relay need for that village.
+pub async fn dismiss_relay(state: &AppState, id: &SubscriberId, village: &str) -> ApiResult<bool> {
+    let _edit = state.residents.edit(id).await;
+    let Some(mut record) = state.storage.subscriber(id).await? else {
+        return Ok(false);
+    };
+    if record.relay.as_ref().is_none_or(|r| r.village != village) {
+        return Ok(false);
+    }
+    record.relay = None;
+    publish(state, record).await?;
+    Ok(true)
+}
+
 /// Withdraws every shared location whose time is up, from the store and
 /// the engine; returns how many. The runtime calls this periodically.
 pub async fn expire_locations(state: &AppState) -> usize {

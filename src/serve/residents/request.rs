@@ -133,7 +133,9 @@ pub fn locale(tag: &str, field: &str) -> Result<String, ApiError> {
 }
 
 /// Text a person typed: trimmed, not empty, at most `max` characters, no
-/// control characters.
+/// invisible or direction-changing characters (the rule is
+/// [`crate::serve::staff_text`]'s: addresses, labels and relay texts may
+/// all end up in front of staff).
 pub fn text(value: &str, field: &str, max: usize) -> Result<String, ApiError> {
     let value = value.trim();
     if value.is_empty() {
@@ -142,9 +144,7 @@ pub fn text(value: &str, field: &str, max: usize) -> Result<String, ApiError> {
     if value.chars().count() > max {
         return Err(invalid(field, format!("at most {max} characters")));
     }
-    if value.chars().any(char::is_control) {
-        return Err(invalid(field, "must not contain control characters"));
-    }
+    crate::serve::staff_text::refuse_hidden(value, field)?;
     Ok(value.to_string())
 }
 
