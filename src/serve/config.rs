@@ -678,6 +678,43 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_are_checked_and_named() {
+        let config = ServeConfig::load(
+            None,
+            env(&[
+                ("HAZARDLINE_SERVER_MAX_CONNECTIONS", "200"),
+                ("HAZARDLINE_SERVER_OPS_LISTEN", "127.0.0.1:9090"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.max_connections, 200);
+        assert_eq!(
+            config.server.ops_listen,
+            Some("127.0.0.1:9090".parse().unwrap())
+        );
+        for (name, value, key) in [
+            (
+                "HAZARDLINE_SERVER_MAX_CONNECTIONS",
+                "0",
+                "server.max_connections",
+            ),
+            (
+                "HAZARDLINE_SERVER_IDLE_TIMEOUT_SECS",
+                "0",
+                "server.idle_timeout_secs",
+            ),
+            (
+                "HAZARDLINE_SERVER_OPS_LISTEN",
+                "127.0.0.1:8080",
+                "server.ops_listen",
+            ),
+        ] {
+            let error = ServeConfig::load(None, env(&[(name, value)])).unwrap_err();
+            assert!(error.to_string().contains(key), "{error}");
+        }
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let error = ServeConfig::load(None, env(&[("HAZARDLINE_SERVER_LISTN", "x")])).unwrap_err();
         assert!(error.to_string().contains("listn"), "{error}");

@@ -15,6 +15,9 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+/// The shortest pause between two looks at a connection's activity.
+const MIN_IDLE_CHECK: Duration = Duration::from_millis(50);
+
 /// When a connection last moved a byte, and whether a handler is working
 /// for it (a handler computing a slow answer is not idleness).
 #[derive(Debug)]
@@ -52,12 +55,19 @@ impl Activity {
             let last =
                 self.started + Duration::from_millis(self.last_millis.load(Ordering::Relaxed));
             let quiet = last.elapsed();
-            if quiet >= limit && self.handlers.load(Ordering::Relaxed) == 0 {
+            let working = self.handlers.load(Ordering::Relaxed) > 0;
+            if quiet >= limit && !working {
                 return;
             }
             // Sleep to the earliest moment the connection could be idle;
-            // a busy handler is checked again a full period later.
-            tokio::time::sleep(limit.saturating_sub(quiet).max(Duration::from_millis(50))).await;
+            // a working handler is looked at again a full period later
+            // (when it finishes, the quiet period starts afresh).
+            let wait = if working {
+                limit
+            } else {
+                limit.saturating_sub(quiet)
+            };
+            tokio::time::sleep(wait.max(MIN_IDLE_CHECK)).await;
         }
     }
 }
