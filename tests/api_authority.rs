@@ -107,6 +107,7 @@ async fn no_office_ends_or_changes_an_alert_that_is_not_its_own() {
         "[clock]\nstart = \"2024-04-22T07:00:00Z\"\n\n\
          [[ingest.sources]]\nid = \"cwa-drop\"\nkind = \"directory\"\n\
          path = \"{dir}/drop\"\npoll_interval_secs = 1\nsenders = [\"*@cwa.gov.tw\"]\n",
+        |_| {},
     )
     .await;
     let operator = server.login(OPERATOR, PASSWORD).await;

@@ -21,6 +21,35 @@ pub const DEFAULT_CAP_BODY_LIMIT: usize = 1024 * 1024;
 /// a shutdown signal.
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 20;
 pub const DEFAULT_ISSUER_SENDER_DOMAIN: &str = "issuers.hazardline.invalid";
+/// Open client connections on the main listener. Each costs one file
+/// descriptor and a few kilobytes; 4,096 is well above what a reverse
+/// proxy or a city's worth of phones polling the API keep open, and fits
+/// the common hard RLIMIT_NOFILE (524,288 under systemd) many times over.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Open connections from one client address. Phones behind a carrier's
+/// NAT share addresses, and a browser opens up to six per site, so this is
+/// generous; one address still cannot take more than 1/32 of the server.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 128;
+/// Connections beyond `max_connections` kept for `/healthz`, `/readyz` and
+/// `/metrics` on the main listener (anything else gets 503 there): enough
+/// for a load balancer's and a monitor's probes.
+pub const DEFAULT_OPS_RESERVE: usize = 8;
+/// A request head must be complete this long after the connection starts
+/// waiting for it: a client trickling its headers ("slowloris") is closed.
+/// Ten seconds is ample for a slow mobile link to send a few hundred bytes.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// A request body must be complete this long after its head: a 1 MiB CAP
+/// submission over a 1 Mbit/s link takes about 8 s.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+/// A connection on which no byte moves either way for this long while no
+/// handler is working is closed (a silent socket, an idle keep-alive, a
+/// client that stops reading its response). Above the live feed's 15 s
+/// keep-alive comments, so an open live feed is never idle.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 30;
+/// File descriptors kept for everything but client connections: the
+/// store's files and connections, the queue, feed and channel clients,
+/// logs. The embedded store uses a few dozen; the rest is margin.
+pub const DEFAULT_RESERVED_FILES: usize = 256;
 
 /// Source ids the service uses itself (issuer submissions, the demo).
 const RESERVED_SOURCE_IDS: &[&str] = &["issuers", "demo"];
@@ -102,6 +131,26 @@ pub struct ServerConfig {
     pub body_limit: usize,
     pub cap_body_limit: usize,
     pub shutdown_grace_secs: u64,
+    /// A second listener serving only `/healthz`, `/readyz` and `/metrics`,
+    /// so probes and scrapes get through when clients hold every connection
+    /// of `listen`. Bind it to an address only operators reach.
+    pub ops_listen: Option<SocketAddr>,
+    /// Open client connections on `listen`; more are answered 503 and
+    /// closed. Lowered at start when the open-file limit cannot hold it.
+    pub max_connections: usize,
+    /// Open connections from one client address (the TCP peer, never
+    /// `X-Forwarded-For`); 0: no per-address cap (behind a reverse proxy,
+    /// where every connection comes from the proxy).
+    pub max_connections_per_address: usize,
+    /// Connections beyond `max_connections` that may still reach the
+    /// operator routes on `listen`.
+    pub ops_reserve: usize,
+    pub header_timeout_secs: u64,
+    pub body_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    /// File descriptors kept for the store, queue, feeds and channels when
+    /// the connection caps are fitted into the open-file limit.
+    pub reserved_files: usize,
 }
 
 impl Default for ServerConfig {
@@ -112,7 +161,45 @@ impl Default for ServerConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             cap_body_limit: DEFAULT_CAP_BODY_LIMIT,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+            ops_listen: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            ops_reserve: DEFAULT_OPS_RESERVE,
+            header_timeout_secs: DEFAULT_HEADER_TIMEOUT_SECS,
+            body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
+            idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
+            reserved_files: DEFAULT_RESERVED_FILES,
         }
+    }
+}
+
+impl ServerConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.max_connections == 0 {
+            return Err(invalid_value(
+                "server.max_connections",
+                "must be at least 1",
+            ));
+        }
+        for (key, secs) in [
+            ("server.header_timeout_secs", self.header_timeout_secs),
+            ("server.body_timeout_secs", self.body_timeout_secs),
+            ("server.idle_timeout_secs", self.idle_timeout_secs),
+        ] {
+            if secs == 0 {
+                return Err(invalid_value(key, "must be at least 1 second"));
+            }
+        }
+        if self
+            .ops_listen
+            .is_some_and(|ops| ops == self.listen && ops.port() != 0)
+        {
+            return Err(invalid_value(
+                "server.ops_listen",
+                "must differ from server.listen",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -461,6 +548,7 @@ impl ServeConfig {
                 "required when storage.kind = \"redis\"",
             ));
         }
+        self.server.check()?;
         if self.dispatch.workers == 0 || self.dispatch.batch == 0 {
             return Err(invalid_value(
                 "dispatch.workers",
@@ -592,6 +680,43 @@ mod tests {
         let mqtt = config.channels.mqtt.as_ref().unwrap();
         assert_eq!((mqtt.host.as_str(), mqtt.port), ("broker.local", 1884));
         assert_eq!(config.data_key_text(), Some(key.as_str()));
+    }
+
+    #[test]
+    fn connection_limits_are_checked_and_named() {
+        let config = ServeConfig::load(
+            None,
+            env(&[
+                ("HAZARDLINE_SERVER_MAX_CONNECTIONS", "200"),
+                ("HAZARDLINE_SERVER_OPS_LISTEN", "127.0.0.1:9090"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.max_connections, 200);
+        assert_eq!(
+            config.server.ops_listen,
+            Some("127.0.0.1:9090".parse().unwrap())
+        );
+        for (name, value, key) in [
+            (
+                "HAZARDLINE_SERVER_MAX_CONNECTIONS",
+                "0",
+                "server.max_connections",
+            ),
+            (
+                "HAZARDLINE_SERVER_IDLE_TIMEOUT_SECS",
+                "0",
+                "server.idle_timeout_secs",
+            ),
+            (
+                "HAZARDLINE_SERVER_OPS_LISTEN",
+                "127.0.0.1:8080",
+                "server.ops_listen",
+            ),
+        ] {
+            let error = ServeConfig::load(None, env(&[(name, value)])).unwrap_err();
+            assert!(error.to_string().contains(key), "{error}");
+        }
     }
 
     #[test]

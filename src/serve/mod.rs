@@ -4,6 +4,8 @@
 //! - `config`: the TOML file and environment overrides.
 //! - `runtime`: builds everything from the configuration and runs it until
 //!   a shutdown signal, then drains.
+//! - `listener`: the HTTP accept loop with connection caps, timeouts and
+//!   the open-file budget.
 //! - `events`: the event loop (lifecycle event → engine → queue, inboxes,
 //!   alerts view, live feed).
 //! - `channels`, `workers`: delivery channels and the background workers
@@ -33,6 +35,7 @@ pub mod events;
 pub mod expiry;
 pub mod heartbeat;
 pub mod issuers;
+pub mod listener;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use chrono::{DateTime, Utc};
 use geodata::Atlas;
 use geodata::geocoder::Gazetteer;
@@ -34,6 +35,8 @@ use super::alerts_view::AlertsView;
 use super::config::{ServeConfig, StorageKind};
 use super::expiry::LocationExpiries;
 use super::heartbeat::{self, HeartbeatStatus};
+use super::listener::admission::Caps;
+use super::listener::{Listener, OPS_MAX_CONNECTIONS, Timeouts, open_files};
 use super::metrics::Metrics;
 use super::ratelimit::RateLimiter;
 use super::residents::Residents;
@@ -394,10 +397,8 @@ impl Service {
         } = self;
         let config = state.config.clone();
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
-        let listener = tokio::net::TcpListener::bind(config.server.listen)
-            .await
-            .map_err(|e| start_error("server.listen", e))?;
-        let address = listener
+        let listeners = bind_listeners(&state).await?;
+        let address = listeners[0]
             .local_addr()
             .map_err(|e| start_error("server.listen", e))?;
         super::events::restore_active(&state).await;
@@ -456,33 +457,25 @@ impl Service {
             ));
         }
 
-        let server_shutdown = shutdown.clone();
-        let server = axum::serve(
-            listener,
-            super::router(state.clone())
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
-        tracing::info!(%address, "hazardline serve listening");
+        let mut server = JoinSet::new();
+        for listener in listeners {
+            let address = listener.local_addr().ok();
+            tracing::info!(listener = listener.name, address = ?address, "hazardline serve listening");
+            server.spawn(listener.run(shutdown.clone()));
+        }
         if let Some(ready) = ready {
             let _ = ready.send(address);
         }
         // Graceful shutdown waits for open connections; a live-feed (SSE)
         // watcher never closes its own, so in-flight requests get the
-        // grace period and the rest are dropped.
-        let mut server = tokio::spawn(async move { server.await });
-        let served = tokio::select! {
-            served = &mut server => served,
-            _ = shutdown.cancelled() => match tokio::time::timeout(grace, &mut server).await {
-                Ok(served) => served,
-                Err(_) => {
-                    tracing::warn!("connections still open after the grace period are dropped");
-                    server.abort();
-                    Ok(Ok(()))
-                }
-            },
-        };
-        let served = served.unwrap_or(Ok(()));
+        // grace period and the rest are dropped (with the join set).
+        shutdown.cancelled().await;
+        if tokio::time::timeout(grace, server.join_all())
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still open after the grace period are dropped");
+        }
         tracing::info!("shutting down: HTTP closed; stopping feeds");
 
         inputs.cancel();
@@ -501,8 +494,56 @@ impl Service {
         }
         let _ = events_done;
         tracing::info!("shutdown complete");
-        served.map_err(|e| start_error("HTTP server", e))
+        Ok(())
     }
+}
+
+/// The main listener and, when configured, the operator listener, with
+/// their caps fitted under the open-file limit.
+async fn bind_listeners(state: &AppState) -> Result<Vec<Listener>, StartError> {
+    let server = &state.config.server;
+    let max_connections =
+        open_files::prepare(server).map_err(|e| start_error("open-file limit", e))?;
+    let timeouts = Timeouts::from_config(server);
+    let ops_app = || {
+        Router::new()
+            .merge(super::ops::routes())
+            .with_state(state.clone())
+    };
+    let tcp = tokio::net::TcpListener::bind(server.listen)
+        .await
+        .map_err(|e| start_error("server.listen", e))?;
+    let mut listeners = vec![Listener::new(
+        "main",
+        tcp,
+        super::router(state.clone()),
+        ops_app(),
+        Caps {
+            total: max_connections,
+            per_address: server.max_connections_per_address,
+            reserve: server.ops_reserve,
+        },
+        timeouts,
+    )];
+    if let Some(ops_listen) = server.ops_listen {
+        let tcp = tokio::net::TcpListener::bind(ops_listen)
+            .await
+            .map_err(|e| start_error("server.ops_listen", e))?;
+        listeners.push(Listener::new(
+            "ops",
+            tcp,
+            ops_app(),
+            ops_app(),
+            Caps {
+                total: OPS_MAX_CONNECTIONS,
+                // Monitors share an address or two; the cap is the total.
+                per_address: 0,
+                reserve: 0,
+            },
+            timeouts,
+        ));
+    }
+    Ok(listeners)
 }
 
 fn hostname() -> String {

@@ -94,12 +94,18 @@ fn free_port() -> u16 {
 
 impl Server {
     pub async fn start(residents: &[Seed]) -> Server {
-        Server::start_with(residents, "").await
+        Server::start_with(residents, "", |_| {}).await
     }
 
-    /// As [`Server::start`], with more configuration appended (`{dir}` in it
-    /// stands for the server's own temporary folder).
-    pub async fn start_with(residents: &[Seed], extra_config: &str) -> Server {
+    /// As [`Server::start`], with `extra` lines appended to the `[server]`
+    /// section of the configuration (further sections may follow them;
+    /// `{dir}` stands for the server's own temporary folder) and `prepare`
+    /// applied to the command before it is spawned.
+    pub async fn start_with(
+        residents: &[Seed],
+        extra: &str,
+        prepare: impl FnOnce(&mut Command),
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let store_dir = dir.path().join("store");
         std::fs::create_dir_all(&store_dir).unwrap();
@@ -118,15 +124,17 @@ impl Server {
         std::fs::write(
             &config,
             format!(
-                "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
-                 [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n\n{}\n",
-                store_dir.display(),
-                extra_config.replace("{dir}", &dir.path().display().to_string()),
+                "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n{}\n\n\
+                 [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n",
+                extra.replace("{dir}", &dir.path().display().to_string()),
+                store_dir.display()
             ),
         )
         .unwrap();
         let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_hazardline"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hazardline"));
+        prepare(&mut command);
+        let child = command
             .args(["serve", "--config"])
             .arg(&config)
             .env("HAZARDLINE_DATA_KEY", DATA_KEY)
