@@ -270,6 +270,7 @@ pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<AreaOut> 
         if ring.len() < 4 {
             return Err(invalid("area.polygon", "at least three distinct points"));
         }
+        check_drawn_polygon(points)?;
         return Ok(AreaOut {
             desc: "繪製區域 Drawn area".to_owned(),
             polygons: vec![ring],
@@ -772,6 +773,41 @@ impl Message {
 
 /// Reads exactly one valid CAP message; anything else is `cap_rejected`
 /// with every violation listed.
+/// A drawn area must enclose something and must not cross itself: matching
+/// would read a bow-tie as two areas or none, and people in a sliver of
+/// zero width are never inside. Feed CAP keeps its leniency (ingest warns);
+/// an office drawing on the console can always redraw.
+fn check_drawn_polygon(points: &[[f64; 2]]) -> ApiResult<()> {
+    use geo::algorithm::validation::InvalidPolygon;
+    use geo::{Area, LineString, Polygon, Validation};
+    let exterior: LineString = points.iter().map(|[lon, lat]| (*lon, *lat)).collect();
+    let polygon = Polygon::new(exterior, vec![]);
+    // A bow-tie's signed halves cancel, so crossing is asked first.
+    let crosses = polygon
+        .validation_errors()
+        .iter()
+        .any(|e| matches!(e, InvalidPolygon::SelfIntersection(_)));
+    if crosses {
+        return Err(invalid(
+            "area.polygon",
+            "the polygon's edges cross each other; draw its outline without crossing",
+        ));
+    }
+    if polygon.unsigned_area() <= 0.0 {
+        return Err(invalid(
+            "area.polygon",
+            "the polygon encloses no area (its points lie on one line)",
+        ));
+    }
+    if !polygon.is_valid() {
+        return Err(invalid(
+            "area.polygon",
+            "the polygon's edges cross or touch each other; draw its outline without crossing",
+        ));
+    }
+    Ok(())
+}
+
 pub fn read_one(bytes: &[u8]) -> ApiResult<Alert> {
     let document = parse_document(bytes, &Limits::default())
         .map_err(|e| ApiError::new(ErrorCode::CapRejected, format!("not a CAP document: {e}")))?;
@@ -870,6 +906,28 @@ mod tests {
             headlines,
             ["[演習] 土石流紅色警戒", "[EXERCISE] Debris flow warning"]
         );
+    }
+
+    #[test]
+    fn degenerate_and_self_intersecting_polygons_are_refused() {
+        let atlas = geodata::demo::atlas();
+        for (points, word) in [
+            (
+                serde_json::json!([[123.0, 23.0], [123.1, 23.0], [123.2, 23.0]]),
+                "no area",
+            ),
+            (
+                serde_json::json!([[123.0, 23.0], [123.1, 23.1], [123.1, 23.0], [123.0, 23.1]]),
+                "cross",
+            ),
+        ] {
+            let req = request(serde_json::json!({ "polygon": points }), false);
+            let error = compose(&atlas, &req, &who(), None)
+                .err()
+                .expect("refused");
+            assert_eq!(error.field.as_deref(), Some("area.polygon"));
+            assert!(error.message.contains(word), "{}", error.message);
+        }
     }
 
     #[test]
