@@ -922,9 +922,7 @@ mod tests {
             ),
         ] {
             let req = request(serde_json::json!({ "polygon": points }), false);
-            let error = compose(&atlas, &req, &who(), None)
-                .err()
-                .expect("refused");
+            let error = compose(&atlas, &req, &who(), None).err().expect("refused");
             assert_eq!(error.field.as_deref(), Some("area.polygon"));
             assert!(error.message.contains(word), "{}", error.message);
         }

@@ -457,8 +457,29 @@ async fn create_draft_from_cap(
     // Refused now rather than when sent: a reference to another office's
     // or a feed's alert.
     authority_for_message(&state, &principal, &alert)?;
-    let xml = String::from_utf8_lossy(&body).into_owned();
+    let xml = upload_text(&body)?;
     new_draft(&state, &principal, xml, &alert).await
+}
+
+/// An uploaded CAP document as the UTF-8 text a draft keeps. One declared
+/// in another encoding (Big5, Latin-1) is decoded by ingest's reader, which
+/// refuses bytes that do not decode rather than replacing them, and its
+/// declaration is rewritten to UTF-8 so that the draft reads back the same.
+fn upload_text(body: &[u8]) -> ApiResult<String> {
+    if let Ok(text) = std::str::from_utf8(body) {
+        return Ok(text.to_owned());
+    }
+    let document = ingest::parse_document(body, &ingest::Limits::default())
+        .map_err(|e| ApiError::new(ErrorCode::CapRejected, format!("not a CAP document: {e}")))?;
+    let text = document.text();
+    let body = match text.strip_prefix("<?xml") {
+        Some(rest) => match rest.find("?>") {
+            Some(end) => &rest[end + 2..],
+            None => text,
+        },
+        None => text,
+    };
+    Ok(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{body}"))
 }
 
 async fn load_draft(

@@ -259,10 +259,21 @@ impl Server {
 
     /// Posts a CAP document.
     pub async fn post_cap(&self, caller: &Caller, path: &str, xml: &str) -> (StatusCode, Value) {
+        self.post_cap_bytes(caller, path, xml.as_bytes().to_vec())
+            .await
+    }
+
+    /// Posts a CAP document as bytes (any encoding).
+    pub async fn post_cap_bytes(
+        &self,
+        caller: &Caller,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
         let response = self
             .request(caller, Method::POST, path)
             .header("content-type", "application/cap+xml")
-            .body(xml.to_owned())
+            .body(bytes)
             .send()
             .await
             .unwrap();
