@@ -149,6 +149,37 @@ async fn no_office_ends_or_changes_an_alert_that_is_not_its_own() {
         )
         .await;
 
+    // Drafts are the office's own: listed only to it, sent only by it.
+    let (status, a_draft) = server
+        .post(
+            &office_a,
+            "/api/v1/drafts",
+            compose("flood", json!({"codes": ["99000010"]}), "Severe", false),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{a_draft}");
+    let a_draft = a_draft["id"].as_str().unwrap().to_owned();
+    let listed = |body: Value| -> Vec<String> {
+        body["drafts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, mine) = server.get(&office_a, "/api/v1/drafts").await;
+    assert_eq!(listed(mine), vec![a_draft.clone()]);
+    let (_, theirs) = server.get(&office_b, "/api/v1/drafts").await;
+    assert!(listed(theirs).is_empty());
+    let (status, body) = server
+        .post(
+            &office_b,
+            &format!("/api/v1/drafts/{a_draft}/send"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
     // Office A's alert carries the office's sender, not a login name.
     let (flood, flood_xml) = send(
         &server,

@@ -388,6 +388,7 @@ async fn new_draft(
         approval_reason: reason,
         approved_by: None,
         sent_alert: None,
+        office: Some(principal.account.office_name().to_owned()),
     };
     state.storage.put_draft(&draft).await?;
     audit::record(
@@ -501,12 +502,27 @@ async fn load_draft(
     Ok((draft, alert))
 }
 
+/// The office a draft was written for (for drafts stored before offices
+/// existed: its author's).
+async fn draft_office(state: &AppState, draft: &Draft) -> ApiResult<String> {
+    if let Some(office) = &draft.office {
+        return Ok(office.clone());
+    }
+    Ok(state
+        .storage
+        .account(&draft.author)
+        .await?
+        .map(|a| a.office_name().to_owned())
+        .unwrap_or_default())
+}
+
 async fn list_drafts(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
 ) -> ApiResult<Json<Value>> {
     let mut rows = Vec::new();
-    for draft in state.storage.drafts(100).await? {
+    let office = principal.account.office_name();
+    for draft in state.storage.office_drafts(office, 100).await? {
         let Ok(alert) = compose::read_one(draft.cap_xml.as_bytes()) else {
             continue;
         };
@@ -623,6 +639,12 @@ async fn send(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let (mut draft, alert) = load_draft(&state, &principal, &id).await?;
+    // A draft goes out under its own office's name, sent by that office.
+    if draft_office(&state, &draft).await? != principal.account.office_name() {
+        return Err(ApiError::forbidden(
+            "this draft belongs to another office; only that office can send it",
+        ));
+    }
     match draft.state {
         DraftState::Approved => {}
         DraftState::AwaitingApproval => {
@@ -708,6 +730,7 @@ async fn end_alert(
         approval_reason: None,
         approved_by: None,
         sent_alert: Some(key),
+        office: Some(principal.account.office_name().to_owned()),
     };
     state.storage.put_draft(&record).await?;
     audit::record(

@@ -117,6 +117,9 @@ pub trait Storage: Send + Sync {
     async fn draft(&self, id: &DraftId) -> Result<Option<Draft>>;
     /// Newest first.
     async fn drafts(&self, limit: usize) -> Result<Vec<Draft>>;
+    /// One office's drafts, newest first (drafts stored before offices
+    /// existed count as their author's office).
+    async fn office_drafts(&self, office: &str, limit: usize) -> Result<Vec<Draft>>;
 
     // --- Shelters -------------------------------------------------------------
     async fn put_shelter_status(&self, status: &ShelterStatus) -> Result<()>;

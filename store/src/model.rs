@@ -228,6 +228,11 @@ pub struct Draft {
     pub approved_by: Option<AccountId>,
     /// Key of the alert once sent.
     pub sent_alert: Option<String>,
+    /// The office the author wrote it for: drafts are listed per office.
+    /// None for drafts stored before offices existed; the store files
+    /// those under their author's office when it opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

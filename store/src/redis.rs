@@ -11,6 +11,9 @@
 //! - `P:session:<hex token hash>` (JSON; Redis expires it a day after the
 //!   session's own lifetime, the expiry itself is checked on read);
 //! - `P:draft:<id>` (JSON), `P:drafts`: ids by creation time (µs);
+//!   `P:drafts:office:<office>`: one office's draft ids by creation time
+//!   (drafts written before offices existed are filed under their author's
+//!   office once, at connect; `P:migrated:draft-offices` marks it done);
 //! - `P:shelters`: hash shelter → JSON;
 //! - `P:audit`: sorted set of entries (JSON) by sequence number;
 //!   `P:audit:head`: `"<seq> <hash>"` of the last entry;
@@ -188,6 +191,7 @@ impl RedisStorage {
         let queue = RedisQueue::connect(url, &format!("{prefix}:queue"), queue)
             .await
             .map_err(|e| StoreError::Backend(format!("queue: {e}")))?;
+        migrate_draft_offices(&mut connection, prefix).await?;
         Ok(RedisStorage {
             connection,
             prefix: prefix.to_string(),
@@ -469,18 +473,31 @@ impl Storage for RedisStorage {
 
     async fn put_draft(&self, draft: &Draft) -> Result<()> {
         let created = draft.created.timestamp_micros();
-        redis::pipe()
-            .atomic()
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .set(
                 self.k(&format!("draft:{}", draft.id.0)),
                 to_json("draft", draft)?,
             )
             .ignore()
             .zadd(self.k("drafts"), &draft.id.0, created)
-            .ignore()
-            .query_async::<()>(&mut self.conn())
+            .ignore();
+        if let Some(office) = &draft.office {
+            pipe.zadd(
+                self.k(&format!("drafts:office:{office}")),
+                &draft.id.0,
+                created,
+            )
+            .ignore();
+        }
+        pipe.query_async::<()>(&mut self.conn())
             .await
             .map_err(backend)
+    }
+
+    async fn office_drafts(&self, office: &str, limit: usize) -> Result<Vec<Draft>> {
+        self.drafts_in(&self.k(&format!("drafts:office:{office}")), limit)
+            .await
     }
 
     async fn draft(&self, id: &DraftId) -> Result<Option<Draft>> {
@@ -493,27 +510,7 @@ impl Storage for RedisStorage {
     }
 
     async fn drafts(&self, limit: usize) -> Result<Vec<Draft>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<String> = self
-            .conn()
-            .zrevrange(self.k("drafts"), 0, stop_index(limit))
-            .await
-            .map_err(backend)?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<String> = ids
-            .iter()
-            .map(|id| self.k(&format!("draft:{id}")))
-            .collect();
-        let jsons: Vec<Option<String>> = self.conn().mget(keys).await.map_err(backend)?;
-        jsons
-            .into_iter()
-            .flatten()
-            .map(|j| from_json("draft", &j))
-            .collect()
+        self.drafts_in(&self.k("drafts"), limit).await
     }
 
     async fn put_shelter_status(&self, status: &ShelterStatus) -> Result<()> {
@@ -640,4 +637,73 @@ impl Storage for RedisStorage {
             .map(|_| ())
             .map_err(backend)
     }
+}
+
+impl RedisStorage {
+    /// The drafts whose ids `index` holds, newest first.
+    async fn drafts_in(&self, index: &str, limit: usize) -> Result<Vec<Draft>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = self
+            .conn()
+            .zrevrange(index, 0, stop_index(limit))
+            .await
+            .map_err(backend)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| self.k(&format!("draft:{id}")))
+            .collect();
+        let jsons: Vec<Option<String>> = self.conn().mget(keys).await.map_err(backend)?;
+        jsons
+            .into_iter()
+            .flatten()
+            .map(|j| from_json("draft", &j))
+            .collect()
+    }
+}
+
+/// Files drafts written before offices existed under their author's office
+/// (its office, or its username, which was the office then). Runs once:
+/// later drafts are filed as they are written.
+async fn migrate_draft_offices(conn: &mut ConnectionManager, prefix: &str) -> Result<()> {
+    let marker = format!("{prefix}:migrated:draft-offices");
+    let done: bool = conn.exists(&marker).await.map_err(backend)?;
+    if done {
+        return Ok(());
+    }
+    let ids: Vec<(String, f64)> = conn
+        .zrange_withscores(format!("{prefix}:drafts"), 0, -1)
+        .await
+        .map_err(backend)?;
+    for (id, created) in ids {
+        let json: Option<String> = conn
+            .get(format!("{prefix}:draft:{id}"))
+            .await
+            .map_err(backend)?;
+        let Some(json) = json else { continue };
+        let draft: Draft = from_json("draft", &json)?;
+        let office = match draft.office {
+            Some(office) => office,
+            None => {
+                let account: Option<String> = conn
+                    .get(format!("{prefix}:account:{}", draft.author.0))
+                    .await
+                    .map_err(backend)?;
+                match account {
+                    Some(json) => from_json::<Account>("account", &json)?
+                        .office_name()
+                        .to_owned(),
+                    None => continue,
+                }
+            }
+        };
+        conn.zadd::<_, _, _, ()>(format!("{prefix}:drafts:office:{office}"), &id, created)
+            .await
+            .map_err(backend)?;
+    }
+    conn.set::<_, _, ()>(&marker, 1).await.map_err(backend)
 }

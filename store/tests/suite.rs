@@ -323,10 +323,34 @@ async fn drafts_are_kept_and_listed_newest_first(backend: Backend) {
         approval_reason: Some("extreme".into()),
         approved_by: None,
         sent_alert: None,
+        office: Some(
+            if n % 2 == 0 {
+                "taipei-eoc"
+            } else {
+                "xinyi-eoc"
+            }
+            .into(),
+        ),
     };
     for n in [2, 1, 3] {
         store.put_draft(&draft(n)).await.unwrap();
     }
+    // Each office reads its own drafts only, newest first.
+    let of = |office: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .office_drafts(office, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| d.id.0)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(of("xinyi-eoc").await, vec!["d_3", "d_1"]);
+    assert_eq!(of("taipei-eoc").await, vec!["d_2"]);
+    assert!(of("nobody").await.is_empty());
     let mut sent = draft(1);
     sent.state = DraftState::Sent;
     sent.approved_by = Some(AccountId("a_2".into()));

@@ -124,6 +124,7 @@ impl SqliteStorage {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        migrate_draft_offices(&conn)?;
         let archive = SqliteArchive::open(&dir.join(ARCHIVE_FILE))
             .map_err(|e| StoreError::Backend(format!("archive: {e}")))?;
         let queue = SqliteQueue::open(&dir.join(QUEUE_FILE), queue)
@@ -147,6 +148,34 @@ impl SqliteStorage {
     pub fn sqlite_queue(&self) -> Arc<SqliteQueue> {
         Arc::clone(&self.queue)
     }
+}
+
+/// Drafts are listed per office. Stores written before that have no
+/// `office` column: it is added and filled from each draft's own record or,
+/// for drafts written before offices existed, from its author's account
+/// (its office, or its username, which was the office then).
+fn migrate_draft_offices(conn: &Connection) -> Result<()> {
+    let has_office: bool = conn
+        .query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('drafts') WHERE name = 'office'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if !has_office {
+        conn.execute_batch("ALTER TABLE drafts ADD COLUMN office TEXT")
+            .map_err(backend)?;
+    }
+    conn.execute_batch(
+        "UPDATE drafts SET office = COALESCE(
+             json_extract(drafts.json, '$.office'),
+             (SELECT COALESCE(json_extract(a.json, '$.office'), a.username)
+                FROM accounts a WHERE a.id = json_extract(drafts.json, '$.author')))
+         WHERE office IS NULL;
+         CREATE INDEX IF NOT EXISTS drafts_by_office ON drafts (office, created, id);",
+    )
+    .map_err(backend)?;
+    Ok(())
 }
 
 fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String> {
@@ -444,11 +473,13 @@ impl Storage for SqliteStorage {
     async fn put_draft(&self, draft: &Draft) -> Result<()> {
         let json = to_json("draft", draft)?;
         let (id, created) = (draft.id.0.clone(), utc_text(draft.created));
+        let office = draft.office.clone();
         self.writer
             .write(move |conn| {
                 conn.execute(
-                    "INSERT OR REPLACE INTO drafts (id, created, json) VALUES (?1, ?2, ?3)",
-                    params![id, created, json],
+                    "INSERT OR REPLACE INTO drafts (id, created, json, office)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![id, created, json, office],
                 )
                 .map_err(backend)?;
                 Ok(())
@@ -479,6 +510,30 @@ impl Storage for SqliteStorage {
                     .map_err(backend)?;
                 let rows = stmt
                     .query_map([limit_param(limit)], |r| r.get::<_, String>(0))
+                    .map_err(backend)?;
+                let mut all = Vec::new();
+                for row in rows {
+                    all.push(from_json("draft", &row.map_err(backend)?)?);
+                }
+                Ok(all)
+            })
+            .await
+    }
+
+    async fn office_drafts(&self, office: &str, limit: usize) -> Result<Vec<Draft>> {
+        let office = office.to_owned();
+        self.readers
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT json FROM drafts WHERE office = ?1
+                         ORDER BY created DESC, id DESC LIMIT ?2",
+                    )
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query_map(params![office, limit_param(limit)], |r| {
+                        r.get::<_, String>(0)
+                    })
                     .map_err(backend)?;
                 let mut all = Vec::new();
                 for row in rows {
