@@ -922,7 +922,9 @@ mod tests {
             ),
         ] {
             let req = request(serde_json::json!({ "polygon": points }), false);
-            let error = compose(&atlas, &req, &who(), None).err().expect("refused");
+            let Err(error) = compose(&atlas, &req, &who(), None) else {
+                panic!("{points} was accepted");
+            };
             assert_eq!(error.field.as_deref(), Some("area.polygon"));
             assert!(error.message.contains(word), "{}", error.message);
         }
