@@ -15,16 +15,15 @@
 //! long enough not to log an officer out mid-event, short enough that a
 //! forgotten browser does not stay signed in overnight).
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -37,14 +36,13 @@ use subtle::ConstantTimeEq;
 
 use super::audit;
 use super::error::{ApiError, ApiResult, ErrorCode};
+use super::login_pool::{HashPool, PoolError, Priority};
+use super::login_throttle::{Locked, address_text};
+use super::ratelimit::ClientKey;
 use super::state::AppState;
 
 pub const SESSION_COOKIE: &str = "hazardline_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Failed logins per username tolerated within [`LOGIN_WINDOW`] before
-/// further attempts are refused outright.
-const LOGIN_MAX_FAILURES: u32 = 5;
-const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Each failure costs the caller this long, on top of argon2's own cost.
 const LOGIN_FAILURE_DELAY: Duration = Duration::from_millis(200);
 /// Passwords shorter than this are refused when accounts are created.
@@ -99,42 +97,74 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
 }
 
 /// A hash no password matches in practice, verified for unknown usernames
-/// so that they take as long as known ones.
+/// so that they take as long as known ones (computed on a password worker,
+/// at the first unknown username).
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
 
-/// Failed logins per username, in memory: a restart forgets them, which
-/// only gives an attacker a few more tries per restart.
-static LOGIN_FAILURES: LazyLock<Mutex<HashMap<String, (u32, Instant)>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn login_blocked(username: &str) -> bool {
-    let failures = LOGIN_FAILURES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    failures.get(username).is_some_and(|(count, since)| {
-        *count >= LOGIN_MAX_FAILURES && since.elapsed() < LOGIN_WINDOW
-    })
+/// What a staff route answers when it is not a success: an API error, or
+/// a refusal to be retried later (429 with `Retry-After`).
+#[derive(Debug)]
+pub enum AuthError {
+    Api(ApiError),
+    RetryLater {
+        message: String,
+        retry_after_secs: u64,
+    },
 }
 
-fn record_login_failure(username: &str) {
-    let mut failures = LOGIN_FAILURES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let entry = failures
-        .entry(username.to_owned())
-        .or_insert((0, Instant::now()));
-    if entry.1.elapsed() >= LOGIN_WINDOW {
-        *entry = (0, Instant::now());
+impl From<ApiError> for AuthError {
+    fn from(error: ApiError) -> AuthError {
+        AuthError::Api(error)
     }
-    entry.0 += 1;
 }
 
-fn clear_login_failures(username: &str) {
-    LOGIN_FAILURES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(username);
+impl From<store::StoreError> for AuthError {
+    fn from(error: store::StoreError) -> AuthError {
+        AuthError::Api(error.into())
+    }
+}
+
+impl From<Locked> for AuthError {
+    fn from(locked: Locked) -> AuthError {
+        AuthError::RetryLater {
+            message: locked.message.to_owned(),
+            retry_after_secs: locked.retry_after_secs,
+        }
+    }
+}
+
+impl From<PoolError> for AuthError {
+    fn from(error: PoolError) -> AuthError {
+        match error {
+            PoolError::Busy => AuthError::RetryLater {
+                message: "too many logins at once; retry in a second".to_owned(),
+                retry_after_secs: 1,
+            },
+            PoolError::Stopped => AuthError::Api(ApiError::new(
+                ErrorCode::Unavailable,
+                "password checks are unavailable; retry later",
+            )),
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        match self {
+            AuthError::Api(error) => error.into_response(),
+            AuthError::RetryLater {
+                message,
+                retry_after_secs,
+            } => {
+                let mut response = ApiError::new(ErrorCode::RateLimited, message).into_response();
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
+        }
+    }
 }
 
 /// How the caller proved who they are.
@@ -205,16 +235,21 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The non-empty values of every cookie `name` the request carries.
+pub fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .filter(move |(cookie, _)| *cookie == name)
         .map(|(_, value)| value.trim())
         .filter(|v| !v.is_empty())
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookies(headers, SESSION_COOKIE).next()
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -361,39 +396,56 @@ pub fn routes() -> Router<AppState> {
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: super::issuers::JsonBody<LoginRequest>,
-) -> ApiResult<Response> {
+) -> Result<Response, AuthError> {
     let request = body.0;
-    if login_blocked(&request.username) {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            "too many failed logins for this account; wait and try again",
-        ));
+    let logins = &state.logins;
+    let now = state.clock.now();
+    let client =
+        ClientKey::from_address(&headers, &extensions, state.config.limits.trust_forwarded);
+    // A name outside the username format cannot be an account: it is not
+    // looked up, and counted against the address only (no counter per
+    // made-up name).
+    let username = valid_username(&request.username).then_some(request.username.as_str());
+    let device = username.and_then(|name| logins.trusted_device(&headers, name, now));
+    let trusted = device.is_some();
+    let admitted = logins
+        .admit(state.storage.as_ref(), username, device, &client)
+        .await??;
+    let account = match username {
+        Some(name) => state.storage.account_by_username(name).await?,
+        None => None,
     }
-    let account = state
-        .storage
-        .account_by_username(&request.username)
-        .await?
-        .filter(|a| !a.disabled);
+    .filter(|a| !a.disabled);
     let password = request.password.clone();
-    let phc = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.clone());
-    // argon2 is deliberately slow: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&phc, &password))
-        .await
-        .unwrap_or(false);
+    let phc = account.as_ref().map(|a| a.password_hash.clone());
+    let matches = logins
+        .pool
+        .run(admitted.priority(), move || {
+            verify_password(phc.as_deref().unwrap_or(&DUMMY_HASH), &password)
+        })
+        .await?;
+    // The name only when it is an account's: a password typed into the
+    // username field must not reach the log.
+    let known = account.as_ref().map(|a| a.username.clone());
     let Some(account) = account.filter(|_| matches) else {
-        record_login_failure(&request.username);
-        tracing::warn!("failed staff login");
+        tracing::warn!(
+            account = known.as_deref().unwrap_or("(no such account)"),
+            client = %address_text(&client),
+            trusted_device = trusted,
+            "failed staff login"
+        );
         tokio::time::sleep(LOGIN_FAILURE_DELAY).await;
         return Err(ApiError::new(
             ErrorCode::Unauthenticated,
             "unknown username or wrong password",
-        ));
+        )
+        .into());
     };
-    clear_login_failures(&request.username);
+    logins
+        .succeeded(state.storage.as_ref(), &admitted, &account.username)
+        .await?;
     let now = state.clock.now();
     let token = new_token();
     let lifetime_secs = state.config.limits.session_secs;
@@ -422,18 +474,20 @@ async fn login(
         token: request.bearer.then(|| token.clone()),
     };
     let mut response = Json(body).into_response();
+    let https = is_https(&state, &headers);
+    let mut set_cookies = Vec::new();
     if !request.bearer {
-        let secure = if is_https(&state, &headers) {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!(
+        let secure = if https { "; Secure" } else { "" };
+        set_cookies.push(format!(
             "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={lifetime_secs}{secure}"
-        );
+        ));
+    }
+    // Machine clients that keep cookies are recognised next time as well.
+    set_cookies.push(logins.device_cookie(&account.username, now, https));
+    for cookie in set_cookies {
         let value = HeaderValue::from_str(&cookie)
             .map_err(|_| ApiError::new(ErrorCode::Internal, "cookie could not be written"))?;
-        response.headers_mut().insert(SET_COOKIE, value);
+        response.headers_mut().append(SET_COOKIE, value);
     }
     Ok(response)
 }
@@ -540,21 +594,21 @@ async fn create_account(
     State(state): State<AppState>,
     Operator(operator): Operator,
     body: super::issuers::JsonBody<NewAccount>,
-) -> ApiResult<(StatusCode, Json<AccountView>)> {
+) -> Result<(StatusCode, Json<AccountView>), AuthError> {
     let request = body.0;
     if !valid_username(&request.username) {
-        return Err(ApiError::field(
+        return Err(AuthError::Api(ApiError::field(
             ErrorCode::InvalidField,
             "username",
             "2-64 characters of a-z, 0-9, '.', '_' or '-'",
-        ));
+        )));
     }
     if request.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::field(
+        return Err(AuthError::Api(ApiError::field(
             ErrorCode::InvalidField,
             "password",
             format!("at least {MIN_PASSWORD_CHARS} characters"),
-        ));
+        )));
     }
     check_jurisdiction(&state, request.role, &request.jurisdiction)?;
     if state
@@ -563,13 +617,14 @@ async fn create_account(
         .await?
         .is_some()
     {
-        return Err(ApiError::field(
+        return Err(AuthError::Api(ApiError::field(
             ErrorCode::Conflict,
             "username",
             "an account with this username exists",
-        ));
+        )));
     }
     let account = new_account(
+        &state.logins.pool,
         &request.username,
         request.display_name.as_deref(),
         request.role,
@@ -606,17 +661,18 @@ async fn list_accounts(
     Ok(Json(serde_json::json!({ "accounts": accounts })))
 }
 
-/// Builds an account record, hashing the password off the async workers.
+/// Builds an account record, hashing the password on the password pool.
 pub async fn new_account(
+    pool: &HashPool,
     username: &str,
     display_name: Option<&str>,
     role: Role,
     jurisdiction: Vec<String>,
     password: String,
-) -> ApiResult<Account> {
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "password hashing stopped"))?
+) -> Result<Account, AuthError> {
+    let password_hash = pool
+        .run(Priority::Normal, move || hash_password(&password))
+        .await?
         .map_err(|error| {
             tracing::error!(%error, "password hashing failed");
             ApiError::new(ErrorCode::Internal, "password hashing failed")
@@ -649,6 +705,7 @@ pub enum BootstrapError {
 /// whether one was created. Logs the username, never the password.
 pub async fn bootstrap_operator(
     storage: &dyn store::Storage,
+    pool: &HashPool,
     spec: &str,
 ) -> Result<bool, BootstrapError> {
     let (username, password) = spec.split_once(':').ok_or(BootstrapError::Malformed)?;
@@ -660,6 +717,7 @@ pub async fn bootstrap_operator(
         return Ok(false);
     }
     let account = new_account(
+        pool,
         username,
         None,
         Role::Operator,
@@ -667,7 +725,12 @@ pub async fn bootstrap_operator(
         password.to_owned(),
     )
     .await
-    .map_err(|e| BootstrapError::Account(e.message))?;
+    .map_err(|e| {
+        BootstrapError::Account(match e {
+            AuthError::Api(error) => error.message,
+            AuthError::RetryLater { message, .. } => message,
+        })
+    })?;
     storage.put_account(&account).await?;
     tracing::warn!(
         username,

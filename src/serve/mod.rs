@@ -32,6 +32,8 @@ pub mod events;
 pub mod expiry;
 pub mod heartbeat;
 pub mod issuers;
+pub mod login_pool;
+pub mod login_throttle;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

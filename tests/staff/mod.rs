@@ -94,6 +94,12 @@ fn free_port() -> u16 {
 
 impl Server {
     pub async fn start(residents: &[Seed]) -> Server {
+        Server::start_configured(residents, "").await
+    }
+
+    /// [`Server::start`] with more TOML sections appended to its
+    /// configuration (`[logins]`, …).
+    pub async fn start_configured(residents: &[Seed], extra_config: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let store_dir = dir.path().join("store");
         std::fs::create_dir_all(&store_dir).unwrap();
@@ -113,7 +119,7 @@ impl Server {
             &config,
             format!(
                 "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
-                 [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n",
+                 [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n\n{extra_config}\n",
                 store_dir.display()
             ),
         )
