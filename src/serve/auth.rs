@@ -10,6 +10,11 @@
 //! - a machine client logs in with `"bearer": true` and sends the token in
 //!   `Authorization: Bearer …`; no cookie, hence no CSRF check.
 //!
+//! Logging in is guarded by `login_throttle` (device cookies, failure
+//! counters in the store) and every argon2 call runs on `login_pool`'s
+//! bounded workers, so neither lockouts nor memory can be driven by
+//! strangers.
+//!
 //! Both tokens are 256 random bits; only their SHA-256 is stored, with a
 //! fixed expiry of `[limits] session_secs` (default 8 h: a working shift,
 //! long enough not to log an officer out mid-event, short enough that a
@@ -18,8 +23,10 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::cell::RefCell;
+
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
@@ -72,28 +79,87 @@ pub fn new_id(prefix: &str) -> String {
 #[error("password hashing failed: {0}")]
 pub struct PasswordError(String);
 
+thread_local! {
+    /// argon2's working memory (19 MiB at the default cost), kept by each
+    /// password worker for its lifetime. Allocated per call instead, the
+    /// freed block raises glibc's mmap threshold and is then kept in the
+    /// thread's arena together with whatever lands beside it: under a
+    /// flood the process grew by over 100 MiB and kept it. Reused, it is
+    /// one allocation per worker, and the figure stays flat.
+    static ARGON2_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `argon2` over `password` and raw `salt` into `out`, in this
+/// thread's reused working memory.
+fn argon2_into(
+    argon2: &Argon2<'_>,
+    blocks: usize,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+) -> bool {
+    ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon2
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])
+            .is_ok()
+    })
+}
+
 /// PHC string of `password` under argon2id with the crate's default
 /// (OWASP-recommended) cost.
 pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    let error = |e: argon2::password_hash::Error| PasswordError(e.to_string());
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| PasswordError(e.to_string()))
+    let salt_text = SaltString::encode_b64(&salt).map_err(error)?;
+    let params = Params::default();
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    if !argon2_into(&argon2, params.block_count(), password, &salt, &mut out) {
+        return Err(PasswordError("argon2 refused its input".into()));
+    }
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(error)?,
+        salt: Some(salt_text.as_salt()),
+        hash: Some(Output::new(&out).map_err(error)?),
+    };
+    Ok(phc.to_string())
 }
 
-/// Whether `password` matches the PHC string (compared in constant time by
-/// argon2). An unreadable hash never matches.
+/// Whether `password` matches the PHC string (compared in constant time).
+/// An unreadable hash never matches.
 pub fn verify_password(phc: &str, password: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(expected), Some(salt)) = (
+        Algorithm::try_from(hash.algorithm),
+        Params::try_from(&hash),
+        hash.hash,
+        hash.salt,
+    ) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::V0x13,
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    argon2_into(&argon2, blocks, password, salt, &mut out)
+        && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 /// A hash no password matches in practice, verified for unknown usernames
@@ -370,7 +436,8 @@ impl From<&Account> for AccountView {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
-    /// A machine client: return the token in the body, set no cookie.
+    /// A machine client: return the token in the body, set no session
+    /// cookie (the device cookie is set all the same).
     #[serde(default)]
     pub bearer: bool,
 }
@@ -413,6 +480,8 @@ async fn login(
     let admitted = logins
         .admit(state.storage.as_ref(), username, device, &client)
         .await??;
+    // A place on the password workers before anything else is spent.
+    let place = logins.pool.admit(admitted.priority())?;
     let account = match username {
         Some(name) => state.storage.account_by_username(name).await?,
         None => None,
@@ -420,11 +489,8 @@ async fn login(
     .filter(|a| !a.disabled);
     let password = request.password.clone();
     let phc = account.as_ref().map(|a| a.password_hash.clone());
-    let matches = logins
-        .pool
-        .run(admitted.priority(), move || {
-            verify_password(phc.as_deref().unwrap_or(&DUMMY_HASH), &password)
-        })
+    let matches = place
+        .run(move || verify_password(phc.as_deref().unwrap_or(&DUMMY_HASH), &password))
         .await?;
     // The name only when it is an account's: a password typed into the
     // username field must not reach the log.
@@ -750,6 +816,16 @@ mod tests {
         assert!(verify_password(&phc, "correct horse battery"));
         assert!(!verify_password(&phc, "correct horse batterY"));
         assert!(!verify_password("not a hash", "correct horse battery"));
+        // Hashes written by argon2's own hasher (every stored account's)
+        // still verify.
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
+        let stored = Argon2::default()
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_password(&stored, "correct horse battery"));
+        assert!(!verify_password(&stored, "correct horse batterY"));
     }
 
     #[test]

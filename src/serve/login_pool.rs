@@ -9,6 +9,11 @@
 //! are reused; a short queue in front of them absorbs bursts, and beyond it
 //! the caller is told to come back ([`PoolError::Busy`], 429 at the API).
 //!
+//! A login takes its place ([`HashPool::admit`]) before it looks the
+//! account up, so the whole login — store read included — is bounded, not
+//! only the hash: unbounded, 200 simultaneous lookups alone grew the
+//! process by some 200 MiB (a blocking thread and a read connection each).
+//!
 //! Two queues: a login from a trusted device (see `login_throttle`) is
 //! taken before any other waiting job and has its own room in the queue, so
 //! a flood of strangers' guesses can fill their queue but never delays the
@@ -19,7 +24,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 /// Which queue a job waits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,22 +43,17 @@ pub enum PoolError {
     Stopped,
 }
 
-/// A job computes its answer and returns how to hand it over; the worker
-/// hands it over only after it has counted itself free again, so a caller
-/// that gets its answer and comes straight back finds the worker free.
-type Job = Box<dyn FnOnce() -> Option<Deliver> + Send>;
-type Deliver = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce() + Send>;
 
 #[derive(Default)]
 struct Queues {
     trusted: VecDeque<Job>,
     normal: VecDeque<Job>,
-    /// Jobs being worked on.
-    running: usize,
     closed: bool,
 }
 
 impl Queues {
+    #[cfg(test)]
     fn waiting(&self) -> usize {
         self.trusted.len() + self.normal.len()
     }
@@ -79,12 +79,23 @@ impl Shared {
 pub struct HashPool {
     shared: Arc<Shared>,
     workers: usize,
-    queue: usize,
+    /// Places for trusted logins and for everything else: each the workers
+    /// plus the queue.
+    trusted_places: Arc<Semaphore>,
+    normal_places: Arc<Semaphore>,
+}
+
+/// A place in the pool, held from before the account is looked up until
+/// the password is checked; given back when dropped.
+pub struct Admission {
+    shared: Arc<Shared>,
+    priority: Priority,
+    _place: OwnedSemaphorePermit,
 }
 
 impl HashPool {
     /// `workers` threads (0: one per core); up to `queue` jobs of each
-    /// priority wait beyond the ones being worked on.
+    /// priority wait beyond the workers' number.
     pub fn new(workers: usize, queue: usize) -> std::io::Result<HashPool> {
         let workers = if workers == 0 {
             thread::available_parallelism().map_or(1, |n| n.get())
@@ -101,10 +112,12 @@ impl HashPool {
                 .name(format!("password-{n}"))
                 .spawn(move || work(&shared))?;
         }
+        let places = workers.saturating_add(queue);
         Ok(HashPool {
             shared,
             workers,
-            queue,
+            trusted_places: Arc::new(Semaphore::new(places)),
+            normal_places: Arc::new(Semaphore::new(places)),
         })
     }
 
@@ -112,9 +125,37 @@ impl HashPool {
         self.workers
     }
 
-    /// Runs `job` on a worker and returns its result; [`PoolError::Busy`]
-    /// at once when no worker is free and `priority`'s queue is full.
+    /// Takes a place of `priority`, or [`PoolError::Busy`] at once when
+    /// they are all taken.
+    pub fn admit(&self, priority: Priority) -> Result<Admission, PoolError> {
+        let places = match priority {
+            Priority::Trusted => &self.trusted_places,
+            Priority::Normal => &self.normal_places,
+        };
+        let place = Arc::clone(places)
+            .try_acquire_owned()
+            .map_err(|_| PoolError::Busy)?;
+        Ok(Admission {
+            shared: Arc::clone(&self.shared),
+            priority,
+            _place: place,
+        })
+    }
+
+    /// [`HashPool::admit`], then [`Admission::run`].
     pub async fn run<R, F>(&self, priority: Priority, job: F) -> Result<R, PoolError>
+    where
+        R: Send + 'static,
+        F: FnOnce() -> R + Send + 'static,
+    {
+        self.admit(priority)?.run(job).await
+    }
+}
+
+impl Admission {
+    /// Runs `job` on a worker (trusted jobs before any other waiting) and
+    /// returns its result; the place is given back afterwards.
+    pub async fn run<R, F>(self, job: F) -> Result<R, PoolError>
     where
         R: Send + 'static,
         F: FnOnce() -> R + Send + 'static,
@@ -123,30 +164,19 @@ impl HashPool {
         let job: Job = Box::new(move || {
             // The caller went away (request cancelled) while this waited:
             // spare the core for someone still waiting.
-            if reply.is_closed() {
-                return None;
+            if !reply.is_closed() {
+                let _ = reply.send(job());
             }
-            let answer = job();
-            Some(Box::new(move || {
-                let _ = reply.send(answer);
-            }))
         });
         {
             let mut queues = self.shared.lock();
             if queues.closed {
                 return Err(PoolError::Stopped);
             }
-            // Jobs already waiting go to the free workers first; only what
-            // is left of them can take this job straight away.
-            let free_worker = queues.running + queues.waiting() < self.workers;
-            let queue = match priority {
-                Priority::Trusted => &mut queues.trusted,
-                Priority::Normal => &mut queues.normal,
-            };
-            if !free_worker && queue.len() >= self.queue {
-                return Err(PoolError::Busy);
+            match self.priority {
+                Priority::Trusted => queues.trusted.push_back(job),
+                Priority::Normal => queues.normal.push_back(job),
             }
-            queue.push_back(job);
         }
         self.shared.ready.notify_one();
         answer.await.map_err(|_| PoolError::Stopped)
@@ -164,17 +194,11 @@ fn work(shared: &Shared) {
     let mut queues = shared.lock();
     loop {
         if let Some(job) = queues.next() {
-            queues.running += 1;
             drop(queues);
             // A panicking job loses its own answer (the caller sees
             // Stopped), not the worker.
-            let deliver = std::panic::catch_unwind(AssertUnwindSafe(job)).unwrap_or_else(|_| {
+            if std::panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
                 tracing::error!("a password job panicked");
-                None
-            });
-            shared.lock().running -= 1;
-            if let Some(deliver) = deliver {
-                deliver();
             }
             queues = shared.lock();
         } else if queues.closed {
