@@ -55,12 +55,16 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let result = tokio.block_on(async move {
         let service = runtime::build(config, &options).await?;
         if let Ok(spec) = std::env::var(BOOTSTRAP_ENV) {
-            bootstrap_operator(service.state.storage.as_ref(), &spec)
-                .await
-                .map_err(|e| runtime::StartError {
-                    what: BOOTSTRAP_ENV,
-                    detail: e.to_string(),
-                })?;
+            bootstrap_operator(
+                service.state.storage.as_ref(),
+                &service.state.logins.pool,
+                &spec,
+            )
+            .await
+            .map_err(|e| runtime::StartError {
+                what: BOOTSTRAP_ENV,
+                detail: e.to_string(),
+            })?;
         }
         let shutdown = CancellationToken::new();
         tokio::spawn(runtime::cancel_on_signal(shutdown.clone()));

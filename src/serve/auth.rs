@@ -10,21 +10,27 @@
 //! - a machine client logs in with `"bearer": true` and sends the token in
 //!   `Authorization: Bearer …`; no cookie, hence no CSRF check.
 //!
+//! Logging in is guarded by `login_throttle` (device cookies, failure
+//! counters in the store) and every argon2 call runs on `login_pool`'s
+//! bounded workers, so neither lockouts nor memory can be driven by
+//! strangers.
+//!
 //! Both tokens are 256 random bits; only their SHA-256 is stored, with a
 //! fixed expiry of `[limits] session_secs` (default 8 h: a working shift,
 //! long enough not to log an officer out mid-event, short enough that a
 //! forgotten browser does not stay signed in overnight).
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
+use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::cell::RefCell;
+
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -37,14 +43,13 @@ use subtle::ConstantTimeEq;
 
 use super::audit;
 use super::error::{ApiError, ApiResult, ErrorCode};
+use super::login_pool::{HashPool, PoolError, Priority};
+use super::login_throttle::{Locked, address_text};
+use super::ratelimit::ClientKey;
 use super::state::AppState;
 
 pub const SESSION_COOKIE: &str = "hazardline_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Failed logins per username tolerated within [`LOGIN_WINDOW`] before
-/// further attempts are refused outright.
-const LOGIN_MAX_FAILURES: u32 = 5;
-const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Each failure costs the caller this long, on top of argon2's own cost.
 const LOGIN_FAILURE_DELAY: Duration = Duration::from_millis(200);
 /// Passwords shorter than this are refused when accounts are created.
@@ -74,67 +79,158 @@ pub fn new_id(prefix: &str) -> String {
 #[error("password hashing failed: {0}")]
 pub struct PasswordError(String);
 
-/// PHC string of `password` under argon2id with the crate's default
-/// (OWASP-recommended) cost.
-pub fn hash_password(password: &str) -> Result<String, PasswordError> {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| PasswordError(e.to_string()))
+thread_local! {
+    /// argon2's working memory (19 MiB at the default cost), kept by each
+    /// password worker for its lifetime. Allocated per call instead, the
+    /// freed block raises glibc's mmap threshold and is then kept in the
+    /// thread's arena together with whatever lands beside it: under a
+    /// flood the process grew by over 100 MiB and kept it. Reused, it is
+    /// one allocation per worker, and the figure stays flat.
+    static ARGON2_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Whether `password` matches the PHC string (compared in constant time by
-/// argon2). An unreadable hash never matches.
-pub fn verify_password(phc: &str, password: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A hash no password matches in practice, verified for unknown usernames
-/// so that they take as long as known ones.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
-
-/// Failed logins per username, in memory: a restart forgets them, which
-/// only gives an attacker a few more tries per restart.
-static LOGIN_FAILURES: LazyLock<Mutex<HashMap<String, (u32, Instant)>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn login_blocked(username: &str) -> bool {
-    let failures = LOGIN_FAILURES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    failures.get(username).is_some_and(|(count, since)| {
-        *count >= LOGIN_MAX_FAILURES && since.elapsed() < LOGIN_WINDOW
+/// Runs `argon2` over `password` and raw `salt` into `out`, in this
+/// thread's reused working memory.
+fn argon2_into(
+    argon2: &Argon2<'_>,
+    blocks: usize,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+) -> bool {
+    ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon2
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])
+            .is_ok()
     })
 }
 
-fn record_login_failure(username: &str) {
-    let mut failures = LOGIN_FAILURES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let entry = failures
-        .entry(username.to_owned())
-        .or_insert((0, Instant::now()));
-    if entry.1.elapsed() >= LOGIN_WINDOW {
-        *entry = (0, Instant::now());
+/// PHC string of `password` under argon2id with the crate's default
+/// (OWASP-recommended) cost.
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    let error = |e: argon2::password_hash::Error| PasswordError(e.to_string());
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt_text = SaltString::encode_b64(&salt).map_err(error)?;
+    let params = Params::default();
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    if !argon2_into(&argon2, params.block_count(), password, &salt, &mut out) {
+        return Err(PasswordError("argon2 refused its input".into()));
     }
-    entry.0 += 1;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(error)?,
+        salt: Some(salt_text.as_salt()),
+        hash: Some(Output::new(&out).map_err(error)?),
+    };
+    Ok(phc.to_string())
 }
 
-fn clear_login_failures(username: &str) {
-    LOGIN_FAILURES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(username);
+/// Whether `password` matches the PHC string (compared in constant time).
+/// An unreadable hash never matches.
+pub fn verify_password(phc: &str, password: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(expected), Some(salt)) = (
+        Algorithm::try_from(hash.algorithm),
+        Params::try_from(&hash),
+        hash.hash,
+        hash.salt,
+    ) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::V0x13,
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    argon2_into(&argon2, blocks, password, salt, &mut out)
+        && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
+}
+
+/// A hash no password matches in practice, verified for unknown usernames
+/// so that they take as long as known ones (computed on a password worker,
+/// at the first unknown username).
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
+
+/// What a staff route answers when it is not a success: an API error, or
+/// a refusal to be retried later (429 with `Retry-After`).
+#[derive(Debug)]
+pub enum AuthError {
+    Api(ApiError),
+    RetryLater {
+        message: String,
+        retry_after_secs: u64,
+    },
+}
+
+impl From<ApiError> for AuthError {
+    fn from(error: ApiError) -> AuthError {
+        AuthError::Api(error)
+    }
+}
+
+impl From<store::StoreError> for AuthError {
+    fn from(error: store::StoreError) -> AuthError {
+        AuthError::Api(error.into())
+    }
+}
+
+impl From<Locked> for AuthError {
+    fn from(locked: Locked) -> AuthError {
+        AuthError::RetryLater {
+            message: locked.message.to_owned(),
+            retry_after_secs: locked.retry_after_secs,
+        }
+    }
+}
+
+impl From<PoolError> for AuthError {
+    fn from(error: PoolError) -> AuthError {
+        match error {
+            PoolError::Busy => AuthError::RetryLater {
+                message: "too many logins at once; retry in a second".to_owned(),
+                retry_after_secs: 1,
+            },
+            PoolError::Stopped => AuthError::Api(ApiError::new(
+                ErrorCode::Unavailable,
+                "password checks are unavailable; retry later",
+            )),
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        match self {
+            AuthError::Api(error) => error.into_response(),
+            AuthError::RetryLater {
+                message,
+                retry_after_secs,
+            } => {
+                let mut response = ApiError::new(ErrorCode::RateLimited, message).into_response();
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
+        }
+    }
 }
 
 /// How the caller proved who they are.
@@ -205,16 +301,21 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The non-empty values of every cookie `name` the request carries.
+pub fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .filter(move |(cookie, _)| *cookie == name)
         .map(|(_, value)| value.trim())
         .filter(|v| !v.is_empty())
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookies(headers, SESSION_COOKIE).next()
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -339,7 +440,8 @@ impl From<&Account> for AccountView {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
-    /// A machine client: return the token in the body, set no cookie.
+    /// A machine client: return the token in the body, set no session
+    /// cookie (the device cookie is set all the same).
     #[serde(default)]
     pub bearer: bool,
 }
@@ -365,39 +467,55 @@ pub fn routes() -> Router<AppState> {
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: super::issuers::JsonBody<LoginRequest>,
-) -> ApiResult<Response> {
+) -> Result<Response, AuthError> {
     let request = body.0;
-    if login_blocked(&request.username) {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            "too many failed logins for this account; wait and try again",
-        ));
+    let logins = &state.logins;
+    let now = state.clock.now();
+    let client =
+        ClientKey::from_address(&headers, &extensions, state.config.limits.trust_forwarded);
+    // A name outside the username format cannot be an account: it is not
+    // looked up, and counted against the address only (no counter per
+    // made-up name).
+    let username = valid_username(&request.username).then_some(request.username.as_str());
+    let device = username.and_then(|name| logins.trusted_device(&headers, name, now));
+    let trusted = device.is_some();
+    let admitted = logins
+        .admit(state.storage.as_ref(), username, device, &client)
+        .await??;
+    // A place on the password workers before anything else is spent.
+    let place = logins.pool.admit(admitted.priority())?;
+    let account = match username {
+        Some(name) => state.storage.account_by_username(name).await?,
+        None => None,
     }
-    let account = state
-        .storage
-        .account_by_username(&request.username)
-        .await?
-        .filter(|a| !a.disabled);
+    .filter(|a| !a.disabled);
     let password = request.password.clone();
-    let phc = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.clone());
-    // argon2 is deliberately slow: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&phc, &password))
-        .await
-        .unwrap_or(false);
+    let phc = account.as_ref().map(|a| a.password_hash.clone());
+    let matches = place
+        .run(move || verify_password(phc.as_deref().unwrap_or(&DUMMY_HASH), &password))
+        .await?;
+    // The name only when it is an account's: a password typed into the
+    // username field must not reach the log.
+    let known = account.as_ref().map(|a| a.username.clone());
     let Some(account) = account.filter(|_| matches) else {
-        record_login_failure(&request.username);
-        tracing::warn!("failed staff login");
+        tracing::warn!(
+            account = known.as_deref().unwrap_or("(no such account)"),
+            client = %address_text(&client),
+            trusted_device = trusted,
+            "failed staff login"
+        );
         tokio::time::sleep(LOGIN_FAILURE_DELAY).await;
         return Err(ApiError::new(
             ErrorCode::Unauthenticated,
             "unknown username or wrong password",
-        ));
+        )
+        .into());
     };
-    clear_login_failures(&request.username);
+    logins
+        .succeeded(state.storage.as_ref(), &admitted, &account.username)
+        .await?;
     let now = state.clock.now();
     let token = new_token();
     let lifetime_secs = state.config.limits.session_secs;
@@ -426,18 +544,20 @@ async fn login(
         token: request.bearer.then(|| token.clone()),
     };
     let mut response = Json(body).into_response();
+    let https = is_https(&state, &headers);
+    let mut set_cookies = Vec::new();
     if !request.bearer {
-        let secure = if is_https(&state, &headers) {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!(
+        let secure = if https { "; Secure" } else { "" };
+        set_cookies.push(format!(
             "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={lifetime_secs}{secure}"
-        );
+        ));
+    }
+    // Machine clients that keep cookies are recognised next time as well.
+    set_cookies.push(logins.device_cookie(&account.username, now, https));
+    for cookie in set_cookies {
         let value = HeaderValue::from_str(&cookie)
             .map_err(|_| ApiError::new(ErrorCode::Internal, "cookie could not be written"))?;
-        response.headers_mut().insert(SET_COOKIE, value);
+        response.headers_mut().append(SET_COOKIE, value);
     }
     Ok(response)
 }
@@ -571,21 +691,21 @@ async fn create_account(
     State(state): State<AppState>,
     Operator(operator): Operator,
     body: super::issuers::JsonBody<NewAccount>,
-) -> ApiResult<(StatusCode, Json<AccountView>)> {
+) -> Result<(StatusCode, Json<AccountView>), AuthError> {
     let request = body.0;
     if !valid_username(&request.username) {
-        return Err(ApiError::field(
+        return Err(AuthError::Api(ApiError::field(
             ErrorCode::InvalidField,
             "username",
             "2-64 characters of a-z, 0-9, '.', '_' or '-'",
-        ));
+        )));
     }
     if request.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::field(
+        return Err(AuthError::Api(ApiError::field(
             ErrorCode::InvalidField,
             "password",
             format!("at least {MIN_PASSWORD_CHARS} characters"),
-        ));
+        )));
     }
     check_jurisdiction(&state, request.role, &request.jurisdiction)?;
     let office = office_of(request.role, request.office.as_deref())?;
@@ -595,13 +715,14 @@ async fn create_account(
         .await?
         .is_some()
     {
-        return Err(ApiError::field(
+        return Err(AuthError::Api(ApiError::field(
             ErrorCode::Conflict,
             "username",
             "an account with this username exists",
-        ));
+        )));
     }
     let mut account = new_account(
+        &state.logins.pool,
         &request.username,
         request.display_name.as_deref(),
         request.role,
@@ -640,17 +761,18 @@ async fn list_accounts(
     Ok(Json(serde_json::json!({ "accounts": accounts })))
 }
 
-/// Builds an account record, hashing the password off the async workers.
+/// Builds an account record, hashing the password on the password pool.
 pub async fn new_account(
+    pool: &HashPool,
     username: &str,
     display_name: Option<&str>,
     role: Role,
     jurisdiction: Vec<String>,
     password: String,
-) -> ApiResult<Account> {
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "password hashing stopped"))?
+) -> Result<Account, AuthError> {
+    let password_hash = pool
+        .run(Priority::Normal, move || hash_password(&password))
+        .await?
         .map_err(|error| {
             tracing::error!(%error, "password hashing failed");
             ApiError::new(ErrorCode::Internal, "password hashing failed")
@@ -684,6 +806,7 @@ pub enum BootstrapError {
 /// whether one was created. Logs the username, never the password.
 pub async fn bootstrap_operator(
     storage: &dyn store::Storage,
+    pool: &HashPool,
     spec: &str,
 ) -> Result<bool, BootstrapError> {
     let (username, password) = spec.split_once(':').ok_or(BootstrapError::Malformed)?;
@@ -695,6 +818,7 @@ pub async fn bootstrap_operator(
         return Ok(false);
     }
     let account = new_account(
+        pool,
         username,
         None,
         Role::Operator,
@@ -702,7 +826,12 @@ pub async fn bootstrap_operator(
         password.to_owned(),
     )
     .await
-    .map_err(|e| BootstrapError::Account(e.message))?;
+    .map_err(|e| {
+        BootstrapError::Account(match e {
+            AuthError::Api(error) => error.message,
+            AuthError::RetryLater { message, .. } => message,
+        })
+    })?;
     storage.put_account(&account).await?;
     tracing::warn!(
         username,
@@ -722,6 +851,16 @@ mod tests {
         assert!(verify_password(&phc, "correct horse battery"));
         assert!(!verify_password(&phc, "correct horse batterY"));
         assert!(!verify_password("not a hash", "correct horse battery"));
+        // Hashes written by argon2's own hasher (every stored account's)
+        // still verify.
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
+        let stored = Argon2::default()
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_password(&stored, "correct horse battery"));
+        assert!(!verify_password(&stored, "correct horse batterY"));
     }
 
     #[test]

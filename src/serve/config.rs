@@ -69,6 +69,7 @@ const SECTIONS: &[&str] = &[
     "heartbeat",
     "issuers",
     "limits",
+    "logins",
     "readiness",
 ];
 
@@ -113,6 +114,8 @@ pub struct ServeConfig {
     pub issuers: IssuersConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    #[serde(default)]
+    pub logins: LoginsConfig,
     #[serde(default)]
     pub readiness: ReadinessConfig,
     #[serde(default)]
@@ -474,6 +477,46 @@ impl Default for LimitsConfig {
     }
 }
 
+/// Staff logins: the password workers and the throttling of failures
+/// (see `serve::login_throttle` for the scheme).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginsConfig {
+    /// Threads hashing and verifying passwords (argon2id, 19 MiB each while
+    /// it runs); 0: one per core.
+    pub hash_workers: usize,
+    /// Logins that may wait for a worker (and as many more from trusted
+    /// devices); beyond them, 429 with Retry-After.
+    pub hash_queue: usize,
+    /// Attempts on one account from clients without its device cookie in a
+    /// window; then only such clients are refused until the window ends.
+    pub max_failures: u32,
+    /// Attempts from one client address without a device cookie, on any
+    /// account, in a window (password spraying across accounts).
+    pub address_max_failures: u32,
+    /// Failed attempts with one device cookie in a window before that
+    /// device is treated as a stranger.
+    pub device_max_failures: u32,
+    /// The window of every counter, from its first attempt.
+    pub window_secs: u64,
+    /// How long a device cookie stays valid after the login that set it.
+    pub device_cookie_days: u32,
+}
+
+impl Default for LoginsConfig {
+    fn default() -> Self {
+        LoginsConfig {
+            hash_workers: 0,
+            hash_queue: 16,
+            max_failures: 5,
+            address_max_failures: 20,
+            device_max_failures: 10,
+            window_secs: 15 * 60,
+            device_cookie_days: 90,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReadinessConfig {
@@ -565,6 +608,9 @@ impl ServeConfig {
                     return Err(invalid_value(key, "required when heartbeat.enabled"));
                 }
             }
+        }
+        if self.logins.window_secs == 0 {
+            return Err(invalid_value("logins.window_secs", "at least 1"));
         }
         if self.issuers.sender_domain.is_empty() || self.issuers.sender_domain.contains('@') {
             return Err(invalid_value(

@@ -36,6 +36,8 @@ pub mod expiry;
 pub mod heartbeat;
 pub mod issuers;
 pub mod listener;
+pub mod login_pool;
+pub mod login_throttle;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

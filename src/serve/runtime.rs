@@ -229,6 +229,8 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     let metrics = Arc::new(Metrics::new());
     let live = Arc::new(LiveChannel::new(1024));
     let channels = super::channels::build_channels(&config, live.clone(), metrics.clone())?;
+    let logins = super::login_throttle::Logins::new(&config.logins, config.data_key_text())
+        .map_err(|e| start_error("starting the password workers", e))?;
     let state = AppState::new(StateInner {
         storage,
         clock,
@@ -245,6 +247,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         location_expiries,
         limiter: Arc::new(RateLimiter::new(limits)),
         residents: Arc::new(Residents::default()),
+        logins: Arc::new(logins),
         relief: Arc::new(relief),
     });
     Ok(Service {

@@ -62,6 +62,8 @@ pub struct StateInner {
     pub limiter: Arc<super::ratelimit::RateLimiter>,
     /// Verified device keys and the residents' edit locks.
     pub residents: Arc<super::residents::Residents>,
+    /// Staff logins: the password workers and the failure counters.
+    pub logins: Arc<super::login_throttle::Logins>,
     /// Relief steps sent when an office declares recovery.
     pub relief: Arc<notifier::relief::Catalogue>,
 }

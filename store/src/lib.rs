@@ -5,7 +5,8 @@
 //! It covers every store the service keeps: subscribers and their places,
 //! devices and preferences; resident inboxes; issuer and village-chief
 //! accounts and their sessions; alert drafts awaiting approval; shelter
-//! status; relay acknowledgements; the append-only audit log; and, through
+//! status; relay acknowledgements; the append-only audit log; login-attempt
+//! counters that expire by themselves; and, through
 //! [`Storage::archive`] and [`Storage::queue`], ingest's alert archive and
 //! the notifier's delivery queue.
 //!
@@ -135,6 +136,18 @@ pub trait Storage: Send + Sync {
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry>;
     /// Entries with `seq > after`, oldest first.
     async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    // --- Login throttling -------------------------------------------------------
+    /// Adds one to the login-attempt counter `key` and returns the count
+    /// after this attempt, in one atomic step: concurrent calls each get
+    /// their own count, none is lost. A counter lives `window` from its
+    /// first attempt, then expires by itself (and starts again from 1), so
+    /// the counters of an attack go away without anyone cleaning up.
+    /// Windows run on the backend's own clock (SQLite: this machine's;
+    /// Redis: the server's), not the service's simulated clock.
+    async fn count_login_attempt(&self, key: &str, window: std::time::Duration) -> Result<u64>;
+    /// Forgets the counter `key` (after a successful login).
+    async fn clear_login_attempts(&self, key: &str) -> Result<()>;
 
     // --- The other crates' stores ---------------------------------------------
     /// Ingest's alert archive (accepted and rejected messages).

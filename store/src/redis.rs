@@ -17,6 +17,8 @@
 //! - `P:shelters`: hash shelter → JSON;
 //! - `P:audit`: sorted set of entries (JSON) by sequence number;
 //!   `P:audit:head`: `"<seq> <hash>"` of the last entry;
+//! - `P:login:<key>`: login-attempt counter (INCR), expiring a window
+//!   after its first attempt;
 //! - `P:archive:…`: [`RedisArchive`]; `P:queue:…`: the notifier's
 //!   [`RedisQueue`].
 //!
@@ -102,6 +104,15 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 ";
 
+/// `KEYS`: the counter. `ARGV`: window (ms). INCR and the expiry in one
+/// script, so no counter is ever left without one (which would lock an
+/// account for good).
+const COUNT_LOGIN_ATTEMPT: &str = r"
+local count = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+";
+
 /// Lookups per pipeline when loading every subscriber.
 const CHUNK: usize = 1000;
 /// How long Redis keeps a session past its own lifetime.
@@ -120,6 +131,7 @@ pub struct RedisStorage {
     delete_subscriber: Script,
     put_account: Script,
     append_audit: Script,
+    count_login_attempt: Script,
     /// Appends from this process go one at a time (others retry).
     audit_lock: tokio::sync::Mutex<()>,
 }
@@ -202,6 +214,7 @@ impl RedisStorage {
             delete_subscriber: Script::new(DELETE_SUBSCRIBER),
             put_account: Script::new(PUT_ACCOUNT),
             append_audit: Script::new(APPEND_AUDIT),
+            count_login_attempt: Script::new(COUNT_LOGIN_ATTEMPT),
             audit_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -614,6 +627,23 @@ impl Storage for RedisStorage {
             .await
             .map_err(backend)?;
         jsons.iter().map(|j| from_json("audit entry", j)).collect()
+    }
+
+    async fn count_login_attempt(&self, key: &str, window: std::time::Duration) -> Result<u64> {
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.count_login_attempt
+            .key(self.k(&format!("login:{key}")))
+            .arg(window_ms)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(backend)
+    }
+
+    async fn clear_login_attempts(&self, key: &str) -> Result<()> {
+        self.conn()
+            .del::<_, ()>(self.k(&format!("login:{key}")))
+            .await
+            .map_err(backend)
     }
 
     fn archive(&self) -> Arc<dyn ingest::store::AlertArchive> {

@@ -645,6 +645,149 @@ async fn the_archive_keeps_messages(mut backend: Backend) {
     assert_eq!(archive.rejected(5).unwrap()[0].raw, b"<html>404</html>");
 }
 
+const WINDOW: std::time::Duration = std::time::Duration::from_secs(900);
+
+async fn parallel_login_attempts_are_all_counted(backend: Backend) {
+    let store = backend.open().await;
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .count_login_attempt("account:wudao-issuer", WINDOW)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.unwrap());
+    }
+    counts.sort_unstable();
+    // Each attempt saw its own count: no two read the same value.
+    assert_eq!(counts, (1..=200).collect::<Vec<u64>>());
+    assert_eq!(
+        store
+            .count_login_attempt("account:wudao-issuer", WINDOW)
+            .await
+            .unwrap(),
+        201
+    );
+}
+
+async fn login_attempts_are_kept_apart_and_cleared(backend: Backend) {
+    let store = backend.open().await;
+    for _ in 0..3 {
+        store
+            .count_login_attempt("account:a", WINDOW)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .count_login_attempt("address:192.0.2.7", WINDOW)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_login_attempt("account:a", WINDOW)
+            .await
+            .unwrap(),
+        4
+    );
+    store.clear_login_attempts("account:a").await.unwrap();
+    store
+        .clear_login_attempts("account:never-counted")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .count_login_attempt("account:a", WINDOW)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_login_attempt("address:192.0.2.7", WINDOW)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+async fn login_attempts_expire_by_themselves(backend: Backend) {
+    let store = backend.open().await;
+    let short = std::time::Duration::from_millis(300);
+    assert_eq!(
+        store.count_login_attempt("device:n1", short).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.count_login_attempt("device:n1", short).await.unwrap(),
+        2
+    );
+    // Only a lower bound on time matters here: past the window, whenever
+    // that is, the counter has gone and starts again.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(
+        store.count_login_attempt("device:n1", short).await.unwrap(),
+        1
+    );
+    // A later attempt in a window does not extend it.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        store.count_login_attempt("device:n1", short).await.unwrap(),
+        2
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        store.count_login_attempt("device:n1", short).await.unwrap(),
+        1
+    );
+    if let Backend::Sqlite { dir, .. } = &backend {
+        // Dead rows are deleted, so the table does not grow with an attack.
+        let conn = rusqlite::Connection::open(dir.path().join("service.sqlite")).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM login_attempts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "only the live counter is left");
+    }
+}
+
+/// A store written before login attempts were kept (no `login_attempts`
+/// table) opens with its accounts intact and counts attempts.
+#[tokio::test]
+async fn a_store_from_before_login_counters_opens_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("service.sqlite")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE accounts (
+                 id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, json TEXT NOT NULL);",
+        )
+        .unwrap();
+        let old = account("a_old", "wudao-issuer", Role::Issuer);
+        conn.execute(
+            "INSERT INTO accounts (id, username, json) VALUES (?1, ?2, ?3)",
+            rusqlite::params![old.id.0, old.username, serde_json::to_string(&old).unwrap()],
+        )
+        .unwrap();
+    }
+    let store = SqliteStorage::open(dir.path(), DataKey::generate()).unwrap();
+    let found = store.account_by_username("wudao-issuer").await.unwrap();
+    assert_eq!(found.map(|a| a.id.0), Some("a_old".to_owned()));
+    assert_eq!(
+        store
+            .count_login_attempt("account:wudao-issuer", WINDOW)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
 macro_rules! suite {
     ($($behaviour:ident),* $(,)?) => {
         mod sqlite {
@@ -684,4 +827,7 @@ suite!(
     personal_data_is_sealed_at_rest,
     the_archive_keeps_messages,
     a_tampered_key_index_opens_no_one_elses_record,
+    parallel_login_attempts_are_all_counted,
+    login_attempts_are_kept_apart_and_cleared,
+    login_attempts_expire_by_themselves,
 );

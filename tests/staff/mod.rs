@@ -97,7 +97,13 @@ impl Server {
         Server::start_with(residents, "", |_| {}).await
     }
 
-    /// As [`Server::start`], with `extra` lines appended to the `[server]`
+    /// [`Server::start`] with more TOML sections appended to its
+    /// configuration (`[logins]`, …).
+    pub async fn start_configured(residents: &[Seed], extra_config: &str) -> Server {
+        Server::start_with(residents, extra_config, |_| {}).await
+    }
+
+    /// [`Server::start`] with `extra` lines appended to the `[server]`
     /// section of the configuration (further sections may follow them;
     /// `{dir}` stands for the server's own temporary folder) and `prepare`
     /// applied to the command before it is spawned.

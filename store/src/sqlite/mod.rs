@@ -90,6 +90,16 @@ CREATE TABLE IF NOT EXISTS audit (
     seq  INTEGER PRIMARY KEY,
     json TEXT NOT NULL               -- the AuditEntry, hash included
 );
+-- Login attempts per throttling key (an account, a client address, a
+-- device cookie); a row is dead once expires_ms (Unix ms) has passed and is
+-- deleted by the next count. Added after the first release: CREATE IF NOT
+-- EXISTS is its migration.
+CREATE TABLE IF NOT EXISTS login_attempts (
+    key        TEXT PRIMARY KEY,
+    count      INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_attempts_by_expiry ON login_attempts (expires_ms);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -202,6 +212,14 @@ fn conflict_or_backend(error: rusqlite::Error, what: &str) -> StoreError {
 
 fn utc_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// This machine's time in Unix milliseconds (login-attempt windows).
+fn unix_millis_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 fn limit_param(limit: usize) -> i64 {
@@ -672,6 +690,49 @@ impl Storage for SqliteStorage {
                     all.push(from_json("audit entry", &row.map_err(backend)?)?);
                 }
                 Ok(all)
+            })
+            .await
+    }
+
+    async fn count_login_attempt(&self, key: &str, window: std::time::Duration) -> Result<u64> {
+        let key = key.to_string();
+        let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX / 2);
+        self.writer
+            .write(move |conn| {
+                // The clock is read on the writer thread, so counts and
+                // expiries are ordered as the writes are.
+                let now = unix_millis_now();
+                conn.prepare_cached("DELETE FROM login_attempts WHERE expires_ms <= ?1")
+                    .and_then(|mut stmt| stmt.execute([now]))
+                    .map_err(backend)?;
+                // One upsert: atomic by itself (and the writer thread runs
+                // one write at a time).
+                let count: i64 = conn
+                    .prepare_cached(
+                        "INSERT INTO login_attempts (key, count, expires_ms) VALUES (?1, 1, ?2 + ?3)
+                         ON CONFLICT (key) DO UPDATE SET
+                             count = CASE WHEN expires_ms <= ?2 THEN 1 ELSE count + 1 END,
+                             expires_ms = CASE WHEN expires_ms <= ?2
+                                 THEN excluded.expires_ms ELSE expires_ms END
+                         RETURNING count",
+                    )
+                    .and_then(|mut stmt| {
+                        stmt.query_row(params![key, now, window_ms], |r| r.get(0))
+                    })
+                    .map_err(backend)?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            })
+            .await
+    }
+
+    async fn clear_login_attempts(&self, key: &str) -> Result<()> {
+        let key = key.to_string();
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM login_attempts WHERE key = ?1")
+                    .and_then(|mut stmt| stmt.execute([&key]))
+                    .map_err(backend)?;
+                Ok(())
             })
             .await
     }
