@@ -98,6 +98,38 @@ async fn files_move_to_done_or_rejected_and_partial_files_wait() {
 }
 
 #[tokio::test]
+async fn a_dropped_cancel_of_another_authoritys_alert_is_rejected() {
+    let db_dir = tempfile::tempdir().unwrap();
+    let drop = tempfile::tempdir().unwrap();
+    let (pipeline, archive, mut events) = pipeline(&db_dir.path().join("a.sqlite"));
+    let source = SourceId::new("drop");
+    std::fs::write(drop.path().join("a.cap"), cap("weather@cwa.gov.tw", "R1")).unwrap();
+    scan_once(&pipeline, &source, drop.path()).await.unwrap();
+    assert!(matches!(events.try_recv(), Ok(LifecycleEvent::New(_))));
+    // Listed on the same source, but another sender: not its alert to end.
+    let forged = cap_xml(
+        "cwasoc@cwa.gov.tw",
+        "R1-CANCEL",
+        "2024-04-22T15:01:00+08:00",
+        "Cancel",
+        "weather@cwa.gov.tw,R1,2024-04-22T14:57:47+08:00",
+        "2024-04-22T18:00:00+08:00",
+    );
+    std::fs::write(drop.path().join("cancel.cap"), forged).unwrap();
+    let report = scan_once(&pipeline, &source, drop.path()).await.unwrap();
+    assert_eq!(
+        report.rejected,
+        vec![drop.path().join("rejected/cancel.cap")]
+    );
+    assert!(events.try_recv().is_err(), "nothing ended");
+    assert_eq!(pipeline.active().len(), 1);
+    assert_eq!(
+        archive.rejected(1).unwrap()[0].reason.as_deref(),
+        Some("reference_not_allowed")
+    );
+}
+
+#[tokio::test]
 async fn the_worker_picks_up_renamed_files_until_shutdown() {
     let db_dir = tempfile::tempdir().unwrap();
     let drop = tempfile::tempdir().unwrap();

@@ -187,6 +187,35 @@ async fn cap_over_mqtt_is_ingested_and_queued_messages_survive_a_disconnect() {
     }
     assert!(matches!(first, Some(LifecycleEvent::New(a)) if a.identifier == "M1"));
 
+    // Another sender of the same source cancelling M1: another authority,
+    // so refused and stored with its reason; M1 stays in force.
+    publish(
+        broker.port,
+        "cap/cwa/rain",
+        cap_xml(
+            "cwasoc@cwa.gov.tw",
+            "M1-FORGED-CANCEL",
+            "2024-04-22T15:01:00+08:00",
+            "Cancel",
+            "weather@cwa.gov.tw,M1,2024-04-22T14:57:47+08:00",
+            "2024-04-22T18:00:00+08:00",
+        ),
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while archive.count(Verdict::Rejected).unwrap() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the forged Cancel is archived");
+    assert_eq!(
+        archive.rejected(1).unwrap()[0].reason.as_deref(),
+        Some("reference_not_allowed")
+    );
+    assert_eq!(pipeline.active().len(), 1, "M1 is still in force");
+    let already_rejected = archive.count(Verdict::Rejected).unwrap();
+
     // An unlisted sender over the same topic: stored as rejected.
     publish(
         broker.port,
@@ -195,7 +224,7 @@ async fn cap_over_mqtt_is_ingested_and_queued_messages_survive_a_disconnect() {
     )
     .await;
     tokio::time::timeout(Duration::from_secs(10), async {
-        while archive.count(Verdict::Rejected).unwrap() == 0 {
+        while archive.count(Verdict::Rejected).unwrap() == already_rejected {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
