@@ -4,20 +4,16 @@
 
 mod sources_support;
 
-use std::path::Path;
-use std::sync::Arc;
-
 use ingest::authority::{Authority, AuthorityRule};
-use ingest::clock::{Clock, ManualClock};
 use ingest::feed::issuer::{SubmitOutcome, submit};
-use ingest::feed::{MessageOutcome, Pipeline, PipelineConfig, RejectReason};
+use ingest::feed::{MessageOutcome, Pipeline, RejectReason};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::signature::TrustedKeys;
 use ingest::source::{SourceId, SourceTrust};
-use ingest::store::{AlertArchive, SqliteArchive};
+use ingest::store::AlertArchive;
 use ingest::{Alert, Limits, parse_document};
-use sources_support::{cap_xml, shared_data, utc};
-use tokio::sync::mpsc;
+use sources_support::rig::{drain, rig};
+use sources_support::{cap_xml, shared_data};
 
 const CWA: &str = "weather@cwa.gov.tw";
 const WRA: &str = "ddmt01@wra.gov.tw";
@@ -45,39 +41,6 @@ fn offices() -> SourceTrust {
         TrustedKeys::default(),
     )
     .with_authority(AuthorityRule::Offices)
-}
-
-struct Rig {
-    pipeline: Pipeline,
-    events: mpsc::Receiver<LifecycleEvent>,
-    archive: Arc<SqliteArchive>,
-}
-
-fn rig(db: &Path, now: &str, sources: Vec<SourceTrust>) -> Rig {
-    let clock = ManualClock::shared(utc(now));
-    let archive = Arc::new(SqliteArchive::open(db).unwrap());
-    let (tx, events) = mpsc::channel(64);
-    let pipeline = Pipeline::new(
-        clock as Arc<dyn Clock>,
-        archive.clone(),
-        sources,
-        tx,
-        PipelineConfig::default(),
-    )
-    .unwrap();
-    Rig {
-        pipeline,
-        events,
-        archive,
-    }
-}
-
-fn drain(rx: &mut mpsc::Receiver<LifecycleEvent>) -> Vec<LifecycleEvent> {
-    let mut out = Vec::new();
-    while let Ok(e) = rx.try_recv() {
-        out.push(e);
-    }
-    out
 }
 
 /// CWA's 14:57 heavy-rain warning (an Update of a message not in the set,

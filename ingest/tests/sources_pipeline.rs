@@ -3,20 +3,19 @@
 
 mod sources_support;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use chrono::Duration;
-use ingest::clock::{Clock, ManualClock};
+use ingest::clock::Clock;
 use ingest::feed::issuer::{SubmitOutcome, submit};
-use ingest::feed::{MessageOutcome, Pipeline, PipelineConfig, RejectReason};
+use ingest::feed::{MessageOutcome, RejectReason};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::signature::TrustedKeys;
 use ingest::source::{SourceId, SourceTrust};
-use ingest::store::{AlertArchive, SqliteArchive, Verdict};
+use ingest::store::{AlertArchive, Verdict};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use sources_support::rig::{drain, rig};
 use sources_support::{cap_xml, shared_data, utc};
-use tokio::sync::mpsc;
 
 fn ncdr_trust() -> SourceTrust {
     SourceTrust::new(
@@ -28,41 +27,6 @@ fn ncdr_trust() -> SourceTrust {
         false,
         TrustedKeys::default(),
     )
-}
-
-struct Rig {
-    pipeline: Pipeline,
-    events: mpsc::Receiver<LifecycleEvent>,
-    archive: Arc<SqliteArchive>,
-    clock: Arc<ManualClock>,
-}
-
-fn rig(db: &Path, now: &str, sources: Vec<SourceTrust>) -> Rig {
-    let clock = ManualClock::shared(utc(now));
-    let archive = Arc::new(SqliteArchive::open(db).unwrap());
-    let (tx, events) = mpsc::channel(64);
-    let pipeline = Pipeline::new(
-        clock.clone(),
-        archive.clone(),
-        sources,
-        tx,
-        PipelineConfig::default(),
-    )
-    .unwrap();
-    Rig {
-        pipeline,
-        events,
-        archive,
-        clock,
-    }
-}
-
-fn drain(rx: &mut mpsc::Receiver<LifecycleEvent>) -> Vec<LifecycleEvent> {
-    let mut out = Vec::new();
-    while let Ok(e) = rx.try_recv() {
-        out.push(e);
-    }
-    out
 }
 
 fn runtime() -> tokio::runtime::Runtime {

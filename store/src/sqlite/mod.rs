@@ -188,6 +188,24 @@ fn migrate_draft_offices(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The records a query's single JSON column holds, in its order.
+fn json_rows<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    what: &str,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params, |r| r.get::<_, String>(0))
+        .map_err(backend)?;
+    let mut all = Vec::new();
+    for row in rows {
+        all.push(from_json(what, &row.map_err(backend)?)?);
+    }
+    Ok(all)
+}
+
 fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
         what: what.to_string(),
@@ -521,19 +539,12 @@ impl Storage for SqliteStorage {
     async fn drafts(&self, limit: usize) -> Result<Vec<Draft>> {
         self.readers
             .read(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT json FROM drafts ORDER BY created DESC, id DESC LIMIT ?1",
-                    )
-                    .map_err(backend)?;
-                let rows = stmt
-                    .query_map([limit_param(limit)], |r| r.get::<_, String>(0))
-                    .map_err(backend)?;
-                let mut all = Vec::new();
-                for row in rows {
-                    all.push(from_json("draft", &row.map_err(backend)?)?);
-                }
-                Ok(all)
+                json_rows(
+                    conn,
+                    "draft",
+                    "SELECT json FROM drafts ORDER BY created DESC, id DESC LIMIT ?1",
+                    params![limit_param(limit)],
+                )
             })
             .await
     }
@@ -542,22 +553,13 @@ impl Storage for SqliteStorage {
         let office = office.to_owned();
         self.readers
             .read(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT json FROM drafts WHERE office = ?1
-                         ORDER BY created DESC, id DESC LIMIT ?2",
-                    )
-                    .map_err(backend)?;
-                let rows = stmt
-                    .query_map(params![office, limit_param(limit)], |r| {
-                        r.get::<_, String>(0)
-                    })
-                    .map_err(backend)?;
-                let mut all = Vec::new();
-                for row in rows {
-                    all.push(from_json("draft", &row.map_err(backend)?)?);
-                }
-                Ok(all)
+                json_rows(
+                    conn,
+                    "draft",
+                    "SELECT json FROM drafts WHERE office = ?1
+                     ORDER BY created DESC, id DESC LIMIT ?2",
+                    params![office, limit_param(limit)],
+                )
             })
             .await
     }
@@ -677,19 +679,12 @@ impl Storage for SqliteStorage {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         self.readers
             .read(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached("SELECT json FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2")
-                    .map_err(backend)?;
-                let rows = stmt
-                    .query_map(params![after, limit_param(limit)], |r| {
-                        r.get::<_, String>(0)
-                    })
-                    .map_err(backend)?;
-                let mut all = Vec::new();
-                for row in rows {
-                    all.push(from_json("audit entry", &row.map_err(backend)?)?);
-                }
-                Ok(all)
+                json_rows(
+                    conn,
+                    "audit entry",
+                    "SELECT json FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    params![after, limit_param(limit)],
+                )
             })
             .await
     }
