@@ -899,6 +899,51 @@ fn urlencode(s: &str) -> String {
 
 /// The service built from a configuration file over the demo region's
 /// files (written to a temporary directory), with a clock the test moves.
+#[tokio::test]
+async fn webhooks_to_internal_addresses_are_refused_at_registration() {
+    let h = Harness::start().await;
+    for url in [
+        "http://127.0.0.1:9000/hook",
+        "http://[::1]/hook",
+        "http://2130706433/hook",
+        "http://0.0.0.0/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.20.30.40/hook",
+        "http://[::ffff:192.168.0.1]/hook",
+        "http://localhost/hook",
+    ] {
+        let device = json!({"channel": "webhook", "address": url, "secret": "0123456789abcdef"});
+        let reply = h
+            .post(
+                "/api/v1/subscribers",
+                None,
+                json!({"locale": "en", "devices": [device]}),
+            )
+            .await;
+        assert_error(
+            &reply,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("devices[0].address"),
+        );
+        let text = reply.body.to_string();
+        assert!(text.contains("internal"), "{text}");
+        assert!(
+            !text.contains("/hook") && !text.contains("meta-data"),
+            "the URL is not echoed: {text}"
+        );
+    }
+    let device = json!({"channel": "webhook", "address": "https://hooks.example.org/h", "secret": "0123456789abcdef"});
+    let reply = h
+        .post(
+            "/api/v1/subscribers",
+            None,
+            json!({"locale": "en", "devices": [device], "places": [{"label": "home", "address": HAIAN_ADDRESS}]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+}
+
 mod residents_harness {
     use std::sync::Arc;
 

@@ -118,7 +118,12 @@ async fn fcm_through_queue(messages: usize) {
     fcm.keep_messages(false);
     let dir = tempfile::tempdir().expect("temp dir");
     let queue = Arc::new(
-        SqliteQueue::open(&dir.path().join("queue.db"), QueueConfig::default()).expect("queue"),
+        SqliteQueue::open(
+            &dir.path().join("queue.db"),
+            QueueConfig::default(),
+            std::sync::Arc::new(notifier::testing::sealer::KeySealer::random()),
+        )
+        .expect("queue"),
     );
     let template = sample_delivery("s", Address::Live, Locale::ZhTw);
     let alert = template.facts.alert.clone();
@@ -166,7 +171,12 @@ async fn first_message_latency(poll: Duration) {
     let fcm = FcmContract::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let queue = Arc::new(
-        SqliteQueue::open(&dir.path().join("queue.db"), QueueConfig::default()).expect("queue"),
+        SqliteQueue::open(
+            &dir.path().join("queue.db"),
+            QueueConfig::default(),
+            std::sync::Arc::new(notifier::testing::sealer::KeySealer::random()),
+        )
+        .expect("queue"),
     );
     let channels = Channels::new().with(fcm_channel(&fcm));
     let worker_queue = queue.clone();

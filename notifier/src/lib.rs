@@ -19,6 +19,8 @@
 //!   worker step that drains it.
 //! - [`channel`]: the [`channel::Channel`] trait and one client per
 //!   protocol (FCM HTTP v1, MQTT, SMTP, SMS gateway, webhook, live feed).
+//! - [`outbound`]: where requests to URLs people give us may go (public
+//!   addresses, or the operator's allow-list).
 //! - [`relay`]: relay lists for village chiefs, with acknowledgements.
 //! - [`relief`]: the relief-step catalogue.
 //! - `testing` (feature `testing`): contract peers and local servers for
@@ -28,6 +30,7 @@ pub mod channel;
 pub mod fanout;
 pub mod locale;
 pub mod notice;
+pub mod outbound;
 pub mod policy;
 pub mod queue;
 pub mod relay;

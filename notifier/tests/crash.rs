@@ -39,6 +39,13 @@ fn deliveries() -> Vec<Delivery> {
         .collect()
 }
 
+/// The key the test seals with and gives the worker processes.
+const DATA_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+fn sealer() -> std::sync::Arc<dyn notifier::queue::Sealer> {
+    std::sync::Arc::new(notifier::testing::sealer::KeySealer::from_hex(DATA_KEY).unwrap())
+}
+
 fn start_worker(queue_args: &[String], fcm: &FcmContract, account: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_notifier-worker"))
         .args(queue_args)
@@ -139,8 +146,13 @@ async fn crash_and_resume(queue: &dyn DeliveryQueue, queue_args: Vec<String>, di
 async fn sqlite_worker_killed_mid_fanout_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.db");
-    let queue = SqliteQueue::open(&path, QueueConfig::default()).unwrap();
-    let args = vec!["--sqlite".to_string(), path.display().to_string()];
+    let queue = SqliteQueue::open(&path, QueueConfig::default(), sealer()).unwrap();
+    let args = vec![
+        "--sqlite".to_string(),
+        path.display().to_string(),
+        "--data-key".to_string(),
+        DATA_KEY.to_string(),
+    ];
     crash_and_resume(&queue, args, dir.path()).await;
 }
 
@@ -152,7 +164,7 @@ async fn redis_worker_killed_mid_fanout_resumes() {
         eprintln!("redis-server not installed: skipping the Redis crash test");
         return;
     };
-    let queue = RedisQueue::connect(&redis.url(), "crash", QueueConfig::default())
+    let queue = RedisQueue::connect(&redis.url(), "crash", QueueConfig::default(), sealer())
         .await
         .unwrap();
     let args = vec![
@@ -160,6 +172,8 @@ async fn redis_worker_killed_mid_fanout_resumes() {
         redis.url(),
         "--prefix".to_string(),
         "crash".to_string(),
+        "--data-key".to_string(),
+        DATA_KEY.to_string(),
     ];
     crash_and_resume(&queue, args, dir.path()).await;
 }

@@ -12,6 +12,7 @@ use notifier::channel::sms::{SmsChannel, SmsConfig};
 use notifier::channel::webhook::{SIGNATURE_HEADER, WebhookChannel, verify};
 use notifier::channel::{Channel, Outcome};
 use notifier::notice::{Address, PhoneNumber, Secret, WebhookUrl};
+use notifier::outbound::OutboundPolicy;
 use notifier::render::Budgets;
 use notifier::testing::sample_delivery;
 use notifier::testing::sms::{SmsContract, SmsFailure};
@@ -127,10 +128,91 @@ async fn webhook_receiver(status: StatusCode) -> (String, Received) {
     (url, received)
 }
 
+/// A webhook channel whose operator allows receivers on loopback (where
+/// the tests' receivers listen).
+fn loopback_webhooks() -> WebhookChannel {
+    let policy = OutboundPolicy::allowing(&["127.0.0.1"]).unwrap();
+    WebhookChannel::new(Duration::from_secs(5), policy).unwrap()
+}
+
+fn webhook_to(url: &str) -> Address {
+    Address::Webhook {
+        url: WebhookUrl::new(url),
+        secret: Secret::new("shared-secret-0123"),
+    }
+}
+
+#[tokio::test]
+async fn webhooks_to_internal_addresses_are_refused_before_any_request() {
+    let (url, received) = webhook_receiver(StatusCode::NO_CONTENT).await;
+    let port = url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let channel = WebhookChannel::new(Duration::from_secs(5), OutboundPolicy::default()).unwrap();
+    for internal in [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://[::1]:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        format!("http://2130706433:{port}/hook"),
+        format!("http://0x7f000001:{port}/hook"),
+        format!("http://0177.0.0.1:{port}/hook"),
+        format!("http://0.0.0.0:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/hook".to_string(),
+        "http://192.168.1.1/hook".to_string(),
+        "http://100.64.0.1/hook".to_string(),
+        "http://[fd00::1]/hook".to_string(),
+        "http://[fe80::1]/hook".to_string(),
+        "http://[64:ff9b::7f00:1]/hook".to_string(),
+        "ftp://hooks.example.org/hook".to_string(),
+    ] {
+        let outcome = channel
+            .send(&sample_delivery("s-6", webhook_to(&internal), Locale::En))
+            .await;
+        assert_eq!(outcome, Outcome::InvalidAddress, "{internal}");
+    }
+    assert!(
+        received.lock().unwrap().is_empty(),
+        "an internal receiver was reached"
+    );
+}
+
+#[tokio::test]
+async fn webhooks_follow_no_redirect() {
+    let (target, received) = webhook_receiver(StatusCode::NO_CONTENT).await;
+    let redirect = Router::new().route(
+        "/hook",
+        post(move || {
+            let target = target.clone();
+            async move { (StatusCode::FOUND, [(axum::http::header::LOCATION, target)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirect).await });
+    let outcome = loopback_webhooks()
+        .send(&sample_delivery("s-7", webhook_to(&url), Locale::En))
+        .await;
+    assert!(
+        matches!(&outcome, Outcome::Rejected(reason) if reason.contains("302")),
+        "{outcome:?}"
+    );
+    assert!(
+        received.lock().unwrap().is_empty(),
+        "the redirect was followed"
+    );
+}
+
 #[tokio::test]
 async fn webhooks_are_signed_json() {
     let (url, received) = webhook_receiver(StatusCode::NO_CONTENT).await;
-    let channel = WebhookChannel::new(Duration::from_secs(5)).unwrap();
+    let channel = loopback_webhooks();
     let address = Address::Webhook {
         url: WebhookUrl::new(url),
         secret: Secret::new("shared-secret"),
@@ -152,7 +234,7 @@ async fn webhooks_are_signed_json() {
 
 #[tokio::test]
 async fn webhook_failures_map_to_outcomes() {
-    let channel = WebhookChannel::new(Duration::from_secs(5)).unwrap();
+    let channel = loopback_webhooks();
     for (status, expected_retry) in [
         (StatusCode::SERVICE_UNAVAILABLE, true),
         (StatusCode::GONE, false),

@@ -64,7 +64,12 @@ async fn fan_out_queue_and_deliver_once() {
             .unwrap(),
         ));
     let dir = tempfile::tempdir().unwrap();
-    let queue = SqliteQueue::open(&dir.path().join("queue.db"), QueueConfig::default()).unwrap();
+    let queue = SqliteQueue::open(
+        &dir.path().join("queue.db"),
+        QueueConfig::default(),
+        std::sync::Arc::new(notifier::testing::sealer::KeySealer::random()),
+    )
+    .unwrap();
     let renderer = Renderer::new().unwrap();
     let notice = sample_notice();
     let place = RecipientPlace {

@@ -8,9 +8,10 @@ use notifier::channel::{Channel, Delivery, Outcome, SendFuture};
 use notifier::notice::{Address, AlertVersion, ChannelKind, DeviceToken, NoticeKind, SubscriberId};
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
 use notifier::queue::{
-    DeliveryKey, DeliveryQueue, DeliveryStatus, Lane, QueueConfig, QueueDepth, StatusCounts,
+    DeliveryKey, DeliveryQueue, DeliveryStatus, Lane, QueueConfig, QueueDepth, Sealer, StatusCounts,
 };
 use notifier::testing::sample_delivery;
+use notifier::testing::sealer::KeySealer;
 
 fn delivery(subscriber: &str, lane: Lane) -> Delivery {
     let mut d = sample_delivery(
@@ -458,6 +459,12 @@ macro_rules! suite_for {
     };
 }
 
+/// One key for every queue of a test, so that a reopened queue reads what
+/// the first one sealed.
+fn sealer() -> Arc<dyn Sealer> {
+    Arc::new(KeySealer::new([7; 32]))
+}
+
 fn test_config() -> QueueConfig {
     QueueConfig {
         max_attempts: 3,
@@ -467,8 +474,12 @@ fn test_config() -> QueueConfig {
 
 async fn sqlite() -> Option<(Box<dyn DeliveryQueue>, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let q = notifier::queue::sqlite::SqliteQueue::open(&dir.path().join("queue.db"), test_config())
-        .unwrap();
+    let q = notifier::queue::sqlite::SqliteQueue::open(
+        &dir.path().join("queue.db"),
+        test_config(),
+        sealer(),
+    )
+    .unwrap();
     Some((Box::new(q), dir))
 }
 
@@ -479,13 +490,13 @@ async fn sqlite_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.db");
     {
-        let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config()).unwrap();
+        let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
         q.enqueue(delivery("kept", Lane::Normal)).await.unwrap();
         q.enqueue(delivery("done", Lane::Urgent)).await.unwrap();
         let jobs = q.claim("w1", 1, LEASE).await.unwrap();
         q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
     }
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config()).unwrap();
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     assert!(!q.enqueue(delivery("done", Lane::Urgent)).await.unwrap());
     let jobs = q.claim("w1", 10, LEASE).await.unwrap();
     assert_eq!(jobs.len(), 1);
@@ -503,9 +514,14 @@ async fn redis() -> Option<(Box<dyn DeliveryQueue>, RedisGuard)> {
         eprintln!("redis-server not installed: skipping the Redis queue test");
         return None;
     };
-    let q = notifier::queue::redis::RedisQueue::connect(&server.url(), "test:dq", test_config())
-        .await
-        .unwrap();
+    let q = notifier::queue::redis::RedisQueue::connect(
+        &server.url(),
+        "test:dq",
+        test_config(),
+        sealer(),
+    )
+    .await
+    .unwrap();
     Some((Box::new(q), RedisGuard { server, _dir: dir }))
 }
 
@@ -518,10 +534,14 @@ async fn redis_survives_a_crash() {
         return;
     };
     {
-        let q =
-            notifier::queue::redis::RedisQueue::connect(&server.url(), "test:dq", test_config())
-                .await
-                .unwrap();
+        let q = notifier::queue::redis::RedisQueue::connect(
+            &server.url(),
+            "test:dq",
+            test_config(),
+            sealer(),
+        )
+        .await
+        .unwrap();
         q.enqueue(delivery("kept", Lane::Normal)).await.unwrap();
         q.enqueue(delivery("done", Lane::Urgent)).await.unwrap();
         let jobs = q.claim("w1", 1, LEASE).await.unwrap();
@@ -529,9 +549,14 @@ async fn redis_survives_a_crash() {
         q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
     }
     let server = server.crash_and_restart().unwrap();
-    let q = notifier::queue::redis::RedisQueue::connect(&server.url(), "test:dq", test_config())
-        .await
-        .unwrap();
+    let q = notifier::queue::redis::RedisQueue::connect(
+        &server.url(),
+        "test:dq",
+        test_config(),
+        sealer(),
+    )
+    .await
+    .unwrap();
     assert!(!q.enqueue(delivery("done", Lane::Urgent)).await.unwrap());
     let jobs = q.claim("w1", 10, LEASE).await.unwrap();
     assert_eq!(jobs.len(), 1);
@@ -614,7 +639,8 @@ async fn redis_purge_leaves_no_trace_and_takes_dead_letters() {
     assert!(q.enqueue(held).await.unwrap());
     q.enqueue(delivery("kept", Lane::Urgent)).await.unwrap();
     let before = redis_contents(&guard.server.url()).await;
-    assert!(before.contains("tok-poison") && before.contains("poison|"));
+    assert!(before.contains("poison|"));
+    assert!(!before.contains("tok-"), "addresses are sealed: {before}");
 
     assert_eq!(
         q.purge_subscriber(&SubscriberId("poison".into()))
@@ -623,12 +649,8 @@ async fn redis_purge_leaves_no_trace_and_takes_dead_letters() {
         2
     );
     let after = redis_contents(&guard.server.url()).await;
-    assert!(
-        !after.contains("tok-poison"),
-        "an address survived: {after}"
-    );
     assert!(!after.contains("|poison|"), "a key survived: {after}");
-    assert!(after.contains("tok-kept"));
+    assert!(after.contains("|kept|"));
     let client = redis::Client::open(guard.server.url()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let dead: usize = redis::cmd("XLEN")
@@ -643,7 +665,7 @@ async fn redis_purge_leaves_no_trace_and_takes_dead_letters() {
 async fn sqlite_purge_leaves_no_trace_in_the_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.db");
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config()).unwrap();
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     let files = || {
         let mut bytes = std::fs::read(&path).unwrap();
         if let Ok(wal) = std::fs::read(dir.path().join("queue.db-wal")) {
@@ -658,7 +680,8 @@ async fn sqlite_purge_leaves_no_trace_in_the_files() {
     }
     let jobs = q.claim("w1", 1, LEASE).await.unwrap();
     q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
-    assert!(contains(&files(), "tok-gone"));
+    assert!(contains(&files(), "fcm|gone|"));
+    assert!(!contains(&files(), "tok-gone"), "addresses are sealed");
 
     assert_eq!(
         q.purge_subscriber(&SubscriberId("gone".into()))
@@ -667,8 +690,11 @@ async fn sqlite_purge_leaves_no_trace_in_the_files() {
         1
     );
     let bytes = files();
-    assert!(!contains(&bytes, "tok-gone"), "an address survived on disk");
-    assert!(contains(&bytes, "tok-kept"));
+    assert!(
+        !contains(&bytes, "fcm|gone|"),
+        "a delivery survived on disk"
+    );
+    assert!(contains(&bytes, "fcm|kept|"));
 }
 
 /// A file written before the subscriber, channel and due-time columns
@@ -710,7 +736,7 @@ async fn sqlite_migrates_an_older_file() {
             .unwrap();
         }
     }
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config()).unwrap();
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     let depth = q.depth().await.unwrap();
     assert_eq!(
         depth.pending,
@@ -731,6 +757,219 @@ async fn sqlite_migrates_an_older_file() {
     assert_eq!(q.depth().await.unwrap().oldest_due, None);
     drop(q);
     // Opening again does not migrate twice.
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config()).unwrap();
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     assert_eq!(q.depth().await.unwrap().total(), 1);
+}
+
+/// A delivery with every kind of personal data a queued one can carry: a
+/// webhook URL and secret, and a message naming the subscriber's place.
+fn personal_delivery(subscriber: &str) -> Delivery {
+    let mut d = sample_delivery(
+        subscriber,
+        Address::Webhook {
+            url: notifier::notice::WebhookUrl::new(format!(
+                "https://hooks.example.org/{subscriber}-9c1e"
+            )),
+            secret: notifier::notice::Secret::new(format!("whsec-{subscriber}-77aa")),
+        },
+        Locale::ZhTw,
+    );
+    d.message.title = format!("土石流紅色警戒：阿嬤家-{subscriber}");
+    d
+}
+
+fn personal_strings(subscriber: &str) -> [String; 3] {
+    [
+        format!("hooks.example.org/{subscriber}-9c1e"),
+        format!("whsec-{subscriber}-77aa"),
+        format!("阿嬤家-{subscriber}"),
+    ]
+}
+
+/// The SQLite queue file and its WAL, as bytes.
+fn sqlite_files(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(more) = std::fs::read(wal) {
+        bytes.extend(more);
+    }
+    bytes
+}
+
+fn holds(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn sqlite_pending_deliveries_are_sealed_in_an_owner_only_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.db");
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+    assert!(q.enqueue(personal_delivery("s-9")).await.unwrap());
+    let bytes = sqlite_files(&path);
+    assert!(
+        holds(&bytes, "webhook|s-9|"),
+        "the check reads the right bytes"
+    );
+    for secret in personal_strings("s-9") {
+        assert!(!holds(&bytes, &secret), "`{secret}` found in the clear");
+    }
+    for file in ["queue.db", "queue.db-wal", "queue.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+    }
+    // Another key opens nothing, and says which delivery.
+    drop(q);
+    let other = notifier::queue::sqlite::SqliteQueue::open(
+        &path,
+        test_config(),
+        Arc::new(KeySealer::new([8; 32])),
+    )
+    .unwrap();
+    let error = other.claim("w1", 1, LEASE).await.unwrap_err().to_string();
+    assert!(error.contains("does not open"), "{error}");
+}
+
+/// A file written by the previous version (schema 1, payloads in plain
+/// JSON) with a delivery still pending: after the upgrade it is sealed in
+/// place and still delivered.
+#[tokio::test]
+async fn sqlite_delivers_and_seals_a_pending_row_of_the_previous_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.db");
+    let old = personal_delivery("s-old");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE deliveries (
+                key TEXT PRIMARY KEY, alert TEXT NOT NULL, lane INTEGER NOT NULL,
+                state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                due_ms INTEGER NOT NULL, queued_ms INTEGER NOT NULL, worker TEXT,
+                last_error TEXT, payload TEXT NOT NULL,
+                subscriber TEXT, channel TEXT, ready_ms INTEGER);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        let key = DeliveryKey::of(&old);
+        let now = chrono::Utc::now().timestamp_millis();
+        c.execute(
+            "INSERT INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload,
+                 subscriber, channel, ready_ms)
+             VALUES (?1, ?2, 1, 'pending', ?3, ?3, ?4, ?5, 'webhook', ?3)",
+            rusqlite::params![
+                key.to_string(),
+                key.alert.0,
+                now - 1000,
+                serde_json::to_string(&old).unwrap(),
+                key.subscriber.0
+            ],
+        )
+        .unwrap();
+    }
+    assert!(holds(&sqlite_files(&path), &personal_strings("s-old")[1]));
+    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+    let bytes = sqlite_files(&path);
+    for secret in personal_strings("s-old") {
+        assert!(!holds(&bytes, &secret), "`{secret}` left in the clear");
+    }
+    let jobs = q.claim("w1", 10, LEASE).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].delivery, old);
+    assert_eq!(
+        q.complete(&jobs[0], &Outcome::Sent).await.unwrap(),
+        DeliveryStatus::Sent
+    );
+}
+
+#[tokio::test]
+async fn redis_pending_deliveries_are_sealed() {
+    let Some((q, guard)) = redis().await else {
+        return;
+    };
+    assert!(q.enqueue(personal_delivery("s-9")).await.unwrap());
+    let mut held = personal_delivery("s-10");
+    held.not_before = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+    assert!(q.enqueue(held).await.unwrap());
+    let contents = redis_contents(&guard.server.url()).await;
+    assert!(
+        contents.contains("webhook|s-9|"),
+        "the check reads the right keys"
+    );
+    for secret in personal_strings("s-9")
+        .into_iter()
+        .chain(personal_strings("s-10"))
+    {
+        assert!(!contents.contains(&secret), "`{secret}` found in the clear");
+    }
+}
+
+/// Entries written by the previous version (plain JSON payloads), one in
+/// a lane and one waiting for a retry, are still delivered after an
+/// upgrade; a retry seals the payload it writes back.
+#[tokio::test]
+async fn redis_delivers_pending_entries_of_the_previous_version() {
+    let Some((q, guard)) = redis().await else {
+        return;
+    };
+    let in_lane = personal_delivery("s-old-1");
+    let delayed = personal_delivery("s-old-2");
+    let client = redis::Client::open(guard.server.url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let key = DeliveryKey::of(&in_lane).to_string();
+    let _: String = redis::cmd("XADD")
+        .arg("test:dq:lane:1")
+        .arg("*")
+        .arg("key")
+        .arg(&key)
+        .arg("attempts")
+        .arg("0")
+        .arg("payload")
+        .arg(serde_json::to_string(&in_lane).unwrap())
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let key = DeliveryKey::of(&delayed).to_string();
+    let job = serde_json::json!({
+        "key": key, "lane": 1, "attempts": 1,
+        "payload": serde_json::to_string(&delayed).unwrap(), "sub": "s-old-2",
+    });
+    let _: () = redis::pipe()
+        .hset("test:dq:delayed:jobs", &key, job.to_string())
+        .zadd(
+            "test:dq:delayed",
+            &key,
+            chrono::Utc::now().timestamp_millis() - 1000,
+        )
+        .query_async(&mut c)
+        .await
+        .unwrap();
+
+    let mut jobs = q.claim("w1", 10, LEASE).await.unwrap();
+    jobs.sort_by(|a, b| a.delivery.subscriber.0.cmp(&b.delivery.subscriber.0));
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0].delivery, in_lane);
+    assert_eq!(jobs[1].delivery, delayed);
+    assert_eq!(jobs[1].attempts, 2);
+    q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
+    q.complete(
+        &jobs[1],
+        &Outcome::Retry {
+            after: Duration::from_secs(3600),
+        },
+    )
+    .await
+    .unwrap();
+    let contents = redis_contents(&guard.server.url()).await;
+    for secret in personal_strings("s-old-2") {
+        assert!(
+            !contents.contains(&secret),
+            "`{secret}` written back in the clear"
+        );
+    }
 }

@@ -106,7 +106,12 @@ async fn demo(args: DemoArgs) -> Result<()> {
         PipelineConfig::default(),
     )?;
 
-    let queue = SqliteQueue::open(&workdir.path().join("queue.db"), QueueConfig::default())?;
+    // A throwaway key: the queue seals what it holds even in the demo.
+    let queue = SqliteQueue::open(
+        &workdir.path().join("queue.db"),
+        QueueConfig::default(),
+        Arc::new(store::DataKey::generate()),
+    )?;
     let live = Arc::new(LiveChannel::new(1024));
     let channels = Channels::new().with(live.clone());
     let dispatch = DispatchConfig {

@@ -95,8 +95,11 @@ pub fn build_channels(
     }
     if let Some(settings) = &c.webhook {
         list.push(Arc::new(
-            webhook::WebhookChannel::new(Duration::from_secs(settings.timeout_secs))
-                .map_err(|e| start_error("channels.webhook", e))?,
+            webhook::WebhookChannel::new(
+                Duration::from_secs(settings.timeout_secs),
+                settings.allow.clone(),
+            )
+            .map_err(|e| start_error("channels.webhook", e))?,
         ));
     }
     Ok(list.into_iter().fold(Channels::new(), |channels, channel| {

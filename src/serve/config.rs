@@ -350,6 +350,23 @@ impl std::fmt::Debug for SmsSettings {
 pub struct WebhookSettings {
     #[serde(default = "default_webhook_timeout")]
     pub timeout_secs: u64,
+    /// Internal receivers the operator allows besides the public internet:
+    /// addresses (`"10.1.2.3"`), networks (`"10.0.0.0/8"`) and host names
+    /// with or without a port (`"hooks.internal:8443"`). Empty by default:
+    /// residents' webhooks reach public addresses only.
+    #[serde(default)]
+    pub allow: notifier::outbound::OutboundPolicy,
+}
+
+impl ChannelsConfig {
+    /// Where residents' webhooks may point: the public internet plus the
+    /// operator's `[channels.webhook] allow` list.
+    pub fn webhook_policy(&self) -> notifier::outbound::OutboundPolicy {
+        self.webhook
+            .as_ref()
+            .map(|w| w.allow.clone())
+            .unwrap_or_default()
+    }
 }
 
 fn default_webhook_timeout() -> u64 {
@@ -763,6 +780,43 @@ mod tests {
             let error = ServeConfig::load(None, env(&[(name, value)])).unwrap_err();
             assert!(error.to_string().contains(key), "{error}");
         }
+    }
+
+    #[test]
+    fn the_webhook_allow_list_is_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[channels.webhook]\nallow = [\"10.1.2.3\", \"192.168.0.0/16\", \"hooks.internal:8443\"]\n",
+        )
+        .unwrap();
+        let config = ServeConfig::load(Some(&path), []).unwrap();
+        let policy = config.channels.webhook_policy();
+        assert!(policy.check_url("http://192.168.4.4/h").is_ok());
+        assert!(policy.check_url("http://10.1.2.4/h").is_err());
+        assert!(
+            ServeConfig::default()
+                .channels
+                .webhook_policy()
+                .check_url("http://10.1.2.3/h")
+                .is_err()
+        );
+        let config = ServeConfig::load(
+            None,
+            env(&[("HAZARDLINE_CHANNELS_WEBHOOK_ALLOW", "[\"10.0.0.0/8\"]")]),
+        )
+        .unwrap();
+        assert!(
+            config
+                .channels
+                .webhook_policy()
+                .check_url("http://10.9.9.9/")
+                .is_ok()
+        );
+        std::fs::write(&path, "[channels.webhook]\nallow = [\"10.0.0.0/33\"]\n").unwrap();
+        let error = ServeConfig::load(Some(&path), []).unwrap_err().to_string();
+        assert!(error.contains("10.0.0.0/33"), "{error}");
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //! rather than per scrape; the oldest wait is reckoned from the last read
 //! at the time it is asked for.
 //!
+//! Every label value comes from a closed set, so no caller can make the
+//! exposition grow: HTTP methods are the standard ones or `other`, routes
+//! are route templates (axum's `MatchedPath`) or `unmatched`, statuses are
+//! the codes the service answers with; channels, lanes and outcomes are
+//! enums; sources are configured. Never a raw path, id or address.
+//!
 //! [`DeliveryQueue::depth`]: notifier::queue::DeliveryQueue::depth
 
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -25,6 +31,12 @@ use notifier::queue::{Lane, QueueDepth};
 /// p99 < 20 ms for reads and < 50 ms for registrations.
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// The HTTP methods counted by name; any other is counted as `other`
+/// (a client may send any token as a method).
+const KNOWN_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
 ];
 
 /// One recorder per process (the facade is global).
@@ -143,8 +155,10 @@ impl Metrics {
         metrics::counter!("hazardline_engine_notices_total", "kind" => kind).increment(told as u64);
     }
 
-    /// One HTTP request answered.
+    /// One HTTP request answered. `route` is the matched route template
+    /// (or `unmatched`); `method` is mapped onto a closed set.
     pub fn http(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let method = method_label(method);
         let labels = [
             ("route", route.to_owned()),
             ("method", method.to_owned()),
@@ -154,7 +168,7 @@ impl Metrics {
         metrics::histogram!(
             "hazardline_http_request_duration_seconds",
             "route" => route.to_owned(),
-            "method" => method.to_owned()
+            "method" => method
         )
         .record(seconds);
     }
@@ -168,6 +182,15 @@ impl Metrics {
     }
 }
 
+/// The method's label: its name if standard, else `other`.
+fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| **known == method)
+        .copied()
+        .unwrap_or("other")
+}
+
 fn lane_name(lane: Lane) -> &'static str {
     match lane {
         Lane::Urgent => "urgent",
@@ -179,6 +202,14 @@ fn lane_name(lane: Lane) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_outside_the_standard_set_are_other() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("DELETE"), "DELETE");
+        assert_eq!(method_label("get"), "other");
+        assert_eq!(method_label("XYZZY123"), "other");
+    }
 
     #[test]
     fn queue_depth_is_the_last_read_and_its_age_runs_on() {

@@ -13,6 +13,8 @@
 //! Personal data (phone numbers, e-mail addresses, address text, device
 //! tokens, relay contacts) is sealed with the configured key before it is
 //! written ([`seal`]); the records here hold it in the clear only in memory.
+//! The delivery queue seals its payloads with the same key, through the
+//! notifier's `Sealer` port (`queue_seal.rs`).
 //!
 //! It is not the matcher's index (rebuilt from [`Storage::all_subscribers`]
 //! at start) and knows nothing of HTTP.
@@ -25,6 +27,7 @@
 
 pub mod audit;
 pub mod model;
+mod queue_seal;
 pub mod redis;
 pub mod redis_archive;
 pub mod seal;

@@ -200,14 +200,15 @@ impl RedisStorage {
                 .map_err(|e| StoreError::Backend(format!("archive: {e}")))?
                 .map_err(|e| StoreError::Backend(format!("archive: {e}")))?
         };
-        let queue = RedisQueue::connect(url, &format!("{prefix}:queue"), queue)
+        let key = Arc::new(key);
+        let queue = RedisQueue::connect(url, &format!("{prefix}:queue"), queue, key.clone())
             .await
             .map_err(|e| StoreError::Backend(format!("queue: {e}")))?;
         migrate_draft_offices(&mut connection, prefix).await?;
         Ok(RedisStorage {
             connection,
             prefix: prefix.to_string(),
-            key: Arc::new(key),
+            key,
             archive: Arc::new(archive),
             queue: Arc::new(queue),
             put_subscriber: Script::new(PUT_SUBSCRIBER),

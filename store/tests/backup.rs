@@ -99,3 +99,70 @@ async fn the_redis_store_leaves_backups_to_redis() {
         Err(StoreError::Unsupported(_))
     ));
 }
+
+/// Every file and folder of the embedded store, and of its backups and
+/// restores, is readable by its owner only; an existing data directory
+/// with looser permissions is narrowed when the store opens it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_files_backups_and_restores_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A file left by an earlier version, world-readable.
+    let service = data.join(store::sqlite::SERVICE_FILE);
+    std::fs::write(&service, b"").unwrap();
+    std::fs::set_permissions(&service, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let key = DataKey::generate();
+    let store = SqliteStorage::open(&data, key.clone()).unwrap();
+    store.put_subscriber(&subscriber(1)).await.unwrap();
+    store
+        .queue()
+        .enqueue(notifier::testing::sample_delivery(
+            "s_0001",
+            notifier::notice::Address::Sms {
+                to: notifier::notice::PhoneNumber::new("+886912345678"),
+            },
+            notifier::Locale::En,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(mode(&data), 0o700, "data directory");
+    for file in store::sqlite::FILES {
+        for suffix in ["", "-wal", "-shm"] {
+            let path = data.join(format!("{file}{suffix}"));
+            if suffix.is_empty() || path.exists() {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            }
+        }
+    }
+    assert!(
+        data.join(format!("{}-wal", store::sqlite::QUEUE_FILE))
+            .exists()
+    );
+
+    let snapshot = root.path().join("backups/first");
+    store.backup(&snapshot).await.unwrap();
+    drop(store);
+    assert_eq!(mode(&snapshot), 0o700, "backup directory");
+    for file in store::sqlite::FILES {
+        assert_eq!(mode(&snapshot.join(file)), 0o600, "backup of {file}");
+    }
+    let restored = root.path().join("restored");
+    store::sqlite::restore(&snapshot, &restored).unwrap();
+    assert_eq!(mode(&restored), 0o700, "restored directory");
+    for file in store::sqlite::FILES {
+        assert_eq!(mode(&restored.join(file)), 0o600, "restored {file}");
+    }
+    let reopened = SqliteStorage::open(&restored, key).unwrap();
+    assert_eq!(reopened.queue().depth().await.unwrap().total(), 1);
+}

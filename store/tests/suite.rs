@@ -572,14 +572,26 @@ async fn personal_data_is_sealed_at_rest(backend: Backend) {
         ))
         .await
         .unwrap();
+    // Deliveries to each of the subscriber's devices, still pending in the
+    // queue, their messages naming the place.
+    let queued = queued_deliveries(&record, &label);
+    assert_eq!(store.queue().enqueue_many(queued).await.unwrap(), 4);
+    assert_eq!(store.queue().depth().await.unwrap().total(), 4);
     drop(store);
     // Make sure every write has reached the files (SQLite: WAL included).
     let raw = backend.raw_bytes();
     assert!(
+        contains(&raw, &format!("sms|{}|", record.id.0)),
+        "the check reads the queue's bytes too"
+    );
+    assert!(
         contains(&raw, &record.id.0),
         "the check reads the right bytes: the pseudonymous id is stored in the clear"
     );
-    for secret in personal_strings(7) {
+    for secret in personal_strings(7)
+        .into_iter()
+        .chain(["hooks.example/7".to_string()])
+    {
         assert!(
             !contains(&raw, &secret),
             "{}: `{secret}` found in the clear",
@@ -601,9 +613,55 @@ async fn personal_data_is_sealed_at_rest(backend: Backend) {
     ] {
         assert!(matches!(result, Err(StoreError::Seal(_))), "{result:?}");
     }
-    // The right key still does.
+    let error = wrong
+        .queue()
+        .claim("w", 10, std::time::Duration::from_secs(60))
+        .await;
+    assert!(error.is_err(), "another key opened a queued delivery");
+    drop(wrong);
+    // The right key still does (Redis: taking over what the failed claim
+    // left unacknowledged, as after any failed worker).
     let right = backend.open().await;
+    let jobs = right
+        .queue()
+        .claim("w", 10, std::time::Duration::from_millis(1))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 4);
     assert_eq!(right.subscriber(&record.id).await.unwrap(), Some(record));
+}
+
+/// One pending delivery per device of `record`, on every addressed
+/// channel, its title naming the place `label`.
+fn queued_deliveries(record: &SubscriberRecord, label: &str) -> Vec<notifier::channel::Delivery> {
+    use notifier::notice::{EmailAddress, PhoneNumber, Secret, WebhookUrl};
+    record
+        .devices
+        .iter()
+        .map(|device| {
+            let address = match device.channel {
+                DeviceChannel::Fcm => Address::Fcm {
+                    token: DeviceToken::new(device.address.0.clone()),
+                },
+                DeviceChannel::Email => Address::Email {
+                    to: EmailAddress::new(device.address.0.clone()),
+                },
+                DeviceChannel::Sms => Address::Sms {
+                    to: PhoneNumber::new(device.address.0.clone()),
+                },
+                DeviceChannel::Webhook => Address::Webhook {
+                    url: WebhookUrl::new(device.address.0.clone()),
+                    secret: Secret::new(device.secret.as_ref().unwrap().0.clone()),
+                },
+                DeviceChannel::Mqtt => unreachable!("the test subscriber has no MQTT device"),
+            };
+            let mut delivery =
+                notifier::testing::sample_delivery(&record.id.0, address, Locale::ZhTw);
+            delivery.message.title = format!("土石流紅色警戒：{label}");
+            delivery.message.headline = format!("{label} 土石流紅色警戒");
+            delivery
+        })
+        .collect()
 }
 
 async fn a_tampered_key_index_opens_no_one_elses_record(backend: Backend) {

@@ -1,10 +1,11 @@
 //! A delivery worker process: takes jobs from the queue and sends them
 //! through FCM until it is stopped (or killed: the queue's leases make
 //! that safe). Used by the crash tests; a deployment runs the same loop
-//! inside the service.
+//! inside the service. `--data-key` is the key the queued payloads were
+//! sealed with (the testing sealer's, 64 hex digits).
 //!
 //! ```text
-//! notifier-worker (--sqlite PATH | --redis URL [--prefix P])
+//! notifier-worker (--sqlite PATH | --redis URL [--prefix P]) --data-key HEX
 //!     --service-account FILE [--fcm-base URL] [--token-uri URL]
 //!     [--batch N] [--workers N] [--lease-ms N] [--idle-poll-ms N]
 //!     [--rate-per-minute N]
@@ -19,7 +20,8 @@ use notifier::channel::fcm::{FcmChannel, FcmConfig};
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
 use notifier::queue::redis::RedisQueue;
 use notifier::queue::sqlite::SqliteQueue;
-use notifier::queue::{DeliveryQueue, QueueConfig};
+use notifier::queue::{DeliveryQueue, QueueConfig, Sealer};
+use notifier::testing::sealer::KeySealer;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -27,6 +29,7 @@ const FLAGS: &[&str] = &[
     "--sqlite",
     "--redis",
     "--prefix",
+    "--data-key",
     "--service-account",
     "--fcm-base",
     "--token-uri",
@@ -68,16 +71,21 @@ impl Args {
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
+    let sealer: Arc<dyn Sealer> = Arc::new(KeySealer::from_hex(
+        args.get("--data-key").ok_or("--data-key HEX is required")?,
+    )?);
     let queue: Arc<dyn DeliveryQueue> = match (args.get("--sqlite"), args.get("--redis")) {
         (Some(path), None) => Arc::new(SqliteQueue::open(
             std::path::Path::new(path),
             QueueConfig::default(),
+            sealer,
         )?),
         (None, Some(url)) => Arc::new(
             RedisQueue::connect(
                 url,
                 args.get("--prefix").unwrap_or("dq"),
                 QueueConfig::default(),
+                sealer,
             )
             .await?,
         ),

@@ -7,6 +7,11 @@
 //! Including the timestamp lets receivers refuse replays.
 //!
 //! Loss: a 2xx means the receiver took it; what it does next is its own.
+//!
+//! Where requests may go: [`crate::outbound`]. The URL is checked again
+//! before every send (it may have been stored before the rules were
+//! tightened), names are resolved through the guarded resolver, and a
+//! redirect is not followed: a `3xx` is a failed delivery.
 
 use std::time::Duration;
 
@@ -16,6 +21,7 @@ use sha2::Sha256;
 
 use super::{Channel, Delivery, Outcome, SendFuture, retry_after};
 use crate::notice::{Address, ChannelKind};
+use crate::outbound::{OutboundError, OutboundPolicy};
 
 pub const SIGNATURE_HEADER: &str = "X-Hazardline-Signature";
 const DEFAULT_RETRY: Duration = Duration::from_secs(30);
@@ -80,20 +86,29 @@ pub fn payload(delivery: &Delivery) -> serde_json::Value {
 
 pub struct WebhookChannel {
     http: reqwest::Client,
+    policy: OutboundPolicy,
 }
 
 impl WebhookChannel {
-    pub fn new(request_timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// A channel that posts only where `policy` allows.
+    pub fn new(request_timeout: Duration, policy: OutboundPolicy) -> Result<Self, reqwest::Error> {
         Ok(WebhookChannel {
-            http: reqwest::Client::builder()
-                .timeout(request_timeout)
-                .build()?,
+            http: policy.client(request_timeout)?,
+            policy,
         })
     }
 
     async fn send_once(&self, delivery: &Delivery) -> Outcome {
         let Address::Webhook { url, secret } = &delivery.address else {
             return Outcome::Rejected("not a webhook address".into());
+        };
+        // An address refused by the rules is dead, not worth a retry.
+        let url = match self.policy.check_url(url.expose()) {
+            Ok(url) => url,
+            Err(error) => {
+                tracing::warn!(%error, "webhook URL refused");
+                return Outcome::InvalidAddress;
+            }
         };
         let body = match serde_json::to_vec(&payload(delivery)) {
             Ok(body) => body,
@@ -102,7 +117,7 @@ impl WebhookChannel {
         let now = chrono::Utc::now().timestamp();
         let response = self
             .http
-            .post(url.expose())
+            .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(
                 SIGNATURE_HEADER,
@@ -113,6 +128,11 @@ impl WebhookChannel {
             .await;
         match response {
             Ok(response) if response.status().is_success() => Outcome::Sent,
+            // Redirects are not followed: the target could be internal.
+            Ok(response) if response.status().is_redirection() => Outcome::Rejected(format!(
+                "receiver answered HTTP {} (redirects are not followed)",
+                response.status().as_u16()
+            )),
             Ok(response) => {
                 let status = response.status().as_u16();
                 match status {
@@ -125,6 +145,9 @@ impl WebhookChannel {
             }
             // Never log the URL: it is the subscriber's.
             Err(error) if error.is_builder() => Outcome::InvalidAddress,
+            Err(error) if refused_by_resolver(&error) => {
+                Outcome::Rejected(OutboundError::ResolvesInternal.to_string())
+            }
             Err(error) => {
                 tracing::warn!(error = %error.without_url(), "webhook request failed");
                 Outcome::Retry {
@@ -133,6 +156,19 @@ impl WebhookChannel {
             }
         }
     }
+}
+
+/// Whether the guarded resolver refused the host (its error is somewhere
+/// in the chain of sources).
+fn refused_by_resolver(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.downcast_ref::<OutboundError>().is_some() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 impl Channel for WebhookChannel {

@@ -21,14 +21,19 @@
 //! subscriber (a resident's right to erasure). Operators read the queue's
 //! own depth and oldest wait with [`DeliveryQueue::depth`].
 //!
+//! At rest, each delivery's payload (address, secret, message) is sealed
+//! by a [`Sealer`] the caller provides ([`seal`]).
+//!
 //! Implementations: [`sqlite::SqliteQueue`] (embedded, one machine) and
 //! [`redis::RedisQueue`] (Redis Streams with consumer groups, many workers).
 //! Both pass the same test suite (`tests/queue.rs`).
 
 pub mod dispatch;
 pub mod redis;
-
+pub mod seal;
 pub mod sqlite;
+
+pub use seal::{SealError, Sealer};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -241,6 +246,10 @@ pub enum QueueError {
         key: String,
         source: serde_json::Error,
     },
+    #[error("stored delivery {key} does not open: {reason}")]
+    Sealed { key: String, reason: String },
+    #[error("queue file: {0}")]
+    File(#[from] std::io::Error),
     #[error("delivery does not encode: {0}")]
     Encode(serde_json::Error),
     #[error("queue worker thread failed: {0}")]

@@ -34,19 +34,26 @@
 //! cause one resend. `appendfsync always` closes that window at a cost in
 //! throughput. Without AOF (RDB snapshots only) minutes can be lost: do not.
 //!
+//! Payloads (the `payload` field of stream entries, delayed jobs and dead
+//! letters) are sealed ([`super::seal`]); entries written by an earlier
+//! version hold plain JSON and are still read and delivered. The keys hold
+//! only channels, pseudonymous subscriber ids and alert versions.
+//!
 //! Redis Cluster: the scripts touch keys of several slots; run the queue on
 //! a single primary (with replicas) or give the prefix a hash tag
 //! (`{dq}`) so that every key lands in one slot.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
 use redis::{AsyncCommands, Script};
 
+use super::seal::{open_payload, seal_payload};
 use super::{
     DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueDepth, QueueError,
-    QueueFuture, StatusCounts,
+    QueueFuture, Sealer, StatusCounts,
 };
 use crate::channel::{Delivery, Outcome};
 use crate::notice::{AlertVersion, ChannelKind, SubscriberId};
@@ -206,12 +213,18 @@ pub struct RedisQueue {
     connection: ConnectionManager,
     prefix: String,
     config: QueueConfig,
+    sealer: Arc<dyn Sealer>,
 }
 
 impl RedisQueue {
     /// Connects to `url` (`redis://host:port/db`) and creates the consumer
-    /// groups if needed.
-    pub async fn connect(url: &str, prefix: &str, config: QueueConfig) -> Result<Self, QueueError> {
+    /// groups if needed; payloads are sealed and opened with `sealer`.
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        config: QueueConfig,
+        sealer: Arc<dyn Sealer>,
+    ) -> Result<Self, QueueError> {
         let client = redis::Client::open(url)?;
         let mut connection = ConnectionManager::new(client).await?;
         for lane in Lane::ALL {
@@ -228,6 +241,7 @@ impl RedisQueue {
             connection,
             prefix: prefix.to_string(),
             config,
+            sealer,
         })
     }
 
@@ -306,32 +320,31 @@ impl RedisQueue {
         self.config.key_ttl.as_secs().max(1)
     }
 
+    /// A delivery's payload as stored: sealed, bound to its key.
+    fn payload(&self, delivery: &Delivery) -> Result<String, QueueError> {
+        seal_payload(
+            self.sealer.as_ref(),
+            &DeliveryKey::of(delivery).to_string(),
+            delivery,
+        )
+    }
+
     /// The job in a stream entry; `deliveries` counts this claim.
-    fn job(
-        &self,
-        lane: Lane,
-        entry: &StreamId,
-        deliveries: u32,
-    ) -> Result<(Job, String), QueueError> {
+    fn job(&self, lane: Lane, entry: &StreamId, deliveries: u32) -> Result<Job, QueueError> {
         let key: String = entry.get("key").unwrap_or_default();
         let earlier: u32 = entry
             .get::<String>("attempts")
             .and_then(|a| a.parse().ok())
             .unwrap_or(0);
         let payload: String = entry.get("payload").unwrap_or_default();
-        let delivery: Delivery =
-            serde_json::from_str(&payload).map_err(|source| QueueError::Corrupt {
-                key: key.clone(),
-                source,
-            })?;
-        let job = Job {
+        let delivery = open_payload(self.sealer.as_ref(), &key, &payload)?;
+        Ok(Job {
             id: format!("{}/{}", lane.index(), entry.id),
             key: DeliveryKey::of(&delivery),
             lane,
             attempts: earlier + deliveries,
             delivery,
-        };
-        Ok((job, payload))
+        })
     }
 
     async fn finish(
@@ -381,8 +394,10 @@ impl RedisQueue {
                 .first()
                 .map(|p| p.times_delivered as u32)
                 .unwrap_or(1);
-            let (job, payload) = self.job(lane, entry, deliveries)?;
+            let job = self.job(lane, entry, deliveries)?;
             if job.attempts > self.config.max_attempts {
+                // Sealed afresh: an entry of an earlier version held it plain.
+                let payload = self.payload(&job.delivery)?;
                 tracing::warn!(
                     lane = lane.index(),
                     "delivery out of attempts; dead-lettered"
@@ -428,7 +443,7 @@ impl DeliveryQueue for RedisQueue {
                 let now = chrono::Utc::now().timestamp_millis();
                 for delivery in chunk {
                     let key = DeliveryKey::of(delivery);
-                    let payload = serde_json::to_string(delivery).map_err(QueueError::Encode)?;
+                    let payload = self.payload(delivery)?;
                     let not_before = delivery
                         .not_before
                         .map(|t| t.timestamp_millis())
@@ -500,7 +515,7 @@ impl DeliveryQueue for RedisQueue {
                     .await?;
                 for stream in &reply.keys {
                     for entry in &stream.ids {
-                        jobs.push(self.job(lane, entry, 1)?.0);
+                        jobs.push(self.job(lane, entry, 1)?);
                     }
                 }
             }
@@ -526,8 +541,7 @@ impl DeliveryQueue for RedisQueue {
                     Ok(status)
                 }
                 (Outcome::Retry { after }, None) if job.attempts < self.config.max_attempts => {
-                    let payload =
-                        serde_json::to_string(&job.delivery).map_err(QueueError::Encode)?;
+                    let payload = self.payload(&job.delivery)?;
                     let due = chrono::Utc::now().timestamp_millis() + after.as_millis() as i64;
                     let mut connection = self.connection.clone();
                     let _: i64 = Script::new(RETRY)
@@ -549,8 +563,7 @@ impl DeliveryQueue for RedisQueue {
                     Ok(DeliveryStatus::Pending)
                 }
                 _ => {
-                    let payload =
-                        serde_json::to_string(&job.delivery).map_err(QueueError::Encode)?;
+                    let payload = self.payload(&job.delivery)?;
                     self.finish(
                         lane,
                         entry_id,

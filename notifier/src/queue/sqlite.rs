@@ -6,21 +6,29 @@
 //! again by itself. Calls run on tokio's blocking pool.
 //!
 //! The file carries its schema version (`PRAGMA user_version`); opening an
-//! older file migrates it in place, in one transaction.
+//! older file migrates it in place, in one transaction. Payloads are sealed
+//! ([`super::seal`]); version 2 sealed the plaintext payloads earlier
+//! versions wrote.
+//!
+//! The file (and SQLite's `-wal` and `-shm` beside it, which take the
+//! file's permissions) is readable by its owner only.
 //!
 //! Durability: `synchronous = FULL`, so a committed enqueue or completion
 //! survives power loss. Idempotency records are kept for
 //! [`QueueConfig::key_ttl`] after they were queued, then purged.
 
+use std::fs::{OpenOptions, Permissions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::seal::{is_plaintext, open_payload, seal_payload};
 use super::{
     DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueDepth, QueueError,
-    QueueFuture, StatusCounts,
+    QueueFuture, Sealer, StatusCounts,
 };
 use crate::channel::{Delivery, Outcome};
 use crate::notice::{AlertVersion, ChannelKind, SubscriberId};
@@ -63,14 +71,61 @@ PRAGMA user_version = 1;
 ";
 
 /// Brings a file of any earlier version to the current schema.
-fn migrate(connection: &mut Connection) -> Result<(), QueueError> {
+fn migrate(connection: &mut Connection, sealer: &dyn Sealer) -> Result<(), QueueError> {
     connection.execute_batch(SCHEMA)?;
     let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version < 1 {
         tx.execute_batch(MIGRATION_1)?;
     }
+    if version < 2 {
+        seal_plaintext_rows(&tx, sealer)?;
+        tx.execute_batch("PRAGMA user_version = 2;")?;
+    }
     tx.commit()?;
+    if version < 2 {
+        // The plaintext images live on in the WAL until it is checkpointed.
+        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    }
+    Ok(())
+}
+
+/// Version 2: seals the payloads earlier versions stored as plain JSON
+/// (overwritten in place: `secure_delete` is on).
+fn seal_plaintext_rows(c: &Connection, sealer: &dyn Sealer) -> Result<(), QueueError> {
+    let rows: Vec<(String, String)> = c
+        .prepare("SELECT key, payload FROM deliveries WHERE substr(payload, 1, 1) = '{'")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = c.prepare("UPDATE deliveries SET payload = ?2 WHERE key = ?1")?;
+    for (key, payload) in rows {
+        if !is_plaintext(&payload) {
+            continue;
+        }
+        let delivery = open_payload(sealer, &key, &payload)?;
+        update.execute(params![key, seal_payload(sealer, &key, &delivery)?])?;
+    }
+    Ok(())
+}
+
+/// Creates `path` readable and writable by its owner only, or narrows an
+/// existing file (and its `-wal` and `-shm`) to that: SQLite gives its
+/// journal files the database file's permissions.
+pub fn owner_only_file(path: &Path) -> std::io::Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::set_permissions(&name, Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !suffix.is_empty() => {}
+            other => other?,
+        }
+    }
     Ok(())
 }
 
@@ -87,11 +142,18 @@ fn millis(duration: Duration) -> i64 {
 pub struct SqliteQueue {
     connection: Arc<Mutex<Connection>>,
     config: QueueConfig,
+    sealer: Arc<dyn Sealer>,
 }
 
 impl SqliteQueue {
-    /// Opens (creating if needed) the queue in `path`.
-    pub fn open(path: &Path, config: QueueConfig) -> Result<Self, QueueError> {
+    /// Opens (creating if needed, owner-only) the queue in `path`; payloads
+    /// are sealed and opened with `sealer`.
+    pub fn open(
+        path: &Path,
+        config: QueueConfig,
+        sealer: Arc<dyn Sealer>,
+    ) -> Result<Self, QueueError> {
+        owner_only_file(path)?;
         let mut connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
@@ -99,23 +161,27 @@ impl SqliteQueue {
         // not left in free pages.
         connection.pragma_update(None, "secure_delete", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
-        migrate(&mut connection)?;
+        migrate(&mut connection, sealer.as_ref())?;
         Ok(SqliteQueue {
             connection: Arc::new(Mutex::new(connection)),
             config,
+            sealer,
         })
     }
 
     /// Runs `work` with the connection on the blocking pool.
     async fn with<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Connection, &QueueConfig) -> Result<T, QueueError> + Send + 'static,
+        work: impl FnOnce(&mut Connection, &QueueConfig, &dyn Sealer) -> Result<T, QueueError>
+        + Send
+        + 'static,
     ) -> Result<T, QueueError> {
         let connection = self.connection.clone();
         let config = self.config;
+        let sealer = Arc::clone(&self.sealer);
         tokio::task::spawn_blocking(move || {
             let mut connection = connection.lock().unwrap_or_else(|e| e.into_inner());
-            work(&mut connection, &config)
+            work(&mut connection, &config, sealer.as_ref())
         })
         .await
         .map_err(|e| QueueError::Worker(e.to_string()))?
@@ -123,7 +189,7 @@ impl SqliteQueue {
 
     /// Deletes finished records older than the key TTL.
     pub async fn purge_expired(&self) -> Result<usize, QueueError> {
-        self.with(|c, config| {
+        self.with(|c, config, _| {
             let cutoff = now_ms() - millis(config.key_ttl);
             Ok(c.execute(
                 "DELETE FROM deliveries WHERE state != 'pending' AND queued_ms < ?1",
@@ -135,9 +201,9 @@ impl SqliteQueue {
 }
 
 /// Queues one delivery unless its key is known; `true` if new.
-fn insert(c: &Connection, delivery: &Delivery) -> Result<bool, QueueError> {
+fn insert(c: &Connection, sealer: &dyn Sealer, delivery: &Delivery) -> Result<bool, QueueError> {
     let key = DeliveryKey::of(delivery);
-    let payload = serde_json::to_string(delivery).map_err(QueueError::Encode)?;
+    let payload = seal_payload(sealer, &key.to_string(), delivery)?;
     let now = now_ms();
     let due = delivery
         .not_before
@@ -195,25 +261,18 @@ fn record(
     Ok(status)
 }
 
-fn decode(key: &str, payload: &str) -> Result<Delivery, QueueError> {
-    serde_json::from_str(payload).map_err(|source| QueueError::Corrupt {
-        key: key.to_string(),
-        source,
-    })
-}
-
 impl DeliveryQueue for SqliteQueue {
     fn enqueue(&self, delivery: Delivery) -> QueueFuture<'_, bool> {
-        Box::pin(self.with(move |c, _| insert(c, &delivery)))
+        Box::pin(self.with(move |c, _, sealer| insert(c, sealer, &delivery)))
     }
 
     fn enqueue_many(&self, deliveries: Vec<Delivery>) -> QueueFuture<'_, usize> {
-        Box::pin(self.with(move |c, _| {
+        Box::pin(self.with(move |c, _, sealer| {
             // One transaction: one fsync for the whole fan-out, not one each.
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let mut added = 0;
             for delivery in &deliveries {
-                added += usize::from(insert(&tx, delivery)?);
+                added += usize::from(insert(&tx, sealer, delivery)?);
             }
             tx.commit()?;
             Ok(added)
@@ -227,7 +286,7 @@ impl DeliveryQueue for SqliteQueue {
         lease: Duration,
     ) -> QueueFuture<'a, Vec<Job>> {
         let worker = worker.to_string();
-        Box::pin(self.with(move |c, config| {
+        Box::pin(self.with(move |c, config, sealer| {
             let now = now_ms();
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let rows: Vec<(String, i64, u32, String)> = {
@@ -261,7 +320,7 @@ impl DeliveryQueue for SqliteQueue {
                         continue;
                     }
                     lease_it.execute(params![key, now + millis(lease), worker])?;
-                    let delivery = decode(&key, &payload)?;
+                    let delivery = open_payload(sealer, &key, &payload)?;
                     let lane = Lane::ALL.get(lane as usize).copied().unwrap_or(Lane::Normal);
                     jobs.push(Job {
                         id: key,
@@ -285,7 +344,7 @@ impl DeliveryQueue for SqliteQueue {
         let key = job.id.clone();
         let attempts = job.attempts;
         let outcome = outcome.clone();
-        Box::pin(self.with(move |c, config| record(c, config, &key, attempts, &outcome)))
+        Box::pin(self.with(move |c, config, _| record(c, config, &key, attempts, &outcome)))
     }
 
     fn complete_many<'a>(
@@ -296,7 +355,7 @@ impl DeliveryQueue for SqliteQueue {
             .iter()
             .map(|(job, outcome)| (job.id.clone(), job.attempts, outcome.clone()))
             .collect();
-        Box::pin(self.with(move |c, config| {
+        Box::pin(self.with(move |c, config, _| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let statuses = results
                 .iter()
@@ -309,7 +368,7 @@ impl DeliveryQueue for SqliteQueue {
 
     fn alert_status<'a>(&'a self, alert: &'a AlertVersion) -> QueueFuture<'a, StatusCounts> {
         let alert = alert.0.clone();
-        Box::pin(self.with(move |c, _| {
+        Box::pin(self.with(move |c, _, _| {
             let mut counts = StatusCounts::default();
             let mut select = c.prepare_cached(
                 "SELECT state, COUNT(*) FROM deliveries WHERE alert = ?1 GROUP BY state",
@@ -329,7 +388,7 @@ impl DeliveryQueue for SqliteQueue {
 
     fn purge_subscriber<'a>(&'a self, subscriber: &'a SubscriberId) -> QueueFuture<'a, u64> {
         let subscriber = subscriber.0.clone();
-        Box::pin(self.with(move |c, _| {
+        Box::pin(self.with(move |c, _, _| {
             let erased = c.execute("DELETE FROM deliveries WHERE subscriber = ?1", [subscriber])?;
             if erased > 0 {
                 // Earlier images of the erased rows live on in the WAL
@@ -341,7 +400,7 @@ impl DeliveryQueue for SqliteQueue {
     }
 
     fn depth(&self) -> QueueFuture<'_, QueueDepth> {
-        Box::pin(self.with(|c, _| {
+        Box::pin(self.with(|c, _, _| {
             // One pass over the pending index, grouped: the smallest
             // `ready_ms` of a group is due if anything in it is.
             let mut select = c.prepare_cached(
@@ -380,7 +439,7 @@ impl DeliveryQueue for SqliteQueue {
 
     fn status<'a>(&'a self, key: &'a DeliveryKey) -> QueueFuture<'a, Option<DeliveryStatus>> {
         let key = key.to_string();
-        Box::pin(self.with(move |c, _| {
+        Box::pin(self.with(move |c, _, _| {
             let state: Option<String> = c
                 .query_row(
                     "SELECT state FROM deliveries WHERE key = ?1",

@@ -10,10 +10,12 @@
 //! - [`smtp`]: a minimal SMTP server.
 //! - [`mosquitto`]: a private Mosquitto broker process.
 //! - [`redis_server`]: a private Redis server with AOF.
+//! - [`sealer`]: a queue [`crate::queue::Sealer`] under a key of its own.
 
 pub mod fcm;
 pub mod mosquitto;
 pub mod redis_server;
+pub mod sealer;
 pub mod sms;
 pub mod smtp;
 

@@ -43,7 +43,8 @@ pub async fn register(
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<Response> {
     let locale = request::locale(&body.locale, "locale")?;
-    let devices = request::devices(body.devices, "devices")?;
+    let webhooks = state.config.channels.webhook_policy();
+    let devices = request::devices(body.devices, "devices", &webhooks)?;
     let preferences = request::preferences(body.preferences.unwrap_or_default(), "preferences")?;
     let resolved = places::resolve_all(&body.places, &state.atlas, state.gazetteer.as_deref())?;
     let (key, key_hash) = new_device_key();
@@ -140,9 +141,10 @@ pub async fn update(
         .as_deref()
         .map(|l| request::locale(l, "locale"))
         .transpose()?;
+    let webhooks = state.config.channels.webhook_policy();
     let devices = body
         .devices
-        .map(|d| request::devices(d, "devices"))
+        .map(|d| request::devices(d, "devices", &webhooks))
         .transpose()?;
     let preferences = body
         .preferences

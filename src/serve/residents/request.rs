@@ -5,6 +5,7 @@
 
 use ingest::{Colour, HazardKind, Intensity};
 use notifier::Locale;
+use notifier::outbound::OutboundPolicy;
 use serde::Deserialize;
 use store::{Device, DeviceChannel, PreferencesRecord, RelayNeed, Sensitive};
 
@@ -244,43 +245,49 @@ pub fn mqtt_device(value: &str, field: &str) -> Result<String, ApiError> {
 }
 
 /// An absolute http(s) URL with a host.
-pub fn webhook_url(value: &str, field: &str) -> Result<String, ApiError> {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"));
-    let host = rest
-        .and_then(|r| r.split(['/', '?', '#']).next())
-        .unwrap_or("");
-    let ok = value.len() <= 2048
-        && !host.is_empty()
-        && !host.contains('@')
-        && value.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(invalid(field, "a webhook is an absolute http(s) URL"))
+/// An absolute http(s) URL whose host is public or allowed by the
+/// operator (`[channels.webhook] allow`). The error names the rule broken,
+/// never the URL.
+pub fn webhook_url(value: &str, field: &str, policy: &OutboundPolicy) -> Result<String, ApiError> {
+    if value.len() > 2048 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(
+            field,
+            "a webhook is an absolute http(s) URL of at most 2048 printable characters",
+        ));
     }
+    policy
+        .check_url(value)
+        .map(|_| value.to_string())
+        .map_err(|e| invalid(field, format!("webhook URL refused: {e}")))
 }
 
-pub fn devices(requests: Vec<DeviceRequest>, field: &str) -> Result<Vec<Device>, ApiError> {
+pub fn devices(
+    requests: Vec<DeviceRequest>,
+    field: &str,
+    webhooks: &OutboundPolicy,
+) -> Result<Vec<Device>, ApiError> {
     if requests.len() > MAX_DEVICES {
         return Err(invalid(field, format!("at most {MAX_DEVICES} devices")));
     }
     requests
         .into_iter()
         .enumerate()
-        .map(|(i, d)| device(d, &format!("{field}[{i}]")))
+        .map(|(i, d)| device(d, &format!("{field}[{i}]"), webhooks))
         .collect()
 }
 
-fn device(request: DeviceRequest, field: &str) -> Result<Device, ApiError> {
+fn device(
+    request: DeviceRequest,
+    field: &str,
+    webhooks: &OutboundPolicy,
+) -> Result<Device, ApiError> {
     let at = format!("{field}.address");
     let address = match request.channel {
         DeviceChannel::Fcm => fcm_token(&request.address, &at)?,
         DeviceChannel::Mqtt => mqtt_device(&request.address, &at)?,
         DeviceChannel::Email => email(&request.address, &at)?,
         DeviceChannel::Sms => phone(&request.address, &at)?,
-        DeviceChannel::Webhook => webhook_url(&request.address, &at)?,
+        DeviceChannel::Webhook => webhook_url(&request.address, &at, webhooks)?,
     };
     let secret = match (request.channel, request.secret) {
         (DeviceChannel::Webhook, Some(secret)) => {
@@ -486,9 +493,21 @@ mod tests {
         assert!(mqtt_device("phone-1_a", "m").is_ok());
         assert!(mqtt_device("a/b", "m").is_err());
         assert!(mqtt_device("#", "m").is_err());
-        assert!(webhook_url("https://example.com/hook", "w").is_ok());
-        assert!(webhook_url("ftp://example.com", "w").is_err());
-        assert!(webhook_url("https://user@example.com", "w").is_err());
+        let public = OutboundPolicy::default();
+        assert!(webhook_url("https://example.com/hook", "w", &public).is_ok());
+        assert!(webhook_url("ftp://example.com", "w", &public).is_err());
+        assert!(webhook_url("https://user@example.com", "w", &public).is_err());
+        for internal in [
+            "http://127.0.0.1:8080/hook",
+            "http://2130706433/",
+            "http://[::1]/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.1.2.3/hook",
+        ] {
+            assert!(webhook_url(internal, "w", &public).is_err(), "{internal}");
+        }
+        let allowed = OutboundPolicy::allowing(&["10.0.0.0/8"]).unwrap();
+        assert!(webhook_url("http://10.1.2.3/hook", "w", &allowed).is_ok());
     }
 
     #[test]
@@ -505,13 +524,19 @@ mod tests {
                 secret: None,
             },
         ];
-        assert_eq!(field_of(devices(requests, "devices")), "devices[1].address");
+        assert_eq!(
+            field_of(devices(requests, "devices", &OutboundPolicy::default())),
+            "devices[1].address"
+        );
         let requests = vec![DeviceRequest {
             channel: DeviceChannel::Sms,
             address: "+886912345678".into(),
             secret: Some("0123456789abcdef".into()),
         }];
-        assert_eq!(field_of(devices(requests, "devices")), "devices[0].secret");
+        assert_eq!(
+            field_of(devices(requests, "devices", &OutboundPolicy::default())),
+            "devices[0].secret"
+        );
     }
 
     #[test]

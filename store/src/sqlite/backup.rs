@@ -9,14 +9,17 @@
 //! idempotent and the archive is append-only.
 //!
 //! Personal data stays sealed in a backup: keep the data key apart from
-//! it, and without the key it cannot be read.
+//! it, and without the key it cannot be read. Backups and restored files
+//! are readable by their owner only (0600 files in 0700 directories).
 
 use std::fs::{self, File};
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{ARCHIVE_FILE, QUEUE_FILE, SERVICE_FILE};
+use notifier::queue::sqlite::owner_only_file;
+
+use super::{ARCHIVE_FILE, QUEUE_FILE, SERVICE_FILE, owner_only_dir};
 use crate::{Result, StoreError};
 
 /// The files of a data directory, all in every backup.
@@ -31,7 +34,7 @@ fn sqlite(error: rusqlite::Error, file: &str) -> StoreError {
 /// on `from`, even from another process; needs no data key (sealed values
 /// are copied as they are).
 pub fn backup(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to)?;
+    owner_only_dir(to)?;
     for file in FILES {
         let target = to.join(file);
         if target.exists() {
@@ -54,6 +57,9 @@ pub fn backup(from: &Path, to: &Path) -> Result<()> {
         let target_text = target.to_str().ok_or_else(|| {
             StoreError::Backend(format!("backup path {} is not UTF-8", target.display()))
         })?;
+        // `VACUUM INTO` writes into an empty file as it finds it: created
+        // owner-only first, it keeps those permissions.
+        owner_only_file(&target)?;
         conn.execute("VACUUM INTO ?1", [target_text])
             .map_err(|e| sqlite(e, file))?;
         File::open(&target)?.sync_all()?;
@@ -89,10 +95,13 @@ pub fn restore(from: &Path, to: &Path) -> Result<()> {
             });
         }
     }
-    fs::create_dir_all(to)?;
+    owner_only_dir(to)?;
     for file in present {
         let partial = to.join(format!("{file}.restoring"));
+        owner_only_file(&partial)?;
         fs::copy(from.join(file), &partial)?;
+        // `fs::copy` gives the copy the backup file's permissions.
+        owner_only_file(&partial)?;
         File::open(&partial)?.sync_all()?;
         // A journal left by the replaced database would be replayed into
         // the restored one.

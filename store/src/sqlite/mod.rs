@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ingest::store::SqliteArchive;
 use notifier::queue::QueueConfig;
-use notifier::queue::sqlite::SqliteQueue;
+use notifier::queue::sqlite::{SqliteQueue, owner_only_file};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::audit::{GENESIS, chain_hash};
@@ -124,8 +124,10 @@ impl SqliteStorage {
 
     /// [`SqliteStorage::open`] with the delivery queue's settings.
     pub fn open_with(dir: &Path, key: DataKey, queue: QueueConfig) -> Result<SqliteStorage> {
-        std::fs::create_dir_all(dir)?;
+        owner_only_dir(dir)?;
         let service = dir.join(SERVICE_FILE);
+        owner_only_file(&service)?;
+        owner_only_file(&dir.join(ARCHIVE_FILE))?;
         let conn = Connection::open(&service).map_err(backend)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
@@ -137,11 +139,12 @@ impl SqliteStorage {
         migrate_draft_offices(&conn)?;
         let archive = SqliteArchive::open(&dir.join(ARCHIVE_FILE))
             .map_err(|e| StoreError::Backend(format!("archive: {e}")))?;
-        let queue = SqliteQueue::open(&dir.join(QUEUE_FILE), queue)
+        let key = Arc::new(key);
+        let queue = SqliteQueue::open(&dir.join(QUEUE_FILE), queue, key.clone())
             .map_err(|e| StoreError::Backend(format!("queue: {e}")))?;
         Ok(SqliteStorage {
             dir: dir.to_path_buf(),
-            key: Arc::new(key),
+            key,
             writer: Writer::start(conn)?,
             readers: Readers::new(service),
             archive: Arc::new(archive),
@@ -204,6 +207,18 @@ fn json_rows<T: serde::de::DeserializeOwned>(
         all.push(from_json(what, &row.map_err(backend)?)?);
     }
     Ok(all)
+}
+
+/// Creates `dir` (and its parents) readable by its owner only, or narrows
+/// an existing one to that: it holds every file of the store.
+pub(crate) fn owner_only_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    Ok(())
 }
 
 fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String> {

@@ -1,0 +1,92 @@
+//! Queued deliveries are sealed at rest: a delivery carries an address
+//! (phone number, e-mail, device token, webhook URL and secret), and its
+//! message names the subscriber's place, so the queue's files and Redis's
+//! AOF must not hold them readable.
+//!
+//! The queue does not hold a key itself: it is given a [`Sealer`] (the
+//! store implements it with its data key, the same authenticated
+//! encryption as its own records). Each payload is sealed bound to its
+//! delivery key, so a payload copied onto another delivery does not open.
+//! The delivery key itself (channel, pseudonymous subscriber id, alert
+//! version) holds no personal data and stays readable for the indexes.
+//!
+//! Stored form: `sealed1:<base64>`. A payload written by an earlier
+//! version is plain JSON (it starts with `{`) and is still read, so
+//! deliveries pending across an upgrade are delivered; SQLite seals such
+//! rows in place when it opens the file.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use super::QueueError;
+use crate::channel::Delivery;
+
+/// The marker of a sealed payload (format version 1).
+const SEALED_V1: &str = "sealed1:";
+
+/// Why a sealed value did not open.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SealError(pub String);
+
+/// Authenticated encryption for queued payloads.
+pub trait Sealer: Send + Sync {
+    /// Seals `plaintext`; `context` (what the value is and whose) must be
+    /// given again to open it.
+    fn seal(&self, context: &str, plaintext: &[u8]) -> Vec<u8>;
+
+    /// Opens a value sealed under the same `context`; any change to the
+    /// bytes, another key or another context is an error.
+    fn open(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError>;
+}
+
+/// The associated data of one delivery's payload.
+fn context(key: &str) -> String {
+    format!("queue:delivery:{key}")
+}
+
+/// A delivery as stored: sealed, bound to its key.
+pub(crate) fn seal_payload(
+    sealer: &dyn Sealer,
+    key: &str,
+    delivery: &Delivery,
+) -> Result<String, QueueError> {
+    let json = serde_json::to_vec(delivery).map_err(QueueError::Encode)?;
+    let sealed = sealer.seal(&context(key), &json);
+    Ok(format!("{SEALED_V1}{}", STANDARD.encode(sealed)))
+}
+
+/// Whether a stored payload is still in the plaintext form of earlier
+/// versions.
+pub(crate) fn is_plaintext(payload: &str) -> bool {
+    payload.starts_with('{')
+}
+
+/// A stored delivery, sealed or (written by an earlier version) plain.
+pub(crate) fn open_payload(
+    sealer: &dyn Sealer,
+    key: &str,
+    payload: &str,
+) -> Result<Delivery, QueueError> {
+    let corrupt = |source| QueueError::Corrupt {
+        key: key.to_string(),
+        source,
+    };
+    if is_plaintext(payload) {
+        return serde_json::from_str(payload).map_err(corrupt);
+    }
+    let unsealed = |reason: String| QueueError::Sealed {
+        key: key.to_string(),
+        reason,
+    };
+    let encoded = payload.strip_prefix(SEALED_V1).ok_or_else(|| {
+        unsealed("neither sealed nor a delivery written by an earlier version".into())
+    })?;
+    let sealed = STANDARD
+        .decode(encoded)
+        .map_err(|e| unsealed(format!("not base64: {e}")))?;
+    let json = sealer
+        .open(&context(key), &sealed)
+        .map_err(|e| unsealed(e.0))?;
+    serde_json::from_slice(&json).map_err(corrupt)
+}

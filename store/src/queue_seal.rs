@@ -1,0 +1,44 @@
+//! The delivery queue's sealing port ([`notifier::queue::Sealer`]),
+//! implemented with the store's data key: queued deliveries (addresses,
+//! webhook secrets, messages naming places) are sealed like the store's own
+//! records, XChaCha20-Poly1305 bound to the delivery they belong to. The
+//! notifier cannot depend on this crate (it is the other way round), so
+//! the store hands its key to the queue through this trait.
+
+use notifier::queue::{SealError, Sealer};
+
+use crate::StoreError;
+use crate::seal::DataKey;
+
+impl Sealer for DataKey {
+    fn seal(&self, context: &str, plaintext: &[u8]) -> Vec<u8> {
+        DataKey::seal(self, context, plaintext)
+    }
+
+    fn open(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        DataKey::open(self, context, sealed).map_err(|error| match error {
+            StoreError::Seal(reason) => SealError(reason),
+            other => SealError(other.to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_port_opens_only_what_the_same_key_sealed_for_the_same_delivery() {
+        let key = DataKey::generate();
+        let port: &dyn Sealer = &key;
+        let sealed = port.seal("queue:delivery:sms|s_1|a", b"+886912345678");
+        assert!(!sealed.windows(13).any(|w| w == b"+886912345678"));
+        assert_eq!(
+            port.open("queue:delivery:sms|s_1|a", &sealed).unwrap(),
+            b"+886912345678"
+        );
+        assert!(port.open("queue:delivery:sms|s_2|a", &sealed).is_err());
+        let other = DataKey::generate();
+        assert!(Sealer::open(&other, "queue:delivery:sms|s_1|a", &sealed).is_err());
+    }
+}
