@@ -1,7 +1,12 @@
 //! Reading dry-run areas: a GeoJSON (RFC 7946) FeatureCollection of
 //! Polygon and MultiPolygon features, each with `properties.id`.
+//!
+//! The `geojson` crate reads the document; this module only picks the
+//! features' ids and shapes and checks what a matcher area needs (rings of
+//! at least four finite positions), naming the feature and ring at fault.
 
-use geo::{LineString, MultiPolygon, Polygon};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+use geojson::{FeatureCollection, GeometryValue, PolygonType};
 use serde_json::Value;
 
 /// One area of the collection, in file order.
@@ -16,8 +21,9 @@ pub struct AreaFeature {
 
 #[derive(Debug, thiserror::Error)]
 pub enum GeoJsonError {
-    #[error("not JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    /// Not a GeoJSON FeatureCollection (the message names line and column).
+    #[error("not a GeoJSON FeatureCollection: {0}")]
+    Document(#[from] geojson::Error),
     #[error("{at}: {problem}")]
     Shape { at: String, problem: String },
 }
@@ -31,48 +37,43 @@ fn shape_error(at: impl Into<String>, problem: impl Into<String>) -> GeoJsonErro
 
 /// Parses a FeatureCollection of (Multi)Polygons.
 pub fn parse_areas(text: &str) -> Result<Vec<AreaFeature>, GeoJsonError> {
-    let root: Value = serde_json::from_str(text)?;
-    if root.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-        return Err(shape_error("root", "expected a FeatureCollection"));
-    }
-    let features = root
-        .get("features")
-        .and_then(Value::as_array)
-        .ok_or_else(|| shape_error("root", "`features` is not an array"))?;
-    features
-        .iter()
+    let collection: FeatureCollection = text.parse()?;
+    collection
+        .features
+        .into_iter()
         .enumerate()
-        .map(|(i, f)| {
+        .map(|(i, feature)| {
             let at = format!("features[{i}]");
-            let props = f.get("properties");
-            let id = props
-                .and_then(|p| p.get("id"))
+            let id = feature
+                .property("id")
                 .cloned()
                 .ok_or_else(|| shape_error(&at, "no properties.id"))?;
-            let class = props
-                .and_then(|p| p.get("class"))
+            let class = feature
+                .property("class")
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            let geometry = f
-                .get("geometry")
+            let geometry = feature
+                .geometry
                 .ok_or_else(|| shape_error(&at, "no geometry"))?;
-            let shape = parse_geometry(geometry, &format!("{at}.geometry"))?;
+            let shape = shape_of(&geometry.value, &format!("{at}.geometry"))?;
             Ok(AreaFeature { id, class, shape })
         })
         .collect()
 }
 
-/// Parses a GeoJSON Polygon or MultiPolygon geometry object.
+/// Parses a GeoJSON Polygon or MultiPolygon geometry object given as JSON.
 pub fn parse_geometry(geometry: &Value, at: &str) -> Result<MultiPolygon<f64>, GeoJsonError> {
-    let coords = geometry
-        .get("coordinates")
-        .ok_or_else(|| shape_error(at, "no coordinates"))?;
-    match geometry.get("type").and_then(Value::as_str) {
-        Some("Polygon") => Ok(MultiPolygon::new(vec![polygon(coords, at)?])),
-        Some("MultiPolygon") => {
-            let parts = coords
-                .as_array()
-                .ok_or_else(|| shape_error(at, "coordinates are not an array"))?;
+    let geometry: geojson::Geometry = serde_json::from_value(geometry.clone())
+        .map_err(|e| shape_error(at, format!("not a GeoJSON geometry: {e}")))?;
+    shape_of(&geometry.value, at)
+}
+
+fn shape_of(value: &GeometryValue, at: &str) -> Result<MultiPolygon<f64>, GeoJsonError> {
+    match value {
+        GeometryValue::Polygon { coordinates: rings } => {
+            Ok(MultiPolygon::new(vec![polygon(rings, at)?]))
+        }
+        GeometryValue::MultiPolygon { coordinates: parts } => {
             let polygons = parts
                 .iter()
                 .enumerate()
@@ -82,15 +83,15 @@ pub fn parse_geometry(geometry: &Value, at: &str) -> Result<MultiPolygon<f64>, G
         }
         other => Err(shape_error(
             at,
-            format!("geometry type {other:?} is not Polygon or MultiPolygon"),
+            format!(
+                "geometry type {} is not Polygon or MultiPolygon",
+                other.type_name()
+            ),
         )),
     }
 }
 
-fn polygon(value: &Value, at: &str) -> Result<Polygon<f64>, GeoJsonError> {
-    let rings = value
-        .as_array()
-        .ok_or_else(|| shape_error(at, "a polygon is an array of rings"))?;
+fn polygon(rings: &PolygonType, at: &str) -> Result<Polygon<f64>, GeoJsonError> {
     let mut rings = rings
         .iter()
         .enumerate()
@@ -102,28 +103,22 @@ fn polygon(value: &Value, at: &str) -> Result<Polygon<f64>, GeoJsonError> {
     Ok(Polygon::new(exterior, holes))
 }
 
-fn ring(value: &Value, at: &str) -> Result<LineString<f64>, GeoJsonError> {
-    let positions = value
-        .as_array()
-        .ok_or_else(|| shape_error(at, "a ring is an array of positions"))?;
+fn ring(positions: &[geojson::Position], at: &str) -> Result<LineString<f64>, GeoJsonError> {
     if positions.len() < 4 {
         return Err(shape_error(at, "a ring needs at least four positions"));
     }
     let coords = positions
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            let xy = p.as_array().filter(|a| a.len() >= 2);
-            match xy.map(|a| (a[0].as_f64(), a[1].as_f64())) {
-                Some((Some(x), Some(y))) if x.is_finite() && y.is_finite() => Ok((x, y)),
-                _ => Err(shape_error(
-                    format!("{at}[{i}]"),
-                    "not a [lon, lat] position",
-                )),
-            }
+        .map(|(i, p)| match p.as_slice() {
+            [x, y, ..] if x.is_finite() && y.is_finite() => Ok(Coord { x: *x, y: *y }),
+            _ => Err(shape_error(
+                format!("{at}[{i}]"),
+                "not a finite [lon, lat] position",
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(LineString::from(coords))
+    Ok(LineString::new(coords))
 }
 
 #[cfg(test)]
@@ -149,7 +144,14 @@ mod tests {
         let text = r#"{"type":"FeatureCollection","features":[
           {"type":"Feature","properties":{"id":1},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],["a",1],[0,0]]]}}]}"#;
         let err = parse_areas(text).unwrap_err().to_string();
-        assert!(err.contains("features[0].geometry[0][2]"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        let text = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{"id":1},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}}]}"#;
+        let err = parse_areas(text).unwrap_err().to_string();
+        assert!(
+            err.contains("features[0].geometry[0]: a ring needs at least four"),
+            "{err}"
+        );
         let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#;
         assert!(
             parse_areas(text)
