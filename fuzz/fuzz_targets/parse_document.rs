@@ -1,13 +1,13 @@
-//! Any bytes through the whole ingest path: decoding, XML limits,
+//! Any bytes through the whole CAP reading path: decoding, XML limits,
 //! envelopes, CAP validation, classification and the check records. It
 //! must never panic, and a message's `alert` must be present exactly when
 //! it has no violations.
 
 #![no_main]
 
-use ingest::check::check_bytes;
-use ingest::hazard::{classify, local_intensities};
-use ingest::parse::{Limits, parse_document};
+use cap::check::check_bytes;
+use cap::hazard::{classify, local_intensities};
+use cap::parse::{Limits, parse_document};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

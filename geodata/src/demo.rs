@@ -24,7 +24,7 @@ use crate::import::match_entries;
 use crate::model::{Area, CodeEntry};
 use crate::shelters::ShelterIndex;
 use crate::zones::{Zone, ZoneIndex};
-use ingest::hazard::HazardKind;
+use cap::hazard::HazardKind;
 
 struct TownSpec {
     serial: u32,

@@ -9,8 +9,8 @@
 
 use std::path::Path;
 
+use cap::hazard::HazardKind;
 use geo::{Distance, Geodesic, Point};
-use ingest::hazard::HazardKind;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use serde::Serialize;

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use cap::hazard::HazardKind;
 use geo::{BoundingRect, Contains, Coord, Geometry, Intersects, MultiPolygon, Polygon};
-use ingest::hazard::HazardKind;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 use serde::Serialize;

@@ -3,10 +3,10 @@
 
 mod common;
 
+use cap::hazard::HazardKind;
 use geodata::geocoder::{Precision, geocode};
 use geodata::shelters::ShelterFilter;
 use geodata::zones::ZoneIndex;
-use ingest::hazard::HazardKind;
 
 #[test]
 fn nearest_suitable_shelters_come_nearest_first_with_metres() {

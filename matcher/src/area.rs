@@ -12,8 +12,8 @@
 //! A geocode that cannot be resolved is an error: an alert is never
 //! silently matched to nobody.
 
+use cap::{Intensity, NamedValue};
 use geo::{Intersects, LineString, MultiPolygon, Polygon};
-use ingest::{Intensity, NamedValue};
 
 use crate::circle::PreparedCircle;
 use crate::codes::{AreaCodeError, AreaCodes, VillageCode};
@@ -36,14 +36,14 @@ pub struct AreaSpec {
     pub polygons: Vec<MultiPolygon<f64>>,
     pub circles: Vec<CircleSpec>,
     pub geocodes: Vec<NamedValue>,
-    /// Earthquakes: the local intensity in this area, as ingest read it.
+    /// Earthquakes: the local intensity in this area, as `cap::hazard` read it.
     pub intensity: Option<Intensity>,
 }
 
 impl AreaSpec {
     /// The area of a CAP `<area>` (CAP writes `lat,lon`; the model names
-    /// both), with the intensity ingest derived for it.
-    pub fn from_cap(area: &ingest::Area, intensity: Option<Intensity>) -> AreaSpec {
+    /// both), with the intensity `cap::hazard` derived for it.
+    pub fn from_cap(area: &cap::Area, intensity: Option<Intensity>) -> AreaSpec {
         AreaSpec {
             description: area.area_desc.clone(),
             polygons: area
@@ -395,9 +395,9 @@ pub(crate) mod tests {
 
     #[test]
     fn cap_area_reads_lat_lon_in_order() {
-        let cap = ingest::Area {
+        let cap = cap::Area {
             area_desc: "square".into(),
-            polygons: vec![ingest::Polygon {
+            polygons: vec![cap::Polygon {
                 points: [
                     (23.0, 120.0),
                     (23.0, 120.1),
@@ -406,11 +406,11 @@ pub(crate) mod tests {
                     (23.0, 120.0),
                 ]
                 .iter()
-                .map(|&(lat, lon)| ingest::Point { lat, lon })
+                .map(|&(lat, lon)| cap::Point { lat, lon })
                 .collect(),
             }],
-            circles: vec![ingest::Circle {
-                center: ingest::Point {
+            circles: vec![cap::Circle {
+                center: cap::Point {
                     lat: 24.0,
                     lon: 121.0,
                 },

@@ -250,7 +250,7 @@ mod tests {
     use crate::prefs::tests::facts;
     use crate::recipients::MatchContext;
     use crate::recipients::tests::{point, record, sample_index};
-    use ingest::{Colour, HazardKind};
+    use cap::{Colour, HazardKind};
 
     fn ids(r: &Recipients) -> Vec<u32> {
         r.iter().map(|(s, _)| s.0).collect()

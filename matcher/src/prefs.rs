@@ -8,7 +8,7 @@
 //! warning costs more than an unwanted one. Quiet hours are the
 //! notifier's business at delivery time.
 
-use ingest::{Certainty, Colour, HazardKind, Intensity, Severity, Status, Urgency};
+use cap::{Certainty, Colour, HazardKind, Intensity, Severity, Status, Urgency};
 
 /// CWA rainfall warning levels, from least to most serious.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -71,7 +71,7 @@ pub struct Preferences {
     pub exercises: bool,
 }
 
-/// What the matcher needs to know of an alert (one `<info>`), as ingest
+/// What the matcher needs to know of an alert (one `<info>`), as `cap::hazard`
 /// derived it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertFacts {

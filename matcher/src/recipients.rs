@@ -1,7 +1,7 @@
 //! Who an alert reaches: each subscriber once, with all its matching
 //! places.
 
-use ingest::Intensity;
+use cap::Intensity;
 
 use crate::area::{AreaError, AreaSpec, PreparedArea, Presence};
 use crate::codes::AreaCodes;
@@ -196,7 +196,7 @@ pub(crate) mod tests {
     use crate::area::tests::{TestCodes, geocode, square, village};
     use crate::index::{Location, PlaceKey, PlaceRecord, PrefsRef};
     use crate::prefs::tests::facts;
-    use ingest::{HazardKind, Intensity};
+    use cap::{HazardKind, Intensity};
 
     pub(crate) fn record(
         subscriber: u32,

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
+use cap::{Colour, HazardKind, Severity, Urgency};
 use chrono::DateTime;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ingest::{Colour, HazardKind, Severity, Urgency};
 use notifier::render::Budgets;
 use notifier::{AlertVersion, Locale, Notice, NoticeKind, RecipientPlace, Renderer, ShelterInfo};
 

@@ -54,7 +54,7 @@ mod tests {
     fn one_delivery_per_address_with_distinct_keys() {
         let renderer = Renderer::new().unwrap();
         let mut notice = crate::testing_notice();
-        notice.urgency = ingest::Urgency::Immediate;
+        notice.urgency = cap::Urgency::Immediate;
         let recipient = Recipient {
             subscriber: SubscriberId("s-1".into()),
             locale: Locale::Th,

@@ -52,10 +52,10 @@ pub(crate) fn testing_notice() -> Notice {
     use chrono::DateTime;
     Notice {
         alert: AlertVersion("cwa@example,DF-1,2026-11-22T08:00:00+08:00".into()),
-        hazard: ingest::HazardKind::DebrisFlow,
-        colour: ingest::Colour::Red,
-        severity: ingest::Severity::Severe,
-        urgency: ingest::Urgency::Expected,
+        hazard: cap::HazardKind::DebrisFlow,
+        colour: cap::Colour::Red,
+        severity: cap::Severity::Severe,
+        urgency: cap::Urgency::Expected,
         kind: NoticeKind::New,
         exercise: false,
         instruction_original: Some("請立即撤離至避難處所。".into()),

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use cap::{Alert, Colour, HazardKind, MessageKey, MsgType, ResponseType, Severity, Urgency};
 use chrono::{DateTime, FixedOffset};
-use ingest::{Alert, Colour, HazardKind, MessageKey, MsgType, ResponseType, Severity, Urgency};
 use serde::{Deserialize, Serialize};
 
 use crate::locale::Locale;
@@ -77,7 +77,7 @@ pub struct Notice {
 
 impl Notice {
     /// The notice for one CAP alert version. Hazard kind and colour level
-    /// are ingest's reading of the alert, passed in; the rest is taken from
+    /// are `cap::hazard`'s reading of the alert, passed in; the rest is taken from
     /// the alert: kind from `msgType` (and an `AllClear` response type),
     /// exercise from `status`, the most serious severity and urgency of its
     /// `<info>` blocks, and the instruction of each `<info>` by language.
@@ -357,15 +357,15 @@ mod tests {
         );
     }
 
-    fn info(language: &str, instruction: Option<&str>, severity: Severity) -> ingest::Info {
-        ingest::Info {
+    fn info(language: &str, instruction: Option<&str>, severity: Severity) -> cap::Info {
+        cap::Info {
             language: language.into(),
-            categories: vec![ingest::Category::Geo],
+            categories: vec![cap::Category::Geo],
             event: "debris flow".into(),
             response_types: vec![ResponseType::Evacuate],
             urgency: Urgency::Expected,
             severity,
-            certainty: ingest::Certainty::Likely,
+            certainty: cap::Certainty::Likely,
             audience: None,
             event_codes: vec![],
             effective: None,
@@ -386,14 +386,14 @@ mod tests {
     #[test]
     fn notices_read_kind_exercise_and_instructions_from_the_alert() {
         let mut alert = Alert {
-            cap_version: ingest::CapVersion::V1_2,
+            cap_version: cap::CapVersion::V1_2,
             identifier: "DF-1".into(),
             sender: "agency@example".into(),
             sent: chrono::DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
-            status: ingest::Status::Exercise,
+            status: cap::Status::Exercise,
             msg_type: MsgType::Update,
             source: None,
-            scope: ingest::Scope::Public,
+            scope: cap::Scope::Public,
             restriction: None,
             addresses: vec![],
             codes: vec![],

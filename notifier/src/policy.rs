@@ -11,8 +11,8 @@
 
 use std::collections::HashMap;
 
+use cap::{Colour, HazardKind, Severity};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
-use ingest::{Colour, HazardKind, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::notice::{Notice, NoticeKind, SubscriberId};
@@ -167,7 +167,7 @@ pub fn loudness(notice: &Notice, quiet: Option<&QuietHours>, now: DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingest::Urgency;
+    use cap::Urgency;
 
     fn at(rfc3339: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(rfc3339)

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use cap::HazardKind;
 use chrono::{Duration, NaiveDate};
-use ingest::HazardKind;
 use serde::Deserialize;
 
 use crate::locale::Locale;

@@ -1,7 +1,7 @@
 //! The relief catalogue: loading checks, queries by place, localized text.
 
+use cap::HazardKind;
 use chrono::NaiveDate;
-use ingest::HazardKind;
 use notifier::relief::{Catalogue, CatalogueError, steps_text};
 use notifier::{Locale, Renderer};
 

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cap::{Colour, HazardKind, Severity, Urgency};
 use chrono::DateTime;
-use ingest::{Colour, HazardKind, Severity, Urgency};
 use notifier::render::{Budgets, SmsEncoding, format_taipei};
 use notifier::{AlertVersion, Locale, Notice, NoticeKind, RecipientPlace, Renderer, ShelterInfo};
 

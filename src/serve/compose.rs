@@ -2,25 +2,28 @@
 //! texts per language, expiry) to a message ingest will accept, and the
 //! Cancel / correction messages derived from an alert in force.
 //!
-//! Every message written here is read back with ingest's parser before it
-//! is returned, so a draft is always a valid CAP message. Exercises carry
+//! The XML is written by `cap::write` and read back with cap's parser
+//! before it is returned, so a draft is always a valid CAP message. Exercises carry
 //! `status` Exercise and a mark at the head of every headline, in that
 //! headline's language. Updates and cancels name the earlier message in
 //! `<references>`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
+use cap::parse::time::format_datetime;
+use cap::parse::{Limits, parse_document};
+use cap::{
+    Alert, Area, CapVersion, CapWord, Category, Circle, HazardKind, Info, MsgType, NamedValue,
+    Point, Polygon, Reference, Scope, Status,
+};
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
-use ingest::parse::{Limits, parse_document};
-use ingest::{Alert, HazardKind, MsgType, Status};
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 
 /// Taiwan time, in which every message written here is dated.
 const TAIWAN_OFFSET_SECS: i32 = 8 * 3600;
-/// Eventcode list of Taiwan's CAP profile, which ingest reads hazards from.
+/// Eventcode list of Taiwan's CAP profile, which `cap::hazard` reads hazards from.
 const TWP_EVENT: &str = "profile:CAP-TWP:Event:1.0";
 /// Geocode table whose town and village codes are MOI's own.
 const GEOCODE_TABLE: &str = "Taiwan_Geocode_112";
@@ -65,7 +68,7 @@ pub struct TextInput {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComposeRequest {
-    /// `rainfall`, `flood`, `debris_flow`, `earthquake`, … (ingest's kinds).
+    /// `rainfall`, `flood`, `debris_flow`, `earthquake`, … (cap's hazard kinds).
     pub hazard: String,
     /// The event as people call it; defaults to the hazard's Chinese name.
     #[serde(default)]
@@ -98,44 +101,7 @@ pub struct Authoring {
 /// A CAP message ready to be written as XML.
 #[derive(Debug, Clone)]
 pub struct Message {
-    pub identifier: String,
-    pub sender: String,
-    pub sent: DateTime<FixedOffset>,
-    pub status: Status,
-    pub msg_type: MsgType,
-    pub note: Option<String>,
-    /// `sender,identifier,sent` of earlier messages.
-    pub references: Vec<String>,
-    pub infos: Vec<InfoOut>,
-}
-
-#[derive(Debug, Clone)]
-pub struct InfoOut {
-    pub language: String,
-    pub category: String,
-    pub event: String,
-    pub urgency: String,
-    pub severity: String,
-    pub certainty: String,
-    pub event_code: Option<String>,
-    pub expires: Option<DateTime<FixedOffset>>,
-    pub sender_name: Option<String>,
-    pub headline: Option<String>,
-    pub description: Option<String>,
-    pub instruction: Option<String>,
-    pub parameters: Vec<(String, String)>,
-    pub areas: Vec<AreaOut>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct AreaOut {
-    pub desc: String,
-    /// Rings of (lat, lon), closed.
-    pub polygons: Vec<Vec<(f64, f64)>>,
-    /// (lat, lon, radius km).
-    pub circles: Vec<(f64, f64, f64)>,
-    /// (valueName, value).
-    pub geocodes: Vec<(String, String)>,
+    pub alert: Alert,
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -149,18 +115,14 @@ pub fn taiwan_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     at - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&at)))
 }
 
-fn cap_time(at: &DateTime<FixedOffset>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
-}
-
-/// The CAP key of an alert as references write it.
-pub fn reference_of(alert: &Alert) -> String {
-    format!(
-        "{},{},{}",
-        alert.sender,
-        alert.identifier,
-        cap_time(&alert.sent)
-    )
+/// A reference to an alert, as an Update or Cancel of it names it.
+pub fn reference_of(alert: &Alert) -> Reference {
+    Reference {
+        sender: alert.sender.clone(),
+        identifier: alert.identifier.clone(),
+        sent_raw: format_datetime(&alert.sent),
+        sent: Some(alert.sent),
+    }
 }
 
 /// A fresh identifier: the sending date and 64 random bits.
@@ -177,22 +139,23 @@ fn hazard_kind(name: &str) -> Option<HazardKind> {
     HazardKind::ALL.into_iter().find(|k| k.as_str() == name)
 }
 
-/// Taiwan CAP profile event code and CAP category of a hazard.
-fn hazard_codes(kind: HazardKind) -> (&'static str, &'static str, &'static str) {
+/// Taiwan CAP profile event code, CAP category and Chinese name of a
+/// hazard.
+fn hazard_codes(kind: HazardKind) -> (&'static str, Category, &'static str) {
     use HazardKind::*;
     match kind {
-        Rainfall => ("rainfall", "Met", "大雨"),
-        Flood => ("flood", "Met", "淹水"),
-        DebrisFlow => ("debrisFlow", "Geo", "土石流"),
-        Earthquake => ("earthquake", "Geo", "地震"),
-        Typhoon => ("typhoon", "Met", "颱風"),
-        Thunderstorm => ("thunderstorm", "Met", "雷雨"),
-        Tsunami => ("tsunami", "Geo", "海嘯"),
-        Heat => ("heat", "Met", "高溫"),
-        Cold => ("cold", "Met", "低溫"),
-        Fog => ("fog", "Met", "濃霧"),
-        Wind => ("wind", "Met", "強風"),
-        Other => ("other", "Other", "災害"),
+        Rainfall => ("rainfall", Category::Met, "大雨"),
+        Flood => ("flood", Category::Met, "淹水"),
+        DebrisFlow => ("debrisFlow", Category::Geo, "土石流"),
+        Earthquake => ("earthquake", Category::Geo, "地震"),
+        Typhoon => ("typhoon", Category::Met, "颱風"),
+        Thunderstorm => ("thunderstorm", Category::Met, "雷雨"),
+        Tsunami => ("tsunami", Category::Geo, "海嘯"),
+        Heat => ("heat", Category::Met, "高溫"),
+        Cold => ("cold", Category::Met, "低溫"),
+        Fog => ("fog", Category::Met, "濃霧"),
+        Wind => ("wind", Category::Met, "強風"),
+        Other => ("other", Category::Other, "災害"),
     }
 }
 
@@ -227,9 +190,17 @@ fn one_of<'a>(field: &str, value: &'a str, allowed: &[&'a str]) -> ApiResult<&'a
         .ok_or_else(|| invalid(field, format!("one of {}", allowed.join(", "))))
 }
 
+/// A CAP enumeration given by its word, checked against cap's word table.
+fn cap_word<T: CapWord>(field: &str, value: &str) -> ApiResult<T> {
+    T::from_word(value).ok_or_else(|| {
+        let words: Vec<&str> = T::WORDS.iter().map(|(w, _)| *w).collect();
+        invalid(field, format!("one of {}", words.join(", ")))
+    })
+}
+
 /// Builds the CAP area of a compose form; codes are checked against the
 /// atlas, coordinates for range and shape.
-pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<AreaOut> {
+pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<Area> {
     let given = [
         input.polygon.is_some(),
         input.codes.is_some(),
@@ -263,7 +234,13 @@ pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<AreaOut> 
                 "longitude -180..180, latitude -90..90",
             ));
         }
-        let mut ring: Vec<(f64, f64)> = points.iter().map(|[lon, lat]| (*lat, *lon)).collect();
+        let mut ring: Vec<Point> = points
+            .iter()
+            .map(|[lon, lat]| Point {
+                lat: *lat,
+                lon: *lon,
+            })
+            .collect();
         if ring.first() != ring.last() {
             ring.push(ring[0]);
         }
@@ -271,10 +248,9 @@ pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<AreaOut> 
             return Err(invalid("area.polygon", "at least three distinct points"));
         }
         check_drawn_polygon(points)?;
-        return Ok(AreaOut {
-            desc: "繪製區域 Drawn area".to_owned(),
-            polygons: vec![ring],
-            ..AreaOut::default()
+        return Ok(Area {
+            polygons: vec![Polygon { points: ring }],
+            ..area("繪製區域 Drawn area".to_owned())
         });
     }
     if let Some(circle) = &input.circle {
@@ -290,13 +266,18 @@ pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<AreaOut> 
                 format!("more than 0 and at most {MAX_RADIUS_KM} km"),
             ));
         }
-        return Ok(AreaOut {
-            desc: format!(
+        return Ok(Area {
+            circles: vec![Circle {
+                center: Point {
+                    lat: circle.lat,
+                    lon: circle.lon,
+                },
+                radius_km: circle.radius_km,
+            }],
+            ..area(format!(
                 "半徑 {} 公里 Within {} km",
                 circle.radius_km, circle.radius_km
-            ),
-            circles: vec![(circle.lat, circle.lon, circle.radius_km)],
-            ..AreaOut::default()
+            ))
         });
     }
     let codes = input.codes.as_deref().unwrap_or_default();
@@ -321,18 +302,29 @@ pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<AreaOut> 
         };
         geocodes.push(geocode);
     }
-    Ok(AreaOut {
-        desc: names.join("、"),
+    Ok(Area {
         geocodes,
-        ..AreaOut::default()
+        ..area(names.join("、"))
     })
+}
+
+/// An area with only its description.
+fn area(area_desc: String) -> Area {
+    Area {
+        area_desc,
+        polygons: Vec::new(),
+        circles: Vec::new(),
+        geocodes: Vec::new(),
+        altitude: None,
+        ceiling: None,
+    }
 }
 
 /// The CAP geocode that names exactly `area`: the 112 table (MOI's own
 /// codes; counties padded to 8 digits) when the loaded tables have it, else
 /// the newest older edition whose entry maps to the area. Checked by
 /// resolving it back, so every receiver reading the same tables agrees.
-fn geocode_for(atlas: &geodata::Atlas, area: &geodata::Area) -> Option<(String, String)> {
+fn geocode_for(atlas: &geodata::Atlas, area: &geodata::Area) -> Option<NamedValue> {
     let resolves_to_area = |table: &str, value: &str| {
         atlas
             .resolve_geocode(table, value)
@@ -343,7 +335,10 @@ fn geocode_for(atlas: &geodata::Atlas, area: &geodata::Area) -> Option<(String, 
         _ => area.code.clone(),
     };
     if resolves_to_area(GEOCODE_TABLE, &moi_value) {
-        return Some((GEOCODE_TABLE.to_owned(), moi_value));
+        return Some(NamedValue {
+            value_name: GEOCODE_TABLE.to_owned(),
+            value: moi_value,
+        });
     }
     let mut entries: Vec<&geodata::CodeEntry> = atlas
         .code_entries()
@@ -353,7 +348,10 @@ fn geocode_for(atlas: &geodata::Atlas, area: &geodata::Area) -> Option<(String, 
     entries.sort_by_key(|e| std::cmp::Reverse(e.table.edition()));
     entries.into_iter().find_map(|e| {
         let table = e.table.value_name();
-        resolves_to_area(&table, &e.code).then(|| (table, e.code.clone()))
+        resolves_to_area(&table, &e.code).then(|| NamedValue {
+            value_name: table,
+            value: e.code.clone(),
+        })
     })
 }
 
@@ -369,21 +367,9 @@ pub fn compose(
         let names: Vec<&str> = HazardKind::ALL.iter().map(|k| k.as_str()).collect();
         invalid("hazard", format!("one of {}", names.join(", ")))
     })?;
-    let severity = one_of(
-        "severity",
-        &request.severity,
-        &["Extreme", "Severe", "Moderate", "Minor", "Unknown"],
-    )?;
-    let urgency = one_of(
-        "urgency",
-        &request.urgency,
-        &["Immediate", "Expected", "Future", "Past", "Unknown"],
-    )?;
-    let certainty = one_of(
-        "certainty",
-        &request.certainty,
-        &["Observed", "Likely", "Possible", "Unlikely", "Unknown"],
-    )?;
+    let severity = cap_word("severity", &request.severity)?;
+    let urgency = cap_word("urgency", &request.urgency)?;
+    let certainty = cap_word("certainty", &request.certainty)?;
     let colour = match &request.colour {
         Some(c) => Some(one_of("colour", c, &["green", "yellow", "orange", "red"])?),
         None => None,
@@ -423,46 +409,86 @@ pub fn compose(
         .into_iter()
         .map(|language| {
             let text = &request.texts[language];
-            InfoOut {
+            Info {
                 language: language.clone(),
-                category: category.to_owned(),
+                categories: vec![category],
                 event: event.clone(),
-                urgency: urgency.to_owned(),
-                severity: severity.to_owned(),
-                certainty: certainty.to_owned(),
-                event_code: Some(event_code.to_owned()),
+                response_types: Vec::new(),
+                urgency,
+                severity,
+                certainty,
+                audience: None,
+                event_codes: vec![NamedValue {
+                    value_name: TWP_EVENT.to_owned(),
+                    value: event_code.to_owned(),
+                }],
+                effective: None,
+                onset: None,
                 expires: Some(request.expires),
                 sender_name: Some(who.sender_name.clone()),
                 headline: Some(marked(language, text.headline.trim(), request.exercise)),
                 description: text.description.clone().filter(|d| !d.trim().is_empty()),
                 instruction: text.instruction.clone().filter(|d| !d.trim().is_empty()),
+                web: None,
+                contact: None,
                 parameters: colour
-                    .map(|c| vec![("alert_color".to_owned(), c.to_owned())])
+                    .map(|c| {
+                        vec![NamedValue {
+                            value_name: "alert_color".to_owned(),
+                            value: c.to_owned(),
+                        }]
+                    })
                     .unwrap_or_default(),
+                resources: Vec::new(),
                 areas: vec![area.clone()],
             }
         })
         .collect();
-    Ok(Message {
-        identifier: new_identifier(who.now),
-        sender: who.sender.clone(),
-        sent,
-        status: if request.exercise {
-            Status::Exercise
-        } else {
-            Status::Actual
+    let status = if request.exercise {
+        Status::Exercise
+    } else {
+        Status::Actual
+    };
+    let msg_type = if updates.is_some() {
+        MsgType::Update
+    } else {
+        MsgType::Alert
+    };
+    let note = request
+        .exercise
+        .then(|| "EXERCISE 演習 — not a real alert".to_owned());
+    let references = updates.map(reference_of).into_iter().collect();
+    Ok(message(who, status, msg_type, note, references, infos))
+}
+
+/// A CAP 1.2 public message from `who`, sent now.
+fn message(
+    who: &Authoring,
+    status: Status,
+    msg_type: MsgType,
+    note: Option<String>,
+    references: Vec<Reference>,
+    infos: Vec<Info>,
+) -> Message {
+    Message {
+        alert: Alert {
+            cap_version: CapVersion::V1_2,
+            identifier: new_identifier(who.now),
+            sender: who.sender.clone(),
+            sent: taiwan_time(who.now),
+            status,
+            msg_type,
+            source: None,
+            scope: Scope::Public,
+            restriction: None,
+            addresses: Vec::new(),
+            codes: Vec::new(),
+            note,
+            references,
+            incidents: Vec::new(),
+            infos,
         },
-        msg_type: if updates.is_some() {
-            MsgType::Update
-        } else {
-            MsgType::Alert
-        },
-        note: request
-            .exercise
-            .then(|| "EXERCISE 演習 — not a real alert".to_owned()),
-        references: updates.map(reference_of).into_iter().collect(),
-        infos,
-    })
+    }
 }
 
 /// Why an alert in force ends.
@@ -514,7 +540,7 @@ const CORRECTION_TEXTS: [(&str, &str); 8] = [
 /// A Cancel of `alert` (an alert in force) with the same areas and facts,
 /// so that the engine tells exactly the people it told.
 pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> Message {
-    let mut infos: Vec<InfoOut> = alert.infos.iter().map(info_out).collect();
+    let mut infos: Vec<Info> = alert.infos.iter().map(ending_info).collect();
     let correction = matches!(ending, Ending::Correction { .. });
     for info in &mut infos {
         let exercise = alert.status != Status::Actual;
@@ -561,7 +587,7 @@ pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> Message {
             {
                 continue;
             }
-            infos.push(InfoOut {
+            infos.push(Info {
                 language: tag.to_owned(),
                 headline: Some(marked(tag, text, alert.status != Status::Actual)),
                 instruction: Some(text.to_owned()),
@@ -569,201 +595,63 @@ pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> Message {
             });
         }
     }
-    Message {
-        identifier: new_identifier(who.now),
-        sender: who.sender.clone(),
-        sent: taiwan_time(who.now),
-        status: alert.status,
-        msg_type: MsgType::Cancel,
-        note: Some(if correction {
-            "correction: sent in error".to_owned()
-        } else {
-            "cancel".to_owned()
-        }),
-        references: vec![reference_of(alert)],
+    let note = if correction {
+        "correction: sent in error"
+    } else {
+        "cancel"
+    };
+    message(
+        who,
+        alert.status,
+        MsgType::Cancel,
+        Some(note.to_owned()),
+        vec![reference_of(alert)],
         infos,
-    }
+    )
 }
 
-fn info_out(info: &ingest::Info) -> InfoOut {
-    InfoOut {
+/// The facts of an `<info>` a Cancel repeats: language, first category,
+/// event, urgency, severity, certainty, the Taiwan profile event code,
+/// expiry, sender name, texts (rewritten by the caller), parameters and
+/// areas.
+fn ending_info(info: &Info) -> Info {
+    Info {
         language: info.language.clone(),
-        category: info
-            .categories
-            .first()
-            .map(|c| serde_word(c).unwrap_or_else(|| "Other".to_owned()))
-            .unwrap_or_else(|| "Other".to_owned()),
+        categories: vec![info.categories.first().copied().unwrap_or(Category::Other)],
         event: info.event.clone(),
-        urgency: format!("{:?}", info.urgency),
-        severity: format!("{:?}", info.severity),
-        certainty: format!("{:?}", info.certainty),
-        event_code: info
+        response_types: Vec::new(),
+        urgency: info.urgency,
+        severity: info.severity,
+        certainty: info.certainty,
+        audience: None,
+        event_codes: info
             .event_codes
             .iter()
-            .find(|c| c.value_name == TWP_EVENT)
-            .map(|c| c.value.clone()),
+            .filter(|c| c.value_name == TWP_EVENT)
+            .take(1)
+            .cloned()
+            .collect(),
+        effective: None,
+        onset: None,
         expires: info.expires,
         sender_name: info.sender_name.clone(),
         headline: info.headline.clone(),
         description: info.description.clone(),
         instruction: info.instruction.clone(),
-        parameters: info
-            .parameters
-            .iter()
-            .map(|p| (p.value_name.clone(), p.value.clone()))
-            .collect(),
-        areas: info
-            .areas
-            .iter()
-            .map(|a| AreaOut {
-                desc: a.area_desc.clone(),
-                polygons: a
-                    .polygons
-                    .iter()
-                    .map(|p| p.points.iter().map(|pt| (pt.lat, pt.lon)).collect())
-                    .collect(),
-                circles: a
-                    .circles
-                    .iter()
-                    .map(|c| (c.center.lat, c.center.lon, c.radius_km))
-                    .collect(),
-                geocodes: a
-                    .geocodes
-                    .iter()
-                    .map(|g| (g.value_name.clone(), g.value.clone()))
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
-/// The CAP word of an enum as ingest serializes it.
-fn serde_word<T: serde::Serialize>(value: &T) -> Option<String> {
-    match serde_json::to_value(value).ok()? {
-        serde_json::Value::String(s) => Some(s),
-        _ => None,
-    }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 forbids most control characters.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn element(out: &mut String, name: &str, value: &str) {
-    let _ = write!(out, "<{name}>{}</{name}>", escape(value));
-}
-
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Actual => "Actual",
-        Status::Exercise => "Exercise",
-        Status::System => "System",
-        Status::Test => "Test",
-        Status::Draft => "Draft",
-    }
-}
-
-fn msg_type_word(msg_type: MsgType) -> &'static str {
-    match msg_type {
-        MsgType::Alert => "Alert",
-        MsgType::Update => "Update",
-        MsgType::Cancel => "Cancel",
-        MsgType::Ack => "Ack",
-        MsgType::Error => "Error",
+        web: None,
+        contact: None,
+        parameters: info.parameters.clone(),
+        resources: Vec::new(),
+        areas: info.areas.clone(),
     }
 }
 
 impl Message {
     pub fn to_xml(&self) -> String {
-        let mut out = String::from(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">",
-        );
-        element(&mut out, "identifier", &self.identifier);
-        element(&mut out, "sender", &self.sender);
-        element(&mut out, "sent", &cap_time(&self.sent));
-        element(&mut out, "status", status_word(self.status));
-        element(&mut out, "msgType", msg_type_word(self.msg_type));
-        element(&mut out, "scope", "Public");
-        if let Some(note) = &self.note {
-            element(&mut out, "note", note);
-        }
-        if !self.references.is_empty() {
-            element(&mut out, "references", &self.references.join(" "));
-        }
-        for info in &self.infos {
-            out.push_str("<info>");
-            element(&mut out, "language", &info.language);
-            element(&mut out, "category", &info.category);
-            element(&mut out, "event", &info.event);
-            element(&mut out, "urgency", &info.urgency);
-            element(&mut out, "severity", &info.severity);
-            element(&mut out, "certainty", &info.certainty);
-            if let Some(code) = &info.event_code {
-                out.push_str("<eventCode>");
-                element(&mut out, "valueName", TWP_EVENT);
-                element(&mut out, "value", code);
-                out.push_str("</eventCode>");
-            }
-            if let Some(expires) = &info.expires {
-                element(&mut out, "expires", &cap_time(expires));
-            }
-            for (name, value) in [
-                ("senderName", &info.sender_name),
-                ("headline", &info.headline),
-                ("description", &info.description),
-                ("instruction", &info.instruction),
-            ] {
-                if let Some(value) = value {
-                    element(&mut out, name, value);
-                }
-            }
-            for (name, value) in &info.parameters {
-                out.push_str("<parameter>");
-                element(&mut out, "valueName", name);
-                element(&mut out, "value", value);
-                out.push_str("</parameter>");
-            }
-            for area in &info.areas {
-                out.push_str("<area>");
-                element(&mut out, "areaDesc", &area.desc);
-                for ring in &area.polygons {
-                    let points: Vec<String> = ring
-                        .iter()
-                        .map(|(lat, lon)| format!("{lat},{lon}"))
-                        .collect();
-                    element(&mut out, "polygon", &points.join(" "));
-                }
-                for (lat, lon, radius) in &area.circles {
-                    element(&mut out, "circle", &format!("{lat},{lon} {radius}"));
-                }
-                for (name, value) in &area.geocodes {
-                    out.push_str("<geocode>");
-                    element(&mut out, "valueName", name);
-                    element(&mut out, "value", value);
-                    out.push_str("</geocode>");
-                }
-                out.push_str("</area>");
-            }
-            out.push_str("</info>");
-        }
-        out.push_str("</alert>\n");
-        out
+        cap::write_alert(&self.alert)
     }
 
-    /// Writes the message and reads it back with ingest's parser.
+    /// Writes the message and reads it back with cap's parser.
     pub fn to_checked_xml(&self) -> ApiResult<(String, Alert)> {
         let xml = self.to_xml();
         let alert = read_one(xml.as_bytes())?;
@@ -775,7 +663,7 @@ impl Message {
 /// with every violation listed.
 /// A drawn area must enclose something and must not cross itself: matching
 /// would read a bow-tie as two areas or none, and people in a sliver of
-/// zero width are never inside. Feed CAP keeps its leniency (ingest warns);
+/// zero width are never inside. Feed CAP keeps its leniency (the parser warns);
 /// an office drawing on the console can always redraw.
 fn check_drawn_polygon(points: &[[f64; 2]]) -> ApiResult<()> {
     use geo::algorithm::validation::InvalidPolygon;
@@ -878,8 +766,8 @@ mod tests {
         assert_eq!(alert.infos.len(), 2);
         assert_eq!(alert.infos[0].language, "zh-TW");
         let info = &alert.infos[0];
-        assert_eq!(ingest::hazard::info_hazard(info), HazardKind::DebrisFlow);
-        assert_eq!(ingest::hazard::info_colour(info), ingest::Colour::Red);
+        assert_eq!(cap::hazard::info_hazard(info), HazardKind::DebrisFlow);
+        assert_eq!(cap::hazard::info_colour(info), cap::Colour::Red);
         let villages = crate::engine::relay::villages_covered(&atlas, &alert).unwrap();
         assert_eq!(villages.len(), 5, "{villages:?}");
         assert!(villages.contains("99000020001"));

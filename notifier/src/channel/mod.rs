@@ -24,8 +24,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use cap::{Colour, HazardKind};
 use chrono::{DateTime, FixedOffset, Utc};
-use ingest::{Colour, HazardKind};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 

@@ -25,10 +25,10 @@ pub mod sms;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use cap::{Colour, HazardKind};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
-use ingest::{Colour, HazardKind};
 use serde::{Deserialize, Serialize};
 use unic_langid::LanguageIdentifier;
 

@@ -33,10 +33,10 @@ use crate::render::Renderer;
 pub fn sample_notice() -> Notice {
     Notice {
         alert: AlertVersion("cwa@example,DF-TEST-1,2026-11-22T08:00:00+08:00".into()),
-        hazard: ingest::HazardKind::DebrisFlow,
-        colour: ingest::Colour::Red,
-        severity: ingest::Severity::Severe,
-        urgency: ingest::Urgency::Immediate,
+        hazard: cap::HazardKind::DebrisFlow,
+        colour: cap::Colour::Red,
+        severity: cap::Severity::Severe,
+        urgency: cap::Urgency::Immediate,
         kind: NoticeKind::New,
         exercise: false,
         instruction_original: Some("請立即撤離至避難處所。".into()),

@@ -5,13 +5,13 @@
 //! process's own CPU time (utime + stime from `/proc/self/stat`, Linux) and
 //! reports messages and bytes per CPU-second on one thread.
 //!
-//! `cargo run --release -p ingest --example parse_cpu -- [ROUNDS] [DIR]`
+//! `cargo run --release -p cap --example parse_cpu -- [ROUNDS] [DIR]`
 //! (defaults: 300 rounds over `../shared/data/cap/tw-ncdr`).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ingest::parse::{Limits, parse_document};
+use cap::parse::{Limits, parse_document};
 
 /// CPU seconds used by this process so far, or `None` off Linux.
 fn cpu_seconds() -> Option<f64> {

@@ -6,6 +6,8 @@ use crate::model::{
     CapVersion, Category, Certainty, Info, Resource, ResponseType, Severity, Timestamp, Urgency,
 };
 
+use crate::words::CapWord;
+
 use super::area::{read_area, read_named_value};
 use super::node::{Fields, Report, lookup_enum, token_text};
 use super::time::parse_datetime;
@@ -35,67 +37,8 @@ const INFO_FIELDS: &[&str] = &[
     "area",
 ];
 
-const CATEGORIES: &[(&str, Category)] = &[
-    ("Geo", Category::Geo),
-    ("Met", Category::Met),
-    ("Safety", Category::Safety),
-    ("Security", Category::Security),
-    ("Rescue", Category::Rescue),
-    ("Fire", Category::Fire),
-    ("Health", Category::Health),
-    ("Env", Category::Env),
-    ("Transport", Category::Transport),
-    ("Infra", Category::Infra),
-    ("CBRNE", Category::Cbrne),
-    ("Other", Category::Other),
-];
-
-const RESPONSE_TYPES: &[(&str, ResponseType)] = &[
-    ("Shelter", ResponseType::Shelter),
-    ("Evacuate", ResponseType::Evacuate),
-    ("Prepare", ResponseType::Prepare),
-    ("Execute", ResponseType::Execute),
-    ("Monitor", ResponseType::Monitor),
-    ("Assess", ResponseType::Assess),
-    ("None", ResponseType::None),
-    // CAP 1.2 only.
-    ("Avoid", ResponseType::Avoid),
-    ("AllClear", ResponseType::AllClear),
-];
-
-const URGENCIES: &[(&str, Urgency)] = &[
-    ("Immediate", Urgency::Immediate),
-    ("Expected", Urgency::Expected),
-    ("Future", Urgency::Future),
-    ("Past", Urgency::Past),
-    ("Unknown", Urgency::Unknown),
-];
-
-const SEVERITIES: &[(&str, Severity)] = &[
-    ("Extreme", Severity::Extreme),
-    ("Severe", Severity::Severe),
-    ("Moderate", Severity::Moderate),
-    ("Minor", Severity::Minor),
-    ("Unknown", Severity::Unknown),
-];
-
-const CERTAINTIES: &[(&str, Certainty)] = &[
-    ("Observed", Certainty::Observed),
-    ("Likely", Certainty::Likely),
-    ("Possible", Certainty::Possible),
-    ("Unlikely", Certainty::Unlikely),
-    ("Unknown", Certainty::Unknown),
-];
-
 /// CAP 1.0's "Very Likely" has no CAP 1.2 equivalent but "Likely" (> 50 %).
-const CERTAINTIES_1_0: &[(&str, Certainty)] = &[
-    ("Observed", Certainty::Observed),
-    ("Very Likely", Certainty::Likely),
-    ("Likely", Certainty::Likely),
-    ("Possible", Certainty::Possible),
-    ("Unlikely", Certainty::Unlikely),
-    ("Unknown", Certainty::Unknown),
-];
+const VERY_LIKELY_1_0: &[(&str, Certainty)] = &[("Very Likely", Certainty::Likely)];
 
 pub(super) fn read_info(
     node: Node,
@@ -124,7 +67,7 @@ pub(super) fn read_info(
     let mut categories_ok = true;
     for (p, n) in fields.all("category") {
         match token_text(n, &p, report)
-            .and_then(|t| lookup_enum(&t, category_table(version), &p, report))
+            .and_then(|t| lookup_enum(&t, categories_of(version), &p, report))
         {
             Some(c) => categories.push(c),
             None => categories_ok = false,
@@ -142,25 +85,32 @@ pub(super) fn read_info(
 
     let mut response_types = Vec::new();
     for (p, n) in fields.all("responseType") {
+        // Avoid and AllClear arrived in CAP 1.2 (last in the table).
         let table = if version == CapVersion::V1_2 {
-            RESPONSE_TYPES
+            ResponseType::WORDS
         } else {
-            &RESPONSE_TYPES[..7]
+            &ResponseType::WORDS[..7]
         };
-        if let Some(r) = token_text(n, &p, report).and_then(|t| lookup_enum(&t, table, &p, report))
+        if let Some(r) =
+            token_text(n, &p, report).and_then(|t| lookup_enum(&t, table.iter(), &p, report))
         {
             response_types.push(r);
         }
     }
 
-    let urgency = required_enum(&fields, "urgency", URGENCIES, report);
-    let severity = required_enum(&fields, "severity", SEVERITIES, report);
-    let certainty_table = if version == CapVersion::V1_0 {
-        CERTAINTIES_1_0
+    let urgency = required_enum(&fields, "urgency", Urgency::WORDS.iter(), report);
+    let severity = required_enum(&fields, "severity", Severity::WORDS.iter(), report);
+    let certainty_1_0 = if version == CapVersion::V1_0 {
+        VERY_LIKELY_1_0
     } else {
-        CERTAINTIES
+        &[]
     };
-    let certainty = required_enum(&fields, "certainty", certainty_table, report);
+    let certainty = required_enum(
+        &fields,
+        "certainty",
+        Certainty::WORDS.iter().chain(certainty_1_0),
+        report,
+    );
 
     let event_codes = named_values(&fields, "eventCode", ns, version, report);
     let parameters = named_values(&fields, "parameter", ns, version, report);
@@ -209,30 +159,19 @@ pub(super) fn read_info(
     })
 }
 
-fn category_table(version: CapVersion) -> &'static [(&'static str, Category)] {
-    match version {
-        // CBRNE arrived in CAP 1.1.
-        CapVersion::V1_0 => &[
-            ("Geo", Category::Geo),
-            ("Met", Category::Met),
-            ("Safety", Category::Safety),
-            ("Security", Category::Security),
-            ("Rescue", Category::Rescue),
-            ("Fire", Category::Fire),
-            ("Health", Category::Health),
-            ("Env", Category::Env),
-            ("Transport", Category::Transport),
-            ("Infra", Category::Infra),
-            ("Other", Category::Other),
-        ],
-        _ => CATEGORIES,
-    }
+/// The categories a version defines: CBRNE arrived in CAP 1.1.
+fn categories_of(
+    version: CapVersion,
+) -> impl Iterator<Item = &'static (&'static str, Category)> + Clone {
+    Category::WORDS
+        .iter()
+        .filter(move |(_, c)| version != CapVersion::V1_0 || *c != Category::Cbrne)
 }
 
-fn required_enum<T: Copy>(
+fn required_enum<'t, T: Copy + 't>(
     fields: &Fields,
     name: &str,
-    table: &[(&str, T)],
+    table: impl Iterator<Item = &'t (&'static str, T)> + Clone,
     report: &mut Report,
 ) -> Option<T> {
     let text = fields.required_token(name, report)?;

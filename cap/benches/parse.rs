@@ -3,14 +3,14 @@
 //! messages of 2–26 KB) and the whole set (feeds, envelopes, signed and
 //! invalid files included). Skips with a message when the data is absent.
 //!
-//! `cargo bench -p ingest --bench parse`
+//! `cargo bench -p cap --bench parse`
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use cap::parse::{Limits, parse_document};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ingest::parse::{Limits, parse_document};
 
 fn data_dir() -> Option<PathBuf> {
     let base = std::env::var_os("HAZARDLINE_SHARED_DATA")

@@ -1,10 +1,10 @@
 //! Property tests: generated alerts written as CAP XML read back to the
 //! same model; arbitrary bytes never panic; geometry text round-trips.
 
-use ingest::parse::geometry::{format_circle, format_polygon, parse_circle, parse_polygon};
-use ingest::parse::time::format_datetime;
-use ingest::parse::{Limits, parse_document};
-use ingest::*;
+use cap::parse::geometry::{format_circle, format_polygon, parse_circle, parse_polygon};
+use cap::parse::time::format_datetime;
+use cap::parse::{Limits, parse_document};
+use cap::*;
 use proptest::prelude::*;
 
 fn xml_escape(s: &str) -> String {

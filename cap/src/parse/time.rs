@@ -47,7 +47,7 @@ pub enum DateTimeError {
 /// Parses a CAP date-time (already trimmed).
 ///
 /// ```
-/// use ingest::parse::time::parse_datetime;
+/// use cap::parse::time::parse_datetime;
 /// let (t, leniency) = parse_datetime("2024-04-22T18:11:17+08:00").unwrap();
 /// assert_eq!(t.to_rfc3339(), "2024-04-22T18:11:17+08:00");
 /// assert!(leniency.is_none());

@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ingest::check::{CheckRecord, check_bytes};
-use ingest::hazard::{HazardKind, classify, local_intensities};
-use ingest::parse::{DocumentError, Limits, parse_document};
+use cap::check::{CheckRecord, check_bytes};
+use cap::hazard::{HazardKind, classify, local_intensities};
+use cap::parse::{DocumentError, Limits, parse_document};
 
 const VERDICTS: &str = include_str!("conformance/verdicts.tsv");
 
@@ -85,7 +85,7 @@ fn files_under(dir: &Path) -> Vec<String> {
 fn judge(
     file: &str,
     records: &[CheckRecord],
-    doc: &Result<ingest::Document, DocumentError>,
+    doc: &Result<cap::Document, DocumentError>,
     want: &Expected,
 ) -> Option<String> {
     let failing: Vec<usize> = records
@@ -209,7 +209,7 @@ fn taiwan_files_are_all_accepted_and_classified() {
         }
         assert_eq!(
             class.exercise,
-            alert.status != ingest::Status::Actual,
+            alert.status != cap::Status::Actual,
             "{file}"
         );
     }
@@ -225,7 +225,7 @@ fn earthquake_reports_give_intensity_per_county_with_verbatim_geocodes() {
     assert_eq!(local.len(), 3);
     assert_eq!(local[0].area_name, "花蓮縣");
     assert_eq!(local[0].geocode.value, "10015");
-    assert_eq!(local[0].intensity, ingest::Intensity::I4);
+    assert_eq!(local[0].intensity, cap::Intensity::I4);
     let circle = &alert.infos[0]
         .areas
         .iter()

@@ -270,7 +270,7 @@ pub mod rules {
 ///
 /// # Examples
 /// ```
-/// use ingest::parse::{parse_document, Limits};
+/// use cap::parse::{parse_document, Limits};
 /// let doc = parse_document(b"<html><title>404</title></html>", &Limits::default());
 /// assert!(doc.is_err());
 /// ```

@@ -4,15 +4,12 @@
 use roxmltree::Node;
 
 use crate::model::{Alert, CapVersion, MsgType, Reference, Scope, Status};
+use crate::words::{CAP_1_0_NS, CAP_1_1_NS, CAP_1_2_NS, CapWord};
 
 use super::info::{checked_time, read_info};
 use super::node::{Fields, Report, lookup_enum, split_quoted_list};
 use super::time::parse_datetime;
 use super::{MessageSummary, ParsedMessage, rules};
-
-pub const CAP_1_0_NS: &str = "http://www.incident.com/cap/1.0";
-pub const CAP_1_1_NS: &str = "urn:oasis:names:tc:emergency:cap:1.1";
-pub const CAP_1_2_NS: &str = "urn:oasis:names:tc:emergency:cap:1.2";
 
 const ALERT_FIELDS: &[&str] = &[
     "identifier",
@@ -32,37 +29,9 @@ const ALERT_FIELDS: &[&str] = &[
     "info",
 ];
 
-const STATUSES: &[(&str, Status)] = &[
-    ("Actual", Status::Actual),
-    ("Exercise", Status::Exercise),
-    ("System", Status::System),
-    ("Test", Status::Test),
-    // CAP 1.1 and later.
-    ("Draft", Status::Draft),
-];
-
-const MSG_TYPES: &[(&str, MsgType)] = &[
-    ("Alert", MsgType::Alert),
-    ("Update", MsgType::Update),
-    ("Cancel", MsgType::Cancel),
-    ("Ack", MsgType::Ack),
-    ("Error", MsgType::Error),
-];
-
-const SCOPES: &[(&str, Scope)] = &[
-    ("Public", Scope::Public),
-    ("Restricted", Scope::Restricted),
-    ("Private", Scope::Private),
-];
-
 /// The CAP version a namespace names, if it names one.
 pub fn version_of_namespace(ns: &str) -> Option<CapVersion> {
-    match ns {
-        CAP_1_2_NS => Some(CapVersion::V1_2),
-        CAP_1_1_NS => Some(CapVersion::V1_1),
-        CAP_1_0_NS => Some(CapVersion::V1_0),
-        _ => None,
-    }
+    CapVersion::from_word(ns)
 }
 
 pub(super) fn read_message(node: Node) -> ParsedMessage {
@@ -113,27 +82,43 @@ pub(super) fn read_message(node: Node) -> ParsedMessage {
         .and_then(|t| checked_time(t, &fields.child_path("sent"), &mut report).ok());
 
     let status_text = fields.required_token("status", &mut report);
+    // Draft arrived in CAP 1.1 (last in the table).
     let status_table = if version == CapVersion::V1_0 {
-        &STATUSES[..4]
+        &Status::WORDS[..4]
     } else {
-        STATUSES
+        Status::WORDS
     };
-    let status = status_text
-        .as_deref()
-        .and_then(|t| lookup_enum(t, status_table, &fields.child_path("status"), &mut report));
+    let status = status_text.as_deref().and_then(|t| {
+        lookup_enum(
+            t,
+            status_table.iter(),
+            &fields.child_path("status"),
+            &mut report,
+        )
+    });
     let msg_type_text = fields.required_token("msgType", &mut report);
-    let msg_type = msg_type_text
-        .as_deref()
-        .and_then(|t| lookup_enum(t, MSG_TYPES, &fields.child_path("msgType"), &mut report));
+    let msg_type = msg_type_text.as_deref().and_then(|t| {
+        lookup_enum(
+            t,
+            MsgType::WORDS.iter(),
+            &fields.child_path("msgType"),
+            &mut report,
+        )
+    });
 
     // CAP 1.0 made <scope> optional; its absence there reads as Public,
     // the only scope a public feed can carry.
     let scope = if version == CapVersion::V1_0 && !fields.has("scope") {
         Some(Scope::Public)
     } else {
-        fields
-            .required_token("scope", &mut report)
-            .and_then(|t| lookup_enum(&t, SCOPES, &fields.child_path("scope"), &mut report))
+        fields.required_token("scope", &mut report).and_then(|t| {
+            lookup_enum(
+                &t,
+                Scope::WORDS.iter(),
+                &fields.child_path("scope"),
+                &mut report,
+            )
+        })
     };
 
     let source = fields.optional_token("source", &mut report);

@@ -24,7 +24,7 @@ fn problem(rule: &'static str, message: String) -> GeometryProblem {
 /// Parses and checks a polygon.
 ///
 /// ```
-/// use ingest::parse::geometry::parse_polygon;
+/// use cap::parse::geometry::parse_polygon;
 /// let p = parse_polygon("23.1,121.2 23.2,121.2 23.2,121.3 23.1,121.2").unwrap();
 /// assert_eq!(p.points.len(), 4);
 /// assert!(parse_polygon("23.1,121.2 23.2,121.2 23.2,121.3").is_err());
@@ -74,7 +74,7 @@ pub fn parse_polygon(text: &str) -> Result<Polygon, Vec<GeometryProblem>> {
 /// Parses and checks a circle.
 ///
 /// ```
-/// use ingest::parse::geometry::parse_circle;
+/// use cap::parse::geometry::parse_circle;
 /// let c = parse_circle("23.768,121.538 0.000").unwrap();
 /// assert_eq!(c.radius_km, 0.0);
 /// ```

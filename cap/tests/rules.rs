@@ -2,9 +2,9 @@
 //! valid base message is bent in exactly one way, and the verdict must name
 //! that rule at that element path.
 
-use ingest::hazard::{HazardKind, classify};
-use ingest::parse::{DocumentError, DocumentFormat, Limits, ParsedMessage, parse_document, rules};
-use ingest::{Colour, MsgType, Status};
+use cap::hazard::{HazardKind, classify};
+use cap::parse::{DocumentError, DocumentFormat, Limits, ParsedMessage, parse_document, rules};
+use cap::{Colour, MsgType, Status};
 
 const NS12: &str = "urn:oasis:names:tc:emergency:cap:1.2";
 
@@ -301,7 +301,7 @@ fn a_wrong_namespace_is_a_violation_and_prefixes_are_fine() {
       <c:msgType>Alert</c:msgType><c:scope>Public</c:scope></c:alert>"#;
     let m = parse_one(prefixed);
     let alert = m.alert.expect("prefixed CAP 1.1 is valid");
-    assert_eq!(alert.cap_version, ingest::CapVersion::V1_1);
+    assert_eq!(alert.cap_version, cap::CapVersion::V1_1);
     assert!(classify(&alert).exercise);
 }
 

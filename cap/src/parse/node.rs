@@ -300,23 +300,23 @@ pub(super) fn element_text<'a>(
 /// Looks a token up in an enumeration. An exact match is silent; a match
 /// ignoring ASCII case is accepted with a warning (the meaning is plain);
 /// anything else is an `enum` violation listing the allowed values.
-pub(super) fn lookup_enum<T: Copy>(
+pub(super) fn lookup_enum<'t, T: Copy + 't>(
     value: &str,
-    table: &[(&str, T)],
+    table: impl Iterator<Item = &'t (&'static str, T)> + Clone,
     path: &dyn Display,
     report: &mut Report,
 ) -> Option<T> {
-    if let Some((_, v)) = table.iter().find(|(name, _)| *name == value) {
+    if let Some((_, v)) = table.clone().find(|(name, _)| *name == value) {
         return Some(*v);
     }
     if let Some((name, v)) = table
-        .iter()
+        .clone()
         .find(|(name, _)| name.eq_ignore_ascii_case(value))
     {
         report.warn(path, format_args!("{value:?} read as {name:?}"));
         return Some(*v);
     }
-    let allowed: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+    let allowed: Vec<&str> = table.map(|(n, _)| *n).collect();
     report.violation(
         path,
         rules::ENUM,
