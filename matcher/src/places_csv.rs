@@ -59,7 +59,7 @@ pub fn parse_points(bytes: &[u8]) -> Result<Vec<[f64; 2]>, CsvError> {
         .map_err(|e| CsvError::from_reader(&e))?;
     if header.iter().collect::<Vec<_>>() != [&b"id"[..], b"lon", b"lat"] {
         return Err(CsvError::Header {
-            found: String::from_utf8_lossy(&header.as_slice().to_vec()).into_owned(),
+            found: String::from_utf8_lossy(header.as_slice()).into_owned(),
         });
     }
     // Roughly 30 bytes a row: reserve once.
