@@ -100,10 +100,9 @@ impl SqliteArchive {
 
     /// The journal mode in force (`wal` once opened).
     pub fn journal_mode(&self) -> Result<String, StoreError> {
-        Ok(self
-            .conn()
+        self.conn()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(db)?)
+            .map_err(db)
     }
 }
 
