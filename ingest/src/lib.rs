@@ -19,8 +19,9 @@
 //!   directory, issuer submissions.
 //! - [`lifecycle`]: dedupe, Update/Cancel chains, expiry; the active set and
 //!   the [`lifecycle::LifecycleEvent`]s the matcher consumes.
-//! - [`store`]: the archive of every received message
-//!   ([`store::AlertArchive`], embedded [`store::SqliteArchive`]).
+//! - [`store`]: the archive of every received message, as a port
+//!   ([`store::AlertArchive`]; the durable archives are in the `store`
+//!   crate, an in-memory one for tests is [`store::MemoryArchive`]).
 //! - [`clock`]: the one source of "now", settable in tests.
 
 pub mod authority;

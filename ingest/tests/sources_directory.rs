@@ -11,7 +11,7 @@ use ingest::feed::{Pipeline, PipelineConfig};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::signature::TrustedKeys;
 use ingest::source::{SourceId, SourceTrust};
-use ingest::store::{AlertArchive, SqliteArchive, Verdict};
+use ingest::store::{AlertArchive, MemoryArchive, Verdict};
 use sources_support::{cap_xml, utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -27,14 +27,12 @@ fn cap(sender: &str, identifier: &str) -> String {
     )
 }
 
-fn pipeline(
-    db: &std::path::Path,
-) -> (
+fn pipeline() -> (
     Arc<Pipeline>,
-    Arc<SqliteArchive>,
+    Arc<MemoryArchive>,
     mpsc::Receiver<LifecycleEvent>,
 ) {
-    let archive = Arc::new(SqliteArchive::open(db).unwrap());
+    let archive = Arc::new(MemoryArchive::new());
     let (tx, rx) = mpsc::channel(16);
     let trust = SourceTrust::new(
         SourceId::new("drop"),
@@ -55,9 +53,8 @@ fn pipeline(
 
 #[tokio::test]
 async fn files_move_to_done_or_rejected_and_partial_files_wait() {
-    let db_dir = tempfile::tempdir().unwrap();
     let drop = tempfile::tempdir().unwrap();
-    let (pipeline, archive, mut events) = pipeline(&db_dir.path().join("a.sqlite"));
+    let (pipeline, archive, mut events) = pipeline();
     let source = SourceId::new("drop");
 
     std::fs::write(
@@ -99,9 +96,8 @@ async fn files_move_to_done_or_rejected_and_partial_files_wait() {
 
 #[tokio::test]
 async fn a_dropped_cancel_of_another_authoritys_alert_is_rejected() {
-    let db_dir = tempfile::tempdir().unwrap();
     let drop = tempfile::tempdir().unwrap();
-    let (pipeline, archive, mut events) = pipeline(&db_dir.path().join("a.sqlite"));
+    let (pipeline, archive, mut events) = pipeline();
     let source = SourceId::new("drop");
     std::fs::write(drop.path().join("a.cap"), cap("weather@cwa.gov.tw", "R1")).unwrap();
     scan_once(&pipeline, &source, drop.path()).await.unwrap();
@@ -131,9 +127,8 @@ async fn a_dropped_cancel_of_another_authoritys_alert_is_rejected() {
 
 #[tokio::test]
 async fn the_worker_picks_up_renamed_files_until_shutdown() {
-    let db_dir = tempfile::tempdir().unwrap();
     let drop = tempfile::tempdir().unwrap();
-    let (pipeline, _archive, mut events) = pipeline(&db_dir.path().join("a.sqlite"));
+    let (pipeline, _archive, mut events) = pipeline();
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(directory::run_every(
         pipeline,
@@ -165,7 +160,6 @@ async fn configured_sources_start_and_stop_together() {
     use ingest::feed::runner::{spawn_workers, trust_rules};
     use ingest::source::SourcesSection;
 
-    let db_dir = tempfile::tempdir().unwrap();
     let drop = tempfile::tempdir().unwrap();
     let toml_text = format!(
         r#"
@@ -192,7 +186,7 @@ async fn configured_sources_start_and_stop_together() {
         drop.path().display()
     );
     let section: SourcesSection = toml::from_str(&toml_text).unwrap();
-    let archive = Arc::new(SqliteArchive::open(&db_dir.path().join("a.sqlite")).unwrap());
+    let archive = Arc::new(MemoryArchive::new());
     let (tx, mut events) = mpsc::channel(16);
     let pipeline = Arc::new(
         Pipeline::new(

@@ -19,7 +19,7 @@ use ingest::feed::{Pipeline, PipelineConfig};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::signature::TrustedKeys;
 use ingest::source::{HttpFeedConfig, SourceId, SourceTrust};
-use ingest::store::{AlertArchive, SqliteArchive};
+use ingest::store::{AlertArchive, MemoryArchive};
 use sources_support::{cap_xml, utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -175,14 +175,12 @@ async fn serve() -> (SocketAddr, Arc<Server>) {
 
 struct Rig {
     pipeline: Arc<Pipeline>,
-    archive: Arc<SqliteArchive>,
+    archive: Arc<MemoryArchive>,
     events: mpsc::Receiver<LifecycleEvent>,
-    _dir: tempfile::TempDir,
 }
 
 fn rig() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = Arc::new(SqliteArchive::open(&dir.path().join("a.sqlite")).unwrap());
+    let archive = Arc::new(MemoryArchive::new());
     let (tx, events) = mpsc::channel(64);
     let trust = SourceTrust::new(
         SourceId::new("ncdr"),
@@ -202,7 +200,6 @@ fn rig() -> Rig {
         pipeline: Arc::new(pipeline),
         archive,
         events,
-        _dir: dir,
     }
 }
 

@@ -11,15 +11,14 @@ use ingest::feed::{Pipeline, PipelineConfig};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::signature::TrustedKeys;
 use ingest::source::{SourceId, SourceTrust};
-use ingest::store::SqliteArchive;
+use ingest::store::MemoryArchive;
 use sources_support::{cap_xml, utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(start_paused = true)]
 async fn expiry_and_staleness_follow_the_clock() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = Arc::new(SqliteArchive::open(&dir.path().join("a.sqlite")).unwrap());
+    let archive = Arc::new(MemoryArchive::new());
     let (tx, mut events) = mpsc::channel(16);
     let source = SourceId::new("ncdr");
     let trust = SourceTrust::new(

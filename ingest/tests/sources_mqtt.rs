@@ -13,7 +13,7 @@ use ingest::feed::{Pipeline, PipelineConfig, mqtt};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::signature::TrustedKeys;
 use ingest::source::{MqttConfig, SourceId, SourceTrust};
-use ingest::store::{AlertArchive, SqliteArchive, Verdict};
+use ingest::store::{AlertArchive, MemoryArchive, Verdict};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use sources_support::{cap_xml, utc};
 use tokio::sync::mpsc;
@@ -136,8 +136,7 @@ async fn cap_over_mqtt_is_ingested_and_queued_messages_survive_a_disconnect() {
     let Some(broker) = start_broker().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let archive = Arc::new(SqliteArchive::open(&dir.path().join("a.sqlite")).unwrap());
+    let archive = Arc::new(MemoryArchive::new());
     let (tx, mut events) = mpsc::channel(16);
     let source = SourceId::new("cwa-mqtt");
     let trust = SourceTrust::new(

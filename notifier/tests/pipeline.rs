@@ -1,6 +1,7 @@
-//! The whole notifier path against contract peers: fan-out, the embedded
-//! queue, a worker step through FCM and SMS, statuses, and a re-run of the
-//! fan-out that sends nothing twice.
+//! The whole notifier path against contract peers: fan-out, a queue (the
+//! in-memory one: the durable queues are tested in the store crate), a
+//! worker step through FCM and SMS, statuses, and a re-run of the fan-out
+//! that sends nothing twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use notifier::channel::sms::{SmsChannel, SmsConfig};
 use notifier::notice::{Address, DeviceToken, PhoneNumber, Recipient, Secret, SubscriberId};
 use notifier::policy::Loudness;
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
-use notifier::queue::sqlite::SqliteQueue;
+use notifier::queue::memory::MemoryQueue;
 use notifier::queue::{DeliveryQueue, QueueConfig, StatusCounts};
 use notifier::render::Budgets;
 use notifier::testing::fcm::FcmContract;
@@ -63,13 +64,7 @@ async fn fan_out_queue_and_deliver_once() {
             })
             .unwrap(),
         ));
-    let dir = tempfile::tempdir().unwrap();
-    let queue = SqliteQueue::open(
-        &dir.path().join("queue.db"),
-        QueueConfig::default(),
-        std::sync::Arc::new(notifier::testing::sealer::KeySealer::random()),
-    )
-    .unwrap();
+    let queue = MemoryQueue::new(QueueConfig::default());
     let renderer = Renderer::new().unwrap();
     let notice = sample_notice();
     let place = RecipientPlace {

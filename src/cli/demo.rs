@@ -15,8 +15,8 @@ use ingest::lifecycle::LifecycleEvent;
 use ingest::source::{SenderPattern, SourceId, SourceTrust};
 use notifier::channel::live::LiveChannel;
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
-use notifier::queue::sqlite::SqliteQueue;
 use notifier::queue::{DeliveryQueue, QueueConfig};
+use store::{SqliteArchive, SqliteQueue};
 use tokio::sync::mpsc;
 
 use hazardline::engine::{Directory, Engine, Outcome};
@@ -87,9 +87,7 @@ async fn demo(args: DemoArgs) -> Result<()> {
 
     let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T07:00:00+08:00")?.to_utc();
     let clock = ManualClock::shared(start);
-    let archive = Arc::new(ingest::store::SqliteArchive::open(
-        &workdir.path().join("archive.db"),
-    )?);
+    let archive = Arc::new(SqliteArchive::open(&workdir.path().join("archive.db"))?);
     let source = SourceId::new("demo");
     let trust = SourceTrust::new(
         source.clone(),

@@ -8,7 +8,10 @@
 //! status; relay acknowledgements; the append-only audit log; login-attempt
 //! counters that expire by themselves; and, through
 //! [`Storage::archive`] and [`Storage::queue`], ingest's alert archive and
-//! the notifier's delivery queue.
+//! the notifier's delivery queue. Those two crates define only their ports
+//! (`ingest::store::AlertArchive`, `notifier::queue::DeliveryQueue`); their
+//! SQLite and Redis implementations are here, so that this is the one
+//! crate that knows SQL or Redis.
 //!
 //! Personal data (phone numbers, e-mail addresses, address text, device
 //! tokens, relay contacts) is sealed with the configured key before it is
@@ -21,24 +24,23 @@
 //!
 //! Modules: [`model`] (the records), [`seal`] (the data key and sealing),
 //! [`audit`] (the audit log's hash chain), [`sqlite`] ([`SqliteStorage`],
-//! group commit, backup and restore), [`redis`] ([`RedisStorage`]) and
-//! [`redis_archive`] (ingest's archive on Redis). `README.md` states the
-//! invariants, what is sealed and the durability of each backend.
+//! group commit, backup and restore, [`sqlite::SqliteArchive`],
+//! [`sqlite::SqliteQueue`]) and [`redis`] ([`RedisStorage`],
+//! [`RedisArchive`], [`RedisQueue`]). `README.md` states the invariants,
+//! what is sealed and the durability of each backend.
 
 pub mod audit;
 pub mod model;
 mod queue_seal;
 pub mod redis;
-pub mod redis_archive;
 pub mod seal;
 pub mod sqlite;
 
-pub use self::redis::RedisStorage;
+pub use self::redis::{RedisArchive, RedisQueue, RedisStorage};
 pub use audit::{ChainBreak, verify_audit_chain, verify_stored_audit_log};
 pub use model::*;
-pub use redis_archive::RedisArchive;
 pub use seal::{DataKey, KeyError};
-pub use sqlite::SqliteStorage;
+pub use sqlite::{SqliteArchive, SqliteQueue, SqliteStorage};
 
 use std::sync::Arc;
 

@@ -1,18 +1,103 @@
-//! Ingest's archive contract, run against the Redis archive (restarting
-//! the server from its AOF between writing and reading) and against the
-//! SQLite archive the embedded store opens.
+//! Ingest's archive contract, run against the SQLite archive (reopening
+//! its file), the Redis archive (restarting the server from its AOF
+//! between writing and reading) and the archive the embedded store opens;
+//! and what only the SQLite archive has: its older files.
 
 #[path = "../../ingest/tests/sources_support/mod.rs"]
 mod sources_support;
 
 use std::cell::RefCell;
 
+use chrono::Duration;
+use ingest::lifecycle::message_key;
+use ingest::model::MsgType;
 use ingest::source::SourceId;
 use ingest::store::{AlertArchive, NewRecord, Verdict};
 use notifier::testing::redis_server::RedisServer;
 use sources_support::archive_contract::archive_contract;
-use sources_support::utc;
-use store::RedisArchive;
+use sources_support::{alert, utc};
+use store::{RedisArchive, SqliteArchive};
+
+#[test]
+fn sqlite_archive_keeps_every_message_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("archive.sqlite");
+    {
+        let archive = SqliteArchive::open(&path).unwrap();
+        assert_eq!(archive.journal_mode().unwrap(), "wal");
+    }
+    archive_contract(|| SqliteArchive::open(&path).unwrap());
+}
+
+/// A file of the schema before authorities were recorded: it opens, its
+/// accepted message comes back without an authority (ingest then gives it
+/// its source's rule), and new messages are recorded with theirs.
+#[test]
+fn sqlite_archive_reads_a_file_written_before_authorities_were_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let old = alert(
+        "hualien@issuers.example",
+        "A-OLD",
+        "2024-04-22T14:00:00+08:00",
+        MsgType::Alert,
+        &[],
+        Some(Duration::hours(6)),
+    );
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE messages (
+                id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, source TEXT NOT NULL,
+                verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
+                reason TEXT, detail TEXT, sender TEXT, identifier TEXT, sent TEXT,
+                sent_utc TEXT, sha256 TEXT NOT NULL, raw BLOB NOT NULL, alert_json TEXT);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO messages (received_at, source, verdict, sender, identifier, sent,
+                 sent_utc, sha256, raw, alert_json)
+             VALUES ('2024-04-22T06:00:00.000Z', 'issuers', 'accepted', ?1, 'A-OLD',
+                 '2024-04-22T14:00:00+08:00', '2024-04-22T06:00:00.000Z', 'x', 'raw', ?2)",
+            rusqlite::params![old.sender, serde_json::to_string(&old).unwrap()],
+        )
+        .unwrap();
+    }
+    let archive = SqliteArchive::open(&path).unwrap();
+    let since = utc("2024-04-22T00:00:00+08:00");
+    let accepted = archive.accepted_since(since).unwrap();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].alert, old);
+    assert_eq!(accepted[0].source, SourceId::new("issuers"));
+    assert_eq!(accepted[0].authority, None);
+
+    let newer = alert(
+        "hualien@issuers.example",
+        "A-NEW",
+        "2024-04-22T15:00:00+08:00",
+        MsgType::Alert,
+        &[],
+        Some(Duration::hours(6)),
+    );
+    let office = ingest::authority::Authority::office("hualien@issuers.example");
+    let recorded = archive
+        .record(&NewRecord {
+            source: &SourceId::new("issuers"),
+            received_at: utc("2024-04-22T15:00:00+08:00"),
+            verdict: Verdict::Accepted,
+            reason: None,
+            detail: None,
+            alert: Some(&newer),
+            key: Some(&message_key(&newer)),
+            raw: b"<alert>new</alert>",
+            authority: Some(&office),
+        })
+        .unwrap();
+    assert!(recorded.new);
+    let accepted = archive.accepted_since(since).unwrap();
+    assert_eq!(accepted.len(), 2);
+    assert_eq!(accepted[1].authority.as_ref(), Some(&office));
+}
 
 #[test]
 fn redis_archive_keeps_every_message_across_restarts() {

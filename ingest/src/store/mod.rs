@@ -1,9 +1,11 @@
 //! The archive: every message received, accepted or rejected, with its raw
 //! bytes, source, time of receipt and the reason for the verdict.
 //!
-//! [`AlertArchive`] is the one storage question ingest asks; [`sqlite`] is
-//! the embedded default. The `store` crate has the Redis implementation
-//! (`store::RedisArchive`), tested with the same contract.
+//! [`AlertArchive`] is the one storage question ingest asks, and this
+//! module is its port: the trait and its record types. The durable
+//! archives live in the `store` crate (SQLite and Redis), which knows SQL
+//! and Redis so that ingest does not; [`MemoryArchive`] keeps the same
+//! contract in memory, for tests of ingest's behaviour.
 //!
 //! Invariants:
 //! - a message is recorded before anything acts on it (the pipeline stores,
@@ -13,9 +15,9 @@
 //!   content, reason), so a feed that repeats a bad entry every poll does
 //!   not grow the archive or repeat the alarm.
 
-pub mod sqlite;
+mod memory;
 
-pub use sqlite::SqliteArchive;
+pub use memory::MemoryArchive;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -27,8 +29,6 @@ use crate::source::SourceId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
     #[error("stored alert JSON in row {row}: {source}")]
     Json {
         row: i64,
@@ -39,7 +39,7 @@ pub enum StoreError {
     Encode(serde_json::Error),
     #[error("bad timestamp `{value}` in row {row}")]
     Timestamp { row: i64, value: String },
-    /// A backend other than SQLite failed (the Redis archive in `store`).
+    /// The archive's backend failed (SQLite, Redis: see the `store` crate).
     #[error("archive backend: {0}")]
     Backend(String),
 }

@@ -13,8 +13,9 @@ use super::{alert, utc};
 const CWA: &str = "weather@cwa.gov.tw";
 
 /// What every [`AlertArchive`] must do. `open` opens the same archive each
-/// time it is called (a restart). Ingest runs it on SQLite files, the store
-/// crate on Redis (restarted from its AOF) and on the embedded store.
+/// time it is called (a restart). Ingest runs it on the in-memory archive,
+/// the store crate on SQLite files, on Redis (restarted from its AOF) and
+/// on the embedded store.
 pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
     let source = SourceId::new("ncdr");
     let feed = Authority::sender(CWA);

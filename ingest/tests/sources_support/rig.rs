@@ -1,14 +1,14 @@
-//! A pipeline on a real SQLite archive with a settable clock, for the
-//! pipeline tests.
+//! A pipeline on an in-memory archive with a settable clock, for the
+//! pipeline tests. A rig on the archive of an earlier one is that
+//! pipeline restarted.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use ingest::clock::ManualClock;
 use ingest::feed::{Pipeline, PipelineConfig};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::source::SourceTrust;
-use ingest::store::SqliteArchive;
+use ingest::store::MemoryArchive;
 use tokio::sync::mpsc;
 
 use super::utc;
@@ -16,17 +16,17 @@ use super::utc;
 pub struct Rig {
     pub pipeline: Pipeline,
     pub events: mpsc::Receiver<LifecycleEvent>,
-    pub archive: Arc<SqliteArchive>,
+    pub archive: MemoryArchive,
     pub clock: Arc<ManualClock>,
 }
 
-pub fn rig(db: &Path, now: &str, sources: Vec<SourceTrust>) -> Rig {
+pub fn rig(archive: &MemoryArchive, now: &str, sources: Vec<SourceTrust>) -> Rig {
     let clock = ManualClock::shared(utc(now));
-    let archive = Arc::new(SqliteArchive::open(db).unwrap());
+    let archive = archive.clone();
     let (tx, events) = mpsc::channel(64);
     let pipeline = Pipeline::new(
         clock.clone(),
-        archive.clone(),
+        Arc::new(archive.clone()),
         sources,
         tx,
         PipelineConfig::default(),

@@ -24,14 +24,20 @@
 //! At rest, each delivery's payload (address, secret, message) is sealed
 //! by a [`Sealer`] the caller provides ([`seal`]).
 //!
-//! Implementations: [`sqlite::SqliteQueue`] (embedded, one machine) and
-//! [`redis::RedisQueue`] (Redis Streams with consumer groups, many workers).
-//! Both pass the same test suite (`tests/queue.rs`).
+//! This module is the queue's port: the [`DeliveryQueue`] trait, its
+//! plain types, the payload sealing every backend applies ([`seal`]) and
+//! the worker step that drains any queue ([`dispatch`]). The durable
+//! implementations live in the `store` crate, which alone knows SQL and
+//! Redis: `store::sqlite::SqliteQueue` (embedded, one machine) and
+//! `store::redis::RedisQueue` (Redis Streams with consumer groups, many
+//! workers); both pass one test suite (`store/tests/queue.rs`). With the
+//! `testing` feature, `memory::MemoryQueue` keeps the same contract in
+//! memory for the notifier's own tests.
 
 pub mod dispatch;
-pub mod redis;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod seal;
-pub mod sqlite;
 
 pub use seal::{SealError, Sealer};
 
@@ -237,10 +243,13 @@ impl Default for QueueConfig {
 /// Why the queue could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("redis: {0}")]
-    Redis(#[from] ::redis::RedisError),
+    /// The backend failed (`backend` names it: `sqlite`, `redis`).
+    #[error("{backend}: {source}")]
+    Backend {
+        backend: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("stored delivery {key} does not decode: {source}")]
     Corrupt {
         key: String,
@@ -254,6 +263,19 @@ pub enum QueueError {
     Encode(serde_json::Error),
     #[error("queue worker thread failed: {0}")]
     Worker(String),
+}
+
+impl QueueError {
+    /// A failure of the named backend (its own error type stays with it).
+    pub fn backend(
+        backend: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        QueueError::Backend {
+            backend,
+            source: source.into(),
+        }
+    }
 }
 
 pub type QueueFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, QueueError>> + Send + 'a>>;

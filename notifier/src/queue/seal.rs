@@ -10,6 +10,9 @@
 //! The delivery key itself (channel, pseudonymous subscriber id, alert
 //! version) holds no personal data and stays readable for the indexes.
 //!
+//! Every backend stores payloads through [`seal_payload`] and reads them
+//! through [`open_payload`], so the stored form is the same on all of them.
+//!
 //! Stored form: `sealed1:<base64>`. A payload written by an earlier
 //! version is plain JSON (it starts with `{`) and is still read, so
 //! deliveries pending across an upgrade are delivered; SQLite seals such
@@ -46,7 +49,7 @@ fn context(key: &str) -> String {
 }
 
 /// A delivery as stored: sealed, bound to its key.
-pub(crate) fn seal_payload(
+pub fn seal_payload(
     sealer: &dyn Sealer,
     key: &str,
     delivery: &Delivery,
@@ -58,16 +61,12 @@ pub(crate) fn seal_payload(
 
 /// Whether a stored payload is still in the plaintext form of earlier
 /// versions.
-pub(crate) fn is_plaintext(payload: &str) -> bool {
+pub fn is_plaintext(payload: &str) -> bool {
     payload.starts_with('{')
 }
 
 /// A stored delivery, sealed or (written by an earlier version) plain.
-pub(crate) fn open_payload(
-    sealer: &dyn Sealer,
-    key: &str,
-    payload: &str,
-) -> Result<Delivery, QueueError> {
+pub fn open_payload(sealer: &dyn Sealer, key: &str, payload: &str) -> Result<Delivery, QueueError> {
     let corrupt = |source| QueueError::Corrupt {
         key: key.to_string(),
         source,

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-use notifier::queue::sqlite::owner_only_file;
+use super::queue::owner_only_file;
 
 use super::{ARCHIVE_FILE, QUEUE_FILE, SERVICE_FILE, owner_only_dir};
 use crate::{Result, StoreError};

@@ -1,8 +1,9 @@
 //! The embedded store: SQLite files in one data directory.
 //!
 //! - `service.sqlite`: this crate's tables (schema in `SCHEMA`);
-//! - `archive.sqlite`: ingest's [`SqliteArchive`];
-//! - `queue.sqlite`: the notifier's [`SqliteQueue`].
+//! - `archive.sqlite`: ingest's archive, [`SqliteArchive`] (`archive.rs`);
+//! - `queue.sqlite`: the notifier's delivery queue, [`SqliteQueue`]
+//!   (`queue.rs`).
 //!
 //! Writes go through one writer thread that commits concurrent writes
 //! together (`writer.rs`); reads run on a small pool of read connections on
@@ -16,20 +17,22 @@
 //! Personal data is sealed ([`crate::seal`]) before it reaches a statement:
 //! a subscriber row holds its id, its key hash and one sealed blob.
 
+pub mod archive;
 mod backup;
+pub mod queue;
 mod readers;
 mod writer;
 
+pub use archive::SqliteArchive;
 pub use backup::{FILES, backup, restore};
+pub use queue::{SqliteQueue, owner_only_file};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ingest::store::SqliteArchive;
 use notifier::queue::QueueConfig;
-use notifier::queue::sqlite::{SqliteQueue, owner_only_file};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::audit::{GENESIS, chain_hash};

@@ -1,6 +1,7 @@
 //! Fan-out throughput and latency against the contract peers (FCM HTTP v1
-//! on loopback, a private Mosquitto). Prints figures; run with
-//! `cargo bench -p notifier --bench fanout`. Sizes from the environment:
+//! on loopback, a private Mosquitto), through the notifier's channels and
+//! the embedded (SQLite) delivery queue; here because the queue is. Prints
+//! figures; run with `cargo bench -p store --bench fanout`. Sizes from the environment:
 //! `FANOUT_MESSAGES` (default 1,000,000 channel sends), `FANOUT_QUEUED`
 //! (default 200,000 through the SQLite queue), `FANOUT_CONCURRENCY`
 //! (default 512 sends in flight).
@@ -19,12 +20,12 @@ use notifier::channel::mqtt::{MqttChannel, MqttConfig};
 use notifier::channel::{Channel, Delivery, Outcome};
 use notifier::notice::{Address, AlertVersion, DeviceToken, SubscriberId};
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
-use notifier::queue::sqlite::SqliteQueue;
 use notifier::queue::{DeliveryQueue, QueueConfig};
 use notifier::render::Budgets;
 use notifier::testing::fcm::FcmContract;
 use notifier::testing::mosquitto::Mosquitto;
 use notifier::testing::sample_delivery;
+use store::SqliteQueue;
 
 const VILLAGES: usize = 7_700;
 

@@ -1,4 +1,6 @@
-//! One test suite, two delivery queues: embedded SQLite and Redis Streams.
+//! One test suite, three delivery queues: embedded SQLite, Redis Streams,
+//! and the notifier's in-memory queue (so that the fake the notifier's own
+//! tests use behaves like the real ones).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -474,29 +476,34 @@ fn test_config() -> QueueConfig {
 
 async fn sqlite() -> Option<(Box<dyn DeliveryQueue>, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let q = notifier::queue::sqlite::SqliteQueue::open(
-        &dir.path().join("queue.db"),
-        test_config(),
-        sealer(),
-    )
-    .unwrap();
+    let q =
+        store::SqliteQueue::open(&dir.path().join("queue.db"), test_config(), sealer()).unwrap();
     Some((Box::new(q), dir))
 }
 
 suite_for!(sqlite_queue, sqlite());
+
+async fn memory() -> Option<(Box<dyn DeliveryQueue>, ())> {
+    Some((
+        Box::new(notifier::queue::memory::MemoryQueue::new(test_config())),
+        (),
+    ))
+}
+
+suite_for!(memory_queue, memory());
 
 #[tokio::test]
 async fn sqlite_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.db");
     {
-        let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+        let q = store::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
         q.enqueue(delivery("kept", Lane::Normal)).await.unwrap();
         q.enqueue(delivery("done", Lane::Urgent)).await.unwrap();
         let jobs = q.claim("w1", 1, LEASE).await.unwrap();
         q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
     }
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+    let q = store::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     assert!(!q.enqueue(delivery("done", Lane::Urgent)).await.unwrap());
     let jobs = q.claim("w1", 10, LEASE).await.unwrap();
     assert_eq!(jobs.len(), 1);
@@ -514,14 +521,9 @@ async fn redis() -> Option<(Box<dyn DeliveryQueue>, RedisGuard)> {
         eprintln!("redis-server not installed: skipping the Redis queue test");
         return None;
     };
-    let q = notifier::queue::redis::RedisQueue::connect(
-        &server.url(),
-        "test:dq",
-        test_config(),
-        sealer(),
-    )
-    .await
-    .unwrap();
+    let q = store::RedisQueue::connect(&server.url(), "test:dq", test_config(), sealer())
+        .await
+        .unwrap();
     Some((Box::new(q), RedisGuard { server, _dir: dir }))
 }
 
@@ -534,14 +536,9 @@ async fn redis_survives_a_crash() {
         return;
     };
     {
-        let q = notifier::queue::redis::RedisQueue::connect(
-            &server.url(),
-            "test:dq",
-            test_config(),
-            sealer(),
-        )
-        .await
-        .unwrap();
+        let q = store::RedisQueue::connect(&server.url(), "test:dq", test_config(), sealer())
+            .await
+            .unwrap();
         q.enqueue(delivery("kept", Lane::Normal)).await.unwrap();
         q.enqueue(delivery("done", Lane::Urgent)).await.unwrap();
         let jobs = q.claim("w1", 1, LEASE).await.unwrap();
@@ -549,14 +546,9 @@ async fn redis_survives_a_crash() {
         q.complete(&jobs[0], &Outcome::Sent).await.unwrap();
     }
     let server = server.crash_and_restart().unwrap();
-    let q = notifier::queue::redis::RedisQueue::connect(
-        &server.url(),
-        "test:dq",
-        test_config(),
-        sealer(),
-    )
-    .await
-    .unwrap();
+    let q = store::RedisQueue::connect(&server.url(), "test:dq", test_config(), sealer())
+        .await
+        .unwrap();
     assert!(!q.enqueue(delivery("done", Lane::Urgent)).await.unwrap());
     let jobs = q.claim("w1", 10, LEASE).await.unwrap();
     assert_eq!(jobs.len(), 1);
@@ -665,7 +657,7 @@ async fn redis_purge_leaves_no_trace_and_takes_dead_letters() {
 async fn sqlite_purge_leaves_no_trace_in_the_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.db");
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+    let q = store::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     let files = || {
         let mut bytes = std::fs::read(&path).unwrap();
         if let Ok(wal) = std::fs::read(dir.path().join("queue.db-wal")) {
@@ -736,7 +728,7 @@ async fn sqlite_migrates_an_older_file() {
             .unwrap();
         }
     }
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+    let q = store::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     let depth = q.depth().await.unwrap();
     assert_eq!(
         depth.pending,
@@ -757,7 +749,7 @@ async fn sqlite_migrates_an_older_file() {
     assert_eq!(q.depth().await.unwrap().oldest_due, None);
     drop(q);
     // Opening again does not migrate twice.
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+    let q = store::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     assert_eq!(q.depth().await.unwrap().total(), 1);
 }
 
@@ -806,7 +798,7 @@ async fn sqlite_pending_deliveries_are_sealed_in_an_owner_only_file() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.db");
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+    let q = store::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     assert!(q.enqueue(personal_delivery("s-9")).await.unwrap());
     let bytes = sqlite_files(&path);
     assert!(
@@ -825,12 +817,8 @@ async fn sqlite_pending_deliveries_are_sealed_in_an_owner_only_file() {
     }
     // Another key opens nothing, and says which delivery.
     drop(q);
-    let other = notifier::queue::sqlite::SqliteQueue::open(
-        &path,
-        test_config(),
-        Arc::new(KeySealer::new([8; 32])),
-    )
-    .unwrap();
+    let other =
+        store::SqliteQueue::open(&path, test_config(), Arc::new(KeySealer::new([8; 32]))).unwrap();
     let error = other.claim("w1", 1, LEASE).await.unwrap_err().to_string();
     assert!(error.contains("does not open"), "{error}");
 }
@@ -873,7 +861,7 @@ async fn sqlite_delivers_and_seals_a_pending_row_of_the_previous_version() {
         .unwrap();
     }
     assert!(holds(&sqlite_files(&path), &personal_strings("s-old")[1]));
-    let q = notifier::queue::sqlite::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
+    let q = store::SqliteQueue::open(&path, test_config(), sealer()).unwrap();
     let bytes = sqlite_files(&path);
     for secret in personal_strings("s-old") {
         assert!(!holds(&bytes, &secret), "`{secret}` left in the clear");

@@ -1,4 +1,5 @@
-//! The delivery queue on Redis Streams, for many workers on many machines.
+//! The notifier's delivery queue ([`notifier::queue::DeliveryQueue`]) on
+//! Redis Streams, for many workers on many machines.
 //!
 //! Layout (all keys under one prefix, `P`):
 //! - `P:lane:0` / `:1` / `:2`: one stream per priority lane; consumer group
@@ -35,7 +36,7 @@
 //! throughput. Without AOF (RDB snapshots only) minutes can be lost: do not.
 //!
 //! Payloads (the `payload` field of stream entries, delayed jobs and dead
-//! letters) are sealed ([`super::seal`]); entries written by an earlier
+//! letters) are sealed ([`notifier::queue::seal`]); entries written by an earlier
 //! version hold plain JSON and are still read and delivered. The keys hold
 //! only channels, pseudonymous subscriber ids and alert versions.
 //!
@@ -50,13 +51,18 @@ use redis::aio::ConnectionManager;
 use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
 use redis::{AsyncCommands, Script};
 
-use super::seal::{open_payload, seal_payload};
-use super::{
+use notifier::channel::{Delivery, Outcome};
+use notifier::notice::{AlertVersion, ChannelKind, SubscriberId};
+use notifier::queue::seal::{open_payload, seal_payload};
+use notifier::queue::{
     DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueDepth, QueueError,
     QueueFuture, Sealer, StatusCounts,
 };
-use crate::channel::{Delivery, Outcome};
-use crate::notice::{AlertVersion, ChannelKind, SubscriberId};
+
+/// Redis's errors reach the notifier as the queue's backend failing.
+fn backend(error: redis::RedisError) -> QueueError {
+    QueueError::backend("redis", error)
+}
 
 const GROUP: &str = "workers";
 /// A counts hash as read: field and number.
@@ -225,8 +231,8 @@ impl RedisQueue {
         config: QueueConfig,
         sealer: Arc<dyn Sealer>,
     ) -> Result<Self, QueueError> {
-        let client = redis::Client::open(url)?;
-        let mut connection = ConnectionManager::new(client).await?;
+        let client = redis::Client::open(url).map_err(backend)?;
+        let mut connection = ConnectionManager::new(client).await.map_err(backend)?;
         for lane in Lane::ALL {
             let stream = format!("{prefix}:lane:{}", lane.index());
             let created: Result<(), redis::RedisError> =
@@ -234,7 +240,7 @@ impl RedisQueue {
             if let Err(error) = created
                 && error.code() != Some("BUSYGROUP")
             {
-                return Err(error.into());
+                return Err(backend(error));
             }
         }
         Ok(RedisQueue {
@@ -360,7 +366,8 @@ impl RedisQueue {
         let _: i64 = self
             .finish_invocation(&script, lane, entry_id, key, status, dead_letter)
             .invoke_async(&mut connection)
-            .await?;
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -383,12 +390,14 @@ impl RedisQueue {
                 "0-0",
                 StreamAutoClaimOptions::default().count(max),
             )
-            .await?;
+            .await
+            .map_err(backend)?;
         let mut jobs = Vec::new();
         for entry in &reply.claimed {
             let pending: redis::streams::StreamPendingCountReply = connection
                 .xpending_count(&stream, GROUP, &entry.id, &entry.id, 1)
-                .await?;
+                .await
+                .map_err(backend)?;
             let deliveries = pending
                 .ids
                 .first()
@@ -471,7 +480,7 @@ impl DeliveryQueue for RedisQueue {
                             .arg(&key.subscriber.0),
                     );
                 }
-                let results: Vec<i64> = pipe.query_async(&mut connection).await?;
+                let results: Vec<i64> = pipe.query_async(&mut connection).await.map_err(backend)?;
                 added += results.iter().filter(|r| **r == 1).count();
             }
             Ok(added)
@@ -497,7 +506,8 @@ impl DeliveryQueue for RedisQueue {
                 .arg(1000)
                 .arg(self.subscriber_prefix())
                 .invoke_async(&mut connection)
-                .await?;
+                .await
+                .map_err(backend)?;
             let mut jobs = Vec::new();
             for lane in Lane::ALL {
                 if jobs.len() >= max {
@@ -512,7 +522,8 @@ impl DeliveryQueue for RedisQueue {
                     .count(max - jobs.len());
                 let reply: StreamReadReply = connection
                     .xread_options(&[self.lane_key(lane)], &[">"], &options)
-                    .await?;
+                    .await
+                    .map_err(backend)?;
                 for stream in &reply.keys {
                     for entry in &stream.ids {
                         jobs.push(self.job(lane, entry, 1)?);
@@ -559,7 +570,8 @@ impl DeliveryQueue for RedisQueue {
                         .arg(&job.key.subscriber.0)
                         .arg(self.ttl_secs())
                         .invoke_async(&mut connection)
-                        .await?;
+                        .await
+                        .map_err(backend)?;
                     Ok(DeliveryStatus::Pending)
                 }
                 _ => {
@@ -606,7 +618,7 @@ impl DeliveryQueue for RedisQueue {
             }
             if pipelined > 0 {
                 let mut connection = self.connection.clone();
-                let () = pipe.query_async(&mut connection).await?;
+                let () = pipe.query_async(&mut connection).await.map_err(backend)?;
             }
             Ok(statuses)
         })
@@ -615,7 +627,10 @@ impl DeliveryQueue for RedisQueue {
     fn alert_status<'a>(&'a self, alert: &'a AlertVersion) -> QueueFuture<'a, StatusCounts> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            let fields: Vec<(String, i64)> = connection.hgetall(self.alert_key(alert)).await?;
+            let fields: Vec<(String, i64)> = connection
+                .hgetall(self.alert_key(alert))
+                .await
+                .map_err(backend)?;
             let mut counts = StatusCounts::default();
             for (field, n) in fields {
                 if let Some(status) = DeliveryStatus::parse(&field) {
@@ -640,7 +655,8 @@ impl DeliveryQueue for RedisQueue {
                 .arg(GROUP)
                 .arg(&subscriber.0)
                 .invoke_async(&mut connection)
-                .await?;
+                .await
+                .map_err(backend)?;
             Ok(erased.max(0) as u64)
         })
     }
@@ -652,7 +668,8 @@ impl DeliveryQueue for RedisQueue {
                 .hgetall(self.depth_key())
                 .zrange_withscores(self.waiting_key(), 0, 0)
                 .query_async(&mut connection)
-                .await?;
+                .await
+                .map_err(backend)?;
             let mut depth = QueueDepth::default();
             for (field, n) in counts {
                 let Some((lane, channel)) = field.split_once(':') else {
@@ -678,7 +695,10 @@ impl DeliveryQueue for RedisQueue {
     fn status<'a>(&'a self, key: &'a DeliveryKey) -> QueueFuture<'a, Option<DeliveryStatus>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            let state: Option<String> = connection.get(self.record_key(key)).await?;
+            let state: Option<String> = connection
+                .get(self.record_key(key))
+                .await
+                .map_err(backend)?;
             Ok(state.as_deref().and_then(DeliveryStatus::parse))
         })
     }

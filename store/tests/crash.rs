@@ -12,11 +12,10 @@ use notifier::channel::Delivery;
 use notifier::notice::{Address, DeviceToken, SubscriberId};
 use notifier::queue::DeliveryQueue;
 use notifier::queue::QueueConfig;
-use notifier::queue::redis::RedisQueue;
-use notifier::queue::sqlite::SqliteQueue;
 use notifier::testing::fcm::FcmContract;
 use notifier::testing::redis_server::RedisServer;
 use notifier::testing::sample_delivery;
+use store::{RedisQueue, SqliteQueue};
 
 const MESSAGES: usize = 100_000;
 const BATCH: usize = 250;

@@ -1,4 +1,5 @@
-//! The embedded archive: one SQLite file.
+//! Ingest's archive ([`ingest::store::AlertArchive`]), embedded: one SQLite
+//! file (`archive.sqlite` in the store's directory).
 //!
 //! SQLite (bundled, so no system library is needed) rather than redb:
 //! operators can read the archive with the `sqlite3` shell during an
@@ -13,13 +14,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{
+use ingest::authority::Authority;
+use ingest::model::{Alert, MessageKey};
+use ingest::source::SourceId;
+use ingest::store::{
     AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,
     content_hash,
 };
-use crate::authority::Authority;
-use crate::model::{Alert, MessageKey};
-use crate::source::SourceId;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -52,15 +53,23 @@ const COLUMNS: &str = "id, source, received_at, verdict, reason, detail, sender,
 /// before authorities were recorded keep NULL: the pipeline derives their
 /// authority from their source's rules (see `crate::authority`).
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    let has_authority: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('messages') WHERE name = 'authority'",
-        [],
-        |r| r.get(0),
-    )?;
+    let has_authority: bool = conn
+        .query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('messages') WHERE name = 'authority'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
     if !has_authority {
-        conn.execute_batch("ALTER TABLE messages ADD COLUMN authority TEXT")?;
+        conn.execute_batch("ALTER TABLE messages ADD COLUMN authority TEXT")
+            .map_err(db)?;
     }
     Ok(())
+}
+
+/// SQLite's errors reach ingest as the archive's backend failing.
+fn db(error: rusqlite::Error) -> StoreError {
+    StoreError::Backend(format!("sqlite: {error}"))
 }
 
 #[derive(Debug)]
@@ -71,11 +80,14 @@ pub struct SqliteArchive {
 impl SqliteArchive {
     /// Opens (creating if needed) the archive file.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = Connection::open(path).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
         migrate(&conn)?;
         Ok(SqliteArchive {
             conn: Mutex::new(conn),
@@ -88,9 +100,9 @@ impl SqliteArchive {
 
     /// The journal mode in force (`wal` once opened).
     pub fn journal_mode(&self) -> Result<String, StoreError> {
-        Ok(self
-            .conn()
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+        self.conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(db)
     }
 }
 
@@ -194,27 +206,29 @@ impl AlertArchive for SqliteArchive {
             .map_err(StoreError::Encode)?;
         let sha = content_hash(record.raw);
         let conn = self.conn();
-        let inserted = conn.execute(
-            "INSERT INTO messages (received_at, source, verdict, reason, detail, sender,
+        let inserted = conn
+            .execute(
+                "INSERT INTO messages (received_at, source, verdict, reason, detail, sender,
                  identifier, sent, sent_utc, sha256, raw, alert_json, authority)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT DO NOTHING",
-            params![
-                utc_text(record.received_at),
-                record.source.as_str(),
-                record.verdict.as_str(),
-                record.reason,
-                record.detail,
-                record.key.map(|k| k.sender.as_str()),
-                record.key.map(|k| k.identifier.as_str()),
-                record.key.map(|k| k.sent.as_str()),
-                record.key.and_then(|k| sent_utc(&k.sent)),
-                sha,
-                record.raw,
-                alert_json,
-                record.authority.map(Authority::as_str),
-            ],
-        )?;
+                params![
+                    utc_text(record.received_at),
+                    record.source.as_str(),
+                    record.verdict.as_str(),
+                    record.reason,
+                    record.detail,
+                    record.key.map(|k| k.sender.as_str()),
+                    record.key.map(|k| k.identifier.as_str()),
+                    record.key.map(|k| k.sent.as_str()),
+                    record.key.and_then(|k| sent_utc(&k.sent)),
+                    sha,
+                    record.raw,
+                    alert_json,
+                    record.authority.map(Authority::as_str),
+                ],
+            )
+            .map_err(db)?;
         if inserted == 1 {
             return Ok(Recorded {
                 id: conn.last_insert_rowid(),
@@ -223,22 +237,26 @@ impl AlertArchive for SqliteArchive {
         }
         // The row that made this one a conflict.
         let id: i64 = match record.verdict {
-            Verdict::Rejected => conn.query_row(
-                "SELECT id FROM messages WHERE verdict = 'rejected' AND source = ?1
+            Verdict::Rejected => conn
+                .query_row(
+                    "SELECT id FROM messages WHERE verdict = 'rejected' AND source = ?1
                    AND sha256 = ?2 AND reason IS ?3",
-                params![record.source.as_str(), sha, record.reason],
-                |r| r.get(0),
-            )?,
-            Verdict::Accepted => conn.query_row(
-                "SELECT id FROM messages WHERE verdict = 'accepted' AND sender = ?1
+                    params![record.source.as_str(), sha, record.reason],
+                    |r| r.get(0),
+                )
+                .map_err(db)?,
+            Verdict::Accepted => conn
+                .query_row(
+                    "SELECT id FROM messages WHERE verdict = 'accepted' AND sender = ?1
                    AND identifier = ?2 AND sent_utc = ?3",
-                params![
-                    record.key.map(|k| k.sender.as_str()),
-                    record.key.map(|k| k.identifier.as_str()),
-                    record.key.and_then(|k| sent_utc(&k.sent)),
-                ],
-                |r| r.get(0),
-            )?,
+                    params![
+                        record.key.map(|k| k.sender.as_str()),
+                        record.key.map(|k| k.identifier.as_str()),
+                        record.key.and_then(|k| sent_utc(&k.sent)),
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(db)?,
         };
         Ok(Recorded { id, new: false })
     }
@@ -255,7 +273,8 @@ impl AlertArchive for SqliteArchive {
                 params![key.sender, key.identifier, sent_utc(&key.sent), key.sent],
                 read_row,
             )
-            .optional()?;
+            .optional()
+            .map_err(db)?;
         row.map(RawRow::into_stored).transpose()
     }
 
@@ -264,20 +283,24 @@ impl AlertArchive for SqliteArchive {
         let sql = format!(
             "SELECT {COLUMNS} FROM messages WHERE verdict = 'rejected' ORDER BY id DESC LIMIT ?1"
         );
-        let mut stmt = conn.prepare(&sql)?;
+        let mut stmt = conn.prepare(&sql).map_err(db)?;
         let rows = stmt
-            .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], read_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+            .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], read_row)
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
         rows.into_iter().map(RawRow::into_stored).collect()
     }
 
     fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<AcceptedMessage>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, alert_json, source, authority FROM messages
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, alert_json, source, authority FROM messages
              WHERE verdict = 'accepted' AND sent_utc >= ?1 AND alert_json IS NOT NULL
              ORDER BY sent_utc, id",
-        )?;
+            )
+            .map_err(db)?;
         let rows = stmt
             .query_map(params![utc_text(since)], |r| {
                 Ok((
@@ -286,8 +309,10 @@ impl AlertArchive for SqliteArchive {
                     r.get::<_, String>(2)?,
                     r.get::<_, Option<String>>(3)?,
                 ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
         rows.into_iter()
             .map(|(row, json, source, authority)| {
                 Ok(AcceptedMessage {
@@ -301,11 +326,14 @@ impl AlertArchive for SqliteArchive {
     }
 
     fn count(&self, verdict: Verdict) -> Result<u64, StoreError> {
-        let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM messages WHERE verdict = ?1",
-            params![verdict.as_str()],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE verdict = ?1",
+                params![verdict.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -1,7 +1,8 @@
 //! A delivery worker process: takes jobs from the queue and sends them
 //! through FCM until it is stopped (or killed: the queue's leases make
 //! that safe). Used by the crash tests; a deployment runs the same loop
-//! inside the service. `--data-key` is the key the queued payloads were
+//! inside the service. It lives in the store crate because it opens the
+//! queue's backends, which are here (feature `testing`). `--data-key` is the key the queued payloads were
 //! sealed with (the testing sealer's, 64 hex digits).
 //!
 //! ```text
@@ -18,10 +19,9 @@ use std::time::Duration;
 
 use notifier::channel::fcm::{FcmChannel, FcmConfig};
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
-use notifier::queue::redis::RedisQueue;
-use notifier::queue::sqlite::SqliteQueue;
 use notifier::queue::{DeliveryQueue, QueueConfig, Sealer};
 use notifier::testing::sealer::KeySealer;
+use store::{RedisQueue, SqliteQueue};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 

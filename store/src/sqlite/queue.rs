@@ -1,4 +1,6 @@
-//! The embedded delivery queue: one SQLite file in WAL mode.
+//! The notifier's delivery queue ([`notifier::queue::DeliveryQueue`]),
+//! embedded: one SQLite file in WAL mode (`queue.sqlite` in the store's
+//! directory).
 //!
 //! One table holds every delivery by its idempotency key (the primary key),
 //! its lane, state, attempt count and the time it is next due. A claim sets
@@ -7,7 +9,7 @@
 //!
 //! The file carries its schema version (`PRAGMA user_version`); opening an
 //! older file migrates it in place, in one transaction. Payloads are sealed
-//! ([`super::seal`]); version 2 sealed the plaintext payloads earlier
+//! ([`notifier::queue::seal`]); version 2 sealed the plaintext payloads earlier
 //! versions wrote.
 //!
 //! The file (and SQLite's `-wal` and `-shm` beside it, which take the
@@ -25,13 +27,42 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::seal::{is_plaintext, open_payload, seal_payload};
-use super::{
+use notifier::channel::{Delivery, Outcome};
+use notifier::notice::{AlertVersion, ChannelKind, SubscriberId};
+use notifier::queue::seal::{is_plaintext, open_payload, seal_payload};
+use notifier::queue::{
     DeliveryKey, DeliveryQueue, DeliveryStatus, Job, Lane, QueueConfig, QueueDepth, QueueError,
     QueueFuture, Sealer, StatusCounts,
 };
-use crate::channel::{Delivery, Outcome};
-use crate::notice::{AlertVersion, ChannelKind, SubscriberId};
+
+/// What an operation here can fail with: SQLite, or the queue itself (a
+/// payload that does not open). Becomes a [`QueueError`] at the trait.
+#[derive(Debug)]
+enum Failure {
+    Sqlite(rusqlite::Error),
+    Queue(QueueError),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(error: rusqlite::Error) -> Self {
+        Failure::Sqlite(error)
+    }
+}
+
+impl From<QueueError> for Failure {
+    fn from(error: QueueError) -> Self {
+        Failure::Queue(error)
+    }
+}
+
+impl From<Failure> for QueueError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Sqlite(error) => QueueError::backend("sqlite", error),
+            Failure::Queue(error) => error,
+        }
+    }
+}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -71,7 +102,7 @@ PRAGMA user_version = 1;
 ";
 
 /// Brings a file of any earlier version to the current schema.
-fn migrate(connection: &mut Connection, sealer: &dyn Sealer) -> Result<(), QueueError> {
+fn migrate(connection: &mut Connection, sealer: &dyn Sealer) -> Result<(), Failure> {
     connection.execute_batch(SCHEMA)?;
     let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -92,7 +123,7 @@ fn migrate(connection: &mut Connection, sealer: &dyn Sealer) -> Result<(), Queue
 
 /// Version 2: seals the payloads earlier versions stored as plain JSON
 /// (overwritten in place: `secure_delete` is on).
-fn seal_plaintext_rows(c: &Connection, sealer: &dyn Sealer) -> Result<(), QueueError> {
+fn seal_plaintext_rows(c: &Connection, sealer: &dyn Sealer) -> Result<(), Failure> {
     let rows: Vec<(String, String)> = c
         .prepare("SELECT key, payload FROM deliveries WHERE substr(payload, 1, 1) = '{'")?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -129,6 +160,18 @@ pub fn owner_only_file(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+fn open_connection(path: &Path, sealer: &dyn Sealer) -> Result<Connection, Failure> {
+    let mut connection = Connection::open(path)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    // Erased deliveries hold addresses: their bytes are overwritten,
+    // not left in free pages.
+    connection.pragma_update(None, "secure_delete", "ON")?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    migrate(&mut connection, sealer)?;
+    Ok(connection)
+}
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -154,14 +197,7 @@ impl SqliteQueue {
         sealer: Arc<dyn Sealer>,
     ) -> Result<Self, QueueError> {
         owner_only_file(path)?;
-        let mut connection = Connection::open(path)?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        // Erased deliveries hold addresses: their bytes are overwritten,
-        // not left in free pages.
-        connection.pragma_update(None, "secure_delete", "ON")?;
-        connection.busy_timeout(Duration::from_secs(5))?;
-        migrate(&mut connection, sealer.as_ref())?;
+        let connection = open_connection(path, sealer.as_ref())?;
         Ok(SqliteQueue {
             connection: Arc::new(Mutex::new(connection)),
             config,
@@ -172,7 +208,7 @@ impl SqliteQueue {
     /// Runs `work` with the connection on the blocking pool.
     async fn with<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Connection, &QueueConfig, &dyn Sealer) -> Result<T, QueueError>
+        work: impl FnOnce(&mut Connection, &QueueConfig, &dyn Sealer) -> Result<T, Failure>
         + Send
         + 'static,
     ) -> Result<T, QueueError> {
@@ -181,7 +217,7 @@ impl SqliteQueue {
         let sealer = Arc::clone(&self.sealer);
         tokio::task::spawn_blocking(move || {
             let mut connection = connection.lock().unwrap_or_else(|e| e.into_inner());
-            work(&mut connection, &config, sealer.as_ref())
+            work(&mut connection, &config, sealer.as_ref()).map_err(QueueError::from)
         })
         .await
         .map_err(|e| QueueError::Worker(e.to_string()))?
@@ -201,7 +237,7 @@ impl SqliteQueue {
 }
 
 /// Queues one delivery unless its key is known; `true` if new.
-fn insert(c: &Connection, sealer: &dyn Sealer, delivery: &Delivery) -> Result<bool, QueueError> {
+fn insert(c: &Connection, sealer: &dyn Sealer, delivery: &Delivery) -> Result<bool, Failure> {
     let key = DeliveryKey::of(delivery);
     let payload = seal_payload(sealer, &key.to_string(), delivery)?;
     let now = now_ms();
@@ -234,7 +270,7 @@ fn record(
     key: &str,
     attempts: u32,
     outcome: &Outcome,
-) -> Result<DeliveryStatus, QueueError> {
+) -> Result<DeliveryStatus, Failure> {
     let (status, due, error) = match (outcome, DeliveryStatus::after(outcome)) {
         (_, Some(status)) => {
             let error = match outcome {

@@ -19,8 +19,9 @@
 //!   `P:audit:head`: `"<seq> <hash>"` of the last entry;
 //! - `P:login:<key>`: login-attempt counter (INCR), expiring a window
 //!   after its first attempt;
-//! - `P:archive:…`: [`RedisArchive`]; `P:queue:…`: the notifier's
-//!   [`RedisQueue`].
+//! - `P:archive:…`: ingest's archive, [`RedisArchive`] (`archive.rs`);
+//!   `P:queue:…`: the notifier's delivery queue, [`RedisQueue`]
+//!   (`queue.rs`).
 //!
 //! Writes touching several keys are one Lua script or a MULTI/EXEC
 //! transaction. The audit append is a compare-and-set on the head (the
@@ -32,6 +33,12 @@
 //! second can be lost in a crash. `backup` is not offered: copy the AOF or
 //! use Redis's own tools.
 
+pub mod archive;
+pub mod queue;
+
+pub use archive::RedisArchive;
+pub use queue::RedisQueue;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -39,12 +46,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use notifier::queue::QueueConfig;
-use notifier::queue::redis::RedisQueue;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
 use crate::audit::{GENESIS, chain_hash};
-use crate::redis_archive::RedisArchive;
 use crate::seal::{DataKey, inbox_context, relay_context, seal_inbox, subscriber_context};
 use crate::{
     Account, AccountId, AuditEntry, Draft, DraftId, InboxEntry, KeyHash, NewAuditEntry, RelayAck,
@@ -157,7 +162,7 @@ fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String> {
 /// A Redis that has just started answers LOADING while it replays its
 /// AOF; the service waits for it rather than failing its start.
 async fn wait_until_loaded(connection: &mut ConnectionManager) -> Result<()> {
-    let deadline = tokio::time::Instant::now() + crate::redis_archive::LOADING_WAIT;
+    let deadline = tokio::time::Instant::now() + archive::LOADING_WAIT;
     loop {
         match redis::cmd("PING").query_async::<String>(connection).await {
             Ok(_) => return Ok(()),
