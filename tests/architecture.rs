@@ -110,31 +110,50 @@ fn every_path_architecture_md_names_exists() {
     );
 }
 
+/// The bullets that state an invariant, each as one string (a bullet runs
+/// to the next bullet, heading or blank line).
+fn invariants(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let starts_bullet =
+            line.starts_with("- ") || line.starts_with('#') || line.trim().is_empty();
+        if starts_bullet && let Some(done) = current.take() {
+            found.push(done);
+        }
+        if line.starts_with("- ") && line.contains("**Architecture Invariant") {
+            current = Some(line.to_string());
+        } else if let Some(bullet) = current.as_mut() {
+            bullet.push(' ');
+            bullet.push_str(line.trim());
+        }
+    }
+    found.extend(current);
+    found
+}
+
 #[test]
 fn every_invariant_names_what_holds_it() {
     let text = architecture_text();
-    let invariants: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("**Architecture Invariant"))
-        .collect();
+    let invariants = invariants(&text);
     assert!(
         invariants.len() >= 8,
         "found {} invariants",
         invariants.len()
     );
-    for line in invariants {
-        let (_, held) = line
+    for bullet in invariants {
+        let (_, held) = bullet
             .split_once("Held by")
-            .unwrap_or_else(|| panic!("invariant names no test or check (\"Held by\"): {line}"));
+            .unwrap_or_else(|| panic!("invariant names no test or check (\"Held by\"): {bullet}"));
         let named = named_paths(held);
         assert!(
             !named.is_empty(),
-            "\"Held by\" names no file in backquotes: {line}"
+            "\"Held by\" names no file in backquotes: {bullet}"
         );
         for path in named {
             assert!(
                 repo().join(&path).exists(),
-                "{path} (named by: {line}) does not exist"
+                "{path} (named by: {bullet}) does not exist"
             );
         }
     }
