@@ -476,8 +476,8 @@ async fn the_service_runs_in_process_for_tests() {
         .unwrap()
         .unwrap();
     assert_eq!(status, 200, "{body}");
-    // No request body may exceed the CAP limit (1 MiB): refused from its
-    // declared length, before anything is read.
+    // No JSON route takes a body over `server.body_limit`: refused from
+    // its declared length, before anything is read.
     let status = tokio::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

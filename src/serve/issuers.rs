@@ -17,8 +17,6 @@
 
 use std::collections::BTreeSet;
 
-use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
@@ -36,6 +34,7 @@ use super::audit;
 use super::auth::{Issuer, Principal, Supervisor, new_id};
 use super::compose::{self, Authoring, ComposeRequest, Ending, Message};
 use super::error::{ApiError, ApiResult, ErrorCode};
+use super::extract::CapBody;
 use super::state::AppState;
 use crate::engine::preview::UNKNOWN_VILLAGE;
 use crate::engine::relay::villages_covered;
@@ -56,10 +55,6 @@ pub struct IssuerSettings {
 /// Areas touching more villages than this need a supervisor's approval,
 /// whatever their size: a town's worth of villages is a large warning even
 /// where villages are small (Taipei's are well under 1 km²).
-/// CAP submissions may be larger than JSON bodies (many areas, long
-/// polygons).
-const CAP_BODY_LIMIT: usize = 1024 * 1024;
-
 pub const APPROVAL_VILLAGES: usize = 50;
 
 pub fn settings(state: &AppState) -> IssuerSettings {
@@ -118,10 +113,6 @@ pub fn routes() -> Router<AppState> {
         .merge(super::auth::routes())
         .merge(super::audit::routes())
         .route("/api/v1/drafts", post(create_draft).get(list_drafts))
-        .route(
-            "/api/v1/drafts/cap",
-            post(create_draft_from_cap).layer(DefaultBodyLimit::max(CAP_BODY_LIMIT)),
-        )
         .route("/api/v1/drafts/{id}", get(get_draft))
         .route("/api/v1/drafts/{id}/preview", get(get_preview))
         .route("/api/v1/drafts/{id}/approve", post(approve))
@@ -133,6 +124,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/shelters", get(list_shelters))
         .route("/api/v1/shelters/{id}/open", post(open_shelter))
         .route("/api/v1/shelters/{id}/close", post(close_shelter))
+}
+
+/// The routes that take a CAP document as their body. They read it up to
+/// `server.cap_body_limit` themselves ([`CapBody`]), so the router keeps
+/// them outside the JSON API's body limits.
+pub fn cap_routes() -> Router<AppState> {
+    Router::new().route("/api/v1/drafts/cap", post(create_draft_from_cap))
 }
 
 fn authoring(state: &AppState, principal: &Principal) -> Authoring {
@@ -430,7 +428,7 @@ async fn create_draft_from_cap(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
     headers: HeaderMap,
-    body: Bytes,
+    CapBody(body): CapBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let content_type = headers
         .get(CONTENT_TYPE)

@@ -19,7 +19,8 @@
 //! - `residents`, `issuers`, `chiefs`, `pages`: the route groups.
 //! - `ratelimit`: per-client rate limits of the public and resident routes.
 //! - `openapi`: the API's OpenAPI document, served at /openapi.json.
-//! - `error`: stable error codes.
+//! - `error`: stable error codes; `extract`: body extractors with the
+//!   API's errors.
 //! - `staff_text`: the rule for text people typed that staff will read.
 
 pub mod alerts_view;
@@ -33,6 +34,7 @@ pub mod convert;
 pub mod error;
 pub mod events;
 pub mod expiry;
+pub mod extract;
 pub mod heartbeat;
 pub mod issuers;
 pub mod listener;
@@ -64,15 +66,13 @@ pub use state::{AppState, EngineHandle, StateInner};
 
 /// The whole HTTP surface.
 ///
-/// Body limits: extractors (`Json`, `Bytes`, `String`) read at most
-/// `server.body_limit`; no request body at all may exceed
-/// `server.cap_body_limit`. The CAP submission route raises its own
-/// extractor limit with a route layer
-/// `DefaultBodyLimit::max(config::DEFAULT_CAP_BODY_LIMIT)` (or reads the
-/// body with `axum::body::to_bytes(body, state.config.server.cap_body_limit)`).
+/// Body limits: the JSON API's extractors read at most `server.body_limit`
+/// and no body beyond it is accepted at all (refused from its declared
+/// length). The routes that take CAP documents ([`issuers::cap_routes`])
+/// sit outside those limits and read up to `server.cap_body_limit`
+/// themselves, naming that limit when they refuse.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.server.body_limit;
-    let hard_limit = state.config.server.cap_body_limit.max(body_limit);
     Router::new()
         .merge(residents::routes())
         .merge(issuers::routes())
@@ -81,7 +81,9 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(hard_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        // Added after the limits above: they do not apply to it.
+        .merge(issuers::cap_routes())
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
