@@ -5,11 +5,11 @@
 //! cancel and correction reaching the same people, recovery, jurisdiction,
 //! relay lists and the audit chain.
 
-mod staff;
+mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose, eventually};
+use support::staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose, eventually};
 
 /// Deliveries queued for an alert, all statuses.
 fn queued(progress: &Value) -> u64 {

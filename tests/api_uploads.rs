@@ -1,11 +1,11 @@
 //! CAP uploaded by an office in another encoding than UTF-8 is read as
 //! written, or refused; never stored through a lossy conversion.
 
-mod staff;
+mod support;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use staff::{OPERATOR, PASSWORD, Server, compose};
+use support::staff::{OPERATOR, PASSWORD, Server, compose};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big5_upload_is_decoded_and_undecodable_bytes_are_refused() {

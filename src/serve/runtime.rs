@@ -10,6 +10,7 @@
 //! then the process exits. Each step is bounded by
 //! `server.shutdown_grace_secs`.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -382,13 +383,34 @@ fn load_geodata(config: &ServeConfig, options: &ServeOptions) -> Result<Geodata,
     Ok((Arc::new(atlas), shelters, gazetteer.map(Arc::new)))
 }
 
+/// The addresses the listeners are bound to (the port chosen by the
+/// system where the configuration says port 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    pub main: SocketAddr,
+    pub ops: Option<SocketAddr>,
+}
+
+impl std::fmt::Display for Bound {
+    /// The announcement `hazardline serve` prints on stdout, one line that
+    /// scripts and tests read: `listening on http://MAIN` followed by
+    /// ` ops http://OPS` when the operator listener is configured.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "listening on http://{}", self.main)?;
+        if let Some(ops) = self.ops {
+            write!(f, " ops http://{ops}")?;
+        }
+        Ok(())
+    }
+}
+
 impl Service {
     /// Runs until `shutdown` is cancelled, then drains. `ready` gets the
-    /// bound address once the server accepts connections.
+    /// bound addresses once the server accepts connections.
     pub async fn run(
         self,
         shutdown: CancellationToken,
-        ready: Option<tokio::sync::oneshot::Sender<std::net::SocketAddr>>,
+        ready: Option<tokio::sync::oneshot::Sender<Bound>>,
     ) -> Result<(), StartError> {
         let Service {
             state,
@@ -401,9 +423,18 @@ impl Service {
         let config = state.config.clone();
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let listeners = bind_listeners(&state).await?;
-        let address = listeners[0]
-            .local_addr()
-            .map_err(|e| start_error("server.listen", e))?;
+        let bound = Bound {
+            main: listeners[0]
+                .local_addr()
+                .map_err(|e| start_error("server.listen", e))?,
+            ops: match listeners.get(1) {
+                Some(ops) => Some(
+                    ops.local_addr()
+                        .map_err(|e| start_error("server.ops_listen", e))?,
+                ),
+                None => None,
+            },
+        };
         super::events::restore_active(&state).await;
 
         // Input side: feeds, maintenance, demo replay, heartbeat.
@@ -467,7 +498,7 @@ impl Service {
             server.spawn(listener.run(shutdown.clone()));
         }
         if let Some(ready) = ready {
-            let _ = ready.send(address);
+            let _ = ready.send(bound);
         }
         // Graceful shutdown waits for open connections; a live-feed (SSE)
         // watcher never closes its own, so in-flight requests get the
@@ -575,7 +606,7 @@ impl RunningService {
         let mut task = tokio::spawn(service.run(shutdown.clone(), Some(ready_tx)));
         tokio::select! {
             ready = ready_rx => match ready {
-                Ok(address) => Ok(RunningService { address, state, shutdown, task }),
+                Ok(bound) => Ok(RunningService { address: bound.main, state, shutdown, task }),
                 Err(_) => Err(start_error("starting", "the service stopped before it was ready")),
             },
             finished = &mut task => Err(match finished {
