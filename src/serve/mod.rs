@@ -11,6 +11,8 @@
 //! - `channels`, `workers`: delivery channels and the background workers
 //!   (queue dispatchers, location expiry, demo replay).
 //! - `state`: what every request handler shares, and the engine's handle.
+//! - `subscribers`: the one write path of stored subscribers (edit lock,
+//!   store, engine).
 //! - `convert`: stored subscriber records → the engine's subscribers.
 //! - `alerts_view`: each subscriber's alerts in force, for fast reads.
 //! - `expiry`: when travellers' shared locations run out.
@@ -49,6 +51,7 @@ pub mod residents;
 pub mod runtime;
 pub mod staff_text;
 pub mod state;
+pub mod subscribers;
 pub mod workers;
 
 use std::time::Instant;

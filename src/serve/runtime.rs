@@ -42,6 +42,7 @@ use super::metrics::Metrics;
 use super::ratelimit::RateLimiter;
 use super::residents::Residents;
 use super::state::{AppState, EngineHandle, StateInner};
+use super::subscribers::SubscriberEdits;
 use crate::engine::{Directory, Engine};
 
 /// The source issuers' submissions (and the heartbeat) come from.
@@ -248,6 +249,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         location_expiries,
         limiter: Arc::new(RateLimiter::new(limits)),
         residents: Arc::new(Residents::default()),
+        subscribers: Arc::new(SubscriberEdits::default()),
         logins: Arc::new(logins),
         relief: Arc::new(relief),
     });
