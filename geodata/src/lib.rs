@@ -16,7 +16,8 @@
 //! * [`codes`] — code schemes, [`GeocodeTable`], the geocode → MOI rule;
 //! * [`names`] — name keys: 台 = 臺, suffixes, renamed counties;
 //! * [`atlas`] — [`Atlas`], its indexes and [`Atlas::resolve_geocode`];
-//! * [`lookup`] — name → area ([`Atlas::find_town`], …), never guessing;
+//!   name → area ([`Atlas::find_town`], …), never guessing, in
+//!   `atlas/lookup.rs`;
 //! * [`locate`] — point → village ([`Atlas::locate`]), grid + exact test;
 //! * [`pip`] — point-in-polygon with a y-band edge index;
 //! * [`import`] — TopoJSON, GeoJSON, shapefile, code tables → [`Atlas`];
@@ -37,7 +38,6 @@ mod error;
 pub mod geocoder;
 pub mod import;
 pub mod locate;
-pub mod lookup;
 pub mod model;
 pub mod names;
 pub mod pip;

@@ -22,7 +22,6 @@ use geo::Coord;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
-use crate::atlas::Atlas;
 use crate::model::Area;
 use crate::pip::{Position, PreparedPolygon};
 
@@ -228,24 +227,21 @@ pub fn metres_per_degree(lat: f64) -> (f64, f64) {
     (per_lon, per_lat)
 }
 
-impl Atlas {
-    /// The village containing (`lon`, `lat`), WGS84 degrees; see the module
-    /// documentation for boundaries and snapping. `None` outside Taiwan.
-    ///
-    /// ```
-    /// let atlas = geodata::demo::atlas();
-    /// let v = &atlas.villages()[0];
-    /// let p = v.label_point.unwrap();
-    /// let loc = atlas.locate(p.x, p.y).unwrap();
-    /// assert_eq!(loc.village_code(), v.code);
-    /// assert!(atlas.locate(0.0, 0.0).is_none());
-    /// ```
-    pub fn locate(&self, lon: f64, lat: f64) -> Option<Location<'_>> {
+impl VillageIndex {
+    /// The village of `villages` (the slice this index was built from)
+    /// containing (`lon`, `lat`); [`Atlas::locate`](crate::Atlas::locate)
+    /// is the public face.
+    pub(crate) fn locate<'a>(
+        &self,
+        villages: &'a [Area],
+        lon: f64,
+        lat: f64,
+    ) -> Option<Location<'a>> {
         if !lon.is_finite() || !lat.is_finite() {
             return None;
         }
         let coord = Coord { x: lon, y: lat };
-        let index = &self.village_index;
+        let index = self;
         for &pi in index.grid.candidates(coord) {
             let part = &index.parts[pi as usize];
             if coord.x < part.min.x
@@ -257,27 +253,23 @@ impl Atlas {
             }
             if index.prepared[pi as usize].position(coord) != Position::Outside {
                 return Some(Location {
-                    village: self.village_at(part.village as usize),
+                    village: &villages[part.village as usize],
                     snapped: false,
                     distance_m: 0.0,
                 });
             }
         }
-        self.snap(coord)
+        self.snap(villages, coord)
     }
 
-    fn snap(&self, p: Coord<f64>) -> Option<Location<'_>> {
+    fn snap<'a>(&self, villages: &'a [Area], p: Coord<f64>) -> Option<Location<'a>> {
         let (per_lon, per_lat) = metres_per_degree(p.y);
         let (dx, dy) = (SNAP_DISTANCE_M / per_lon, SNAP_DISTANCE_M / per_lat);
         let envelope = AABB::from_corners([p.x - dx, p.y - dy], [p.x + dx, p.y + dy]);
         let mut best: Option<(f64, u32)> = None;
-        for entry in self
-            .village_index
-            .tree
-            .locate_in_envelope_intersecting(&envelope)
-        {
+        for entry in self.tree.locate_in_envelope_intersecting(&envelope) {
             let (vi, pi) = entry.data;
-            let d = self.village_index.prepared[pi as usize].distance_m(p, per_lon, per_lat);
+            let d = self.prepared[pi as usize].distance_m(p, per_lon, per_lat);
             let better = match best {
                 None => true,
                 Some((bd, bv)) => d < bd || (d == bd && vi < bv),
@@ -288,7 +280,7 @@ impl Atlas {
         }
         best.filter(|&(d, _)| d <= SNAP_DISTANCE_M)
             .map(|(d, vi)| Location {
-                village: self.village_at(vi as usize),
+                village: &villages[vi as usize],
                 snapped: true,
                 distance_m: d,
             })

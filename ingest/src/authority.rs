@@ -27,7 +27,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::source::SenderPattern;
+use crate::sender::SenderPattern;
 
 /// The owner of an alert chain, as stored in the archive
 /// (`sender:weather@cwa.gov.tw`, `office:eoc@issuers.example`).

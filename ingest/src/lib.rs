@@ -24,6 +24,7 @@
 //! - [`source`]: configured inputs, whom each may speak for
 //!   ([`source::SourceTrust`]), and the staleness alarm
 //!   ([`source::SourceHealth`]).
+//! - [`sender`]: sender patterns, shared by sources and authorities.
 //! - [`signature`]: enveloped XML-DSig verification against pinned keys.
 //! - [`feed`]: the [`feed::Pipeline`] (parse → trust → dedupe → store →
 //!   lifecycle → hand on) and its workers: HTTP feeds, MQTT, drop
@@ -42,6 +43,7 @@ pub mod hazard;
 pub mod lifecycle;
 pub mod model;
 pub mod parse;
+pub mod sender;
 pub mod signature;
 pub mod source;
 pub mod store;

@@ -11,15 +11,14 @@
 
 pub mod config;
 pub mod health;
-pub mod sender;
 pub mod trust;
 
+pub use crate::sender::SenderPattern;
 pub use config::{
     DirectoryConfig, HttpFeedConfig, MqttConfig, SignaturePolicy, SourceConfig, SourceKind,
     SourcesSection,
 };
 pub use health::SourceHealth;
-pub use sender::SenderPattern;
 pub use trust::{SourceTrust, TrustError};
 
 use std::fmt;

@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
+use super::Atlas;
 use crate::GeodataError;
-use crate::atlas::Atlas;
 use crate::codes::Level;
 use crate::model::Area;
 use crate::names::{self, NameLevel};

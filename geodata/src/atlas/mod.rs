@@ -1,6 +1,8 @@
 //! [`Atlas`]: the loaded administrative model with its indexes, and the
 //! code lookups the matcher uses.
 
+mod lookup;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
@@ -9,10 +11,10 @@ use serde::Serialize;
 
 use crate::GeodataError;
 use crate::codes::{self, GeocodeTable, Level};
-use crate::locate::VillageIndex;
-use crate::lookup::NameIndex;
+use crate::locate::{Location, VillageIndex};
 use crate::model::{Area, CodeEntry};
 use crate::store;
+use lookup::NameIndex;
 
 /// Counties, towns and villages of Taiwan (or of the demo region), their
 /// boundaries, and the Taiwan_Geocode tables that point at them.
@@ -189,8 +191,19 @@ impl Atlas {
             .map(|i| &list[i])
     }
 
-    pub(crate) fn village_at(&self, index: usize) -> &Area {
-        &self.villages[index]
+    /// The village containing (`lon`, `lat`), WGS84 degrees; see
+    /// [`crate::locate`] for boundaries and snapping. `None` outside Taiwan.
+    ///
+    /// ```
+    /// let atlas = geodata::demo::atlas();
+    /// let v = &atlas.villages()[0];
+    /// let p = v.label_point.unwrap();
+    /// let loc = atlas.locate(p.x, p.y).unwrap();
+    /// assert_eq!(loc.village_code(), v.code);
+    /// assert!(atlas.locate(0.0, 0.0).is_none());
+    /// ```
+    pub fn locate(&self, lon: f64, lat: f64) -> Option<Location<'_>> {
+        self.village_index.locate(&self.villages, lon, lat)
     }
 
     /// Boundary of the village with this MOI VILLCODE.

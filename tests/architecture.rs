@@ -1,0 +1,227 @@
+//! Checks that hold the layout described in `ARCHITECTURE.md`:
+//!
+//! - no module cycle inside any workspace crate (read from the `use` lines
+//!   and `crate::`/`super::` paths of every non-test source file);
+//! - every path `ARCHITECTURE.md` names exists, and every Architecture
+//!   Invariant names the test or check that holds it;
+//! - every non-test source file over 600 lines is listed there with a reason;
+//! - only `store` declares the database client crates.
+//!
+//! These read source text only; they build nothing.
+
+#[path = "architecture/modules.rs"]
+mod modules;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let mut report = String::new();
+    for krate in modules::workspace_crates(&repo()) {
+        let graph = modules::ModuleGraph::read(&krate);
+        for cycle in graph.cycles() {
+            report.push_str(&format!("{}: {}\n", krate.name, cycle.describe()));
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "module cycles (each line: the modules in the cycle, then one import per step):\n{report}"
+    );
+}
+
+#[test]
+fn the_cycle_finder_finds_a_cycle() {
+    // The checker above passes vacuously if it never sees an edge; this
+    // feeds it a made-up crate with one sideways cycle and one that is
+    // only a parent using its child.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("src");
+    fs::create_dir_all(src.join("http")).unwrap();
+    fs::write(src.join("lib.rs"), "mod a;\nmod b;\nmod http;\nuse a::x;\n").unwrap();
+    fs::write(src.join("a.rs"), "use crate::b::Thing;\npub fn x() {}\n").unwrap();
+    fs::write(
+        src.join("b.rs"),
+        "pub struct Thing;\nfn f() { crate::http::routes::handler(); }\n",
+    )
+    .unwrap();
+    fs::write(src.join("http/mod.rs"), "pub mod routes;\n").unwrap();
+    fs::write(
+        src.join("http/routes.rs"),
+        "use crate::{a, b as _b};\npub fn handler() {}\n#[cfg(test)]\nmod tests {\n    use crate::b::Thing;\n}\n",
+    )
+    .unwrap();
+    let krate = modules::Crate {
+        name: "made-up".into(),
+        src,
+    };
+    let graph = modules::ModuleGraph::read(&krate);
+    let cycles: Vec<String> = graph.cycles().iter().map(|c| c.describe()).collect();
+    assert_eq!(cycles.len(), 1, "{cycles:?}");
+    assert!(
+        cycles[0].starts_with("a -> b -> http -> a"),
+        "{}",
+        cycles[0]
+    );
+}
+
+/// Paths in backquotes that look like repository paths.
+fn named_paths(text: &str) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 0 || part.contains(char::is_whitespace) || part.contains("::") {
+            continue;
+        }
+        let looks_like_path = part.ends_with('/')
+            || [
+                ".rs", ".md", ".toml", ".json", ".sh", ".ftl", ".js", ".html", ".css",
+            ]
+            .iter()
+            .any(|ext| part.ends_with(ext))
+            || part.starts_with(".ci/");
+        if looks_like_path && !part.starts_with("../") && !part.contains('*') {
+            paths.insert(part.trim_end_matches('/').to_string());
+        }
+    }
+    paths
+}
+
+fn architecture_text() -> String {
+    fs::read_to_string(repo().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md at the root")
+}
+
+#[test]
+fn every_path_architecture_md_names_exists() {
+    let text = architecture_text();
+    let paths = named_paths(&text);
+    assert!(paths.len() > 20, "too few paths found: {paths:?}");
+    let missing: Vec<&String> = paths
+        .iter()
+        .filter(|p| !repo().join(p.as_str()).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names paths that do not exist: {missing:?}"
+    );
+}
+
+#[test]
+fn every_invariant_names_what_holds_it() {
+    let text = architecture_text();
+    let invariants: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("**Architecture Invariant"))
+        .collect();
+    assert!(
+        invariants.len() >= 8,
+        "found {} invariants",
+        invariants.len()
+    );
+    for line in invariants {
+        let (_, held) = line
+            .split_once("Held by")
+            .unwrap_or_else(|| panic!("invariant names no test or check (\"Held by\"): {line}"));
+        let named = named_paths(held);
+        assert!(
+            !named.is_empty(),
+            "\"Held by\" names no file in backquotes: {line}"
+        );
+        for path in named {
+            assert!(
+                repo().join(&path).exists(),
+                "{path} (named by: {line}) does not exist"
+            );
+        }
+    }
+}
+
+fn count_lines_outside_tests(path: &Path) -> usize {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let cut = modules::strip_test_modules(&text);
+    cut.lines().count()
+}
+
+#[test]
+fn every_long_source_file_is_listed_with_its_reason() {
+    let text = architecture_text();
+    let mut unlisted = Vec::new();
+    for krate in modules::workspace_crates(&repo()) {
+        for file in modules::source_files(&krate.src) {
+            if count_lines_outside_tests(&file) <= 600 {
+                continue;
+            }
+            let relative = file
+                .strip_prefix(repo())
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .into_owned();
+            if !text.contains(&format!("`{relative}`")) {
+                unlisted.push(relative);
+            }
+        }
+    }
+    assert!(
+        unlisted.is_empty(),
+        "source files over 600 lines not listed in ARCHITECTURE.md: {unlisted:?}"
+    );
+}
+
+#[test]
+fn only_store_declares_database_clients() {
+    for krate in modules::workspace_crates(&repo()) {
+        let manifest_path = krate.src.parent().unwrap().join("Cargo.toml");
+        let manifest = fs::read_to_string(&manifest_path).unwrap();
+        let value: toml::Table = manifest.parse().unwrap();
+        for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            let Some(deps) = value.get(section).and_then(|d| d.as_table()) else {
+                continue;
+            };
+            for client in ["rusqlite", "redis"] {
+                assert!(
+                    krate.name == "store" || !deps.contains_key(client),
+                    "{} declares {client} in [{section}]; only store may",
+                    manifest_path.display()
+                );
+            }
+        }
+    }
+}
+
+/// The crates that must stay free of I/O link no runtime, network or
+/// database crate (their normal dependencies, as cargo resolves them).
+#[test]
+fn library_crates_link_no_runtime() {
+    const FORBIDDEN: [&str; 9] = [
+        "tokio", "reqwest", "rumqttc", "rusqlite", "redis", "hyper", "axum", "lettre", "mio",
+    ];
+    for krate in ["cap", "matcher"] {
+        if !repo().join(krate).join("Cargo.toml").is_file() {
+            continue;
+        }
+        let output = std::process::Command::new(env!("CARGO"))
+            .args([
+                "tree", "--locked", "-e", "normal", "--prefix", "none", "-p", krate,
+            ])
+            .current_dir(repo())
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            output.status.success(),
+            "cargo tree -p {krate}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let tree = String::from_utf8_lossy(&output.stdout);
+        for line in tree.lines() {
+            let name = line.split_whitespace().next().unwrap_or("");
+            assert!(
+                !FORBIDDEN.contains(&name),
+                "{krate} links {name} through its normal dependencies:\n{tree}"
+            );
+        }
+    }
+}
