@@ -1,12 +1,21 @@
 //! Request-body extractors whose refusals are the API's JSON errors.
 
+use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_LENGTH;
 use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ApiResult, ErrorCode};
-use super::state::AppState;
+
+/// The state that knows how large a CAP document may be
+/// (`server.cap_body_limit`).
+pub trait CapBodyLimit {
+    fn cap_body_limit(&self) -> usize;
+}
 
 /// A CAP document uploaded as the request body, read up to
 /// `server.cap_body_limit` (CAP may be far larger than the JSON API's
@@ -15,11 +24,11 @@ use super::state::AppState;
 /// the one limit that applies and the refusal names it.
 pub struct CapBody(pub Bytes);
 
-impl FromRequest<AppState> for CapBody {
+impl<S: CapBodyLimit + Send + Sync> FromRequest<S> for CapBody {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &AppState) -> ApiResult<CapBody> {
-        let limit = state.config.server.cap_body_limit;
+    async fn from_request(request: Request, state: &S) -> ApiResult<CapBody> {
+        let limit = state.cap_body_limit();
         let too_large = || {
             ApiError::new(
                 ErrorCode::PayloadTooLarge,
@@ -48,4 +57,41 @@ impl FromRequest<AppState> for CapBody {
         }
         Ok(CapBody(Bytes::from(body)))
     }
+}
+
+/// A JSON body whose rejections are the API's errors.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> ApiResult<JsonBody<T>> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+/// The API's error for a body `Json` refused. Never axum's text: serde's
+/// messages quote the submitted value (`invalid type: string "…"`).
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large");
+    }
+    if let JsonRejection::MissingJsonContentType(_) = rejection {
+        return ApiError::new(
+            ErrorCode::MalformedRequest,
+            "the body must be JSON (Content-Type: application/json)",
+        );
+    }
+    // The deserializer's error sits under axum's wrappers.
+    let mut source = std::error::Error::source(&rejection);
+    while let Some(error) = source {
+        if let Some(error) = error.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            return super::error::json_body_error(&error.path().to_string(), error.inner());
+        }
+        source = error.source();
+    }
+    ApiError::new(ErrorCode::MalformedRequest, "the body could not be read")
 }

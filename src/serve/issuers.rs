@@ -17,8 +17,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,15 +25,15 @@ use ingest::authority::Authority;
 use ingest::feed::issuer::{SubmitOutcome, submit};
 use ingest::{Alert, MsgType, Reference, Severity};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use store::{Draft, DraftId, DraftState, Role, ShelterStatus};
 
 use super::audit;
-use super::auth::{Issuer, Principal, Supervisor, new_id};
+use super::auth::{Issuer, Principal, Supervisor};
 use super::compose::{self, Authoring, ComposeRequest, Ending, Message};
 use super::error::{ApiError, ApiResult, ErrorCode};
-use super::extract::CapBody;
+use super::extract::{CapBody, JsonBody};
+use super::ids::new_id;
 use super::state::AppState;
 use crate::engine::preview::UNKNOWN_VILLAGE;
 use crate::engine::relay::villages_covered;
@@ -64,48 +63,6 @@ pub fn settings(state: &AppState) -> IssuerSettings {
         approval_area_km2: issuers.approval_area_km2,
         approval_villages: APPROVAL_VILLAGES,
     }
-}
-
-/// The service's public base URL (for the cookie's Secure flag).
-pub fn public_url(state: &AppState) -> &str {
-    &state.config.server.public_url
-}
-
-/// A JSON body whose rejections are the API's errors.
-pub struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> ApiResult<JsonBody<T>> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
-    }
-}
-
-/// The API's error for a body `Json` refused. Never axum's text: serde's
-/// messages quote the submitted value (`invalid type: string "…"`).
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large");
-    }
-    if let JsonRejection::MissingJsonContentType(_) = rejection {
-        return ApiError::new(
-            ErrorCode::MalformedRequest,
-            "the body must be JSON (Content-Type: application/json)",
-        );
-    }
-    // The deserializer's error sits under axum's wrappers.
-    let mut source = std::error::Error::source(&rejection);
-    while let Some(error) = source {
-        if let Some(error) = error.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
-            return super::error::json_body_error(&error.path().to_string(), error.inner());
-        }
-        source = error.source();
-    }
-    ApiError::new(ErrorCode::MalformedRequest, "the body could not be read")
 }
 
 pub fn routes() -> Router<AppState> {

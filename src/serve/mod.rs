@@ -22,7 +22,7 @@
 //! - `ratelimit`: per-client rate limits of the public and resident routes.
 //! - `openapi`: the API's OpenAPI document, served at /openapi.json.
 //! - `error`: stable error codes; `extract`: body extractors with the
-//!   API's errors.
+//!   API's errors; `ids`: random record ids.
 //! - `staff_text`: the rule for text people typed that staff will read.
 
 pub mod alerts_view;
@@ -38,6 +38,7 @@ pub mod events;
 pub mod expiry;
 pub mod extract;
 pub mod heartbeat;
+pub mod ids;
 pub mod issuers;
 pub mod listener;
 pub mod login_pool;

@@ -28,6 +28,12 @@ impl AppState {
     }
 }
 
+impl super::extract::CapBodyLimit for AppState {
+    fn cap_body_limit(&self) -> usize {
+        self.config.server.cap_body_limit
+    }
+}
+
 impl Deref for AppState {
     type Target = StateInner;
     fn deref(&self) -> &StateInner {
