@@ -3,7 +3,8 @@
 //!
 //! - `config`: the TOML file and environment overrides.
 //! - `runtime`: builds everything from the configuration and runs it until
-//!   a shutdown signal, then drains.
+//!   a shutdown signal, then drains; `startup`: why it could not start;
+//!   `clock`: the movable clock of the demo and of `[clock] start`.
 //! - `listener`: the HTTP accept loop with connection caps, timeouts and
 //!   the open-file budget.
 //! - `events`: the event loop (lifecycle event → engine → queue, inboxes,
@@ -30,6 +31,7 @@ pub mod audit;
 pub mod auth;
 pub mod channels;
 pub mod chiefs;
+pub mod clock;
 pub mod compose;
 pub mod config;
 pub mod convert;
@@ -51,6 +53,7 @@ pub mod ratelimit;
 pub mod residents;
 pub mod runtime;
 pub mod staff_text;
+pub mod startup;
 pub mod state;
 pub mod subscribers;
 pub mod workers;

@@ -12,15 +12,15 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use chrono::{DateTime, Utc};
 use geodata::Atlas;
 use geodata::geocoder::Gazetteer;
 use geodata::shelters::ShelterIndex;
-use ingest::clock::{Clock, SharedClock};
+use ingest::clock::SharedClock;
 use ingest::feed::pipeline::{Pipeline, PipelineConfig};
 use ingest::feed::runner::{spawn_workers, trust_rules};
 use ingest::lifecycle::LifecycleEvent;
@@ -33,6 +33,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::alerts_view::AlertsView;
+use super::clock::RunningClock;
 use super::config::{ServeConfig, StorageKind};
 use super::expiry::LocationExpiries;
 use super::heartbeat::{self, HeartbeatStatus};
@@ -41,6 +42,8 @@ use super::listener::{Listener, OPS_MAX_CONNECTIONS, Timeouts, open_files};
 use super::metrics::Metrics;
 use super::ratelimit::RateLimiter;
 use super::residents::Residents;
+pub use super::startup::StartError;
+use super::startup::start_error;
 use super::state::{AppState, EngineHandle, StateInner};
 use super::subscribers::SubscriberEdits;
 use crate::engine::{Directory, Engine};
@@ -54,20 +57,6 @@ const DEMO_SUBSCRIBERS: usize = 2000;
 /// Lifecycle events waiting for the engine; ingest waits when it is full.
 const EVENT_BUFFER: usize = 256;
 
-#[derive(Debug, thiserror::Error)]
-#[error("{what}: {detail}")]
-pub struct StartError {
-    pub what: &'static str,
-    pub detail: String,
-}
-
-pub(super) fn start_error(what: &'static str, detail: impl ToString) -> StartError {
-    StartError {
-        what,
-        detail: detail.to_string(),
-    }
-}
-
 /// How `hazardline serve` was asked to run.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -77,34 +66,6 @@ pub struct ServeOptions {
     /// A clock to use instead of the configured one (tests that step
     /// through expiries and rate limits).
     pub clock: Option<SharedClock>,
-}
-
-/// A clock that runs at real speed from a chosen instant and can be moved
-/// (the demo jumps to each message's time; `[clock] start` replays real
-/// CAP files at their own time).
-#[derive(Debug)]
-pub struct RunningClock {
-    base: Mutex<(DateTime<Utc>, Instant)>,
-}
-
-impl RunningClock {
-    pub fn starting_at(at: DateTime<Utc>) -> RunningClock {
-        RunningClock {
-            base: Mutex::new((at, Instant::now())),
-        }
-    }
-
-    /// From now on the clock reads `at` plus the real time elapsed.
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self.base.lock().unwrap_or_else(PoisonError::into_inner) = (at, Instant::now());
-    }
-}
-
-impl Clock for RunningClock {
-    fn now(&self) -> DateTime<Utc> {
-        let (at, since) = *self.base.lock().unwrap_or_else(PoisonError::into_inner);
-        at + chrono::Duration::from_std(since.elapsed()).unwrap_or(chrono::Duration::zero())
-    }
 }
 
 /// Everything built, before anything runs.

@@ -10,7 +10,7 @@ use ingest::source::SourceId;
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
 use tokio_util::sync::CancellationToken;
 
-use super::runtime::RunningClock;
+use super::clock::RunningClock;
 use super::state::AppState;
 
 /// The demo's fictional agencies' source.
