@@ -68,7 +68,7 @@ pub fn settings(state: &AppState) -> IssuerSettings {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(super::auth::routes())
-        .merge(super::audit::routes())
+        .merge(super::audit_log::routes())
         .route("/api/v1/drafts", post(create_draft).get(list_drafts))
         .route("/api/v1/drafts/{id}", get(get_draft))
         .route("/api/v1/drafts/{id}/preview", get(get_preview))

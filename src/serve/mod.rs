@@ -28,6 +28,7 @@
 
 pub mod alerts_view;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod channels;
 pub mod chiefs;
