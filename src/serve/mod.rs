@@ -13,13 +13,14 @@
 //!   (queue dispatchers, location expiry, demo replay).
 //! - `state`: what every request handler shares, and the engine's handle.
 //! - `subscribers`: the one write path of stored subscribers (edit lock,
-//!   store, engine).
+//!   store, engine); `edit_locks`: the locks it takes.
 //! - `convert`: stored subscriber records → the engine's subscribers.
 //! - `alerts_view`: each subscriber's alerts in force, for fast reads.
 //! - `expiry`: when travellers' shared locations run out.
 //! - `metrics`, `ops`: Prometheus metrics, /healthz, /readyz, /metrics.
 //! - `heartbeat`: the scheduled end-to-end exercise to a canary device.
-//! - `residents`, `issuers`, `chiefs`, `pages`: the route groups.
+//! - `residents`, `issuers`, `chiefs`, `pages`: the route groups;
+//!   `device_keys`: residents' verified keys, in memory.
 //! - `ratelimit`: per-client rate limits of the public and resident routes.
 //! - `openapi`: the API's OpenAPI document, served at /openapi.json.
 //! - `error`: stable error codes; `extract`: body extractors with the
@@ -36,6 +37,8 @@ pub mod clock;
 pub mod compose;
 pub mod config;
 pub mod convert;
+pub mod device_keys;
+pub mod edit_locks;
 pub mod error;
 pub mod events;
 pub mod expiry;

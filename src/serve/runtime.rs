@@ -35,17 +35,17 @@ use tokio_util::sync::CancellationToken;
 use super::alerts_view::AlertsView;
 use super::clock::RunningClock;
 use super::config::{ServeConfig, StorageKind};
+use super::device_keys::Residents;
+use super::edit_locks::EditLocks;
 use super::expiry::LocationExpiries;
 use super::heartbeat::{self, HeartbeatStatus};
 use super::listener::admission::Caps;
 use super::listener::{Listener, OPS_MAX_CONNECTIONS, Timeouts, open_files};
 use super::metrics::Metrics;
 use super::ratelimit::RateLimiter;
-use super::residents::Residents;
 pub use super::startup::StartError;
 use super::startup::start_error;
 use super::state::{AppState, EngineHandle, StateInner};
-use super::subscribers::SubscriberEdits;
 use crate::engine::{Directory, Engine};
 
 /// The source issuers' submissions (and the heartbeat) come from.
@@ -210,7 +210,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         location_expiries,
         limiter: Arc::new(RateLimiter::new(limits)),
         residents: Arc::new(Residents::default()),
-        subscribers: Arc::new(SubscriberEdits::default()),
+        subscriber_locks: Arc::new(EditLocks::default()),
         logins: Arc::new(logins),
         relief: Arc::new(relief),
     });

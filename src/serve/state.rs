@@ -67,9 +67,10 @@ pub struct StateInner {
     /// Rate limits of the public and resident routes, per client.
     pub limiter: Arc<super::ratelimit::RateLimiter>,
     /// Verified device keys.
-    pub residents: Arc<super::residents::Residents>,
-    /// The one write path of stored subscribers, with their edit locks.
-    pub subscribers: Arc<super::subscribers::SubscriberEdits>,
+    pub residents: Arc<super::device_keys::Residents>,
+    /// The locks `subscribers` (the one write path of stored subscribers)
+    /// serializes each subscriber's edits with.
+    pub subscriber_locks: Arc<super::edit_locks::EditLocks>,
     /// Staff logins: the password workers and the failure counters.
     pub logins: Arc<super::login_throttle::Logins>,
     /// Relief steps sent when an office declares recovery.

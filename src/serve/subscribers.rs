@@ -2,94 +2,55 @@
 //! edit lock, read fresh from the store, change, write durably, then give
 //! to the engine. Residents' own edits, a chief dismissing a relay need,
 //! expired locations and devices providers report dead all go through
-//! [`SubscriberEdits::edit`], so none can overwrite another's change.
-
-use std::hash::{Hash, Hasher};
+//! [`edit`], so none can overwrite another's change. The locks themselves
+//! are [`super::edit_locks::EditLocks`], shared through the state.
 
 use store::{SubscriberId, SubscriberRecord};
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::state::AppState;
 
-/// Independent locks serializing edits of one subscriber.
-const EDIT_LOCKS: usize = 64;
-
-/// The subscribers' edit locks and the write path behind them.
-#[derive(Debug)]
-pub struct SubscriberEdits {
-    locks: Vec<tokio::sync::Mutex<()>>,
+/// Changes subscriber `id`: under their lock, reads the stored record,
+/// applies `change` and, when it says so (`Ok(true)`), writes the
+/// record and gives it to the engine. Returns the record as it now
+/// stands, or None when there is no such subscriber. An error from
+/// `change` leaves the record untouched.
+pub async fn edit<F>(
+    state: &AppState,
+    id: &SubscriberId,
+    change: F,
+) -> ApiResult<Option<SubscriberRecord>>
+where
+    F: FnOnce(&mut SubscriberRecord) -> ApiResult<bool>,
+{
+    let _edit = state.subscriber_locks.lock(id).await;
+    let Some(mut record) = state.storage.subscriber(id).await? else {
+        return Ok(None);
+    };
+    if !change(&mut record)? {
+        return Ok(Some(record));
+    }
+    publish(state, record).await.map(Some)
 }
 
-/// Held while one subscriber is being changed.
-pub type EditGuard<'a> = tokio::sync::MutexGuard<'a, ()>;
-
-impl Default for SubscriberEdits {
-    fn default() -> SubscriberEdits {
-        SubscriberEdits {
-            locks: (0..EDIT_LOCKS)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
-        }
-    }
+/// Stores a new subscriber (its id is fresh: nobody else can be
+/// editing it) and gives it to the engine.
+pub async fn create(state: &AppState, record: SubscriberRecord) -> ApiResult<SubscriberRecord> {
+    let _edit = state.subscriber_locks.lock(&record.id).await;
+    publish(state, record).await
 }
 
-impl SubscriberEdits {
-    /// The lock serializing edits of `id` (read, change, write, sync).
-    pub async fn lock(&self, id: &SubscriberId) -> EditGuard<'_> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        id.hash(&mut hasher);
-        self.locks[(hasher.finish() as usize) % EDIT_LOCKS]
-            .lock()
-            .await
+/// Erases subscriber `id` from the store, then from the engine and the
+/// alerts view. The engine's part may fail (shutting down) after the
+/// store's succeeded: that is logged, not returned, as the store no
+/// longer holds them and a restarted engine will not either.
+pub async fn delete(state: &AppState, id: &SubscriberId) -> ApiResult<()> {
+    let _edit = state.subscriber_locks.lock(id).await;
+    state.storage.delete_subscriber(id).await?;
+    if let Err(error) = forget(state, id).await {
+        tracing::warn!(subscriber = %id.0, code = ?error.code, "deleted subscriber not yet removed from the engine");
     }
-
-    /// Changes subscriber `id`: under their lock, reads the stored record,
-    /// applies `change` and, when it says so (`Ok(true)`), writes the
-    /// record and gives it to the engine. Returns the record as it now
-    /// stands, or None when there is no such subscriber. An error from
-    /// `change` leaves the record untouched.
-    pub async fn edit<F>(
-        &self,
-        state: &AppState,
-        id: &SubscriberId,
-        change: F,
-    ) -> ApiResult<Option<SubscriberRecord>>
-    where
-        F: FnOnce(&mut SubscriberRecord) -> ApiResult<bool>,
-    {
-        let _edit = self.lock(id).await;
-        let Some(mut record) = state.storage.subscriber(id).await? else {
-            return Ok(None);
-        };
-        if !change(&mut record)? {
-            return Ok(Some(record));
-        }
-        publish(state, record).await.map(Some)
-    }
-
-    /// Stores a new subscriber (its id is fresh: nobody else can be
-    /// editing it) and gives it to the engine.
-    pub async fn create(
-        &self,
-        state: &AppState,
-        record: SubscriberRecord,
-    ) -> ApiResult<SubscriberRecord> {
-        let _edit = self.lock(&record.id).await;
-        publish(state, record).await
-    }
-
-    /// Erases subscriber `id` from the store, then from the engine and the
-    /// alerts view. The engine's part may fail (shutting down) after the
-    /// store's succeeded: that is logged, not returned, as the store no
-    /// longer holds them and a restarted engine will not either.
-    pub async fn delete(&self, state: &AppState, id: &SubscriberId) -> ApiResult<()> {
-        let _edit = self.lock(id).await;
-        state.storage.delete_subscriber(id).await?;
-        if let Err(error) = forget(state, id).await {
-            tracing::warn!(subscriber = %id.0, code = ?error.code, "deleted subscriber not yet removed from the engine");
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Writes `record` to the store, then gives it to the engine (which

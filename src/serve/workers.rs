@@ -104,17 +104,15 @@ pub(super) async fn disable_dead_addresses(
     for (subscriber, address) in dead {
         let id = store::SubscriberId(subscriber.0);
         let mut removed = false;
-        let outcome = state
-            .subscribers
-            .edit(state, &id, |record| {
-                let before = record.devices.len();
-                record
-                    .devices
-                    .retain(|device| !same_address(device, &address));
-                removed = record.devices.len() < before;
-                Ok(removed)
-            })
-            .await;
+        let outcome = crate::serve::subscribers::edit(state, &id, |record| {
+            let before = record.devices.len();
+            record
+                .devices
+                .retain(|device| !same_address(device, &address));
+            removed = record.devices.len() < before;
+            Ok(removed)
+        })
+        .await;
         match outcome {
             Ok(_) if removed => {
                 tracing::info!(subscriber = %id.0, channel = address.channel().as_str(), "dead device removed");
@@ -243,9 +241,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = service_state(dir.path()).await;
         let id = SubscriberId("s_dead_device".into());
-        state
-            .subscribers
-            .create(&state, resident(&id.0))
+        crate::serve::subscribers::create(&state, resident(&id.0))
             .await
             .unwrap();
 
@@ -256,15 +252,13 @@ mod tests {
             let (state, id) = (state.clone(), id.clone());
             let (entered, proceed) = (entered.clone(), proceed.clone());
             async move {
-                state
-                    .subscribers
-                    .edit(&state, &id, |record| {
-                        entered.wait();
-                        proceed.wait();
-                        record.preferences.languages.push("en".into());
-                        Ok(true)
-                    })
-                    .await
+                crate::serve::subscribers::edit(&state, &id, |record| {
+                    entered.wait();
+                    proceed.wait();
+                    record.preferences.languages.push("en".into());
+                    Ok(true)
+                })
+                .await
             }
         });
         let waiting = entered.clone();

@@ -58,7 +58,7 @@ pub async fn register(
         preferences,
         relay: None,
     };
-    let record = state.subscribers.create(&state, record).await?;
+    let record = crate::serve::subscribers::create(&state, record).await?;
     state
         .residents
         .keys
@@ -94,9 +94,7 @@ async fn edit(
     resident: &Resident,
     change: impl FnOnce(&mut SubscriberRecord) -> ApiResult<bool>,
 ) -> ApiResult<SubscriberRecord> {
-    state
-        .subscribers
-        .edit(state, &resident.id, change)
+    crate::serve::subscribers::edit(state, &resident.id, change)
         .await?
         .ok_or_else(unknown_key)
 }
@@ -189,7 +187,7 @@ pub async fn update(
 /// `DELETE /api/v1/me`: every trace of the person's data is erased; the
 /// audit log keeps the pseudonymous id only.
 pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiResult<StatusCode> {
-    state.subscribers.delete(&state, &resident.id).await?;
+    crate::serve::subscribers::delete(&state, &resident.id).await?;
     state.residents.keys.remove(&resident.key_hash);
     let actor = format!("subscriber:{}", resident.id.0);
     state

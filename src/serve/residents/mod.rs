@@ -57,28 +57,19 @@ pub fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(body::RESIDENT_BODY_LIMIT))
 }
 
-/// What the resident routes keep in memory between requests.
-#[derive(Debug, Default)]
-pub struct Residents {
-    /// Verified device keys.
-    pub keys: auth::DeviceKeys,
-}
-
 /// Removes `id`'s relay need for `village` (a chief dismissing them from
 /// the list), as if the person had withdrawn it: they see it gone and may
 /// ask again. False when they have no relay need for that village.
 pub async fn dismiss_relay(state: &AppState, id: &SubscriberId, village: &str) -> ApiResult<bool> {
     let mut dismissed = false;
-    state
-        .subscribers
-        .edit(state, id, |record| {
-            if record.relay.as_ref().is_some_and(|r| r.village == village) {
-                record.relay = None;
-                dismissed = true;
-            }
-            Ok(dismissed)
-        })
-        .await?;
+    crate::serve::subscribers::edit(state, id, |record| {
+        if record.relay.as_ref().is_some_and(|r| r.village == village) {
+            record.relay = None;
+            dismissed = true;
+        }
+        Ok(dismissed)
+    })
+    .await?;
     Ok(dismissed)
 }
 
@@ -91,13 +82,11 @@ pub async fn expire_locations(state: &AppState) -> usize {
         // A location renewed since is scheduled again under its new expiry
         // and left alone; an expired one is dropped by the write.
         let mut expired = false;
-        let outcome = state
-            .subscribers
-            .edit(state, &id, |record| {
-                expired = record.location.as_ref().is_some_and(|l| l.expires <= now);
-                Ok(expired)
-            })
-            .await;
+        let outcome = crate::serve::subscribers::edit(state, &id, |record| {
+            expired = record.location.as_ref().is_some_and(|l| l.expires <= now);
+            Ok(expired)
+        })
+        .await;
         match outcome {
             Ok(_) => withdrawn += usize::from(expired),
             Err(error) => {
