@@ -4,11 +4,11 @@
 //! agency feed's alert (CWA's real heavy-rain warning, dropped into a feed
 //! folder). Refusals name the reference and leave the alert in force.
 
-mod staff;
+mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use staff::{Caller, OPERATOR, PASSWORD, Server, compose, eventually};
+use support::staff::{Caller, OPERATOR, PASSWORD, Server, compose, eventually};
 
 const RAIN: &str = "fifows_extremely-rain_202404221457.cap";
 

@@ -5,11 +5,11 @@
 //! cancel and correction reaching the same people, recovery, jurisdiction,
 //! relay lists and the audit chain.
 
-mod staff;
+mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose, eventually};
+use support::staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose, eventually};
 
 /// Deliveries queued for an alert, all statuses.
 fn queued(progress: &Value) -> u64 {
@@ -663,4 +663,119 @@ async fn chiefs_dismiss_entries_and_never_read_hidden_characters() {
         "{audit}"
     );
     assert!(!audit.to_string().contains("阿嬤"));
+}
+
+/// `HAZARDLINE_RELIEF_CATALOGUE` replaces the demo region's catalogue: the
+/// relief steps a resident gets after recovery are the file's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relief_catalogue_from_the_environment_is_the_one_residents_get() {
+    use notifier::testing::mosquitto::Mosquitto;
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+
+    let Some(broker) = Mosquitto::start() else {
+        eprintln!("mosquitto not installed: test skipped");
+        return;
+    };
+    // The demo's flood step, renamed: only this file can have sent it.
+    const DEMO_TITLE: &str = "住宅淹水救助金";
+    const OWN_TITLE: &str = "環境變數指定的淹水救助金";
+    let demo = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/notifier/relief/demo.toml"
+    ))
+    .unwrap();
+    let first_step = demo.find("\n[[step]]").unwrap();
+    let second_step = first_step + 1 + demo[first_step + 1..].find("\n[[step]]").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = dir.path().join("relief.toml");
+    std::fs::write(
+        &catalogue,
+        demo[first_step..second_step].replace(DEMO_TITLE, OWN_TITLE),
+    )
+    .unwrap();
+
+    let atlas = geodata::demo::atlas();
+    let village = atlas
+        .villages()
+        .iter()
+        .find(|v| v.code.starts_with("99000020"))
+        .unwrap();
+    let at = village.label_point.unwrap();
+    let resident = Seed::resident("s_relief", at.x, at.y, None);
+
+    let (client, mut events) = AsyncClient::new(
+        MqttOptions::new("relief-watcher", "127.0.0.1", broker.port),
+        16,
+    );
+    client
+        .subscribe("hazardline/device/device-s_relief", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let (messages_tx, mut messages) = tokio::sync::mpsc::unbounded_channel();
+    let (subscribed_tx, subscribed) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let _client = client;
+        let mut subscribed_tx = Some(subscribed_tx);
+        while let Ok(event) = events.poll().await {
+            match event {
+                Event::Incoming(Packet::SubAck(_)) => {
+                    if let Some(tx) = subscribed_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                Event::Incoming(Packet::Publish(p)) => {
+                    let body: Value = serde_json::from_slice(&p.payload).unwrap_or_default();
+                    let _ = messages_tx.send(body);
+                }
+                _ => {}
+            }
+        }
+    });
+    subscribed.await.unwrap();
+
+    let mqtt = format!(
+        "\n[channels.mqtt]\nhost = \"127.0.0.1\"\nport = {}\nclient_id = \"hazardline-relief\"\n",
+        broker.port
+    );
+    let server = Server::start_with(&[resident], &mqtt, |command| {
+        command.env("HAZARDLINE_RELIEF_CATALOGUE", &catalogue);
+    })
+    .await;
+    let operator = server.login(OPERATOR, PASSWORD).await;
+    let issuer = server
+        .account(&operator, "wudao-issuer", "issuer", &["99000"])
+        .await;
+    let (_, flood) = send_draft(
+        &server,
+        &issuer,
+        compose("flood", json!({"codes": [village.code]}), "Severe", false),
+    )
+    .await;
+    let alert = next_message(&mut messages, "alert").await;
+    assert_eq!(alert["kind"], "new", "{alert}");
+
+    let (status, recovery) = server
+        .post(
+            &issuer,
+            &format!("/api/v1/alerts/{flood}/recovery"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{recovery}");
+    assert_eq!(recovery["people"], 1, "{recovery}");
+    let relief = next_message(&mut messages, "relief steps").await;
+    assert_eq!(relief["kind"], "relief", "{relief}");
+    let text = relief.to_string();
+    assert!(text.contains(OWN_TITLE), "{relief}");
+    assert!(!text.contains(DEMO_TITLE), "{relief}");
+}
+
+async fn next_message(
+    messages: &mut tokio::sync::mpsc::UnboundedReceiver<Value>,
+    what: &str,
+) -> Value {
+    tokio::time::timeout(std::time::Duration::from_secs(30), messages.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no {what} over MQTT"))
+        .expect("the MQTT watcher stopped")
 }

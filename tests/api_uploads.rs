@@ -1,11 +1,11 @@
 //! CAP uploaded by an office in another encoding than UTF-8 is read as
 //! written, or refused; never stored through a lossy conversion.
 
-mod staff;
+mod support;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use staff::{OPERATOR, PASSWORD, Server, compose};
+use support::staff::{OPERATOR, PASSWORD, Server, compose};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big5_upload_is_decoded_and_undecodable_bytes_are_refused() {
@@ -64,4 +64,56 @@ async fn a_big5_upload_is_decoded_and_undecodable_bytes_are_refused() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "cap_rejected", "{body}");
+}
+
+/// `server.cap_body_limit` is the CAP upload route's limit: a document
+/// over the default (1 MiB) but under the configured 2 MiB is taken; one
+/// over it is refused as too large, naming the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_upload_takes_the_configured_body_limit() {
+    const LIMIT: usize = 2 * 1024 * 1024;
+    let server = Server::start_with(&[], &format!("cap_body_limit = {LIMIT}"), |_| {}).await;
+    let operator = server.login(OPERATOR, PASSWORD).await;
+    let issuer = server
+        .account(&operator, "wudao-issuer", "issuer", &["99000"])
+        .await;
+    let (status, draft) = server
+        .post(
+            &issuer,
+            "/api/v1/drafts",
+            compose("flood", json!({"codes": ["99000020"]}), "Severe", false),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let composed = draft["cap_xml"].as_str().unwrap();
+    // The same message padded to `size` bytes with an XML comment.
+    let padded = |size: usize, identifier: &str| {
+        let xml = composed.replacen("<identifier>", &format!("<identifier>{identifier}-"), 1);
+        let end = xml.rfind("</alert>").unwrap();
+        let filler = size - xml.len() - "<!--  -->".len();
+        format!(
+            "{}<!-- {} -->{}",
+            &xml[..end],
+            "x".repeat(filler),
+            &xml[end..]
+        )
+    };
+
+    let big = padded(LIMIT * 3 / 4, "BIG");
+    assert!(big.len() > hazardline::serve::config::DEFAULT_CAP_BODY_LIMIT);
+    let (status, stored) = server.post_cap(&issuer, "/api/v1/drafts/cap", &big).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    assert_eq!(stored["cap_xml"].as_str().unwrap().len(), big.len());
+
+    let too_big = padded(LIMIT + 1, "TOO-BIG");
+    let (status, refused) = server
+        .post_cap(&issuer, "/api/v1/drafts/cap", &too_big)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{refused}");
+    assert_eq!(refused["error"]["code"], "payload_too_large", "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&LIMIT.to_string()) && message.contains("cap_body_limit"),
+        "{message}"
+    );
 }

@@ -7,13 +7,13 @@
 //! OpenAPI document the service serves, so a route added there without a
 //! line here fails this test.
 
-mod staff;
+mod support;
 
 use std::collections::BTreeSet;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose};
+use support::staff::{Caller, OPERATOR, PASSWORD, Seed, Server, compose};
 
 /// Kinds of caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

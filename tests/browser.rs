@@ -1,5 +1,5 @@
-//! The web pages in a real browser: `hazardline serve --demo` on a free
-//! port, and `web/tests/run.mjs` driving Debian's headless Chromium with
+//! The web pages in a real browser: `hazardline serve --demo` on port 0,
+//! and `web/tests/run.mjs` driving Debian's headless Chromium with
 //! playwright-core through the issuer console (log in, draw an area,
 //! preview, send, follow progress) and the resident page (subscribe by
 //! address, receive the alert, delete my data).
@@ -9,22 +9,13 @@
 //! which and passes, except under `CI=true`, where it fails: CI installs
 //! them (`.ci/run`).
 
+mod support;
+
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 const OPERATOR: &str = "browser-operator:browser operator password";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn missing_tools(web: &Path) -> Vec<String> {
     let mut missing = Vec::new();
@@ -60,35 +51,21 @@ fn console_and_resident_page_in_headless_chromium() {
         return;
     }
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let log_path = std::env::temp_dir().join(format!("hazardline-browser-{port}.log"));
-    let log = std::fs::File::create(&log_path).expect("log file");
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_hazardline"))
-            .args(["serve", "--demo", "--log-format", "json"])
-            .env("HAZARDLINE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "HAZARDLINE_SERVER_PUBLIC_URL",
-                format!("http://127.0.0.1:{port}"),
-            )
-            .env("HAZARDLINE_BOOTSTRAP_OPERATOR", OPERATOR)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start hazardline serve --demo"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the service did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let log_path = log.path().to_owned();
+    let mut command = support::serve_command();
+    command
+        .args(["--demo", "--log-format", "json"])
+        .env("HAZARDLINE_SERVER_PUBLIC_URL", "http://127.0.0.1")
+        .env("HAZARDLINE_BOOTSTRAP_OPERATOR", OPERATOR)
+        .stderr(log.reopen().expect("log file"));
+    let server = support::Served::start(command, || {
+        std::fs::read_to_string(&log_path).unwrap_or_default()
+    });
 
     let mut walk = Command::new("node")
         .arg(web.join("tests/run.mjs"))
-        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(server.base())
         .env("HAZARDLINE_TEST_OPERATOR", OPERATOR)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -113,5 +90,4 @@ fn console_and_resident_page_in_headless_chromium() {
         );
     }
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
-    let _ = std::fs::remove_file(&log_path);
 }

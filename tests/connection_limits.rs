@@ -7,7 +7,7 @@
 //! operator routes still answer, slow clients are cut off, and an alert
 //! reaching 300 residents loses no inbox entry.
 
-mod staff;
+mod support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::process::CommandExt;
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use staff::{Seed, Server, eventually};
+use support::staff::{Seed, Server, eventually};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinSet;
@@ -32,14 +32,6 @@ const RESIDENTS: usize = 300;
 /// Far longer than any configured timeout: a client not cut off by then
 /// never will be.
 const GIVE_UP: Duration = Duration::from_secs(25);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn loopback(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
@@ -143,10 +135,9 @@ async fn held_connections_starve_neither_the_probes_nor_the_store() {
     // This process opens some 750 sockets.
     rlimit::increase_nofile_limit(4096).unwrap();
     let drop_dir = tempfile::tempdir().unwrap();
-    let ops_port = free_port();
     let extra = format!(
         "max_connections = {CAP}\nmax_connections_per_address = {PER_ADDRESS}\n\
-         ops_reserve = {RESERVE}\nops_listen = \"127.0.0.1:{ops_port}\"\n\
+         ops_reserve = {RESERVE}\nops_listen = \"127.0.0.1:0\"\n\
          header_timeout_secs = 3\nbody_timeout_secs = 2\nidle_timeout_secs = 2\n\n\
          [clock]\nstart = \"2026-07-01T08:30:00+08:00\"\n\n\
          [dispatch]\nidle_millis = 50\nmaintenance_secs = 1\n\n\
@@ -159,8 +150,8 @@ async fn held_connections_starve_neither_the_probes_nor_the_store() {
         .map(|i| Seed::resident(&format!("s_held_{i}"), 123.175, 23.05, None))
         .collect();
     let server = Server::start_with(&residents, &extra, limit_open_files).await;
-    let main: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
-    let ops = SocketAddr::from(([127, 0, 0, 1], ops_port));
+    let main = server.served.main;
+    let ops = server.served.ops.expect("the operator listener announced");
     let metrics = || async move {
         get(ops, "/metrics")
             .await

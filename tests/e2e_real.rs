@@ -14,9 +14,10 @@
 //!
 //! Skips (passes with a message) when the shared data is absent.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use notifier::testing::fcm::FcmContract;
@@ -161,46 +162,30 @@ impl Drop for LogOnFailure {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 struct Server {
-    child: Child,
+    _served: support::Served,
     base: String,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn start_server(config: &Path, log: &Path) -> Server {
-    let port = free_port();
     let log_file = std::fs::File::create(log).expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_hazardline"))
-        .args(["serve", "--log-format", "json", "--config"])
+    let mut command = support::serve_command();
+    command
+        .args(["--log-format", "json", "--config"])
         .arg(config)
-        .env("HAZARDLINE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
         .env("HAZARDLINE_DATA_KEY", DATA_KEY)
         .env(
             "HAZARDLINE_BOOTSTRAP_OPERATOR",
             format!("{OPERATOR}:{OPERATOR_PASSWORD}"),
         )
-        .stdout(Stdio::null())
-        .stderr(log_file)
-        .spawn()
-        .expect("start hazardline serve");
+        .stderr(log_file);
+    let served =
+        support::Served::start(command, || std::fs::read_to_string(log).unwrap_or_default());
     let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
+        base: served.base(),
+        _served: served,
     };
+    // Listening, but ready only once the store, queue and feeds are.
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {

@@ -6,12 +6,12 @@
 //! come from `X-Forwarded-For` (`trust_forwarded = true`), so one machine
 //! plays the owner's office and the attackers'.
 
-mod staff;
+mod support;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::json;
-use staff::{OPERATOR, PASSWORD, Server};
+use support::staff::{OPERATOR, PASSWORD, Server};
 
 const WRONG: &str = "not the password at all";
 

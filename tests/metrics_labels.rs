@@ -1,25 +1,19 @@
 //! `/metrics` stays the same size whatever clients send: the real binary on
-//! a free port is sent thousands of made-up methods and paths, and the
+//! port 0 is sent thousands of made-up methods and paths, and the
 //! exposition keeps exactly the series it had (every label comes from a
 //! closed set: standard methods or `other`, route templates or
 //! `unmatched`).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 const KEY: &str = "5f2b0c3d4e6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// One HTTP/1.1 request with any method and target: the status, and the
 /// body.
@@ -40,16 +34,7 @@ fn request(port: u16, method: &str, target: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &Path, port: u16) -> Server {
+fn start(dir: &Path) -> support::Served {
     let config = dir.join("hazardline.toml");
     std::fs::write(
         &config,
@@ -59,24 +44,13 @@ fn start(dir: &Path, port: u16) -> Server {
         ),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_hazardline"))
-        .args(["serve", "--config"])
+    let mut command = support::serve_command();
+    command
+        .arg("--config")
         .arg(&config)
-        .env("HAZARDLINE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
         .env("HAZARDLINE_DATA_KEY", KEY)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hazardline serve");
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if request(port, "GET", "/healthz").is_some() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("hazardline serve did not come up");
+        .stderr(Stdio::null());
+    support::Served::start(command, String::new)
 }
 
 /// The HTTP request series in the exposition (name and labels, no value).
@@ -101,8 +75,8 @@ fn junk(port: u16, seed: usize, n: usize) {
 #[test]
 fn made_up_methods_and_paths_add_no_series() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port();
     // One of each kind first, so the series they fall into exist.
     junk(port, 0, 1);
     let _ = http_series(port);

@@ -1,28 +1,21 @@
 //! `hazardline serve` end to end: the real binary with a temporary
-//! configuration on a free port, its embedded store, a drop directory
+//! configuration on port 0, its embedded store, a drop directory
 //! feed and a private Mosquitto broker. Checks the operator endpoints, that
 //! a CAP file dropped in reaches a subscriber stored beforehand as an MQTT
 //! message in their language (and their inbox), the heartbeat, and that
 //! SIGTERM drains and exits 0.
 
+mod support;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use notifier::testing::mosquitto::Mosquitto;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 const KEY: &str = "5f2b0c3d4e6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A plain HTTP/1.1 GET: (status, body).
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
@@ -43,8 +36,9 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 struct Server {
-    child: Child,
+    served: support::Served,
     port: u16,
+    log: tempfile::NamedTempFile,
 }
 
 impl Server {
@@ -53,58 +47,31 @@ impl Server {
     }
 
     fn start_with(args: &[&std::ffi::OsStr], key: Option<&str>) -> Server {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_hazardline"));
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut command = support::serve_command();
         command
-            .args(["serve", "--log-format", "json"])
+            .args(["--log-format", "json"])
             .args(args)
-            .env("HAZARDLINE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .env_remove("HAZARDLINE_DATA_KEY");
+            .env_remove("HAZARDLINE_DATA_KEY")
+            .stderr(log.reopen().unwrap());
         if let Some(key) = key {
             command.env("HAZARDLINE_DATA_KEY", key);
         }
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start hazardline serve");
-        let server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if get(port, "/healthz").is_some() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let served = support::Served::start(command, || {
+            std::fs::read_to_string(log.path()).unwrap_or_default()
+        });
+        Server {
+            port: served.port(),
+            served,
+            log,
         }
-        panic!("hazardline serve did not come up");
     }
 
     /// SIGTERM, then the exit status and the log.
     fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut log = String::new();
-                if let Some(mut stderr) = self.child.stderr.take() {
-                    let _ = stderr.read_to_string(&mut log);
-                }
-                return (status, log);
-            }
-            assert!(Instant::now() < deadline, "no exit after SIGTERM");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let status = self.served.terminate();
+        let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        (status, log)
     }
 }
 
@@ -476,8 +443,8 @@ async fn the_service_runs_in_process_for_tests() {
         .unwrap()
         .unwrap();
     assert_eq!(status, 200, "{body}");
-    // No request body may exceed the CAP limit (1 MiB): refused from its
-    // declared length, before anything is read.
+    // No JSON route takes a body over `server.body_limit`: refused from
+    // its declared length, before anything is read.
     let status = tokio::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

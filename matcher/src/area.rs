@@ -203,15 +203,23 @@ impl PreparedArea {
             CoarseArea::Village(v) => codes.village_geometry(v),
             CoarseArea::Town(t) => codes.town_geometry(t),
         }?;
-        let touches = self
-            .polygons
+        self.touches(geometry).then_some(Presence::MayBeAffected)
+    }
+
+    /// Whether a polygon or circle of the area shares a point with
+    /// `geometry` (a village's or town's boundary); circles are tested
+    /// exactly, as places are ([`PreparedCircle::intersects`]).
+    pub fn touches(&self, geometry: &MultiPolygon<f64>) -> bool {
+        self.polygons
             .iter()
             .any(|(_, shape)| shape.intersects(geometry))
-            || self
-                .circles
-                .iter()
-                .any(|c| c.enclosing_polygon(64).intersects(geometry));
-        touches.then_some(Presence::MayBeAffected)
+            || self.circles.iter().any(|c| c.intersects(geometry))
+    }
+
+    /// Whether the area reaches village `code` (whose boundary is
+    /// `geometry`): a geocode names it, or a shape touches it.
+    pub fn reaches_village(&self, code: VillageCode, geometry: &MultiPolygon<f64>) -> bool {
+        self.villages.binary_search(&code).is_ok() || self.touches(geometry)
     }
 }
 

@@ -129,6 +129,60 @@ impl PreparedCircle {
         }
     }
 
+    /// Whether the circle and `shape` (boundary or interior) share a
+    /// point, by the same distance test as [`PreparedCircle::covers`]: the
+    /// centre lies in the shape, or some boundary segment comes within the
+    /// radius. The point of a segment nearest the centre is found on a
+    /// local equirectangular frame, then tested exactly.
+    pub fn intersects(&self, shape: &geo::MultiPolygon<f64>) -> bool {
+        use geo::{BoundingRect, Intersects};
+        let Some(rect) = shape.bounding_rect() else {
+            return false;
+        };
+        let shape_box = Bbox {
+            min_x: rect.min().x,
+            min_y: rect.min().y,
+            max_x: rect.max().x,
+            max_y: rect.max().y,
+        };
+        if !self.bbox.intersects(&shape_box) {
+            return false;
+        }
+        if shape.intersects(&geo::Point::new(self.lon, self.lat)) {
+            return true;
+        }
+        if self.radius_km == 0.0 {
+            return false;
+        }
+        shape
+            .iter()
+            .flat_map(|polygon| std::iter::once(polygon.exterior()).chain(polygon.interiors()))
+            .flat_map(|ring| ring.lines())
+            .any(|segment| self.reaches(segment.start, segment.end))
+    }
+
+    /// Whether some point of the segment from `a` to `b` is covered.
+    fn reaches(&self, a: geo::Coord<f64>, b: geo::Coord<f64>) -> bool {
+        let mut segment_box = Bbox::of_point(a.x, a.y);
+        segment_box.extend(b.x, b.y);
+        if !self.bbox.intersects(&segment_box) {
+            return false;
+        }
+        // Longitude scaled by the cosine of the latitude: distances in this
+        // frame are proportional to ground distances near the centre.
+        let (ax, ay) = ((a.x - self.lon) * self.cos_lat, a.y - self.lat);
+        let (bx, by) = ((b.x - self.lon) * self.cos_lat, b.y - self.lat);
+        let (dx, dy) = (bx - ax, by - ay);
+        let length2 = dx * dx + dy * dy;
+        let t = if length2 > 0.0 {
+            (-(ax * dx + ay * dy) / length2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let nearest = (a.x + t * (b.x - a.x), a.y + t * (b.y - a.y));
+        self.covers(a.x, a.y) || self.covers(b.x, b.y) || self.covers(nearest.0, nearest.1)
+    }
+
     /// A polygon with `n` vertices that contains the circle (vertices on a
     /// slightly larger circle), for conservative intersection tests against
     /// village or town geometry.
@@ -230,5 +284,30 @@ mod tests {
             assert!(c.covers(x, y) || c.haversine(x, y) <= c.hav_limit * (1.0 + 1e-12));
             assert!(poly.contains(&geo::Point::new(x, y)));
         }
+    }
+
+    #[test]
+    fn a_shape_grazed_by_the_rim_intersects_and_one_just_beyond_does_not() {
+        let c = PreparedCircle::new(121.0, 23.0, 5.0);
+        // A square west of the circle whose east edge is the point due
+        // west at `reach` km: inside the radius or just outside it.
+        let square_at = |reach: f64| {
+            let (x, _) = c.destination(3.0 * std::f64::consts::FRAC_PI_2, reach);
+            geo::MultiPolygon::new(vec![geo::Polygon::new(
+                geo::LineString::from(vec![
+                    (x - 0.1, 22.9),
+                    (x, 22.9),
+                    (x, 23.1),
+                    (x - 0.1, 23.1),
+                    (x - 0.1, 22.9),
+                ]),
+                vec![],
+            )])
+        };
+        assert!(c.intersects(&square_at(5.0 - 0.0003)));
+        assert!(!c.intersects(&square_at(5.0 + 0.0003)));
+        // A shape holding the centre; a circle far from the shape.
+        assert!(c.intersects(&square_at(-3.0)));
+        assert!(!PreparedCircle::new(125.0, 23.0, 5.0).intersects(&square_at(5.0)));
     }
 }

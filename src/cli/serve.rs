@@ -68,7 +68,15 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
         let shutdown = CancellationToken::new();
         tokio::spawn(runtime::cancel_on_signal(shutdown.clone()));
-        service.run(shutdown, None).await
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<runtime::Bound>();
+        tokio::spawn(async move {
+            if let Ok(bound) = ready_rx.await {
+                // On stdout (logs go to stderr): with port 0 configured,
+                // this is how a script or test learns the port.
+                println!("{bound}");
+            }
+        });
+        service.run(shutdown, Some(ready_tx)).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,128 +7,66 @@
 //! the engine: the relief steps for the people an alert told
 //! ([`Engine::relief`]) and the shelters it knows ([`Engine::shelter_list`]).
 //!
-//! Geocodes name their villages exactly (through geodata); a polygon or
-//! circle touches every village whose boundary it intersects, so a village
-//! only grazed by a drawn area counts — the safe side for both relay lists
-//! and jurisdiction.
+//! Each area is the matcher's [`PreparedArea`], the one that matches
+//! places: geocodes name their villages exactly, and a polygon or circle
+//! touches every village whose boundary it intersects (circles tested
+//! exactly, as places are), so a village only grazed by a drawn area
+//! counts — the safe side for both relay lists and jurisdiction — and no
+//! village with a person told is left out.
 
 use std::collections::BTreeSet;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Offset as _, Utc};
+use matcher::codes::VillageCode;
+use matcher::{AreaError, AreaSpec, PreparedArea};
 use notifier::channel::Delivery;
 use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace};
 use notifier::policy::loudness;
 use notifier::relief::{Catalogue, steps_text};
 use notifier::{Notice, Recipient};
 
+use super::codes::AtlasCodes;
 use super::{Engine, EngineError};
-use geo::{BoundingRect, Coord, Intersects, LineString, Polygon, Rect};
 use geodata::Atlas;
 use ingest::Alert;
 
-/// Points of the polygon standing in for a CAP circle: enough that the
-/// polygon's area is within 0.3% of the circle's.
-const CIRCLE_SEGMENTS: usize = 64;
-const KM_PER_DEGREE_LAT: f64 = 111.32;
-
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {
-    #[error("area {area:?}: geocode {value_name} {value:?} does not resolve: {reason}")]
-    Geocode {
-        area: String,
-        value_name: String,
-        value: String,
-        reason: String,
-    },
+    #[error(transparent)]
+    Area(#[from] AreaError),
 }
 
 /// MOI codes of every village any `<info>` of `alert` touches, ascending.
 pub fn villages_covered(atlas: &Atlas, alert: &Alert) -> Result<BTreeSet<String>, CoverageError> {
-    let mut villages = BTreeSet::new();
-    let mut shapes: Vec<Polygon<f64>> = Vec::new();
-    for info in &alert.infos {
-        for area in &info.areas {
-            for geocode in &area.geocodes {
-                let resolved = atlas
-                    .resolve_geocode(&geocode.value_name, &geocode.value)
-                    .map_err(|e| CoverageError::Geocode {
-                        area: area.area_desc.clone(),
-                        value_name: geocode.value_name.clone(),
-                        value: geocode.value.clone(),
-                        reason: e.to_string(),
-                    })?;
-                villages.extend(resolved.villages);
-            }
-            shapes.extend(area.polygons.iter().map(|p| {
-                Polygon::new(
-                    LineString::from(
-                        p.points
-                            .iter()
-                            .map(|pt| Coord {
-                                x: pt.lon,
-                                y: pt.lat,
-                            })
-                            .collect::<Vec<_>>(),
-                    ),
-                    vec![],
-                )
-            }));
-            shapes.extend(
-                area.circles
-                    .iter()
-                    .map(|c| circle_polygon(c.center.lon, c.center.lat, c.radius_km)),
-            );
+    let codes = AtlasCodes::new(atlas);
+    let mut areas = Vec::new();
+    for area in alert.infos.iter().flat_map(|info| &info.areas) {
+        // An area with a description only reaches nothing.
+        if area.polygons.is_empty() && area.circles.is_empty() && area.geocodes.is_empty() {
+            continue;
         }
+        areas.push(PreparedArea::prepare(
+            &AreaSpec::from_cap(area, None),
+            &codes,
+        )?);
     }
-    for shape in &shapes {
-        villages.extend(villages_touching(atlas, shape));
+    if areas.is_empty() {
+        return Ok(BTreeSet::new());
     }
-    Ok(villages)
-}
-
-/// Villages whose boundary intersects `shape`.
-pub fn villages_touching(atlas: &Atlas, shape: &Polygon<f64>) -> Vec<String> {
-    let Some(bounds) = shape.bounding_rect() else {
-        return Vec::new();
-    };
-    atlas
+    Ok(atlas
         .villages()
         .iter()
-        .filter(|v| {
-            v.geometry
-                .bounding_rect()
-                .is_some_and(|b| rects_overlap(&b, &bounds))
-                && v.geometry.intersects(shape)
+        .filter(|village| {
+            VillageCode::parse(&village.code).is_some_and(|code| {
+                areas
+                    .iter()
+                    .any(|area| area.reaches_village(code, &village.geometry))
+            })
         })
-        .map(|v| v.code.clone())
-        .collect()
-}
-
-fn rects_overlap(a: &Rect<f64>, b: &Rect<f64>) -> bool {
-    a.min().x <= b.max().x
-        && b.min().x <= a.max().x
-        && a.min().y <= b.max().y
-        && b.min().y <= a.max().y
-}
-
-/// A polygon approximating a circle of `radius_km` around a point, on a
-/// local equirectangular projection (exact enough below a few hundred km).
-pub fn circle_polygon(lon: f64, lat: f64, radius_km: f64) -> Polygon<f64> {
-    let dlat = radius_km / KM_PER_DEGREE_LAT;
-    let dlon = radius_km / (KM_PER_DEGREE_LAT * lat.to_radians().cos().max(0.01));
-    let mut ring: Vec<Coord<f64>> = (0..CIRCLE_SEGMENTS)
-        .map(|i| {
-            let angle = std::f64::consts::TAU * i as f64 / CIRCLE_SEGMENTS as f64;
-            Coord {
-                x: lon + dlon * angle.cos(),
-                y: lat + dlat * angle.sin(),
-            }
-        })
-        .collect();
-    ring.push(ring[0]);
-    Polygon::new(LineString::from(ring), vec![])
+        .map(|village| village.code.clone())
+        .collect())
 }
 
 /// Relief deliveries for one alert.

@@ -343,3 +343,86 @@ fn the_all_clear_of_an_expiry_is_not_taken_for_the_alert_itself() {
         assert!(!sent.contains(&DeliveryKey::of(delivery).to_string()));
     }
 }
+
+/// A circle whose rim reaches a fraction of a metre into a village: the
+/// person there is matched, and the relay lists (and so jurisdiction) and
+/// the preview name exactly the villages matching told. An inscribed
+/// 64-gon, or one on another Earth radius, falls metres short of that
+/// village and would leave it off the chief's list.
+#[test]
+fn a_circle_grazing_a_village_reaches_it_in_matching_relay_and_preview() {
+    use geo::BoundingRect;
+
+    let atlas = geodata::demo::atlas();
+    // A village with a neighbour to the east (demo villages are grid
+    // cells): the circle is centred in the neighbour, its rim just past
+    // the shared edge.
+    let (grazed, east) = atlas
+        .villages()
+        .iter()
+        .find_map(|v| {
+            let rect = v.geometry.bounding_rect()?;
+            let y = (rect.min().y + rect.max().y) / 2.0;
+            let centre = (rect.max().x + 0.02, y);
+            let neighbour = atlas.locate(centre.0, centre.1)?;
+            (neighbour.village_code() != v.code).then(|| (v, (rect.max().x, centre)))
+        })
+        .expect("a village with an eastern neighbour");
+    let (edge_x, (centre_lon, centre_lat)) = east;
+    // Haversine distance along the parallel to the shared edge.
+    let to_edge = 2.0
+        * matcher::circle::EARTH_RADIUS_KM
+        * (centre_lat.to_radians().cos() * ((edge_x - centre_lon).to_radians().abs() / 2.0).sin())
+            .asin();
+    // About 0.3 m past the edge.
+    let radius_km = to_edge * (1.0 + 1e-4);
+    let rim = (edge_x - 1e-6, centre_lat);
+    let circle = matcher::circle::PreparedCircle::new(centre_lon, centre_lat, radius_km);
+    assert!(circle.covers(rim.0, rim.1), "the rim point is inside");
+    assert_eq!(
+        atlas
+            .locate(rim.0, rim.1)
+            .map(|l| l.village_code().to_owned()),
+        Some(grazed.code.clone())
+    );
+
+    let xml = format!(
+        r#"<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+<identifier>rim-1</identifier><sender>a@b.invalid</sender><sent>2026-07-01T12:00:00+08:00</sent>
+<status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+<info><language>zh-TW</language><category>Geo</category><event>淹水</event><urgency>Immediate</urgency>
+<severity>Severe</severity><certainty>Likely</certainty><expires>2026-07-02T12:00:00+08:00</expires>
+<headline>淹水警戒</headline>
+<area><areaDesc>圓</areaDesc><circle>{centre_lat},{centre_lon} {radius_km}</circle></area></info></alert>"#
+    );
+    let document = ingest::parse_document(xml.as_bytes(), &ingest::Limits::default()).unwrap();
+    let alert = document.messages[0].alert.clone().expect("a valid alert");
+
+    let mut engine = engine(vec![
+        person("at-the-rim", Locale::ZhTw, rim.0, rim.1),
+        person("at-the-centre", Locale::ZhTw, centre_lon, centre_lat),
+    ]);
+    let relay = relay::villages_covered(&atlas, &alert).unwrap();
+    let preview = engine.preview(&alert).unwrap();
+    let outcome = engine
+        .handle(&LifecycleEvent::New(alert.clone()), now())
+        .unwrap();
+    let matched: BTreeSet<String> = told(&outcome)
+        .into_iter()
+        .filter_map(|(pseudonym, _)| {
+            let (lon, lat) = if pseudonym == "at-the-rim" {
+                rim
+            } else {
+                (centre_lon, centre_lat)
+            };
+            atlas.locate(lon, lat).map(|l| l.village_code().to_owned())
+        })
+        .collect();
+    assert!(matched.contains(&grazed.code), "{matched:?}");
+    assert_eq!(matched.len(), 2, "{matched:?}");
+    assert_eq!(relay, matched);
+    assert_eq!(
+        preview.villages.keys().cloned().collect::<BTreeSet<_>>(),
+        matched
+    );
+}

@@ -43,6 +43,8 @@ use subtle::ConstantTimeEq;
 
 use super::audit;
 use super::error::{ApiError, ApiResult, ErrorCode};
+use super::extract::JsonBody;
+use super::ids::new_id;
 use super::login_pool::{HashPool, PoolError, Priority};
 use super::login_throttle::{Locked, address_text};
 use super::ratelimit::ClientKey;
@@ -66,13 +68,6 @@ pub fn new_token() -> String {
 
 pub fn token_hash(token: &str) -> KeyHash {
     KeyHash(Sha256::digest(token.as_bytes()).into())
-}
-
-/// A random id with a readable prefix (`a_…` for accounts, `d_…` drafts).
-pub fn new_id(prefix: &str) -> String {
-    let mut bytes = [0u8; 8];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{prefix}_{}", hex::encode(bytes))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -468,7 +463,7 @@ async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     extensions: Extensions,
-    body: super::issuers::JsonBody<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> Result<Response, AuthError> {
     let request = body.0;
     let logins = &state.logins;
@@ -565,7 +560,7 @@ async fn login(
 /// Whether the service is reached over HTTPS (its public URL, or a proxy
 /// saying so), so the cookie is marked Secure.
 fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
-    super::issuers::public_url(state).starts_with("https://")
+    state.config.server.public_url.starts_with("https://")
         || headers
             .get("x-forwarded-proto")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
@@ -690,7 +685,7 @@ fn check_jurisdiction(state: &AppState, role: Role, codes: &[String]) -> ApiResu
 async fn create_account(
     State(state): State<AppState>,
     Operator(operator): Operator,
-    body: super::issuers::JsonBody<NewAccount>,
+    body: JsonBody<NewAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), AuthError> {
     let request = body.0;
     if !valid_username(&request.username) {

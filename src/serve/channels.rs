@@ -11,7 +11,7 @@ use notifier::queue::dispatch::Channels;
 
 use super::config::ServeConfig;
 use super::metrics::Metrics;
-use super::runtime::{StartError, start_error};
+use super::startup::{StartError, start_error};
 
 pub fn build_channels(
     config: &ServeConfig,

@@ -28,7 +28,7 @@ use store::{RelayAck, SubscriberId, SubscriberRecord};
 use super::audit;
 use super::auth::{Chief, Principal};
 use super::error::{ApiError, ApiResult, ErrorCode};
-use super::issuers::JsonBody;
+use super::extract::JsonBody;
 use super::staff_text;
 use super::state::AppState;
 use crate::engine::relay::villages_covered;

@@ -127,7 +127,7 @@ pub fn reference_of(alert: &Alert) -> Reference {
 
 /// A fresh identifier: the sending date and 64 random bits.
 pub fn new_identifier(now: DateTime<Utc>) -> String {
-    let id = super::auth::new_id("x");
+    let id = super::ids::new_id("x");
     format!(
         "HZL-{}-{}",
         taiwan_time(now).format("%Y%m%d%H%M%S"),

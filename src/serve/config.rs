@@ -3,8 +3,10 @@
 //!
 //! Any key can be overridden by `HAZARDLINE_<SECTION>_<KEY>` (upper case,
 //! dots of nested sections as underscores: `HAZARDLINE_SERVER_LISTEN`,
-//! `HAZARDLINE_CHANNELS_MQTT_PORT`); `HAZARDLINE_DATA_KEY` sets the storage
-//! key, so it need not sit in a file. Unknown keys are errors naming the key.
+//! `HAZARDLINE_CHANNELS_MQTT_PORT`, `HAZARDLINE_RELIEF_CATALOGUE`); every
+//! section of [`ServeConfig`] is reachable. `HAZARDLINE_DATA_KEY` sets the
+//! storage key, so it need not sit in a file. Unknown keys are errors
+//! naming the key.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -54,24 +56,62 @@ pub const DEFAULT_RESERVED_FILES: usize = 256;
 /// Source ids the service uses itself (issuer submissions, the demo).
 const RESERVED_SOURCE_IDS: &[&str] = &["issuers", "demo"];
 
-/// The sections of the file that environment variables may reach.
-const SECTIONS: &[&str] = &[
-    "server",
-    "storage",
-    "geodata",
-    "clock",
-    "channels.fcm",
-    "channels.mqtt",
-    "channels.email",
-    "channels.sms",
-    "channels.webhook",
-    "dispatch",
-    "heartbeat",
-    "issuers",
-    "limits",
-    "logins",
-    "readiness",
-];
+/// The sections of the file that environment variables may reach: every
+/// field of [`ServeConfig`], with `channels` split into its channels. Read
+/// from the types themselves so that a section added to the file is
+/// reachable from the environment without another list to keep in step.
+fn env_sections() -> Vec<String> {
+    let mut sections = Vec::new();
+    for section in section_names::<ServeConfig>() {
+        if *section == "channels" {
+            sections.extend(
+                section_names::<ChannelsConfig>()
+                    .iter()
+                    .map(|channel| format!("channels.{channel}")),
+            );
+        } else {
+            sections.push((*section).to_owned());
+        }
+    }
+    sections
+}
+
+/// The field names of a configuration struct, as serde's derive knows them
+/// (renames applied).
+fn section_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    let mut names: &'static [&'static str] = &[];
+    // The probe always fails once it has the names; the error is expected.
+    let _ = T::deserialize(FieldNames(&mut names));
+    names
+}
+
+/// A deserializer that only records the field list a derived struct asks
+/// for, then stops.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("only struct field names are read"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("field names read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -652,6 +692,7 @@ fn apply_env(
     table: &mut toml::Table,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<(), ConfigError> {
+    let sections = env_sections();
     for (name, raw) in env {
         let Some(rest) = name.strip_prefix("HAZARDLINE_") else {
             continue;
@@ -661,7 +702,7 @@ fn apply_env(
         } else {
             // Longest section first: CHANNELS_FCM before a (non-existent)
             // CHANNELS section.
-            let Some(section) = SECTIONS
+            let Some(section) = sections
                 .iter()
                 .filter(|s| {
                     let prefix = format!("{}_", s.replace('.', "_").to_ascii_uppercase());
@@ -672,7 +713,7 @@ fn apply_env(
                 continue; // not a configuration variable (HAZARDLINE_SHARED_DATA, …)
             };
             let key = rest[section.len() + 1..].to_ascii_lowercase();
-            (*section, key)
+            (section.as_str(), key)
         };
         let mut target = &mut *table;
         for part in section.split('.') {
@@ -817,6 +858,48 @@ mod tests {
         std::fs::write(&path, "[channels.webhook]\nallow = [\"10.0.0.0/33\"]\n").unwrap();
         let error = ServeConfig::load(Some(&path), []).unwrap_err().to_string();
         assert!(error.contains("10.0.0.0/33"), "{error}");
+    }
+
+    #[test]
+    fn the_relief_catalogue_is_read_from_the_environment() {
+        let config = ServeConfig::load(
+            None,
+            env(&[("HAZARDLINE_RELIEF_CATALOGUE", "/etc/hazardline/relief.toml")]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.relief.catalogue.as_deref(),
+            Some(Path::new("/etc/hazardline/relief.toml"))
+        );
+    }
+
+    /// Every section the sample file documents (commented-out channels
+    /// included) is reachable from the environment: a made-up key in it is
+    /// refused by name, never silently dropped.
+    #[test]
+    fn every_documented_section_is_reachable_from_the_environment() {
+        let sample =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("hazardline.toml"))
+                .unwrap();
+        let documented: Vec<&str> = sample
+            .lines()
+            .map(|line| line.trim_start_matches('#').trim())
+            .filter(|line| line.starts_with('[') && !line.starts_with("[["))
+            .filter_map(|line| line.strip_prefix('[')?.strip_suffix(']'))
+            .filter(|section| !section.starts_with("ingest.sources"))
+            .collect();
+        for section in ["server", "relief", "readiness", "channels.webhook"] {
+            assert!(documented.contains(&section), "{documented:?}");
+        }
+        for section in documented {
+            let name = format!(
+                "HAZARDLINE_{}_NO_SUCH_KEY",
+                section.replace('.', "_").to_ascii_uppercase()
+            );
+            let error = ServeConfig::load(None, env(&[(&name, "1")]))
+                .expect_err(&format!("{name} was ignored"));
+            assert!(error.to_string().contains("no_such_key"), "{name}: {error}");
+        }
     }
 
     #[test]

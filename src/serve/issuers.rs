@@ -17,10 +17,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -28,14 +25,15 @@ use ingest::authority::Authority;
 use ingest::feed::issuer::{SubmitOutcome, submit};
 use ingest::{Alert, MsgType, Reference, Severity};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use store::{Draft, DraftId, DraftState, Role, ShelterStatus};
 
 use super::audit;
-use super::auth::{Issuer, Principal, Supervisor, new_id};
+use super::auth::{Issuer, Principal, Supervisor};
 use super::compose::{self, Authoring, ComposeRequest, Ending, Message};
 use super::error::{ApiError, ApiResult, ErrorCode};
+use super::extract::{CapBody, JsonBody};
+use super::ids::new_id;
 use super::state::AppState;
 use crate::engine::preview::UNKNOWN_VILLAGE;
 use crate::engine::relay::villages_covered;
@@ -56,10 +54,6 @@ pub struct IssuerSettings {
 /// Areas touching more villages than this need a supervisor's approval,
 /// whatever their size: a town's worth of villages is a large warning even
 /// where villages are small (Taipei's are well under 1 km²).
-/// CAP submissions may be larger than JSON bodies (many areas, long
-/// polygons).
-const CAP_BODY_LIMIT: usize = 1024 * 1024;
-
 pub const APPROVAL_VILLAGES: usize = 50;
 
 pub fn settings(state: &AppState) -> IssuerSettings {
@@ -71,57 +65,11 @@ pub fn settings(state: &AppState) -> IssuerSettings {
     }
 }
 
-/// The service's public base URL (for the cookie's Secure flag).
-pub fn public_url(state: &AppState) -> &str {
-    &state.config.server.public_url
-}
-
-/// A JSON body whose rejections are the API's errors.
-pub struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> ApiResult<JsonBody<T>> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
-    }
-}
-
-/// The API's error for a body `Json` refused. Never axum's text: serde's
-/// messages quote the submitted value (`invalid type: string "…"`).
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large");
-    }
-    if let JsonRejection::MissingJsonContentType(_) = rejection {
-        return ApiError::new(
-            ErrorCode::MalformedRequest,
-            "the body must be JSON (Content-Type: application/json)",
-        );
-    }
-    // The deserializer's error sits under axum's wrappers.
-    let mut source = std::error::Error::source(&rejection);
-    while let Some(error) = source {
-        if let Some(error) = error.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
-            return super::error::json_body_error(&error.path().to_string(), error.inner());
-        }
-        source = error.source();
-    }
-    ApiError::new(ErrorCode::MalformedRequest, "the body could not be read")
-}
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(super::auth::routes())
-        .merge(super::audit::routes())
+        .merge(super::audit_log::routes())
         .route("/api/v1/drafts", post(create_draft).get(list_drafts))
-        .route(
-            "/api/v1/drafts/cap",
-            post(create_draft_from_cap).layer(DefaultBodyLimit::max(CAP_BODY_LIMIT)),
-        )
         .route("/api/v1/drafts/{id}", get(get_draft))
         .route("/api/v1/drafts/{id}/preview", get(get_preview))
         .route("/api/v1/drafts/{id}/approve", post(approve))
@@ -133,6 +81,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/shelters", get(list_shelters))
         .route("/api/v1/shelters/{id}/open", post(open_shelter))
         .route("/api/v1/shelters/{id}/close", post(close_shelter))
+}
+
+/// The routes that take a CAP document as their body. They read it up to
+/// `server.cap_body_limit` themselves ([`CapBody`]), so the router keeps
+/// them outside the JSON API's body limits.
+pub fn cap_routes() -> Router<AppState> {
+    Router::new().route("/api/v1/drafts/cap", post(create_draft_from_cap))
 }
 
 fn authoring(state: &AppState, principal: &Principal) -> Authoring {
@@ -430,7 +385,7 @@ async fn create_draft_from_cap(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
     headers: HeaderMap,
-    body: Bytes,
+    CapBody(body): CapBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let content_type = headers
         .get(CONTENT_TYPE)

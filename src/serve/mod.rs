@@ -3,7 +3,8 @@
 //!
 //! - `config`: the TOML file and environment overrides.
 //! - `runtime`: builds everything from the configuration and runs it until
-//!   a shutdown signal, then drains.
+//!   a shutdown signal, then drains; `startup`: why it could not start;
+//!   `clock`: the movable clock of the demo and of `[clock] start`.
 //! - `listener`: the HTTP accept loop with connection caps, timeouts and
 //!   the open-file budget.
 //! - `events`: the event loop (lifecycle event → engine → queue, inboxes,
@@ -11,29 +12,39 @@
 //! - `channels`, `workers`: delivery channels and the background workers
 //!   (queue dispatchers, location expiry, demo replay).
 //! - `state`: what every request handler shares, and the engine's handle.
+//! - `subscribers`: the one write path of stored subscribers (edit lock,
+//!   store, engine); `edit_locks`: the locks it takes.
 //! - `convert`: stored subscriber records → the engine's subscribers.
 //! - `alerts_view`: each subscriber's alerts in force, for fast reads.
 //! - `expiry`: when travellers' shared locations run out.
 //! - `metrics`, `ops`: Prometheus metrics, /healthz, /readyz, /metrics.
 //! - `heartbeat`: the scheduled end-to-end exercise to a canary device.
-//! - `residents`, `issuers`, `chiefs`, `pages`: the route groups.
+//! - `residents`, `issuers`, `chiefs`, `pages`: the route groups;
+//!   `device_keys`: residents' verified keys, in memory.
 //! - `ratelimit`: per-client rate limits of the public and resident routes.
 //! - `openapi`: the API's OpenAPI document, served at /openapi.json.
-//! - `error`: stable error codes.
+//! - `error`: stable error codes; `extract`: body extractors with the
+//!   API's errors; `ids`: random record ids.
 //! - `staff_text`: the rule for text people typed that staff will read.
 
 pub mod alerts_view;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod channels;
 pub mod chiefs;
+pub mod clock;
 pub mod compose;
 pub mod config;
 pub mod convert;
+pub mod device_keys;
+pub mod edit_locks;
 pub mod error;
 pub mod events;
 pub mod expiry;
+pub mod extract;
 pub mod heartbeat;
+pub mod ids;
 pub mod issuers;
 pub mod listener;
 pub mod login_pool;
@@ -46,7 +57,9 @@ pub mod ratelimit;
 pub mod residents;
 pub mod runtime;
 pub mod staff_text;
+pub mod startup;
 pub mod state;
+pub mod subscribers;
 pub mod workers;
 
 use std::time::Instant;
@@ -64,15 +77,13 @@ pub use state::{AppState, EngineHandle, StateInner};
 
 /// The whole HTTP surface.
 ///
-/// Body limits: extractors (`Json`, `Bytes`, `String`) read at most
-/// `server.body_limit`; no request body at all may exceed
-/// `server.cap_body_limit`. The CAP submission route raises its own
-/// extractor limit with a route layer
-/// `DefaultBodyLimit::max(config::DEFAULT_CAP_BODY_LIMIT)` (or reads the
-/// body with `axum::body::to_bytes(body, state.config.server.cap_body_limit)`).
+/// Body limits: the JSON API's extractors read at most `server.body_limit`
+/// and no body beyond it is accepted at all (refused from its declared
+/// length). The routes that take CAP documents ([`issuers::cap_routes`])
+/// sit outside those limits and read up to `server.cap_body_limit`
+/// themselves, naming that limit when they refuse.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.server.body_limit;
-    let hard_limit = state.config.server.cap_body_limit.max(body_limit);
     Router::new()
         .merge(residents::routes())
         .merge(issuers::routes())
@@ -81,7 +92,9 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(hard_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        // Added after the limits above: they do not apply to it.
+        .merge(issuers::cap_routes())
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),

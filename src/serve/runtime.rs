@@ -10,16 +10,17 @@
 //! then the process exits. Each step is bounded by
 //! `server.shutdown_grace_secs`.
 
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use chrono::{DateTime, Utc};
 use geodata::Atlas;
 use geodata::geocoder::Gazetteer;
 use geodata::shelters::ShelterIndex;
-use ingest::clock::{Clock, SharedClock};
+use ingest::clock::SharedClock;
 use ingest::feed::pipeline::{Pipeline, PipelineConfig};
 use ingest::feed::runner::{spawn_workers, trust_rules};
 use ingest::lifecycle::LifecycleEvent;
@@ -32,14 +33,18 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::alerts_view::AlertsView;
+use super::clock::RunningClock;
 use super::config::{ServeConfig, StorageKind};
+use super::device_keys::Residents;
+use super::edit_locks::EditLocks;
 use super::expiry::LocationExpiries;
 use super::heartbeat::{self, HeartbeatStatus};
 use super::listener::admission::Caps;
 use super::listener::{Listener, OPS_MAX_CONNECTIONS, Timeouts, open_files};
 use super::metrics::Metrics;
 use super::ratelimit::RateLimiter;
-use super::residents::Residents;
+pub use super::startup::StartError;
+use super::startup::start_error;
 use super::state::{AppState, EngineHandle, StateInner};
 use crate::engine::{Directory, Engine};
 
@@ -52,20 +57,6 @@ const DEMO_SUBSCRIBERS: usize = 2000;
 /// Lifecycle events waiting for the engine; ingest waits when it is full.
 const EVENT_BUFFER: usize = 256;
 
-#[derive(Debug, thiserror::Error)]
-#[error("{what}: {detail}")]
-pub struct StartError {
-    pub what: &'static str,
-    pub detail: String,
-}
-
-pub(super) fn start_error(what: &'static str, detail: impl ToString) -> StartError {
-    StartError {
-        what,
-        detail: detail.to_string(),
-    }
-}
-
 /// How `hazardline serve` was asked to run.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -75,34 +66,6 @@ pub struct ServeOptions {
     /// A clock to use instead of the configured one (tests that step
     /// through expiries and rate limits).
     pub clock: Option<SharedClock>,
-}
-
-/// A clock that runs at real speed from a chosen instant and can be moved
-/// (the demo jumps to each message's time; `[clock] start` replays real
-/// CAP files at their own time).
-#[derive(Debug)]
-pub struct RunningClock {
-    base: Mutex<(DateTime<Utc>, Instant)>,
-}
-
-impl RunningClock {
-    pub fn starting_at(at: DateTime<Utc>) -> RunningClock {
-        RunningClock {
-            base: Mutex::new((at, Instant::now())),
-        }
-    }
-
-    /// From now on the clock reads `at` plus the real time elapsed.
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self.base.lock().unwrap_or_else(PoisonError::into_inner) = (at, Instant::now());
-    }
-}
-
-impl Clock for RunningClock {
-    fn now(&self) -> DateTime<Utc> {
-        let (at, since) = *self.base.lock().unwrap_or_else(PoisonError::into_inner);
-        at + chrono::Duration::from_std(since.elapsed()).unwrap_or(chrono::Duration::zero())
-    }
 }
 
 /// Everything built, before anything runs.
@@ -247,6 +210,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         location_expiries,
         limiter: Arc::new(RateLimiter::new(limits)),
         residents: Arc::new(Residents::default()),
+        subscriber_locks: Arc::new(EditLocks::default()),
         logins: Arc::new(logins),
         relief: Arc::new(relief),
     });
@@ -382,13 +346,34 @@ fn load_geodata(config: &ServeConfig, options: &ServeOptions) -> Result<Geodata,
     Ok((Arc::new(atlas), shelters, gazetteer.map(Arc::new)))
 }
 
+/// The addresses the listeners are bound to (the port chosen by the
+/// system where the configuration says port 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    pub main: SocketAddr,
+    pub ops: Option<SocketAddr>,
+}
+
+impl std::fmt::Display for Bound {
+    /// The announcement `hazardline serve` prints on stdout, one line that
+    /// scripts and tests read: `listening on http://MAIN` followed by
+    /// ` ops http://OPS` when the operator listener is configured.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "listening on http://{}", self.main)?;
+        if let Some(ops) = self.ops {
+            write!(f, " ops http://{ops}")?;
+        }
+        Ok(())
+    }
+}
+
 impl Service {
     /// Runs until `shutdown` is cancelled, then drains. `ready` gets the
-    /// bound address once the server accepts connections.
+    /// bound addresses once the server accepts connections.
     pub async fn run(
         self,
         shutdown: CancellationToken,
-        ready: Option<tokio::sync::oneshot::Sender<std::net::SocketAddr>>,
+        ready: Option<tokio::sync::oneshot::Sender<Bound>>,
     ) -> Result<(), StartError> {
         let Service {
             state,
@@ -401,9 +386,18 @@ impl Service {
         let config = state.config.clone();
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let listeners = bind_listeners(&state).await?;
-        let address = listeners[0]
-            .local_addr()
-            .map_err(|e| start_error("server.listen", e))?;
+        let bound = Bound {
+            main: listeners[0]
+                .local_addr()
+                .map_err(|e| start_error("server.listen", e))?,
+            ops: match listeners.get(1) {
+                Some(ops) => Some(
+                    ops.local_addr()
+                        .map_err(|e| start_error("server.ops_listen", e))?,
+                ),
+                None => None,
+            },
+        };
         super::events::restore_active(&state).await;
 
         // Input side: feeds, maintenance, demo replay, heartbeat.
@@ -467,7 +461,7 @@ impl Service {
             server.spawn(listener.run(shutdown.clone()));
         }
         if let Some(ready) = ready {
-            let _ = ready.send(address);
+            let _ = ready.send(bound);
         }
         // Graceful shutdown waits for open connections; a live-feed (SSE)
         // watcher never closes its own, so in-flight requests get the
@@ -575,7 +569,7 @@ impl RunningService {
         let mut task = tokio::spawn(service.run(shutdown.clone(), Some(ready_tx)));
         tokio::select! {
             ready = ready_rx => match ready {
-                Ok(address) => Ok(RunningService { address, state, shutdown, task }),
+                Ok(bound) => Ok(RunningService { address: bound.main, state, shutdown, task }),
                 Err(_) => Err(start_error("starting", "the service stopped before it was ready")),
             },
             finished = &mut task => Err(match finished {

@@ -28,6 +28,12 @@ impl AppState {
     }
 }
 
+impl super::extract::CapBodyLimit for AppState {
+    fn cap_body_limit(&self) -> usize {
+        self.config.server.cap_body_limit
+    }
+}
+
 impl Deref for AppState {
     type Target = StateInner;
     fn deref(&self) -> &StateInner {
@@ -56,12 +62,15 @@ pub struct StateInner {
     pub live: Arc<LiveChannel>,
     /// The end-to-end heartbeat's last verdict (for /readyz).
     pub heartbeat: Arc<HeartbeatStatus>,
-    /// When shared locations expire (kept by `sync_subscriber`).
+    /// When shared locations expire (kept by the subscriber edits).
     pub location_expiries: Arc<LocationExpiries>,
     /// Rate limits of the public and resident routes, per client.
     pub limiter: Arc<super::ratelimit::RateLimiter>,
-    /// Verified device keys and the residents' edit locks.
-    pub residents: Arc<super::residents::Residents>,
+    /// Verified device keys.
+    pub residents: Arc<super::device_keys::Residents>,
+    /// The locks `subscribers` (the one write path of stored subscribers)
+    /// serializes each subscriber's edits with.
+    pub subscriber_locks: Arc<super::edit_locks::EditLocks>,
     /// Staff logins: the password workers and the failure counters.
     pub logins: Arc<super::login_throttle::Logins>,
     /// Relief steps sent when an office declares recovery.
@@ -105,57 +114,5 @@ impl EngineHandle {
         });
         self.jobs.send(job).await.map_err(|_| EngineStopped)?;
         rx.await.map_err(|_| EngineStopped)
-    }
-}
-
-impl StateInner {
-    /// Makes the engine match `record` as stored now (after a registration
-    /// or any change to places, location, devices or preferences). A
-    /// shared location that has expired is left out.
-    pub async fn sync_subscriber(
-        &self,
-        record: &store::SubscriberRecord,
-    ) -> Result<(), super::ApiError> {
-        let now = self.clock.now();
-        let subscriber = super::convert::engine_subscriber_at(record, &self.atlas, now)?;
-        if let Some(location) = record.location.as_ref().filter(|l| l.expires > now) {
-            self.location_expiries
-                .schedule(location.expires, record.id.clone());
-        }
-        match self
-            .engine
-            .run(move |engine| engine.upsert_subscriber(subscriber))
-            .await
-        {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => {
-                tracing::error!(%error, "engine refused a subscriber");
-                Err(super::ApiError::new(
-                    super::ErrorCode::Internal,
-                    "the subscriber could not be indexed",
-                ))
-            }
-            Err(_) => Err(super::ApiError::new(
-                super::ErrorCode::Unavailable,
-                "the matcher is not running; retry later",
-            )),
-        }
-    }
-
-    /// Removes the subscriber from the engine and the alerts view (after
-    /// `storage.delete_subscriber`).
-    pub async fn forget_subscriber(&self, id: &store::SubscriberId) -> Result<(), super::ApiError> {
-        let pseudonym = id.0.clone();
-        self.alerts_view.forget(id);
-        self.engine
-            .run(move |engine| engine.remove_subscriber(&pseudonym))
-            .await
-            .map(|_| ())
-            .map_err(|_| {
-                super::ApiError::new(
-                    super::ErrorCode::Unavailable,
-                    "the matcher is not running; retry later",
-                )
-            })
     }
 }

@@ -10,7 +10,7 @@ use ingest::source::SourceId;
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
 use tokio_util::sync::CancellationToken;
 
-use super::runtime::RunningClock;
+use super::clock::RunningClock;
 use super::state::AppState;
 
 /// The demo's fictional agencies' source.
@@ -97,28 +97,30 @@ pub async fn expire_locations(state: AppState, stop: CancellationToken) {
 
 /// Removes the devices providers reported dead, so nothing more is sent
 /// to them.
-async fn disable_dead_addresses(
+pub(super) async fn disable_dead_addresses(
     state: &AppState,
     dead: Vec<(notifier::notice::SubscriberId, notifier::notice::Address)>,
 ) {
     for (subscriber, address) in dead {
         let id = store::SubscriberId(subscriber.0);
-        let Ok(Some(mut record)) = state.storage.subscriber(&id).await else {
-            continue;
-        };
-        let before = record.devices.len();
-        record
-            .devices
-            .retain(|device| !same_address(device, &address));
-        if record.devices.len() == before {
-            continue;
-        }
-        match state.storage.put_subscriber(&record).await {
-            Ok(()) => {
-                let _ = state.sync_subscriber(&record).await;
+        let mut removed = false;
+        let outcome = crate::serve::subscribers::edit(state, &id, |record| {
+            let before = record.devices.len();
+            record
+                .devices
+                .retain(|device| !same_address(device, &address));
+            removed = record.devices.len() < before;
+            Ok(removed)
+        })
+        .await;
+        match outcome {
+            Ok(_) if removed => {
                 tracing::info!(subscriber = %id.0, channel = address.channel().as_str(), "dead device removed");
             }
-            Err(error) => tracing::warn!(%error, "dead device not removed"),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(subscriber = %id.0, code = ?error.code, "dead device not removed")
+            }
         }
     }
 }
@@ -169,4 +171,131 @@ fn sent_of(bytes: &[u8]) -> Option<DateTime<Utc>> {
         .iter()
         .find_map(|m| m.alert.as_ref())
         .map(|a| a.sent.to_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Barrier};
+    use std::time::Duration;
+
+    use notifier::notice::{Address, SubscriberId as NoticeId};
+    use store::{Device, DeviceChannel, PlaceRecord, Sensitive, SubscriberId, SubscriberRecord};
+
+    use super::disable_dead_addresses;
+    use crate::serve::config::ServeConfig;
+    use crate::serve::runtime::{ServeOptions, build};
+    use crate::serve::state::AppState;
+
+    const KEY: &str = "5f2b0c3d4e6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e";
+
+    async fn service_state(dir: &std::path::Path) -> AppState {
+        let config = ServeConfig::load(
+            None,
+            [
+                ("HAZARDLINE_GEODATA_DEMO", "true".to_owned()),
+                ("HAZARDLINE_STORAGE_DIR", dir.display().to_string()),
+                ("HAZARDLINE_DATA_KEY", KEY.to_owned()),
+            ]
+            .map(|(k, v)| (k.to_owned(), v)),
+        )
+        .unwrap();
+        build(config, &ServeOptions::default()).await.unwrap().state
+    }
+
+    fn mqtt(device: &str) -> Device {
+        Device {
+            channel: DeviceChannel::Mqtt,
+            address: Sensitive(device.into()),
+            secret: None,
+        }
+    }
+
+    fn resident(id: &str) -> SubscriberRecord {
+        SubscriberRecord {
+            id: SubscriberId(id.into()),
+            created_at: chrono::Utc::now(),
+            key_hash: store::KeyHash([7; 32]),
+            locale: "zh-TW".into(),
+            devices: vec![mqtt("old-phone"), mqtt("new-phone")],
+            places: vec![PlaceRecord {
+                id: 0,
+                label: Sensitive("家".into()),
+                address: None,
+                lon: 123.175,
+                lat: 23.05,
+                village: None,
+            }],
+            location: None,
+            preferences: store::PreferencesRecord::default(),
+            relay: None,
+        }
+    }
+
+    /// A device reported dead while the resident's own edit is under way:
+    /// the removal waits for that edit, then applies to what it wrote, so
+    /// both changes are kept. (Written without the lock, the removal would
+    /// write the record it read before the resident's edit, or the
+    /// resident's edit would write the dead device back.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dead_device_removal_waits_for_a_residents_edit_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = service_state(dir.path()).await;
+        let id = SubscriberId("s_dead_device".into());
+        crate::serve::subscribers::create(&state, resident(&id.0))
+            .await
+            .unwrap();
+
+        // The resident's edit has read the record and is changing it.
+        let entered = Arc::new(Barrier::new(2));
+        let proceed = Arc::new(Barrier::new(2));
+        let resident_edit = tokio::spawn({
+            let (state, id) = (state.clone(), id.clone());
+            let (entered, proceed) = (entered.clone(), proceed.clone());
+            async move {
+                crate::serve::subscribers::edit(&state, &id, |record| {
+                    entered.wait();
+                    proceed.wait();
+                    record.preferences.languages.push("en".into());
+                    Ok(true)
+                })
+                .await
+            }
+        });
+        let waiting = entered.clone();
+        tokio::task::spawn_blocking(move || waiting.wait())
+            .await
+            .unwrap();
+
+        let removal = tokio::spawn({
+            let state = state.clone();
+            let dead = vec![(
+                NoticeId(id.0.clone()),
+                Address::Mqtt {
+                    device: "old-phone".into(),
+                },
+            )];
+            async move { disable_dead_addresses(&state, dead).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let stored = state.storage.subscriber(&id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.devices.len(),
+            2,
+            "the removal wrote while the resident's edit was under way"
+        );
+
+        tokio::task::spawn_blocking(move || proceed.wait())
+            .await
+            .unwrap();
+        resident_edit.await.unwrap().unwrap();
+        removal.await.unwrap();
+        let stored = state.storage.subscriber(&id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.preferences.languages,
+            ["en"],
+            "the resident's change"
+        );
+        let devices: Vec<&str> = stored.devices.iter().map(|d| d.address.expose()).collect();
+        assert_eq!(devices, ["new-phone"], "the dead device's removal");
+    }
 }

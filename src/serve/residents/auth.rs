@@ -13,28 +13,20 @@
 //! 429 before any lookup, a right key included, so guessing cannot be
 //! spread over requests that happen to carry a valid key.
 
-use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
-
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use store::{KeyHash, SubscriberId};
 
+pub use crate::serve::device_keys::{DeviceKeys, KEY_CACHE_TTL_SECS};
 use crate::serve::error::{ApiError, ErrorCode};
 use crate::serve::ratelimit::{ClientKey, RouteClass};
 use crate::serve::state::AppState;
-
-/// How long a verified key is believed without asking the store again.
-pub const KEY_CACHE_TTL_SECS: i64 = 60;
-/// Cached keys kept; past this the cache is cleared (the store answers).
-const KEY_CACHE_MAX: usize = 200_000;
 
 /// A new device key (returned to the app) and its hash (stored).
 pub fn new_device_key() -> (String, KeyHash) {
@@ -65,41 +57,6 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
-}
-
-/// Verified device keys, in memory.
-#[derive(Debug, Default)]
-pub struct DeviceKeys {
-    // Read on every resident request, written once a minute per device:
-    // readers share the lock.
-    keys: RwLock<HashMap<KeyHash, (SubscriberId, DateTime<Utc>)>>,
-}
-
-impl DeviceKeys {
-    pub fn get(&self, hash: &KeyHash, now: DateTime<Utc>) -> Option<SubscriberId> {
-        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
-        keys.get(hash)
-            .filter(|(_, until)| *until > now)
-            .map(|(id, _)| id.clone())
-    }
-
-    pub fn insert(&self, hash: KeyHash, id: SubscriberId, now: DateTime<Utc>) {
-        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
-        if keys.len() >= KEY_CACHE_MAX {
-            keys.retain(|_, (_, until)| *until > now);
-            if keys.len() >= KEY_CACHE_MAX {
-                keys.clear();
-            }
-        }
-        keys.insert(hash, (id, now + Duration::seconds(KEY_CACHE_TTL_SECS)));
-    }
-
-    pub fn remove(&self, hash: &KeyHash) {
-        self.keys
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(hash);
-    }
 }
 
 /// An authenticated resident (and the request counted against their
@@ -171,6 +128,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Respo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Duration, Utc};
 
     #[test]
     fn keys_are_random_256_bit_and_only_their_hash_matches() {

@@ -15,7 +15,6 @@ use store::{CurrentLocation, NewAuditEntry, SubscriberRecord};
 use super::auth::{Resident, new_device_key, new_subscriber_id};
 use super::body::ApiJson;
 use super::places::{self, PlaceView};
-use super::publish;
 use super::quota::SubscribeQuota;
 use super::request::{
     self, LocationRequest, MAX_LOCATION_TTL_MINUTES, PatchRequest, PlaceRequest, RegisterRequest,
@@ -59,7 +58,7 @@ pub async fn register(
         preferences,
         relay: None,
     };
-    let record = publish(&state, record).await?;
+    let record = crate::serve::subscribers::create(&state, record).await?;
     state
         .residents
         .keys
@@ -77,13 +76,32 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// Loads the authenticated resident's record under their edit lock.
+/// Loads the authenticated resident's record (to read it; changes go
+/// through [`edit`]).
 async fn load(state: &AppState, resident: &Resident) -> ApiResult<SubscriberRecord> {
     state
         .storage
         .subscriber(&resident.id)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "unknown device key"))
+        .ok_or_else(unknown_key)
+}
+
+/// Changes the authenticated resident's record through the one subscriber
+/// write path (see [`crate::serve::subscribers`]); `change` returns whether
+/// there is anything to write.
+async fn edit(
+    state: &AppState,
+    resident: &Resident,
+    change: impl FnOnce(&mut SubscriberRecord) -> ApiResult<bool>,
+) -> ApiResult<SubscriberRecord> {
+    crate::serve::subscribers::edit(state, &resident.id, change)
+        .await?
+        .ok_or_else(unknown_key)
+}
+
+/// A key whose subscriber is gone (deleted by another request meanwhile).
+fn unknown_key() -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated, "unknown device key")
 }
 
 /// The owner's own view of their record, personal data included.
@@ -150,32 +168,27 @@ pub async fn update(
         .preferences
         .map(|p| request::preferences(p, "preferences"))
         .transpose()?;
-    let _edit = state.residents.edit(&resident.id).await;
-    let mut record = load(&state, &resident).await?;
-    if let Some(locale) = locale {
-        record.locale = locale;
-    }
-    if let Some(devices) = devices {
-        record.devices = devices;
-    }
-    if let Some(preferences) = preferences {
-        record.preferences = preferences;
-    }
-    let record = publish(&state, record).await?;
+    let record = edit(&state, &resident, |record| {
+        if let Some(locale) = locale {
+            record.locale = locale;
+        }
+        if let Some(devices) = devices {
+            record.devices = devices;
+        }
+        if let Some(preferences) = preferences {
+            record.preferences = preferences;
+        }
+        Ok(true)
+    })
+    .await?;
     Ok(Json(view(&record, &state)))
 }
 
 /// `DELETE /api/v1/me`: every trace of the person's data is erased; the
 /// audit log keeps the pseudonymous id only.
 pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiResult<StatusCode> {
-    let _edit = state.residents.edit(&resident.id).await;
-    state.storage.delete_subscriber(&resident.id).await?;
+    crate::serve::subscribers::delete(&state, &resident.id).await?;
     state.residents.keys.remove(&resident.key_hash);
-    // The store no longer holds them, so a restarted engine will not
-    // either; a failure here (shutting down) must not skip the audit entry.
-    if let Err(error) = state.forget_subscriber(&resident.id).await {
-        tracing::warn!(subscriber = %resident.id.0, code = ?error.code, "deleted subscriber not yet removed from the engine");
-    }
     let actor = format!("subscriber:{}", resident.id.0);
     state
         .storage
@@ -197,21 +210,23 @@ pub async fn add_place(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<PlaceRequest>,
 ) -> ApiResult<Response> {
-    let _edit = state.residents.edit(&resident.id).await;
-    let mut record = load(&state, &resident).await?;
-    let id = places::free_id(&record.places)
-        .filter(|_| record.places.len() < request::MAX_PLACES)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Conflict,
-                format!("at most {} places; remove one first", request::MAX_PLACES),
-            )
-        })?;
-    let (place, precision) =
-        places::resolve(&body, id, &state.atlas, state.gazetteer.as_deref(), "")?;
-    let view = PlaceView::of(&place, &state.atlas, Some(precision));
-    record.places.push(place);
-    publish(&state, record).await?;
+    let mut view = None;
+    edit(&state, &resident, |record| {
+        let id = places::free_id(&record.places)
+            .filter(|_| record.places.len() < request::MAX_PLACES)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Conflict,
+                    format!("at most {} places; remove one first", request::MAX_PLACES),
+                )
+            })?;
+        let (place, precision) =
+            places::resolve(&body, id, &state.atlas, state.gazetteer.as_deref(), "")?;
+        view = Some(PlaceView::of(&place, &state.atlas, Some(precision)));
+        record.places.push(place);
+        Ok(true)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -222,29 +237,30 @@ pub async fn remove_place(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id: u8 = id.parse().map_err(|_| ApiError::not_found("place"))?;
-    let _edit = state.residents.edit(&resident.id).await;
-    let mut record = load(&state, &resident).await?;
-    let before = record.places.len();
-    record.places.retain(|p| p.id != id);
-    if record.places.len() == before {
-        return Err(ApiError::not_found("place"));
-    }
-    // The relay need must keep a place in its village. Refused rather than
-    // withdrawn quietly: a person who still needs a call must not drop off
-    // the chief's list by tidying their places.
-    if let Some(need) = &record.relay
-        && !record
-            .places
-            .iter()
-            .any(|p| p.village.as_deref() == Some(need.village.as_str()))
-    {
-        return Err(ApiError::field(
-            ErrorCode::Conflict,
-            "relay",
-            "your relay request is for this place's village; withdraw or move it first",
-        ));
-    }
-    publish(&state, record).await?;
+    edit(&state, &resident, |record| {
+        let before = record.places.len();
+        record.places.retain(|p| p.id != id);
+        if record.places.len() == before {
+            return Err(ApiError::not_found("place"));
+        }
+        // The relay need must keep a place in its village. Refused rather
+        // than withdrawn quietly: a person who still needs a call must not
+        // drop off the chief's list by tidying their places.
+        if let Some(need) = &record.relay
+            && !record
+                .places
+                .iter()
+                .any(|p| p.village.as_deref() == Some(need.village.as_str()))
+        {
+            return Err(ApiError::field(
+                ErrorCode::Conflict,
+                "relay",
+                "your relay request is for this place's village; withdraw or move it first",
+            ));
+        }
+        Ok(true)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -263,17 +279,18 @@ pub async fn share_location(
         ));
     }
     let village = places::locate(&state.atlas, lon, lat, "")?;
-    let _edit = state.residents.edit(&resident.id).await;
-    let mut record = load(&state, &resident).await?;
     let now = state.clock.now();
     let expires = now + Duration::minutes(i64::from(body.ttl_minutes));
-    record.location = Some(CurrentLocation {
-        lon,
-        lat,
-        at: now,
-        expires,
-    });
-    publish(&state, record).await?;
+    edit(&state, &resident, |record| {
+        record.location = Some(CurrentLocation {
+            lon,
+            lat,
+            at: now,
+            expires,
+        });
+        Ok(true)
+    })
+    .await?;
     Ok(Json(
         json!({ "lon": lon, "lat": lat, "village": village, "at": now, "expires": expires }),
     ))
@@ -284,13 +301,12 @@ pub async fn stop_location(
     resident: Resident,
     State(state): State<AppState>,
 ) -> ApiResult<StatusCode> {
-    let _edit = state.residents.edit(&resident.id).await;
-    let mut record = load(&state, &resident).await?;
     // A stale entry in the expiry schedule is harmless: the sweep finds no
     // location and moves on.
-    if record.location.take().is_some() {
-        publish(&state, record).await?;
-    }
+    edit(&state, &resident, |record| {
+        Ok(record.location.take().is_some())
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -302,11 +318,10 @@ pub async fn set_relay(
     ApiJson(body): ApiJson<RelayRequest>,
 ) -> ApiResult<Json<Value>> {
     let (name, phone, note) = request::relay(&body)?;
-    let _edit = state.residents.edit(&resident.id).await;
-    let mut record = load(&state, &resident).await?;
-    // A relay need names a village where the person has a place: nobody
-    // can put a name on another village's list.
-    let village = match body.village {
+    let record = edit(&state, &resident, |record| {
+        // A relay need names a village where the person has a place: nobody
+        // can put a name on another village's list.
+        let village = match body.village {
         Some(code) => record
             .places
             .iter()
@@ -332,8 +347,10 @@ pub async fn set_relay(
                 )
             })?,
     };
-    record.relay = Some(request::relay_need(name, phone, note, village));
-    let record = publish(&state, record).await?;
+        record.relay = Some(request::relay_need(name, phone, note, village));
+        Ok(true)
+    })
+    .await?;
     Ok(Json(view(&record, &state)["relay"].clone()))
 }
 
@@ -342,11 +359,10 @@ pub async fn clear_relay(
     resident: Resident,
     State(state): State<AppState>,
 ) -> ApiResult<StatusCode> {
-    let _edit = state.residents.edit(&resident.id).await;
-    let mut record = load(&state, &resident).await?;
-    if record.relay.take().is_some() {
-        publish(&state, record).await?;
-    }
+    edit(&state, &resident, |record| {
+        Ok(record.relay.take().is_some())
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

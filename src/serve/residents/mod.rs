@@ -9,9 +9,9 @@
 //! - `me`: registration and everything a resident does to their own data.
 //! - `public`: what anyone may read.
 //!
-//! Every change is written to the store durably first, then pushed to the
-//! engine; a subscriber's changes are serialized so two concurrent edits
-//! cannot lose one another. Personal data is never logged: log lines name
+//! Every change goes through [`crate::serve::subscribers`]: written to the
+//! store durably first, then pushed to the engine, serialized per
+//! subscriber so two concurrent edits cannot lose one another. Personal data is never logged: log lines name
 //! the pseudonymous id only.
 
 pub mod auth;
@@ -22,12 +22,10 @@ pub mod public;
 pub mod quota;
 pub mod request;
 
-use std::hash::{Hash, Hasher};
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
-use store::{SubscriberId, SubscriberRecord};
+use store::SubscriberId;
 
 use crate::serve::error::ApiResult;
 use crate::serve::state::AppState;
@@ -59,69 +57,20 @@ pub fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(body::RESIDENT_BODY_LIMIT))
 }
 
-/// Independent locks serializing edits of one subscriber.
-const EDIT_LOCKS: usize = 64;
-
-/// What the resident routes keep in memory between requests.
-#[derive(Debug)]
-pub struct Residents {
-    /// Verified device keys.
-    pub keys: auth::DeviceKeys,
-    edit_locks: Vec<tokio::sync::Mutex<()>>,
-}
-
-impl Default for Residents {
-    fn default() -> Residents {
-        Residents {
-            keys: auth::DeviceKeys::default(),
-            edit_locks: (0..EDIT_LOCKS)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
-        }
-    }
-}
-
-impl Residents {
-    /// The lock serializing edits of `id` (read, change, write, sync).
-    async fn edit(&self, id: &SubscriberId) -> tokio::sync::MutexGuard<'_, ()> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        id.hash(&mut hasher);
-        self.edit_locks[(hasher.finish() as usize) % EDIT_LOCKS]
-            .lock()
-            .await
-    }
-}
-
-/// Writes `record` to the store, then gives it to the engine (which
-/// schedules the withdrawal of a shared location). A shared location past
-/// its expiry is dropped on the way: only a live point is ever kept.
-async fn publish(state: &AppState, mut record: SubscriberRecord) -> ApiResult<SubscriberRecord> {
-    let now = state.clock.now();
-    if record.location.as_ref().is_some_and(|l| l.expires <= now) {
-        record.location = None;
-    }
-    // Checked before writing, so a record the engine cannot take is refused
-    // rather than stored.
-    crate::serve::convert::engine_subscriber_at(&record, &state.atlas, now)?;
-    state.storage.put_subscriber(&record).await?;
-    state.sync_subscriber(&record).await?;
-    Ok(record)
-}
-
 /// Removes `id`'s relay need for `village` (a chief dismissing them from
 /// the list), as if the person had withdrawn it: they see it gone and may
 /// ask again. False when they have no relay need for that village.
 pub async fn dismiss_relay(state: &AppState, id: &SubscriberId, village: &str) -> ApiResult<bool> {
-    let _edit = state.residents.edit(id).await;
-    let Some(mut record) = state.storage.subscriber(id).await? else {
-        return Ok(false);
-    };
-    if record.relay.as_ref().is_none_or(|r| r.village != village) {
-        return Ok(false);
-    }
-    record.relay = None;
-    publish(state, record).await?;
-    Ok(true)
+    let mut dismissed = false;
+    crate::serve::subscribers::edit(state, id, |record| {
+        if record.relay.as_ref().is_some_and(|r| r.village == village) {
+            record.relay = None;
+            dismissed = true;
+        }
+        Ok(dismissed)
+    })
+    .await?;
+    Ok(dismissed)
 }
 
 /// Withdraws every shared location whose time is up, from the store and
@@ -130,28 +79,21 @@ pub async fn expire_locations(state: &AppState) -> usize {
     let now = state.clock.now();
     let mut withdrawn = 0;
     for id in state.location_expiries.take_due(now) {
-        let _edit = state.residents.edit(&id).await;
-        let record = match state.storage.subscriber(&id).await {
-            Ok(Some(record)) => record,
-            Ok(None) => continue,
+        // A location renewed since is scheduled again under its new expiry
+        // and left alone; an expired one is dropped by the write.
+        let mut expired = false;
+        let outcome = crate::serve::subscribers::edit(state, &id, |record| {
+            expired = record.location.as_ref().is_some_and(|l| l.expires <= now);
+            Ok(expired)
+        })
+        .await;
+        match outcome {
+            Ok(_) => withdrawn += usize::from(expired),
             Err(error) => {
-                tracing::warn!(subscriber = %id.0, %error, "cannot load a subscriber to withdraw their location; retrying later");
+                tracing::warn!(subscriber = %id.0, code = ?error.code, "withdrawing an expired location failed; retrying later");
                 state
                     .location_expiries
                     .schedule(now + chrono::Duration::seconds(30), id);
-                continue;
-            }
-        };
-        match &record.location {
-            // Renewed since: scheduled again under its new expiry.
-            Some(location) if location.expires > now => continue,
-            None => continue,
-            Some(_) => {}
-        }
-        match publish(state, record).await {
-            Ok(_) => withdrawn += 1,
-            Err(error) => {
-                tracing::warn!(subscriber = %id.0, code = ?error.code, "withdrawing an expired location failed");
             }
         }
     }

@@ -1,12 +1,9 @@
-//! Shared by the staff API tests: starts `hazardline serve` on a free port
-//! with the demo region's boundaries, a private embedded store, the system
+//! Shared by the staff API tests: starts `hazardline serve` (on port 0, see
+//! the parent module) with the demo region's boundaries, a private embedded store, the system
 //! clock and a bootstrap operator, and speaks to it as each kind of caller (staff by session cookie + CSRF token or by
 //! bearer token, residents by device key).
 
-#![allow(dead_code)]
-
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -71,25 +68,10 @@ impl Seed {
 }
 
 pub struct Server {
-    child: Child,
+    pub served: super::Served,
     pub base: String,
     pub http: reqwest::Client,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Server {
@@ -125,23 +107,23 @@ impl Server {
                     .unwrap();
             }
         }
-        let port = free_port();
         let config = dir.path().join("hazardline.toml");
         std::fs::write(
             &config,
             format!(
-                "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n{}\n\n\
+                "[server]\npublic_url = \"http://127.0.0.1\"\n{}\n\n\
                  [storage]\nkind = \"embedded\"\ndir = \"{}\"\n\n[geodata]\ndemo = true\n",
                 extra.replace("{dir}", &dir.path().display().to_string()),
                 store_dir.display()
             ),
         )
         .unwrap();
-        let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_hazardline"));
+        let log_path = dir.path().join("serve.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut command = super::serve_command();
         prepare(&mut command);
-        let child = command
-            .args(["serve", "--config"])
+        command
+            .arg("--config")
             .arg(&config)
             .env("HAZARDLINE_DATA_KEY", DATA_KEY)
             .env(
@@ -149,25 +131,16 @@ impl Server {
                 format!("{OPERATOR}:{PASSWORD}"),
             )
             .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
+            .stderr(log);
+        let served = super::Served::start(command, || {
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        });
+        Server {
+            base: served.base(),
+            served,
             http: reqwest::Client::new(),
             _dir: dir,
-        };
-        for _ in 0..600 {
-            if let Ok(r) = server.http.get(server.url("/healthz")).send().await
-                && r.status().is_success()
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("hazardline serve did not answer /healthz: {}", server.log());
     }
 
     /// The server's temporary folder.
