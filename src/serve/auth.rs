@@ -28,7 +28,7 @@ use std::cell::RefCell;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -43,7 +43,7 @@ use subtle::ConstantTimeEq;
 
 use super::audit;
 use super::error::{ApiError, ApiResult, ErrorCode};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, cookies};
 use super::ids::new_id;
 use super::login_pool::{HashPool, PoolError, Priority};
 use super::login_throttle::{Locked, address_text};
@@ -294,19 +294,6 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
-}
-
-/// The non-empty values of every cookie `name` the request carries.
-pub fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(move |(cookie, _)| *cookie == name)
-        .map(|(_, value)| value.trim())
-        .filter(|v| !v.is_empty())
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<&str> {
@@ -838,6 +825,7 @@ pub async fn bootstrap_operator(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
 
     #[test]
     fn password_round_trip_and_wrong_password() {

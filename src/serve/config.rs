@@ -494,6 +494,18 @@ impl Default for IssuersConfig {
     }
 }
 
+/// Requests a minute per device on `/me/*`: an app polls its alerts every few
+/// seconds at most.
+pub const DEFAULT_RESIDENT_PER_MINUTE: u32 = 600;
+/// Unknown device keys per minute per address: a deleted account's app
+/// polling every few seconds stays under it, as do a few such phones behind
+/// one carrier NAT; guessing a 256-bit key at this rate is hopeless, and
+/// the limit keeps a flood of guesses off the store.
+pub const DEFAULT_KEY_GUESSES_PER_MINUTE: u32 = 30;
+/// Buckets kept before idle ones are evicted: about 100 bytes each, so the
+/// default holds at most a few MiB.
+pub const DEFAULT_MAX_CLIENTS: usize = 50_000;
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
@@ -525,10 +537,10 @@ impl Default for LimitsConfig {
             public_per_minute: 600,
             public_burst: 60,
             subscribe_per_minute: 30,
-            resident_per_minute: super::ratelimit::DEFAULT_RESIDENT_PER_MINUTE,
-            key_guesses_per_minute: super::ratelimit::DEFAULT_KEY_GUESSES_PER_MINUTE,
+            resident_per_minute: DEFAULT_RESIDENT_PER_MINUTE,
+            key_guesses_per_minute: DEFAULT_KEY_GUESSES_PER_MINUTE,
             trust_forwarded: false,
-            max_clients: super::ratelimit::DEFAULT_MAX_CLIENTS,
+            max_clients: DEFAULT_MAX_CLIENTS,
             session_secs: 8 * 3600,
         }
     }

@@ -163,8 +163,12 @@ pub fn json_body_error(path: &str, error: &serde_json::Error) -> ApiError {
 fn unknown_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     let name = rest.split('`').next()?;
-    (name.chars().count() <= 40 && !name.chars().any(crate::serve::staff_text::is_hidden))
-        .then(|| format!("`{name}`"))
+    // Named back only when it looks like a field name: anything else may be
+    // a value pasted into a key, and an error never echoes what was sent.
+    let looks_like_field = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    (name.len() <= 40 && looks_like_field).then(|| format!("`{name}`"))
 }
 
 /// How much of a plain-text error body is read to find the parameter at

@@ -1,4 +1,5 @@
-//! Request-body extractors whose refusals are the API's JSON errors.
+//! Request-body extractors whose refusals are the API's JSON errors, and
+//! the reading of cookies.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -94,4 +95,20 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         source = error.source();
     }
     ApiError::new(ErrorCode::MalformedRequest, "the body could not be read")
+}
+
+/// The non-empty values of every cookie `name` the request carries.
+pub fn cookies<'a>(
+    headers: &'a axum::http::HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(move |(cookie, _)| *cookie == name)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
 }

@@ -9,7 +9,6 @@
 //! village's interior point; the exercise is a 300 m circle around it, so
 //! it reaches only people who opted in to exercises and live next door.
 
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -19,50 +18,13 @@ use notifier::queue::{DeliveryKey, DeliveryStatus};
 use tokio_util::sync::CancellationToken;
 
 use super::config::{HeartbeatConfig, ServeConfig};
+pub use super::heartbeat_status::HeartbeatStatus;
 use super::state::AppState;
 use crate::engine::{Place, Subscriber};
 
 pub const CANARY_PSEUDONYM: &str = "heartbeat-canary";
 /// How often the canary's delivery status is looked up while waiting.
 const POLL: Duration = Duration::from_millis(250);
-
-/// The last verdict, read by /readyz.
-#[derive(Debug, Default)]
-pub struct HeartbeatStatus {
-    failure: Mutex<Option<String>>,
-    last_success: Mutex<Option<DateTime<Utc>>>,
-}
-
-impl HeartbeatStatus {
-    /// Why the last heartbeat failed, while it is the latest verdict.
-    pub fn failure(&self) -> Option<String> {
-        self.failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub fn last_success(&self) -> Option<DateTime<Utc>> {
-        *self
-            .last_success
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn record(&self, verdict: Result<DateTime<Utc>, String>) {
-        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        match verdict {
-            Ok(at) => {
-                *failure = None;
-                *self
-                    .last_success
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(at);
-            }
-            Err(reason) => *failure = Some(reason),
-        }
-    }
-}
 
 /// The canary subscriber and the point of its village, from the
 /// configuration (checked when the configuration was loaded).

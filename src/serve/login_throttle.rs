@@ -148,7 +148,7 @@ impl Logins {
         now: DateTime<Utc>,
     ) -> Option<String> {
         let name = format!("{DEVICE_COOKIE_PREFIX}{username}");
-        super::auth::cookies(headers, &name).find_map(|value| {
+        super::extract::cookies(headers, &name).find_map(|value| {
             let mut parts = value.split('.');
             let (nonce, expires, signature) = (parts.next()?, parts.next()?, parts.next()?);
             if parts.next().is_some() || nonce.len() != 32 {

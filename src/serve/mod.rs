@@ -18,7 +18,8 @@
 //! - `alerts_view`: each subscriber's alerts in force, for fast reads.
 //! - `expiry`: when travellers' shared locations run out.
 //! - `metrics`, `ops`: Prometheus metrics, /healthz, /readyz, /metrics.
-//! - `heartbeat`: the scheduled end-to-end exercise to a canary device.
+//! - `heartbeat`: the scheduled end-to-end exercise to a canary device;
+//!   `heartbeat_status`: its last verdict, read by /readyz.
 //! - `residents`, `issuers`, `chiefs`, `pages`: the route groups;
 //!   `device_keys`: residents' verified keys, in memory.
 //! - `ratelimit`: per-client rate limits of the public and resident routes.
@@ -44,6 +45,7 @@ pub mod events;
 pub mod expiry;
 pub mod extract;
 pub mod heartbeat;
+pub mod heartbeat_status;
 pub mod ids;
 pub mod issuers;
 pub mod listener;

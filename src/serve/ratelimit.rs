@@ -37,18 +37,6 @@ use store::KeyHash;
 pub use super::config::LimitsConfig;
 use super::error::{ApiError, ErrorCode};
 
-/// Requests a minute per device on `/me/*`: an app polls its alerts every few
-/// seconds at most.
-pub const DEFAULT_RESIDENT_PER_MINUTE: u32 = 600;
-/// Unknown device keys per minute per address: a deleted account's app
-/// polling every few seconds stays under it, as do a few such phones behind
-/// one carrier NAT; guessing a 256-bit key at this rate is hopeless, and
-/// the limit keeps a flood of guesses off the store.
-pub const DEFAULT_KEY_GUESSES_PER_MINUTE: u32 = 30;
-/// Buckets kept before idle ones are evicted: about 100 bytes each, so the
-/// default holds at most a few MiB.
-pub const DEFAULT_MAX_CLIENTS: usize = 50_000;
-
 /// Which limit a route falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RouteClass {

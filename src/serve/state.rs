@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::alerts_view::AlertsView;
 use super::config::ServeConfig;
 use super::expiry::LocationExpiries;
-use super::heartbeat::HeartbeatStatus;
+use super::heartbeat_status::HeartbeatStatus;
 use super::metrics::Metrics;
 use crate::engine::Engine;
 
