@@ -153,7 +153,8 @@ impl RedisArchive {
                     retried = true;
                 }
                 Err(error)
-                    if error.kind() == redis::ErrorKind::BusyLoadingError
+                    if error.kind()
+                        == redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading)
                         && std::time::Instant::now() < loading_deadline =>
                 {
                     // Redis restarted and is replaying its AOF.

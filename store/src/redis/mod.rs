@@ -167,7 +167,8 @@ async fn wait_until_loaded(connection: &mut ConnectionManager) -> Result<()> {
         match redis::cmd("PING").query_async::<String>(connection).await {
             Ok(_) => return Ok(()),
             Err(error)
-                if error.kind() == redis::ErrorKind::BusyLoadingError
+                if error.kind()
+                    == redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading)
                     && tokio::time::Instant::now() < deadline =>
             {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
