@@ -1,7 +1,7 @@
 //! Random identifiers of the service's own records (accounts, drafts,
 //! message identifiers).
 
-use rand::RngCore;
+use rand::Rng;
 
 /// A random id with a readable prefix (`a_…` for accounts, `d_…` drafts).
 pub fn new_id(prefix: &str) -> String {

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use rand::Rng;
+use rand::RngExt;
 
 /// First retry after about this long.
 pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_secs(5);

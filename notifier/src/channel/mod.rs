@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use cap::{Colour, HazardKind};
 use chrono::{DateTime, FixedOffset, Utc};
-use rand::Rng;
+use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use crate::notice::{Address, AlertVersion, ChannelKind, Notice, NoticeKind, SubscriberId};
