@@ -12,7 +12,6 @@
 //!     [--rate-per-minute N]
 //! ```
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,89 +24,72 @@ use store::{RedisQueue, SqliteQueue};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-const FLAGS: &[&str] = &[
-    "--sqlite",
-    "--redis",
-    "--prefix",
-    "--data-key",
-    "--service-account",
-    "--fcm-base",
-    "--token-uri",
-    "--batch",
-    "--workers",
-    "--lease-ms",
-    "--idle-poll-ms",
-    "--rate-per-minute",
-];
-
-struct Args(HashMap<String, String>);
-
-impl Args {
-    fn parse() -> Result<Args, Failure> {
-        let mut map = HashMap::new();
-        let mut args = std::env::args().skip(1);
-        while let Some(flag) = args.next() {
-            if !FLAGS.contains(&flag.as_str()) {
-                return Err(format!("unknown argument {flag}").into());
-            }
-            let value = args.next().ok_or(format!("{flag} needs a value"))?;
-            map.insert(flag, value);
-        }
-        Ok(Args(map))
-    }
-
-    fn get(&self, flag: &str) -> Option<&str> {
-        self.0.get(flag).map(String::as_str)
-    }
-
-    fn number(&self, flag: &str, default: u64) -> Result<u64, Failure> {
-        match self.get(flag) {
-            Some(text) => text
-                .parse()
-                .map_err(|e| format!("{flag} {text:?}: {e}").into()),
-            None => Ok(default),
-        }
-    }
+/// A delivery worker: claims queued deliveries and sends them through FCM.
+#[derive(clap::Parser)]
+#[command(name = "notifier-worker")]
+#[command(group = clap::ArgGroup::new("queue").required(true).args(["sqlite", "redis"]))]
+struct Args {
+    /// The embedded queue's SQLite file.
+    #[arg(long, value_name = "PATH")]
+    sqlite: Option<std::path::PathBuf>,
+    /// The Redis queue's URL.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// The Redis queue's key prefix.
+    #[arg(long, default_value = "dq", requires = "redis")]
+    prefix: String,
+    /// The key the queued payloads were sealed with (64 hex digits).
+    #[arg(long, value_name = "HEX")]
+    data_key: String,
+    /// The FCM service account (JSON).
+    #[arg(long, value_name = "FILE")]
+    service_account: std::path::PathBuf,
+    /// FCM's base URL (a local contract peer in tests).
+    #[arg(long, value_name = "URL")]
+    fcm_base: Option<String>,
+    /// The OAuth token endpoint (a local contract peer in tests).
+    #[arg(long, value_name = "URL")]
+    token_uri: Option<String>,
+    /// Deliveries claimed per batch.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Dispatch loops in this process.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    workers: u64,
+    /// How long a claim is held before another worker may take it over.
+    #[arg(long, default_value_t = 60_000)]
+    lease_ms: u64,
+    /// The pause after a batch that found nothing.
+    #[arg(long, default_value_t = 50)]
+    idle_poll_ms: u64,
+    /// FCM sends a minute (defaults to the channel's own limit).
+    #[arg(long)]
+    rate_per_minute: Option<u32>,
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
-    let sealer: Arc<dyn Sealer> = Arc::new(KeySealer::from_hex(
-        args.get("--data-key").ok_or("--data-key HEX is required")?,
-    )?);
-    let queue: Arc<dyn DeliveryQueue> = match (args.get("--sqlite"), args.get("--redis")) {
-        (Some(path), None) => Arc::new(SqliteQueue::open(
-            std::path::Path::new(path),
-            QueueConfig::default(),
-            sealer,
-        )?),
-        (None, Some(url)) => Arc::new(
-            RedisQueue::connect(
-                url,
-                args.get("--prefix").unwrap_or("dq"),
-                QueueConfig::default(),
-                sealer,
-            )
-            .await?,
-        ),
+    let sealer: Arc<dyn Sealer> = Arc::new(KeySealer::from_hex(&args.data_key)?);
+    let queue: Arc<dyn DeliveryQueue> = match (&args.sqlite, &args.redis) {
+        (Some(path), None) => Arc::new(SqliteQueue::open(path, QueueConfig::default(), sealer)?),
+        (None, Some(url)) => {
+            Arc::new(RedisQueue::connect(url, &args.prefix, QueueConfig::default(), sealer).await?)
+        }
         _ => return Err("give exactly one of --sqlite PATH or --redis URL".into()),
     };
-    let account_path = args
-        .get("--service-account")
-        .ok_or("--service-account FILE is required")?;
-    let account = std::fs::read_to_string(account_path)
-        .map_err(|e| format!("reading {account_path}: {e}"))?;
+    let account = std::fs::read_to_string(&args.service_account)
+        .map_err(|e| format!("reading {}: {e}", args.service_account.display()))?;
     let mut fcm = FcmConfig::default();
-    if let Some(base) = args.get("--fcm-base") {
-        fcm.base_url = base.to_string();
+    if let Some(base) = args.fcm_base {
+        fcm.base_url = base;
     }
-    fcm.token_uri = args.get("--token-uri").map(str::to_string);
-    fcm.rate_per_minute =
-        u32::try_from(args.number("--rate-per-minute", u64::from(fcm.rate_per_minute))?)?;
+    fcm.token_uri = args.token_uri;
+    if let Some(rate) = args.rate_per_minute {
+        fcm.rate_per_minute = rate;
+    }
     let channels = Channels::new().with(Arc::new(FcmChannel::from_json(&account, fcm)?));
-    let batch = usize::try_from(args.number("--batch", 256)?)?;
-    let workers = args.number("--workers", 1)?.max(1);
-    let lease = Duration::from_millis(args.number("--lease-ms", 60_000)?);
-    let idle = Duration::from_millis(args.number("--idle-poll-ms", 50)?);
+    let (batch, workers) = (args.batch, args.workers);
+    let lease = Duration::from_millis(args.lease_ms);
+    let idle = Duration::from_millis(args.idle_poll_ms);
     let mut loops = tokio::task::JoinSet::new();
     for index in 0..workers {
         let queue = queue.clone();
@@ -137,13 +119,8 @@ async fn run(args: Args) -> Result<(), Failure> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match Args::parse() {
-        Ok(args) => args,
-        Err(error) => {
-            eprintln!("notifier-worker: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    // Usage errors exit with 2, as clap does.
+    let args = <Args as clap::Parser>::parse();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
