@@ -180,7 +180,7 @@ fn an_endless_input_is_reported_too_large_not_read_forever() {
 fn a_file_one_byte_over_the_limit_is_too_large_and_named() {
     let dir = scratch_dir("large");
     let big = dir.join("big.cap");
-    let limit = ingest::parse::DEFAULT_MAX_BYTES;
+    let limit = cap::parse::DEFAULT_MAX_BYTES;
     let mut text = VALID.to_string().into_bytes();
     text.resize(limit + 1, b' ');
     std::fs::write(&big, &text).unwrap();

@@ -32,9 +32,3 @@ pub mod sender;
 pub mod signature;
 pub mod source;
 pub mod store;
-
-// The binary still reaches CAP through ingest; it will use `cap` directly.
-pub use cap::model::*;
-pub use cap::{Classification, Colour, HazardKind, Intensity, LocalIntensity};
-pub use cap::{Document, DocumentError, Limits, ParsedMessage, Violation, parse_document};
-pub use cap::{check, hazard, model, parse};

@@ -39,7 +39,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::authority::Authority;
-use crate::model::{Alert, MessageKey, MsgType, Reference};
+use cap::model::{Alert, MessageKey, MsgType, Reference};
 
 /// CWA's longest-running warnings (typhoon) are re-issued at least every
 /// few hours; a day without an `<expires>` and without an Update means the

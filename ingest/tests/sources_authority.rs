@@ -4,6 +4,7 @@
 
 mod sources_support;
 
+use cap::{Alert, Limits, parse_document};
 use ingest::authority::{Authority, AuthorityRule};
 use ingest::feed::issuer::{SubmitOutcome, submit};
 use ingest::feed::{MessageOutcome, Pipeline, RejectReason};
@@ -11,7 +12,6 @@ use ingest::lifecycle::{LifecycleEvent, message_key};
 use ingest::signature::TrustedKeys;
 use ingest::source::{SourceId, SourceTrust};
 use ingest::store::{AlertArchive, MemoryArchive, NewRecord, Verdict};
-use ingest::{Alert, Limits, parse_document};
 use sources_support::rig::{drain, rig};
 use sources_support::{cap_xml, shared_data};
 

@@ -2,10 +2,10 @@
 
 mod sources_support;
 
+use cap::model::{Alert, MsgType};
+use cap::parse::{Limits, parse_document};
 use chrono::Duration;
 use ingest::lifecycle::{Identity, Lifecycle, LifecycleConfig, LifecycleEvent};
-use ingest::model::{Alert, MsgType};
-use ingest::parse::{Limits, parse_document};
 use proptest::prelude::*;
 use sources_support::{alert, shared_data, utc};
 

@@ -5,7 +5,7 @@
 //! recursively in sorted order; inside a directory only files that start
 //! with `<` (after a byte-order mark and white space) are read, the others
 //! are skipped and counted on stderr. The parsing and the verdicts are the
-//! ingest crate's ([`ingest::check::check_bytes`]); this module only walks
+//! ingest crate's ([`cap::check::check_bytes`]); this module only walks
 //! paths and prints. No file is read past the parser's size limit (a
 //! device such as `/dev/zero` or a pipe that never ends is reported as too
 //! large, not read forever).
@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use cap::check::{CheckRecord, check_bytes};
+use cap::parse::{Limits, looks_like_xml};
 use clap::{Args, Subcommand};
-use ingest::check::{CheckRecord, check_bytes};
-use ingest::parse::{Limits, looks_like_xml};
 use serde::Serialize;
 
 #[derive(Debug, Args)]

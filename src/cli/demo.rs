@@ -209,7 +209,7 @@ fn print_outcome(event: &LifecycleEvent, outcome: &Outcome, samples: usize) {
 
 /// The `<sent>` of a CAP document, to set the demo clock.
 fn sent_of(bytes: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
-    let document = ingest::parse_document(bytes, &ingest::Limits::default()).ok()?;
+    let document = cap::parse_document(bytes, &cap::Limits::default()).ok()?;
     document
         .messages
         .iter()

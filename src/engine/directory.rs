@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use ingest::HazardKind;
+use cap::HazardKind;
 use matcher::prefs::{KindSet, Preferences};
 use notifier::Locale;
 use notifier::notice::Address;
@@ -172,7 +172,7 @@ impl Directory {
                 };
                 preferences.exercises = rng.below(10) == 0;
                 if rng.below(8) == 0 {
-                    preferences.min_intensity = Some(ingest::Intensity::I5Lower);
+                    preferences.min_intensity = Some(cap::Intensity::I5Lower);
                 }
                 if rng.below(12) == 0 {
                     preferences.kinds = KindSet::of(&[HazardKind::Earthquake, HazardKind::Tsunami]);

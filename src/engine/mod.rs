@@ -26,12 +26,12 @@ pub mod relay;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use cap::hazard::{classify, info_colour, info_hazard, local_intensities};
+use cap::{Alert, HazardKind, Info, Intensity, Status};
 use chrono::{DateTime, Utc};
 use geodata::Atlas;
 use geodata::shelters::{ShelterFilter, ShelterIndex};
-use ingest::hazard::{classify, info_colour, info_hazard, local_intensities};
 use ingest::lifecycle::LifecycleEvent;
-use ingest::{Alert, HazardKind, Info, Intensity, Status};
 use matcher::area::{AreaError, AreaSpec, PreparedArea};
 use matcher::codes::VillageCode;
 use matcher::lifecycle::{ActiveAlert, ActiveAlerts, Delta, end_delta, update_delta};
@@ -144,7 +144,7 @@ pub struct Engine {
     /// The level each recipient of an alert in force was told, by alert
     /// key: an Update that changes someone's own level (up or down) is
     /// told to them even when the alert as a whole did not get worse.
-    levels: BTreeMap<String, BTreeMap<SubscriberId, ingest::Colour>>,
+    levels: BTreeMap<String, BTreeMap<SubscriberId, cap::Colour>>,
 }
 
 impl Engine {
@@ -397,7 +397,7 @@ impl Engine {
 
     /// The level each person was told by the given alerts (the highest, when
     /// several), forgetting them.
-    fn take_levels(&mut self, alerts: &[Alert]) -> BTreeMap<SubscriberId, ingest::Colour> {
+    fn take_levels(&mut self, alerts: &[Alert]) -> BTreeMap<SubscriberId, cap::Colour> {
         let mut merged = BTreeMap::new();
         for alert in alerts {
             for (subscriber, colour) in self.levels.remove(&alert_key(alert)).unwrap_or_default() {
@@ -578,7 +578,7 @@ impl Engine {
 }
 
 /// The colour of the most serious unit that reaches `subscriber`.
-fn level_for(units: &[Unit], subscriber: SubscriberId) -> Option<ingest::Colour> {
+fn level_for(units: &[Unit], subscriber: SubscriberId) -> Option<cap::Colour> {
     units
         .iter()
         .filter(|u| u.recipients.get(subscriber).is_some())
@@ -591,7 +591,7 @@ fn level_for(units: &[Unit], subscriber: SubscriberId) -> Option<ingest::Colour>
 /// yellow: the first are told, the second are not).
 fn with_level_changes(
     mut delta: Delta,
-    previous_levels: &BTreeMap<SubscriberId, ingest::Colour>,
+    previous_levels: &BTreeMap<SubscriberId, cap::Colour>,
     units: &[Unit],
     recipients: &Recipients,
 ) -> Delta {
@@ -720,7 +720,7 @@ fn primary_language(alert: &Alert) -> Option<String> {
         .or_else(|| alert.infos.first().map(Info::language_key))
 }
 
-fn facts_of(alert: &Alert, info: &Info, hazard: HazardKind, colour: ingest::Colour) -> AlertFacts {
+fn facts_of(alert: &Alert, info: &Info, hazard: HazardKind, colour: cap::Colour) -> AlertFacts {
     AlertFacts {
         status: alert.status,
         kind: hazard,
@@ -759,7 +759,7 @@ fn rainfall_level(info: &Info) -> Option<RainfallLevel> {
 }
 
 /// The highest local intensity the alert gives for any geocode of `area`.
-fn area_intensity(info: &Info, area: &ingest::Area) -> Option<Intensity> {
+fn area_intensity(info: &Info, area: &cap::Area) -> Option<Intensity> {
     let listed = local_intensities(info);
     area.geocodes
         .iter()
@@ -772,7 +772,7 @@ fn area_intensity(info: &Info, area: &ingest::Area) -> Option<Intensity> {
         .max()
 }
 
-fn seriousness(facts: &AlertFacts) -> (Option<ingest::Colour>, ingest::Severity, ingest::Urgency) {
+fn seriousness(facts: &AlertFacts) -> (Option<cap::Colour>, cap::Severity, cap::Urgency) {
     (facts.colour, facts.severity, facts.urgency)
 }
 
@@ -787,13 +787,13 @@ fn most_serious_unit(units: &[Unit]) -> Option<&Unit> {
 /// `Notice::from_alert` declines only Ack and Error messages, which the
 /// lifecycle never turns into events; keep a plain all-clear rather than
 /// fail should that ever change.
-fn unreachable_notice(key: &str, hazard: HazardKind, colour: ingest::Colour) -> Notice {
+fn unreachable_notice(key: &str, hazard: HazardKind, colour: cap::Colour) -> Notice {
     Notice {
         alert: AlertVersion(key.to_owned()),
         hazard,
         colour,
-        severity: ingest::Severity::Unknown,
-        urgency: ingest::Urgency::Unknown,
+        severity: cap::Severity::Unknown,
+        urgency: cap::Urgency::Unknown,
         kind: NoticeKind::AllClear,
         exercise: false,
         instruction_original: None,

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use ingest::Alert;
+use cap::Alert;
 use matcher::codes::VillageCode;
 
 use super::{Engine, EngineError};
@@ -81,7 +81,7 @@ mod tests {
 <severity>Severe</severity><certainty>Likely</certainty><expires>2026-11-23T10:00:00+08:00</expires>
 <headline>土石流警戒</headline>
 <area><areaDesc>雲港鎮</areaDesc><geocode><valueName>Taiwan_Geocode_103</valueName><value>9900001</value></geocode></area></info></alert>"#;
-        let doc = ingest::parse::parse_document(xml.as_bytes(), &Default::default()).unwrap();
+        let doc = cap::parse::parse_document(xml.as_bytes(), &Default::default()).unwrap();
         doc.messages.into_iter().next().unwrap().alert.unwrap()
     }
 

@@ -29,8 +29,8 @@ use notifier::{Notice, Recipient};
 
 use super::codes::AtlasCodes;
 use super::{Engine, EngineError};
+use cap::Alert;
 use geodata::Atlas;
-use ingest::Alert;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {
@@ -140,9 +140,9 @@ impl Engine {
             let notice = Notice {
                 alert: AlertVersion(format!("{key}#relief")),
                 hazard,
-                colour: active.facts.colour.unwrap_or(ingest::Colour::Yellow),
-                severity: ingest::Severity::Minor,
-                urgency: ingest::Urgency::Past,
+                colour: active.facts.colour.unwrap_or(cap::Colour::Yellow),
+                severity: cap::Severity::Minor,
+                urgency: cap::Urgency::Past,
                 kind: NoticeKind::Relief,
                 exercise: !active.facts.status.is_real(),
                 instruction_original: None,
@@ -225,7 +225,7 @@ mod tests {
 <info><language>zh-TW</language><category>Met</category><event>test</event><urgency>Immediate</urgency>
 <severity>Severe</severity><certainty>Likely</certainty>{area_xml}</info></alert>"#
         );
-        let doc = ingest::parse::parse_document(xml.as_bytes(), &Default::default()).unwrap();
+        let doc = cap::parse::parse_document(xml.as_bytes(), &Default::default()).unwrap();
         doc.messages.into_iter().next().unwrap().alert.unwrap()
     }
 
@@ -277,7 +277,7 @@ mod tests {
             "<area><areaDesc>x</areaDesc><geocode><valueName>Taiwan_Geocode_103</valueName><value>9900001</value></geocode></area>",
         );
         a.infos[0].event = "淹水".into();
-        a.infos[0].event_codes = vec![ingest::NamedValue {
+        a.infos[0].event_codes = vec![cap::NamedValue {
             value_name: "profile:CAP-TWP:Event:1.0".into(),
             value: "flood".into(),
         }];

@@ -13,7 +13,7 @@ use super::*;
 fn message(name: &str) -> Alert {
     let path = format!("{}/demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(&path).unwrap();
-    let document = ingest::parse_document(&bytes, &ingest::Limits::default()).unwrap();
+    let document = cap::parse_document(&bytes, &cap::Limits::default()).unwrap();
     document.messages[0].alert.clone().unwrap()
 }
 
@@ -195,7 +195,7 @@ fn rainfall_level_comes_from_the_agency_level_or_the_headline() {
         rainfall_level(&info),
         Some(RainfallLevel::ExtremelyTorrential)
     );
-    info.parameters.push(ingest::NamedValue {
+    info.parameters.push(cap::NamedValue {
         value_name: "severity_level".into(),
         value: "大雨".into(),
     });
@@ -216,7 +216,7 @@ fn real_rain_warnings_carry_their_level() {
         eprintln!("SKIPPED: {path} not found (set HAZARDLINE_SHARED_DATA)");
         return;
     };
-    let document = ingest::parse_document(&bytes, &ingest::Limits::default()).unwrap();
+    let document = cap::parse_document(&bytes, &cap::Limits::default()).unwrap();
     let alert = document.messages[0].alert.clone().unwrap();
     let levels: Vec<_> = alert.infos.iter().map(rainfall_level).collect();
     assert!(levels.iter().all(Option::is_some), "{levels:?}");
@@ -234,7 +234,7 @@ fn each_person_gets_the_level_of_the_block_covering_them() {
             p.value = "紅色".into();
         }
     }
-    red.areas[0].geocodes = vec![ingest::NamedValue {
+    red.areas[0].geocodes = vec![cap::NamedValue {
         value_name: "Taiwan_Geocode_103".into(),
         value: "9900002-004".into(),
     }];
@@ -248,9 +248,9 @@ fn each_person_gets_the_level_of_the_block_covering_them() {
             .find(|d| d.subscriber.0 == who)
             .map(|d| d.facts.colour)
     };
-    assert_eq!(colour_of("xitou"), Some(ingest::Colour::Yellow));
-    assert_eq!(colour_of("xiyuan"), Some(ingest::Colour::Yellow));
-    assert_eq!(colour_of("zhongxing"), Some(ingest::Colour::Red));
+    assert_eq!(colour_of("xitou"), Some(cap::Colour::Yellow));
+    assert_eq!(colour_of("xiyuan"), Some(cap::Colour::Yellow));
+    assert_eq!(colour_of("zhongxing"), Some(cap::Colour::Red));
     assert_eq!(colour_of("xikou"), None);
 }
 
@@ -395,7 +395,7 @@ fn a_circle_grazing_a_village_reaches_it_in_matching_relay_and_preview() {
 <headline>淹水警戒</headline>
 <area><areaDesc>圓</areaDesc><circle>{centre_lat},{centre_lon} {radius_km}</circle></area></info></alert>"#
     );
-    let document = ingest::parse_document(xml.as_bytes(), &ingest::Limits::default()).unwrap();
+    let document = cap::parse_document(xml.as_bytes(), &cap::Limits::default()).unwrap();
     let alert = document.messages[0].alert.clone().expect("a valid alert");
 
     let mut engine = engine(vec![

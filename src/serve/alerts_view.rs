@@ -188,10 +188,10 @@ mod tests {
     use ingest::lifecycle::LifecycleEvent;
     use matcher::prefs::{KindSet, Preferences};
 
-    fn message(name: &str) -> ingest::Alert {
+    fn message(name: &str) -> cap::Alert {
         let path = format!("{}/demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
         let bytes = std::fs::read(&path).unwrap();
-        let document = ingest::parse_document(&bytes, &ingest::Limits::default()).unwrap();
+        let document = cap::parse_document(&bytes, &cap::Limits::default()).unwrap();
         document.messages[0].alert.clone().unwrap()
     }
 

@@ -47,7 +47,7 @@ pub fn routes() -> Router<AppState> {
 
 /// One (alert, village) list the chief may work.
 struct ListKey {
-    alert: ingest::Alert,
+    alert: cap::Alert,
     id: String,
     village: String,
 }
@@ -158,7 +158,7 @@ async fn lists(State(state): State<AppState>, Chief(chief): Chief) -> ApiResult<
         out.push(json!({
             "alert_id": key.id,
             "headline": headline,
-            "exercise": key.alert.status != ingest::Status::Actual,
+            "exercise": key.alert.status != cap::Status::Actual,
             "village": key.village,
             "village_name": state.atlas.area(&key.village).map(|a| state.atlas.full_name(a)),
             "people": residents,

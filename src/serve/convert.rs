@@ -4,9 +4,9 @@
 //! blame, so a bad record is refused the same way at registration and at
 //! start-up.
 
+use cap::{Colour, HazardKind, Intensity};
 use chrono::NaiveTime;
 use geodata::Atlas;
-use ingest::{Colour, HazardKind, Intensity};
 use matcher::prefs::{KindSet, Preferences, RainfallLevel};
 use notifier::Locale;
 use notifier::notice::{Address, DeviceToken, EmailAddress, PhoneNumber, Secret, WebhookUrl};

@@ -225,11 +225,11 @@ mod tests {
     fn the_exercise_is_valid_cap_marked_as_an_exercise() {
         let now = Utc::now();
         let text = exercise_cap(&ServeConfig::default(), 123.225, 23.05, now);
-        let document = ingest::parse_document(text.as_bytes(), &ingest::Limits::default()).unwrap();
+        let document = cap::parse_document(text.as_bytes(), &cap::Limits::default()).unwrap();
         let message = &document.messages[0];
         assert!(message.violations.is_empty(), "{:?}", message.violations);
         let alert = message.alert.as_ref().unwrap();
-        assert_eq!(alert.status, ingest::Status::Exercise);
+        assert_eq!(alert.status, cap::Status::Exercise);
         assert!(alert.sender.ends_with("@issuers.hazardline.invalid"));
     }
 

@@ -21,9 +21,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use cap::{Alert, MsgType, Reference, Severity};
 use ingest::authority::Authority;
 use ingest::feed::issuer::{SubmitOutcome, submit};
-use ingest::{Alert, MsgType, Reference, Severity};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{Draft, DraftId, DraftState, Role, ShelterStatus};
@@ -313,7 +313,7 @@ async fn draft_json(state: &AppState, draft: &Draft, with_preview: bool) -> ApiR
         "approval_reason": draft.approval_reason,
         "approved_by": draft.approved_by,
         "alert_id": draft.sent_alert.as_deref().map(alert_id),
-        "exercise": alert.status != ingest::Status::Actual,
+        "exercise": alert.status != cap::Status::Actual,
         "msg_type": format!("{:?}", alert.msg_type),
         "villages": villages.len(),
         "cap_xml": draft.cap_xml,
@@ -354,7 +354,7 @@ async fn new_draft(
         json!({
             "identifier": alert.identifier,
             "msg_type": format!("{:?}", alert.msg_type),
-            "exercise": alert.status != ingest::Status::Actual,
+            "exercise": alert.status != cap::Status::Actual,
             "villages": villages.len(),
             "approval_reason": draft.approval_reason,
         }),
@@ -425,7 +425,7 @@ fn upload_text(body: &[u8]) -> ApiResult<String> {
     if let Ok(text) = std::str::from_utf8(body) {
         return Ok(text.to_owned());
     }
-    let document = ingest::parse_document(body, &ingest::Limits::default())
+    let document = cap::parse_document(body, &cap::Limits::default())
         .map_err(|e| ApiError::new(ErrorCode::CapRejected, format!("not a CAP document: {e}")))?;
     let text = document.text();
     let body = match text.strip_prefix("<?xml") {
@@ -633,7 +633,7 @@ async fn send(
         json!({
             "draft": draft.id,
             "msg_type": format!("{:?}", alert.msg_type),
-            "exercise": alert.status != ingest::Status::Actual,
+            "exercise": alert.status != cap::Status::Actual,
             "villages": villages.len(),
             "approved_by": draft.approved_by,
         }),

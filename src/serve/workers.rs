@@ -165,7 +165,7 @@ pub async fn replay_demo(state: AppState, clock: Arc<RunningClock>, stop: Cancel
 }
 
 fn sent_of(bytes: &[u8]) -> Option<DateTime<Utc>> {
-    let document = ingest::parse_document(bytes, &ingest::Limits::default()).ok()?;
+    let document = cap::parse_document(bytes, &cap::Limits::default()).ok()?;
     document
         .messages
         .iter()

@@ -8,9 +8,9 @@ mod sources_support;
 
 use std::cell::RefCell;
 
+use cap::model::MsgType;
 use chrono::Duration;
 use ingest::lifecycle::message_key;
-use ingest::model::MsgType;
 use ingest::source::SourceId;
 use ingest::store::{AlertArchive, NewRecord, Verdict};
 use notifier::testing::redis_server::RedisServer;
@@ -143,7 +143,7 @@ impl AlertArchive for ArchiveOf {
     }
     fn find_accepted(
         &self,
-        key: &ingest::model::MessageKey,
+        key: &cap::model::MessageKey,
     ) -> Result<Option<ingest::store::StoredMessage>, ingest::store::StoreError> {
         self.0.find_accepted(key)
     }

@@ -30,9 +30,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use super::pipeline::{IngestReport, MessageOutcome, Pipeline, PipelineError, RejectReason};
-use crate::parse;
 use crate::source::config::MIN_POLL_INTERVAL_SECS;
 use crate::source::{HttpFeedConfig, SourceId};
+use cap::parse;
 
 /// A response body and its (ETag, Last-Modified).
 type Fetched = (Vec<u8>, (Option<String>, Option<String>));

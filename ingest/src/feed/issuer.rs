@@ -7,8 +7,8 @@
 
 use super::pipeline::{IngestReport, MessageOutcome, Pipeline, PipelineError};
 use crate::authority::Authority;
-use crate::model::MessageKey;
 use crate::source::SourceId;
+use cap::model::MessageKey;
 
 /// What the API answers an issuer.
 #[derive(Debug, Clone, PartialEq)]

@@ -27,11 +27,11 @@ use tokio::sync::mpsc;
 use crate::authority::Authority;
 use crate::clock::SharedClock;
 use crate::lifecycle::{Lifecycle, LifecycleConfig, LifecycleEvent, event_kind, message_key};
-use crate::model::{Alert, MessageKey, Reference};
-use crate::parse::{self, DocumentError, Limits, ParsedMessage};
 use crate::source::trust::SignatureStatus;
 use crate::source::{SourceHealth, SourceId, SourceTrust};
 use crate::store::{AlertArchive, NewRecord, StoreError, Verdict};
+use cap::model::{Alert, MessageKey, Reference};
+use cap::parse::{self, DocumentError, Limits, ParsedMessage};
 
 /// Alerts sent longer ago than this are not read back into the active set
 /// at start-up: none can still be in force (see

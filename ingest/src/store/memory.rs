@@ -16,7 +16,7 @@ use super::{
     AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,
     content_hash,
 };
-use crate::model::MessageKey;
+use cap::model::MessageKey;
 
 /// What makes two records the same message (see the module invariants in
 /// [`super`]).

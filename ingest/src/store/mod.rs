@@ -24,8 +24,8 @@ use sha2::{Digest, Sha256};
 
 use crate::authority::Authority;
 use crate::lifecycle::{Lifecycle, LifecycleConfig};
-use crate::model::{Alert, MessageKey};
 use crate::source::SourceId;
+use cap::model::{Alert, MessageKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,10 +1,10 @@
 //! The behaviours every [`AlertArchive`] must have, one function shared by
 //! every archive's tests.
 
+use cap::model::MsgType;
 use chrono::Duration;
 use ingest::authority::Authority;
 use ingest::lifecycle::{Lifecycle, LifecycleConfig, message_key};
-use ingest::model::MsgType;
 use ingest::source::SourceId;
 use ingest::store::{AlertArchive, NewRecord, Verdict, active_set, content_hash};
 
@@ -85,7 +85,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
             .unwrap();
         assert!(!again.new);
 
-        let bad_key = ingest::model::MessageKey {
+        let bad_key = cap::model::MessageKey {
             sender: "someone@example.com".into(),
             identifier: "x".into(),
             sent: "2024-04-22T15:00:00+08:00".into(),

@@ -7,8 +7,8 @@ pub mod rig;
 
 use std::path::PathBuf;
 
+use cap::model::*;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use ingest::model::*;
 
 pub fn shared_data() -> Option<PathBuf> {
     let dir = std::env::var_os("HAZARDLINE_SHARED_DATA")

@@ -3,7 +3,7 @@
 //! (`devices[0].address`) and a stable code; no message repeats the value,
 //! since most of these fields are personal data.
 
-use ingest::{Colour, HazardKind, Intensity};
+use cap::{Colour, HazardKind, Intensity};
 use notifier::Locale;
 use notifier::outbound::OutboundPolicy;
 use serde::Deserialize;

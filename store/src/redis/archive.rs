@@ -23,9 +23,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use cap::model::{Alert, MessageKey};
 use chrono::{DateTime, Utc};
 use ingest::authority::Authority;
-use ingest::model::{Alert, MessageKey};
 use ingest::source::SourceId;
 use ingest::store::{
     AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,

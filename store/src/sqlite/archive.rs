@@ -14,8 +14,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use cap::model::{Alert, MessageKey};
 use ingest::authority::Authority;
-use ingest::model::{Alert, MessageKey};
 use ingest::source::SourceId;
 use ingest::store::{
     AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,
