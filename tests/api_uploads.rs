@@ -5,11 +5,10 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use support::staff::{OPERATOR, PASSWORD, Server, compose};
+use support::staff::{Caller, OPERATOR, PASSWORD, Server, compose};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_big5_upload_is_decoded_and_undecodable_bytes_are_refused() {
-    let server = Server::start(&[]).await;
+/// An issuer of the demo county and the CAP of a flood draft it composed.
+async fn issuer_and_flood_draft(server: &Server) -> (Caller, String) {
     let operator = server.login(OPERATOR, PASSWORD).await;
     let issuer = server
         .account(&operator, "wudao-issuer", "issuer", &["99000"])
@@ -22,7 +21,15 @@ async fn a_big5_upload_is_decoded_and_undecodable_bytes_are_refused() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{draft}");
-    let utf8 = draft["cap_xml"].as_str().unwrap();
+    let xml = draft["cap_xml"].as_str().unwrap().to_owned();
+    (issuer, xml)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big5_upload_is_decoded_and_undecodable_bytes_are_refused() {
+    let server = Server::start(&[]).await;
+    let (issuer, utf8) = issuer_and_flood_draft(&server).await;
+    let utf8 = utf8.as_str();
     let body = &utf8[utf8.find("?>").unwrap() + 2..];
     let big5_text = format!("<?xml version=\"1.0\" encoding=\"Big5\"?>{body}").replacen(
         "<identifier>",
@@ -73,19 +80,8 @@ async fn a_big5_upload_is_decoded_and_undecodable_bytes_are_refused() {
 async fn the_cap_upload_takes_the_configured_body_limit() {
     const LIMIT: usize = 2 * 1024 * 1024;
     let server = Server::start_with(&[], &format!("cap_body_limit = {LIMIT}"), |_| {}).await;
-    let operator = server.login(OPERATOR, PASSWORD).await;
-    let issuer = server
-        .account(&operator, "wudao-issuer", "issuer", &["99000"])
-        .await;
-    let (status, draft) = server
-        .post(
-            &issuer,
-            "/api/v1/drafts",
-            compose("flood", json!({"codes": ["99000020"]}), "Severe", false),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{draft}");
-    let composed = draft["cap_xml"].as_str().unwrap();
+    let (issuer, composed) = issuer_and_flood_draft(&server).await;
+    let composed = composed.as_str();
     // The same message padded to `size` bytes with an XML comment.
     let padded = |size: usize, identifier: &str| {
         let xml = composed.replacen("<identifier>", &format!("<identifier>{identifier}-"), 1);
