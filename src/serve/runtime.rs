@@ -188,7 +188,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     )
     .map_err(|e| start_error("opening the alert archive", e))?;
 
-    let limits = config.limits.clone();
+    let limiter = Arc::new(RateLimiter::new(config.limits.clone(), clock.clone()));
     let metrics = Arc::new(Metrics::new());
     let live = Arc::new(LiveChannel::new(1024));
     let channels = super::channels::build_channels(&config, live.clone(), metrics.clone())?;
@@ -208,7 +208,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         live,
         heartbeat: Arc::new(HeartbeatStatus::default()),
         location_expiries,
-        limiter: Arc::new(RateLimiter::new(limits)),
+        limiter,
         residents: Arc::new(Residents::default()),
         subscriber_locks: Arc::new(EditLocks::default()),
         logins: Arc::new(logins),

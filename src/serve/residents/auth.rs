@@ -94,7 +94,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Respo
     );
     state
         .limiter
-        .peek(address, RouteClass::KeyGuess, now)
+        .peek(address, RouteClass::KeyGuess)
         .map_err(IntoResponse::into_response)?;
     let id = match state.residents.keys.get(&key_hash, now) {
         Some(id) => id,
@@ -106,7 +106,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Respo
                 .map_err(|e| ApiError::from(e).into_response())?;
             let Some(record) = record else {
                 // Counted; this answer is still the plain refusal.
-                let _ = state.limiter.check(address, RouteClass::KeyGuess, now);
+                let _ = state.limiter.check(address, RouteClass::KeyGuess);
                 return Err(
                     ApiError::new(ErrorCode::Unauthenticated, "unknown device key").into_response(),
                 );
@@ -120,7 +120,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Respo
     };
     state
         .limiter
-        .check(ClientKey::Device(key_hash), RouteClass::Resident, now)
+        .check(ClientKey::Device(key_hash), RouteClass::Resident)
         .map_err(IntoResponse::into_response)?;
     Ok(Resident { id, key_hash })
 }

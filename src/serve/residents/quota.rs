@@ -28,9 +28,7 @@ fn client(parts: &Parts, state: &AppState) -> ClientKey {
 }
 
 fn take(parts: &Parts, state: &AppState, class: RouteClass) -> Result<(), Limited> {
-    state
-        .limiter
-        .check(client(parts, state), class, state.clock.now())
+    state.limiter.check(client(parts, state), class)
 }
 
 /// One request of the `public_per_minute` allowance.
