@@ -1,5 +1,6 @@
 //! `hazardline serve`'s configuration: the commented TOML file (see
-//! `hazardline.toml` at the repository root) with environment overrides.
+//! `hazardline.toml` at the repository root) with environment overrides
+//! layered over it (on `figment`).
 //!
 //! Any key can be overridden by `HAZARDLINE_<SECTION>_<KEY>` (upper case,
 //! dots of nested sections as underscores: `HAZARDLINE_SERVER_LISTEN`,
@@ -12,6 +13,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Map, Value as FigmentValue};
+use figment::{Figment, Metadata, Profile, Provider};
 use ingest::source::SourcesSection;
 use serde::Deserialize;
 
@@ -606,34 +610,32 @@ impl Default for ReadinessConfig {
 }
 
 impl ServeConfig {
-    /// Reads `path` (or the defaults when None) and applies the
-    /// environment overrides from `env`.
+    /// Reads `path` (or the defaults when None) with the environment
+    /// overrides from `env` layered over it; errors name the key and where
+    /// its value came from (the file, or the variable).
     pub fn load(
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<ServeConfig, ConfigError> {
-        let (text, origin) = match path {
-            Some(path) => (
-                std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })?,
-                path.display().to_string(),
-            ),
-            None => (String::new(), "defaults".to_owned()),
-        };
-        let mut table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-            origin: origin.clone(),
+        let mut layers = Figment::new();
+        if let Some(path) = path {
+            // Checked here: the file provider treats a missing file as empty.
+            std::fs::metadata(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            layers = layers.merge(Toml::file_exact(path));
+        }
+        for variable in env_overrides(env) {
+            layers = layers.merge(variable);
+        }
+        let config: ServeConfig = layers.extract().map_err(|e| ConfigError::Invalid {
+            origin: match path {
+                Some(path) => path.display().to_string(),
+                None => "defaults".to_owned(),
+            },
             message: e.to_string(),
         })?;
-        apply_env(&mut table, env)?;
-        let config: ServeConfig =
-            ServeConfig::deserialize(toml::Value::Table(table)).map_err(|e| {
-                ConfigError::Invalid {
-                    origin: format!("{origin} with environment overrides"),
-                    message: e.to_string(),
-                }
-            })?;
         config.check()?;
         Ok(config)
     }
@@ -699,18 +701,26 @@ impl ServeConfig {
     }
 }
 
-/// Applies `HAZARDLINE_<SECTION>_<KEY>` variables to the parsed file.
-fn apply_env(
-    table: &mut toml::Table,
-    env: impl IntoIterator<Item = (String, String)>,
-) -> Result<(), ConfigError> {
+/// One `HAZARDLINE_<SECTION>_<KEY>` variable, as a configuration layer
+/// named after the variable (so errors say which one to fix).
+struct EnvOverride {
+    variable: String,
+    /// `section.key` in the file's terms.
+    key: String,
+    value: toml::Value,
+}
+
+/// The configuration variables in `env`; others (`HAZARDLINE_SHARED_DATA`,
+/// `PATH`, …) are left alone.
+fn env_overrides(env: impl IntoIterator<Item = (String, String)>) -> Vec<EnvOverride> {
     let sections = env_sections();
-    for (name, raw) in env {
-        let Some(rest) = name.strip_prefix("HAZARDLINE_") else {
+    let mut overrides = Vec::new();
+    for (variable, raw) in env {
+        let Some(rest) = variable.strip_prefix("HAZARDLINE_") else {
             continue;
         };
-        let (section, key) = if rest == "DATA_KEY" {
-            ("storage", "data_key".to_owned())
+        let key = if rest == "DATA_KEY" {
+            "storage.data_key".to_owned()
         } else {
             // Longest section first: CHANNELS_FCM before a (non-existent)
             // CHANNELS section.
@@ -722,23 +732,39 @@ fn apply_env(
                 })
                 .max_by_key(|s| s.len())
             else {
-                continue; // not a configuration variable (HAZARDLINE_SHARED_DATA, …)
+                continue;
             };
-            let key = rest[section.len() + 1..].to_ascii_lowercase();
-            (section.as_str(), key)
+            format!(
+                "{section}.{}",
+                rest[section.len() + 1..].to_ascii_lowercase()
+            )
         };
-        let mut target = &mut *table;
-        for part in section.split('.') {
-            let entry = target
-                .entry(part.to_owned())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            target = entry.as_table_mut().ok_or_else(|| {
-                invalid_value(section, format!("{name} needs `{section}` to be a table"))
-            })?;
-        }
-        target.insert(key, env_value(&raw));
+        overrides.push(EnvOverride {
+            value: env_value(&raw),
+            variable,
+            key,
+        });
     }
-    Ok(())
+    overrides
+}
+
+impl Provider for EnvOverride {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(format!("environment variable {}", self.variable))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut value = FigmentValue::serialize(&self.value)?;
+        for part in self.key.rsplit('.') {
+            let mut dict = Dict::new();
+            dict.insert(part.to_owned(), value);
+            value = FigmentValue::from(dict);
+        }
+        let dict = value
+            .into_dict()
+            .ok_or_else(|| figment::Error::from(format!("{} is not a key", self.key)))?;
+        Ok(Profile::Default.collect(dict))
+    }
 }
 
 /// A TOML value when the text reads as one (`8080`, `true`, `[1, 2]`),
@@ -921,5 +947,40 @@ mod tests {
         let error =
             ServeConfig::load(None, env(&[("HAZARDLINE_STORAGE_KIND", "redis")])).unwrap_err();
         assert!(error.to_string().contains("storage.redis_url"), "{error}");
+    }
+
+    /// A bad value is reported with where it came from: the variable that
+    /// set it, or the file, so the operator knows which to fix.
+    #[test]
+    fn errors_name_where_the_value_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[server]\nmax_connections = 100\n").unwrap();
+        let error = ServeConfig::load(
+            Some(&path),
+            env(&[("HAZARDLINE_SERVER_MAX_CONNECTIONS", "many")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("HAZARDLINE_SERVER_MAX_CONNECTIONS")
+                && error.contains("max_connections"),
+            "{error}"
+        );
+        std::fs::write(&path, "[server]\nmax_connections = \"many\"\n").unwrap();
+        let error = ServeConfig::load(Some(&path), []).unwrap_err().to_string();
+        assert!(error.contains("c.toml"), "{error}");
+        // The variable wins over the file.
+        let config = ServeConfig::load(
+            Some(&path),
+            env(&[("HAZARDLINE_SERVER_MAX_CONNECTIONS", "300")]),
+        )
+        .unwrap();
+        assert_eq!(config.server.max_connections, 300);
+        let missing = dir.path().join("absent.toml");
+        let error = ServeConfig::load(Some(&missing), [])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("absent.toml"), "{error}");
     }
 }
