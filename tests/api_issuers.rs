@@ -250,7 +250,7 @@ async fn offices_compose_preview_send_end_and_audit() {
     assert_eq!(status, StatusCode::CREATED);
     let xml = exercise["cap_xml"].as_str().unwrap();
     assert!(xml.contains("<status>Exercise</status>"));
-    assert!(xml.contains("<headline>[演習] 測試警報</headline>"));
+    assert!(xml.contains("<headline>【演習】 測試警報</headline>"));
     assert!(xml.contains("<headline>[EXERCISE] Test warning</headline>"));
     assert_eq!(exercise["exercise"], true);
 

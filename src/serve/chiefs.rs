@@ -351,11 +351,11 @@ async fn print(
         issued_at: list.alert.sent.with_timezone(&chrono::Utc),
         entries,
     };
-    let renderer = notifier::Renderer::new().map_err(|error| {
+    let renderer = notifier::render::shipped().map_err(|error| {
         tracing::error!(%error, "templates unreadable");
         ApiError::new(ErrorCode::Internal, "the printable list is unavailable")
     })?;
-    let html = relay_list.to_html(&renderer, notifier::Locale::ZhTw);
+    let html = relay_list.to_html(renderer, notifier::Locale::ZhTw);
     audit::record(
         &state,
         &chief.id().0,

@@ -159,27 +159,27 @@ fn hazard_codes(kind: HazardKind) -> (&'static str, Category, &'static str) {
     }
 }
 
-/// The exercise mark at the head of a headline, in its language.
-pub fn exercise_mark(language: &str) -> &'static str {
-    match notifier::Locale::from_language_tag(language) {
-        Some(notifier::Locale::En) | None => "[EXERCISE]",
-        Some(notifier::Locale::ZhTw) => "[演習]",
-        Some(notifier::Locale::Ja) => "[訓練]",
-        Some(notifier::Locale::Ko) => "[훈련]",
-        Some(notifier::Locale::Th) => "[การฝึกซ้อม]",
-        Some(notifier::Locale::Vi) => "[DIỄN TẬP]",
-        Some(notifier::Locale::Fil) => "[PAGSASANAY]",
-        Some(notifier::Locale::Id) => "[LATIHAN]",
-    }
+/// The shipped message catalogues, which hold every word written here.
+fn catalogues() -> ApiResult<&'static notifier::Renderer> {
+    notifier::render::shipped()
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("message catalogues: {e}")))
 }
 
-fn marked(language: &str, headline: &str, exercise: bool) -> String {
-    let mark = exercise_mark(language);
-    if exercise && !headline.starts_with(mark) {
+/// The catalogue locale of a CAP `<info>` language; a language the service
+/// does not write reads English.
+fn locale_of(language: &str) -> notifier::Locale {
+    notifier::Locale::from_language_tag(language).unwrap_or(notifier::Locale::En)
+}
+
+/// `headline` with the catalogue's exercise mark of its language at the
+/// head when `exercise` (once: a headline already marked is left alone).
+fn marked(language: &str, headline: &str, exercise: bool) -> ApiResult<String> {
+    let mark = catalogues()?.exercise_marker(locale_of(language));
+    Ok(if exercise && !headline.starts_with(mark) {
         format!("{mark} {headline}")
     } else {
         headline.to_owned()
-    }
+    })
 }
 
 fn one_of<'a>(field: &str, value: &'a str, allowed: &[&'a str]) -> ApiResult<&'a str> {
@@ -409,7 +409,7 @@ pub fn compose(
         .into_iter()
         .map(|language| {
             let text = &request.texts[language];
-            Info {
+            Ok(Info {
                 language: language.clone(),
                 categories: vec![category],
                 event: event.clone(),
@@ -426,7 +426,7 @@ pub fn compose(
                 onset: None,
                 expires: Some(request.expires),
                 sender_name: Some(who.sender_name.clone()),
-                headline: Some(marked(language, text.headline.trim(), request.exercise)),
+                headline: Some(marked(language, text.headline.trim(), request.exercise)?),
                 description: text.description.clone().filter(|d| !d.trim().is_empty()),
                 instruction: text.instruction.clone().filter(|d| !d.trim().is_empty()),
                 web: None,
@@ -441,9 +441,9 @@ pub fn compose(
                     .unwrap_or_default(),
                 resources: Vec::new(),
                 areas: vec![area.clone()],
-            }
+            })
         })
-        .collect();
+        .collect::<ApiResult<Vec<_>>>()?;
     let status = if request.exercise {
         Status::Exercise
     } else {
@@ -501,95 +501,57 @@ pub enum Ending {
     Correction { text: Option<String> },
 }
 
-/// The correction text in every language the service writes.
-const CORRECTION_TEXTS: [(&str, &str); 8] = [
-    (
-        "zh-TW",
-        "更正：先前發送的警報為誤發，請忽略，無須採取任何行動。",
-    ),
-    (
-        "en",
-        "Correction: the earlier alert was sent in error. Disregard it; no action is needed.",
-    ),
-    (
-        "ja",
-        "訂正：先ほどの警報は誤って送信されました。無視してください。対応は不要です。",
-    ),
-    (
-        "ko",
-        "정정: 앞서 보낸 경보는 잘못 발송되었습니다. 무시하십시오. 조치할 필요가 없습니다.",
-    ),
-    (
-        "th",
-        "แก้ไข: การแจ้งเตือนก่อนหน้านี้ส่งโดยผิดพลาด โปรดเพิกเฉย ไม่ต้องดำเนินการใด ๆ",
-    ),
-    (
-        "vi",
-        "Đính chính: cảnh báo trước đó đã được gửi nhầm. Xin bỏ qua; không cần làm gì.",
-    ),
-    (
-        "fil",
-        "Pagtutuwid: ang naunang alerto ay naipadala nang mali. Huwag pansinin; walang kailangang gawin.",
-    ),
-    (
-        "id",
-        "Koreksi: peringatan sebelumnya terkirim karena kesalahan. Abaikan; tidak perlu tindakan apa pun.",
-    ),
-];
-
 /// A Cancel of `alert` (an alert in force) with the same areas and facts,
 /// so that the engine tells exactly the people it told.
-pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> Message {
+pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> ApiResult<Message> {
+    let catalogues = catalogues()?;
+    let correction_notice = |locale| {
+        catalogues
+            .fixed_text(locale, "correction-notice")
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no correction-notice text"))
+    };
+    let exercise = alert.status != Status::Actual;
     let mut infos: Vec<Info> = alert.infos.iter().map(ending_info).collect();
     let correction = matches!(ending, Ending::Correction { .. });
     for info in &mut infos {
-        let exercise = alert.status != Status::Actual;
+        let locale = locale_of(&info.language);
         match ending {
             Ending::Cancel { reason } => {
-                let headline = if info.language.starts_with("zh") {
-                    format!("{} 解除", info.event)
-                } else {
-                    format!("{} cancelled", info.event)
-                };
-                info.headline = Some(marked(&info.language, &headline, exercise));
+                let headline = catalogues
+                    .ending_headline(locale, &info.event)
+                    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                info.headline = Some(marked(&info.language, &headline, exercise)?);
                 info.description = Some(reason.clone()).filter(|r| !r.trim().is_empty());
                 info.instruction = None;
             }
             Ending::Correction { text } => {
-                let standard = CORRECTION_TEXTS
-                    .iter()
-                    .find(|(tag, _)| {
-                        notifier::Locale::from_language_tag(tag)
-                            == notifier::Locale::from_language_tag(&info.language)
-                    })
-                    .map(|(_, t)| *t)
-                    .unwrap_or(CORRECTION_TEXTS[1].1);
+                let standard = correction_notice(locale)?;
                 let instruction = match text {
                     Some(extra) if info.language.starts_with("zh") && !extra.trim().is_empty() => {
                         format!("{standard}{}", extra.trim())
                     }
                     _ => standard.to_owned(),
                 };
-                info.headline = Some(marked(&info.language, standard, exercise));
+                info.headline = Some(marked(&info.language, standard, exercise)?);
                 info.description = None;
                 info.instruction = Some(instruction);
             }
         }
     }
-    // Each correction language the original lacked gets its own block, so
-    // every recipient reads it in their language.
+    // Each language the service writes and the original lacked gets its own
+    // correction block, so every recipient reads it in their language.
     if correction && let Some(template) = infos.first().cloned() {
-        for (tag, text) in CORRECTION_TEXTS {
-            let locale = notifier::Locale::from_language_tag(tag);
+        for locale in notifier::Locale::ALL {
             if infos
                 .iter()
-                .any(|i| notifier::Locale::from_language_tag(&i.language) == locale)
+                .any(|i| notifier::Locale::from_language_tag(&i.language) == Some(locale))
             {
                 continue;
             }
+            let text = correction_notice(locale)?;
             infos.push(Info {
-                language: tag.to_owned(),
-                headline: Some(marked(tag, text, alert.status != Status::Actual)),
+                language: locale.tag().to_owned(),
+                headline: Some(marked(locale.tag(), text, exercise)?),
                 instruction: Some(text.to_owned()),
                 ..template.clone()
             });
@@ -600,14 +562,14 @@ pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> Message {
     } else {
         "cancel"
     };
-    message(
+    Ok(message(
         who,
         alert.status,
         MsgType::Cancel,
         Some(note.to_owned()),
         vec![reference_of(alert)],
         infos,
-    )
+    ))
 }
 
 /// The facts of an `<info>` a Cancel repeats: language, first category,
@@ -792,7 +754,7 @@ mod tests {
             .collect();
         assert_eq!(
             headlines,
-            ["[演習] 土石流紅色警戒", "[EXERCISE] Debris flow warning"]
+            ["【演習】 土石流紅色警戒", "[EXERCISE] Debris flow warning"]
         );
     }
 
@@ -875,7 +837,7 @@ mod tests {
             .unwrap();
         let mut later = who();
         later.now += chrono::Duration::minutes(5);
-        let message = ending(&original, &Ending::Correction { text: None }, &later);
+        let message = ending(&original, &Ending::Correction { text: None }, &later).unwrap();
         let (_, cancel) = message.to_checked_xml().unwrap();
         assert_eq!(cancel.msg_type, MsgType::Cancel);
         assert_eq!(cancel.references[0].identifier, original.identifier);
@@ -893,5 +855,49 @@ mod tests {
                 .unwrap()
                 .starts_with("更正")
         );
+    }
+
+    /// Every word an ending writes comes from the catalogue of the block's
+    /// language: the Cancel headline and the correction text, marked as an
+    /// exercise with the catalogue's own mark.
+    #[test]
+    fn ending_texts_come_from_the_catalogues_in_each_language() {
+        let atlas = geodata::demo::atlas();
+        let catalogues = notifier::render::shipped().unwrap();
+        let req = request(serde_json::json!({"codes": ["99000010"]}), true);
+        let (_, original) = compose(&atlas, &req, &who(), None)
+            .unwrap()
+            .to_checked_xml()
+            .unwrap();
+        let cancel = ending(
+            &original,
+            &Ending::Cancel {
+                reason: String::new(),
+            },
+            &who(),
+        )
+        .unwrap();
+        let (_, cancel) = cancel.to_checked_xml().unwrap();
+        for info in &cancel.infos {
+            let locale = notifier::Locale::from_language_tag(&info.language).unwrap();
+            let expected = format!(
+                "{} {}",
+                catalogues.exercise_marker(locale),
+                catalogues.ending_headline(locale, &info.event).unwrap()
+            );
+            assert_eq!(info.headline.as_deref(), Some(expected.as_str()));
+        }
+        let correction = ending(&original, &Ending::Correction { text: None }, &who()).unwrap();
+        let (_, correction) = correction.to_checked_xml().unwrap();
+        let vi = correction
+            .infos
+            .iter()
+            .find(|i| i.language == "vi")
+            .expect("a Vietnamese block is added");
+        let text = catalogues
+            .fixed_text(notifier::Locale::Vi, "correction-notice")
+            .unwrap();
+        assert_eq!(vi.instruction.as_deref(), Some(text));
+        assert!(vi.headline.as_deref().unwrap().starts_with("[DIỄN TẬP]"));
     }
 }

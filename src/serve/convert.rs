@@ -16,14 +16,14 @@ use store::{DeviceChannel, PreferencesRecord, SubscriberRecord};
 use super::error::{ApiError, ErrorCode};
 use crate::engine::{Place, Subscriber};
 
-/// What a message calls a traveller's shared current location.
-fn current_location_name(locale: Locale) -> &'static str {
-    match locale {
-        Locale::ZhTw => "目前位置",
-        Locale::Ja => "現在地",
-        Locale::Ko => "현재 위치",
-        _ => "your current location",
-    }
+/// What a message calls a traveller's shared current location, from the
+/// catalogue of `locale`.
+fn current_location_name(locale: Locale) -> Result<String, ApiError> {
+    notifier::render::shipped()
+        .ok()
+        .and_then(|renderer| renderer.fixed_text(locale, "current-location"))
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the message catalogues did not load"))
 }
 
 /// The engine's view of a stored subscriber: places (and a shared current
@@ -55,7 +55,7 @@ pub fn engine_subscriber(record: &SubscriberRecord, atlas: &Atlas) -> Result<Sub
     if let Some(location) = &record.location {
         check_point(atlas, location.lon, location.lat, "location")?;
         places.push(Place {
-            name: current_location_name(locale).to_owned(),
+            name: current_location_name(locale)?,
             lon: location.lon,
             lat: location.lat,
         });

@@ -670,7 +670,7 @@ async fn end_alert(
 ) -> ApiResult<Json<Value>> {
     let (alert, villages, authority) = changeable_alert(state, principal, id)?;
     let who = authoring(state, principal);
-    let message: Message = compose::ending(&alert, &ending, &who);
+    let message: Message = compose::ending(&alert, &ending, &who)?;
     let (xml, _) = message.to_checked_xml()?;
     let key = submit_message(state, &xml, &authority).await?;
     let message_id = alert_id(&key);

@@ -82,3 +82,12 @@ relief-col-phone = Phone
 relief-col-address = Address
 relief-col-documents = Documents to bring
 relief-col-deadline = Apply by
+
+# Written by the issuer console when an office ends an alert: the Cancel's
+# headline ($hazard is the alert's own event name), and the text of a
+# correction (an alert sent in error).
+ending-headline = { $hazard } cancelled
+correction-notice = Correction: the earlier alert was sent in error. Disregard it; no action is needed.
+
+# The place name a message gives a traveller's shared location.
+current-location = your current location

@@ -81,3 +81,12 @@ relief-col-phone = Telepono
 relief-col-address = Tirahan
 relief-col-documents = Mga dokumentong dadalhin
 relief-col-deadline = Huling araw ng pag-aplay
+
+# Written by the issuer console when an office ends an alert: the Cancel's
+# headline ($hazard is the alert's own event name), and the text of a
+# correction (an alert sent in error).
+ending-headline = Kinansela: { $hazard }
+correction-notice = Pagtutuwid: ang naunang alerto ay naipadala nang mali. Huwag pansinin; walang kailangang gawin.
+
+# The place name a message gives a traveller's shared location.
+current-location = ang kasalukuyan mong lokasyon

@@ -81,3 +81,12 @@ relief-col-phone = Telepon
 relief-col-address = Alamat
 relief-col-documents = Dokumen yang dibawa
 relief-col-deadline = Batas pengajuan
+
+# Written by the issuer console when an office ends an alert: the Cancel's
+# headline ($hazard is the alert's own event name), and the text of a
+# correction (an alert sent in error).
+ending-headline = { $hazard } dicabut
+correction-notice = Koreksi: peringatan sebelumnya terkirim karena kesalahan. Abaikan; tidak perlu tindakan apa pun.
+
+# The place name a message gives a traveller's shared location.
+current-location = lokasi Anda saat ini

@@ -80,3 +80,12 @@ relief-col-phone = 電話
 relief-col-address = 住所
 relief-col-documents = 必要な書類
 relief-col-deadline = 申請期限
+
+# Written by the issuer console when an office ends an alert: the Cancel's
+# headline ($hazard is the alert's own event name), and the text of a
+# correction (an alert sent in error).
+ending-headline = { $hazard } 解除
+correction-notice = 訂正：先ほどの警報は誤って送信されました。無視してください。対応は不要です。
+
+# The place name a message gives a traveller's shared location.
+current-location = 現在地

@@ -80,3 +80,12 @@ relief-col-phone = 전화
 relief-col-address = 주소
 relief-col-documents = 필요 서류
 relief-col-deadline = 신청 기한
+
+# Written by the issuer console when an office ends an alert: the Cancel's
+# headline ($hazard is the alert's own event name), and the text of a
+# correction (an alert sent in error).
+ending-headline = { $hazard } 해제
+correction-notice = 정정: 앞서 보낸 경보는 잘못 발송되었습니다. 무시하십시오. 조치할 필요가 없습니다.
+
+# The place name a message gives a traveller's shared location.
+current-location = 현재 위치

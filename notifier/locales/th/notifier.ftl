@@ -80,3 +80,12 @@ relief-col-phone = โทรศัพท์
 relief-col-address = ที่อยู่
 relief-col-documents = เอกสารที่ต้องใช้
 relief-col-deadline = ยื่นภายใน
+
+# Written by the issuer console when an office ends an alert: the Cancel's
+# headline ($hazard is the alert's own event name), and the text of a
+# correction (an alert sent in error).
+ending-headline = ยกเลิก { $hazard }
+correction-notice = แก้ไข: การแจ้งเตือนก่อนหน้านี้ส่งโดยผิดพลาด โปรดเพิกเฉย ไม่ต้องดำเนินการใด ๆ
+
+# The place name a message gives a traveller's shared location.
+current-location = ตำแหน่งปัจจุบันของคุณ

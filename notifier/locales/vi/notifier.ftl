@@ -80,3 +80,12 @@ relief-col-phone = Điện thoại
 relief-col-address = Địa chỉ
 relief-col-documents = Giấy tờ cần mang
 relief-col-deadline = Hạn nộp
+
+# Written by the issuer console when an office ends an alert: the Cancel's
+# headline ($hazard is the alert's own event name), and the text of a
+# correction (an alert sent in error).
+ending-headline = Hủy { $hazard }
+correction-notice = Đính chính: cảnh báo trước đó đã được gửi nhầm. Xin bỏ qua; không cần làm gì.
+
+# The place name a message gives a traveller's shared location.
+current-location = vị trí hiện tại của bạn

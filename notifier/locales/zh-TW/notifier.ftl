@@ -80,3 +80,12 @@ relief-col-phone = 電話
 relief-col-address = 地址
 relief-col-documents = 應備文件
 relief-col-deadline = 申請期限
+
+# Written by the issuer console when an office ends an alert: the Cancel's
+# headline ($hazard is the alert's own event name), and the text of a
+# correction (an alert sent in error).
+ending-headline = { $hazard } 解除
+correction-notice = 更正：先前發送的警報為誤發，請忽略，無須採取任何行動。
+
+# The place name a message gives a traveller's shared location.
+current-location = 目前位置

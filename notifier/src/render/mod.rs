@@ -24,6 +24,7 @@ pub mod sms;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use cap::{Colour, HazardKind};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
@@ -78,6 +79,7 @@ pub const MESSAGE_IDS: &[&str] = &[
     "original-label",
     "exercise-marker",
     "exercise-note",
+    "ending-headline",
 ];
 
 /// Messages without variables used outside alert messages (relay lists,
@@ -105,6 +107,8 @@ pub const FIXED_TEXT_IDS: &[&str] = &[
     "relief-col-address",
     "relief-col-documents",
     "relief-col-deadline",
+    "correction-notice",
+    "current-location",
 ];
 
 /// The variables templates may use.
@@ -370,6 +374,15 @@ impl LocaleTemplates {
     }
 }
 
+/// The renderer of the shipped templates, built once for the process.
+pub fn shipped() -> Result<&'static Renderer, RenderError> {
+    static SHIPPED: OnceLock<Result<Renderer, RenderError>> = OnceLock::new();
+    SHIPPED
+        .get_or_init(Renderer::new)
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 impl Renderer {
     /// Parses and checks the templates of every locale.
     pub fn new() -> Result<Self, RenderError> {
@@ -415,6 +428,18 @@ impl Renderer {
             .texts
             .get(id)
             .map(String::as_str)
+    }
+
+    /// The mark at the head of an exercise's headline.
+    pub fn exercise_marker(&self, locale: Locale) -> &str {
+        &self.templates(locale).fixed.exercise_marker
+    }
+
+    /// The headline of a Cancel the console writes for an alert whose
+    /// event is `event` (the office's words, in the same language).
+    pub fn ending_headline(&self, locale: Locale, event: &str) -> Result<String, RenderError> {
+        self.templates(locale)
+            .text("ending-headline", &values(&[("hazard", event)]))
     }
 
     /// The colour level's name in `locale`.
@@ -838,6 +863,30 @@ mod tests {
             Renderer::from_sources(&sources),
             Err(RenderError::MissingMessage { locale: Locale::Th, ref id }) if id == "valid-until"
         ));
+    }
+
+    /// Every message the service uses must be in every catalogue: removing
+    /// any one of them from any locale stops the renderer from loading,
+    /// naming the locale and the message.
+    #[test]
+    fn a_catalogue_missing_any_message_is_refused() {
+        for (index, (locale, source)) in Renderer::shipped_sources().iter().enumerate() {
+            for id in MESSAGE_IDS.iter().chain(FIXED_TEXT_IDS) {
+                let needle = format!("\n{id} =");
+                assert!(source.contains(&needle), "{locale} lacks {id}");
+                let removed = source.replacen(&needle, &format!("\n{id}-removed ="), 1);
+                let mut sources = Renderer::shipped_sources();
+                sources[index].1 = &removed;
+                match Renderer::from_sources(&sources) {
+                    Err(RenderError::MissingMessage {
+                        locale: l,
+                        id: missing,
+                    }) if l == *locale && missing == *id => {}
+                    Err(other) => panic!("{locale} without {id}: wrong error {other}"),
+                    Ok(_) => panic!("{locale} without {id} was accepted"),
+                }
+            }
+        }
     }
 
     /// Compiled messages say exactly what Fluent says.
