@@ -46,7 +46,9 @@ pub struct Alert {
 }
 
 /// The key CAP itself uses to name a message: `sender,identifier,sent`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Every crate names an alert by it; [`MessageKey::of`] is the one place
+/// it is made from a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MessageKey {
     pub sender: String,
     pub identifier: String,
@@ -62,6 +64,46 @@ pub struct Reference {
     /// As written in the reference (agencies are not consistent about zones).
     pub sent_raw: String,
     pub sent: Option<Timestamp>,
+}
+
+impl MessageKey {
+    /// The key of `alert`: the one place a message's identity is written
+    /// (`sent` in CAP 1.2's own form, the way references name it).
+    pub fn of(alert: &Alert) -> MessageKey {
+        MessageKey {
+            sender: alert.sender.clone(),
+            identifier: alert.identifier.clone(),
+            sent: crate::parse::time::format_datetime(&alert.sent),
+        }
+    }
+}
+
+/// `sender,identifier,sent`, as CAP's `<references>` lists a message.
+impl std::fmt::Display for MessageKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{},{},{}", self.sender, self.identifier, self.sent)
+    }
+}
+
+/// `sender,identifier,sent` as the reference wrote it: one entry of
+/// `<references>`.
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{},{},{}", self.sender, self.identifier, self.sent_raw)
+    }
+}
+
+impl Reference {
+    /// The reference an Update or Cancel of `alert` writes.
+    pub fn to(alert: &Alert) -> Reference {
+        let key = MessageKey::of(alert);
+        Reference {
+            sender: key.sender,
+            identifier: key.identifier,
+            sent_raw: key.sent,
+            sent: Some(alert.sent),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

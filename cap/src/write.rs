@@ -43,11 +43,7 @@ pub fn write_alert(alert: &Alert) -> String {
     }
     optional(&mut out, "note", &alert.note);
     if !alert.references.is_empty() {
-        let triplets: Vec<String> = alert
-            .references
-            .iter()
-            .map(|r| format!("{},{},{}", r.sender, r.identifier, r.sent_raw))
-            .collect();
+        let triplets: Vec<String> = alert.references.iter().map(|r| r.to_string()).collect();
         element(&mut out, "references", &triplets.join(" "));
     }
     if !alert.incidents.is_empty() {

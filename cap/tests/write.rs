@@ -421,3 +421,36 @@ fn every_valid_shared_message_is_written_and_read_back_equal() {
     // The Taiwan set alone holds 65 valid messages.
     assert!(written >= 65, "only {written} messages written");
 }
+
+/// A message's identity is written in one place: the key of a parsed
+/// message names `sent` in CAP 1.2's form (whatever spelling the agency
+/// used), and the reference an Update writes names the same message.
+#[test]
+fn the_key_and_the_reference_of_a_message_agree() {
+    let xml = |sent: &str| {
+        format!(
+            r#"<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>ID-1</identifier><sender>a@b</sender><sent>{sent}</sent><status>Actual</status><msgType>Alert</msgType><scope>Public</scope></alert>"#
+        )
+    };
+    for sent in [
+        "2026-07-01T00:00:00+00:00",
+        "2026-07-01T00:00:00Z",
+        "2026-07-01T00:00:00.250Z",
+    ] {
+        let alert = cap::parse_document(xml(sent).as_bytes(), &cap::Limits::default())
+            .expect("parses")
+            .messages
+            .remove(0)
+            .alert
+            .expect("valid");
+        let key = cap::MessageKey::of(&alert);
+        assert_eq!(
+            key.to_string(),
+            "a@b,ID-1,2026-07-01T00:00:00+00:00",
+            "{sent}"
+        );
+        let reference = cap::Reference::to(&alert);
+        assert_eq!(reference.to_string(), key.to_string());
+        assert_eq!(reference.sent, Some(alert.sent));
+    }
+}

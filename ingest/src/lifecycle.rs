@@ -39,7 +39,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::authority::Authority;
-use cap::model::{Alert, MessageKey, MsgType, Reference};
+use cap::model::{Alert, MsgType, Reference};
 
 /// CWA's longest-running warnings (typhoon) are re-issued at least every
 /// few hours; a day without an `<expires>` and without an Update means the
@@ -117,15 +117,6 @@ type Referrers = BTreeSet<(Option<DateTime<Utc>>, Identity, Authority)>;
 
 fn reference_name(reference: &Reference) -> Name {
     (reference.sender.clone(), reference.identifier.clone())
-}
-
-/// The CAP key of an alert (`sent` written the way CAP writes it).
-pub fn message_key(alert: &Alert) -> MessageKey {
-    MessageKey {
-        sender: alert.sender.clone(),
-        identifier: alert.identifier.clone(),
-        sent: alert.sent.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-    }
 }
 
 /// What applying one message did.

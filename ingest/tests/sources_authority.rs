@@ -8,7 +8,7 @@ use cap::{Alert, Limits, parse_document};
 use ingest::authority::{Authority, AuthorityRule};
 use ingest::feed::issuer::{SubmitOutcome, submit};
 use ingest::feed::{MessageOutcome, Pipeline, RejectReason};
-use ingest::lifecycle::{LifecycleEvent, message_key};
+use ingest::lifecycle::LifecycleEvent;
 use ingest::signature::TrustedKeys;
 use ingest::source::{SourceId, SourceTrust};
 use ingest::store::{AlertArchive, MemoryArchive, NewRecord, Verdict};
@@ -414,7 +414,7 @@ async fn an_archive_written_before_authorities_were_recorded_keeps_its_chains() 
             reason: None,
             detail: None,
             alert: Some(&alert),
-            key: Some(&message_key(&alert)),
+            key: Some(&cap::MessageKey::of(&alert)),
             raw: xml.as_bytes(),
             authority: None,
         })

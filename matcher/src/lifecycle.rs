@@ -16,6 +16,8 @@
 
 use std::collections::BTreeMap;
 
+use cap::MessageKey;
+
 use crate::area::{PreparedArea, Presence};
 use crate::codes::AreaCodes;
 use crate::index::{CoarseArea, Location, PlaceRecord, SubscriberId};
@@ -189,23 +191,23 @@ impl ActiveAlert {
 /// alert that opened the chain).
 #[derive(Debug, Clone, Default)]
 pub struct ActiveAlerts {
-    alerts: BTreeMap<String, ActiveAlert>,
+    alerts: BTreeMap<MessageKey, ActiveAlert>,
 }
 
 impl ActiveAlerts {
     /// Records an alert as in force; returns the one it replaces (an
     /// Update), whose recipients feed [`update_delta`].
-    pub fn put(&mut self, key: impl Into<String>, alert: ActiveAlert) -> Option<ActiveAlert> {
-        self.alerts.insert(key.into(), alert)
+    pub fn put(&mut self, key: MessageKey, alert: ActiveAlert) -> Option<ActiveAlert> {
+        self.alerts.insert(key, alert)
     }
 
     /// Ends an alert (Cancel or expiry); feed its
     /// [`ActiveAlert::all_recipients`] to [`end_delta`].
-    pub fn end(&mut self, key: &str) -> Option<ActiveAlert> {
+    pub fn end(&mut self, key: &MessageKey) -> Option<ActiveAlert> {
         self.alerts.remove(key)
     }
 
-    pub fn get(&self, key: &str) -> Option<&ActiveAlert> {
+    pub fn get(&self, key: &MessageKey) -> Option<&ActiveAlert> {
         self.alerts.get(key)
     }
 
@@ -228,7 +230,7 @@ impl ActiveAlerts {
         prefs: &Preferences,
         codes: &dyn AreaCodes,
         remember: bool,
-    ) -> Vec<(String, PlaceMatch)> {
+    ) -> Vec<(MessageKey, PlaceMatch)> {
         let mut out = Vec::new();
         for (key, alert) in &mut self.alerts {
             if let Some(m) = alert.place_match(place, prefs, codes) {
@@ -327,8 +329,13 @@ mod tests {
             .unwrap();
         let recipients = ctx.recipients(&typhoon, &areas);
         let mut active = ActiveAlerts::default();
+        let key = MessageKey {
+            sender: "cwa".into(),
+            identifier: "1".into(),
+            sent: "t".into(),
+        };
         active.put(
-            "cwa,1,t",
+            key.clone(),
             ActiveAlert::new(typhoon.clone(), areas, recipients.clone()),
         );
 
@@ -336,7 +343,7 @@ mod tests {
         let newcomer = record(9, 0, point(120.01, 23.01, None), 0);
         let found = active.match_place(&newcomer, &Preferences::default(), &codes, true);
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].0, "cwa,1,t");
+        assert_eq!(found[0].0, key);
         let outsider = record(10, 0, point(122.0, 23.01, None), 0);
         assert!(
             active
@@ -344,7 +351,7 @@ mod tests {
                 .is_empty()
         );
 
-        let ended = active.end("cwa,1,t").unwrap();
+        let ended = active.end(&key).unwrap();
         let d = end_delta(&ended.all_recipients());
         assert_eq!(ids(&d.all_clear), vec![1, 3, 4, 9]);
         assert!(d.alert.is_empty() && d.update.is_empty());

@@ -21,7 +21,35 @@ pub struct AlertVersion(pub String);
 
 impl From<&MessageKey> for AlertVersion {
     fn from(key: &MessageKey) -> Self {
-        AlertVersion(format!("{},{},{}", key.sender, key.identifier, key.sent))
+        AlertVersion(key.to_string())
+    }
+}
+
+impl AlertVersion {
+    /// The id of this version in URLs: the first 16 hex digits of the
+    /// SHA-256 of its text. Short, stable, and it does not put an
+    /// agency's mailbox in every link.
+    pub fn id(&self) -> String {
+        AlertVersion::id_of(&self.0)
+    }
+
+    /// [`AlertVersion::id`] of a version kept as text (a stored inbox
+    /// entry, a sent draft).
+    pub fn id_of(version: &str) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(version.as_bytes());
+        hex::encode(&digest[..8])
+    }
+
+    /// The version an expiry's all-clear is sent under: a message of its
+    /// own, told once even though the alert's key was told before.
+    pub fn expired(key: &MessageKey) -> AlertVersion {
+        AlertVersion(format!("{key};expired"))
+    }
+
+    /// The version the relief steps after an alert are sent under.
+    pub fn relief(key: &MessageKey) -> AlertVersion {
+        AlertVersion(format!("{key}#relief"))
     }
 }
 
@@ -156,8 +184,11 @@ pub struct RecipientPlace {
     pub shelter: Option<ShelterInfo>,
 }
 
-/// A pseudonymous subscriber id: never a phone number or e-mail address.
+/// A pseudonymous subscriber id (random, e.g. `s_3f9c…`): never a phone
+/// number or e-mail address, so logs, the audit log, deliveries and
+/// metrics may carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct SubscriberId(pub String);
 
 impl fmt::Display for SubscriberId {

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cap::hazard::{classify, info_colour, info_hazard, local_intensities};
-use cap::{Alert, HazardKind, Info, Intensity, Status};
+use cap::{Alert, HazardKind, Info, Intensity, MessageKey, Status};
 use chrono::{DateTime, Utc};
 use geodata::Atlas;
 use geodata::shelters::{ShelterFilter, ShelterIndex};
@@ -44,7 +44,6 @@ use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace, ShelterInfo};
 use notifier::policy::{Coalescer, Verdict, loudness};
 use notifier::render::Message;
 use notifier::{Notice, Recipient, Renderer};
-use sha2::{Digest, Sha256};
 
 pub use codes::AtlasCodes;
 pub use directory::{Directory, Place, Subscriber};
@@ -77,7 +76,7 @@ pub enum EngineError {
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// `sender,identifier,sent` of the alert the event is about.
-    pub alert: String,
+    pub alert: MessageKey,
     pub exercise: bool,
     /// Subscribers told, per kind of notice.
     pub told: BTreeMap<&'static str, usize>,
@@ -89,10 +88,10 @@ pub struct Outcome {
     pub notices: Vec<Told>,
     /// Keys of the alerts this event ended or replaced (the previous
     /// versions of an Update, the cancelled or expired alerts).
-    pub ended: Vec<String>,
+    pub ended: Vec<MessageKey>,
     /// The key of the alert in force after this event, if any (New and
     /// Update).
-    pub in_force: Option<String>,
+    pub in_force: Option<MessageKey>,
     /// The public notice of the event for the live page: one per language,
     /// naming the warned areas, never anyone's place (subscriber `public`,
     /// address `Live`).
@@ -132,7 +131,7 @@ pub struct Engine {
     preferences: Vec<matcher::prefs::Preferences>,
     active: ActiveAlerts,
     /// The units of each alert in force, by alert key, for later deltas.
-    units: BTreeMap<String, Vec<AlertFacts>>,
+    units: BTreeMap<MessageKey, Vec<AlertFacts>>,
     renderer: Renderer,
     coalescer: Coalescer,
     link_base: String,
@@ -140,11 +139,11 @@ pub struct Engine {
     closed_shelters: std::collections::BTreeSet<String>,
     /// Alerts that ended (replaced, cancelled, expired), newest last, with
     /// everyone they told: recovery and relief steps come after the end.
-    recently_ended: std::collections::VecDeque<(String, ActiveAlert)>,
+    recently_ended: std::collections::VecDeque<(MessageKey, ActiveAlert)>,
     /// The level each recipient of an alert in force was told, by alert
     /// key: an Update that changes someone's own level (up or down) is
     /// told to them even when the alert as a whole did not get worse.
-    levels: BTreeMap<String, BTreeMap<SubscriberId, cap::Colour>>,
+    levels: BTreeMap<MessageKey, BTreeMap<SubscriberId, cap::Colour>>,
 }
 
 impl Engine {
@@ -302,7 +301,7 @@ impl Engine {
                 // The all-clear of an expiry is a message of its own: under
                 // the alert's own version the delivery queue would take it
                 // for the alert already sent and drop it.
-                let version = AlertVersion(expired_version(&alert_key(alert)));
+                let version = AlertVersion::expired(&alert_key(alert));
                 for unit in &mut units {
                     unit.notice.kind = NoticeKind::AllClear;
                     unit.notice.alert = version.clone();
@@ -340,12 +339,12 @@ impl Engine {
                 codes: &codes,
             };
             let areas = ctx.prepare(&specs).map_err(|source| EngineError::Area {
-                alert: key.clone(),
+                alert: key.to_string(),
                 source: Box::new(source),
             })?;
             let mut notice = Notice::from_alert(
                 alert,
-                AlertVersion(key.clone()),
+                AlertVersion::from(&key),
                 hazard,
                 colour,
                 format!("{}/{}", self.link_base, alert.identifier),
@@ -656,18 +655,9 @@ fn place_records(atlas: &Atlas, id: SubscriberId, subscriber: &Subscriber) -> Ve
         .collect()
 }
 
-/// The id of an alert version in URLs: the first 16 hex digits of the
-/// SHA-256 of its CAP key (`sender,identifier,sent`). Short, stable, and
-/// it does not put an agency's mailbox in every link.
-pub fn alert_id(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    hex::encode(&digest[..8])
-}
-
-/// The version an expiry's all-clear is sent under: the alert's key with
-/// `;expired` appended.
-pub fn expired_version(key: &str) -> String {
-    format!("{key};expired")
+/// The id of an alert in URLs (see [`AlertVersion::id`]).
+pub fn alert_id(key: &MessageKey) -> String {
+    AlertVersion::from(key).id()
 }
 
 /// The fictional demo messages for the demo region, in the order they
@@ -702,13 +692,8 @@ pub fn demo_messages() -> [(&'static str, &'static str); 6] {
 }
 
 /// The key CAP uses for a message: `sender,identifier,sent`.
-pub fn alert_key(alert: &Alert) -> String {
-    format!(
-        "{},{},{}",
-        alert.sender,
-        alert.identifier,
-        alert.sent.to_rfc3339()
-    )
+pub fn alert_key(alert: &Alert) -> MessageKey {
+    MessageKey::of(alert)
 }
 
 fn primary_language(alert: &Alert) -> Option<String> {
@@ -787,9 +772,9 @@ fn most_serious_unit(units: &[Unit]) -> Option<&Unit> {
 /// `Notice::from_alert` declines only Ack and Error messages, which the
 /// lifecycle never turns into events; keep a plain all-clear rather than
 /// fail should that ever change.
-fn unreachable_notice(key: &str, hazard: HazardKind, colour: cap::Colour) -> Notice {
+fn unreachable_notice(key: &MessageKey, hazard: HazardKind, colour: cap::Colour) -> Notice {
     Notice {
-        alert: AlertVersion(key.to_owned()),
+        alert: AlertVersion::from(key),
         hazard,
         colour,
         severity: cap::Severity::Unknown,

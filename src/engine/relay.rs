@@ -29,7 +29,7 @@ use notifier::{Notice, Recipient};
 
 use super::codes::AtlasCodes;
 use super::{Engine, EngineError};
-use cap::Alert;
+use cap::{Alert, MessageKey};
 use geodata::Atlas;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +96,7 @@ impl Engine {
     /// alert version (`<key>#relief`). Empty when the alert is not in force.
     pub fn relief(
         &self,
-        key: &str,
+        key: &MessageKey,
         catalogue: &Catalogue,
         now: DateTime<Utc>,
     ) -> Result<Relief, EngineError> {
@@ -138,7 +138,7 @@ impl Engine {
                 .collect();
             let text = steps_text(&self.renderer, person.locale, &localized);
             let notice = Notice {
-                alert: AlertVersion(format!("{key}#relief")),
+                alert: AlertVersion::relief(key),
                 hazard,
                 colour: active.facts.colour.unwrap_or(cap::Colour::Yellow),
                 severity: cap::Severity::Minor,
@@ -297,7 +297,15 @@ mod tests {
         assert!(!relief.deliveries.is_empty());
         assert!(
             engine
-                .relief("no,such,alert", &catalogue, now)
+                .relief(
+                    &MessageKey {
+                        sender: "no".into(),
+                        identifier: "such".into(),
+                        sent: "alert".into(),
+                    },
+                    &catalogue,
+                    now
+                )
                 .unwrap()
                 .deliveries
                 .is_empty()

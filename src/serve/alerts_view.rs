@@ -46,7 +46,7 @@ pub fn notice_kind_name(kind: NoticeKind) -> &'static str {
 impl MyAlert {
     pub fn of(told: &Told) -> MyAlert {
         MyAlert {
-            alert_id: alert_id(&told.facts.alert.0),
+            alert_id: told.facts.alert.id(),
             alert: told.facts.alert.0.clone(),
             kind: notice_kind_name(told.facts.kind),
             hazard: told.facts.hazard.as_str(),
@@ -104,15 +104,20 @@ impl AlertsView {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut touched: HashSet<SubscriberId> = HashSet::new();
+        let in_force = outcome
+            .in_force
+            .as_ref()
+            .map(|key| (key.to_string(), alert_id(key)));
         for ended in &outcome.ended {
+            let ended = &ended.to_string();
             let holders = inner.holders.remove(ended).unwrap_or_default();
             for holder in holders {
                 let Some(alerts) = inner.alerts.get_mut(&holder) else {
                     continue;
                 };
                 let previous = alerts.remove(ended);
-                if let (Some(current), Some(mut carried)) = (&outcome.in_force, previous) {
-                    carried.alert_id = alert_id(current);
+                if let (Some((current, current_id)), Some(mut carried)) = (&in_force, previous) {
+                    carried.alert_id = current_id.clone();
                     carried.alert = current.clone();
                     alerts.insert(current.clone(), carried);
                     inner
@@ -257,7 +262,7 @@ mod tests {
         for inside in ["xiyuan", "zhongxing"] {
             let alerts = view.for_subscriber(&id(inside));
             assert_eq!(alerts.len(), 1, "{inside}");
-            assert_eq!(alerts[0].alert, current);
+            assert_eq!(alerts[0].alert, current.to_string());
             assert_eq!(alerts[0].alert_id, alert_id(&current));
         }
 

@@ -344,7 +344,7 @@ async fn print(
         })
         .collect();
     let relay_list = RelayList {
-        alert: notifier::notice::AlertVersion(alert_key(&list.alert)),
+        alert: notifier::notice::AlertVersion::from(&alert_key(&list.alert)),
         village_code: list.village.clone(),
         village_name,
         town_code,

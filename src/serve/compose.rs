@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use cap::parse::time::format_datetime;
 use cap::parse::{Limits, parse_document};
 use cap::{
     Alert, Area, CapVersion, CapWord, Category, Circle, HazardKind, Info, MsgType, NamedValue,
@@ -113,16 +112,6 @@ pub fn taiwan_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     // CAP times are whole seconds.
     let at = at.with_timezone(&offset);
     at - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&at)))
-}
-
-/// A reference to an alert, as an Update or Cancel of it names it.
-pub fn reference_of(alert: &Alert) -> Reference {
-    Reference {
-        sender: alert.sender.clone(),
-        identifier: alert.identifier.clone(),
-        sent_raw: format_datetime(&alert.sent),
-        sent: Some(alert.sent),
-    }
 }
 
 /// A fresh identifier: the sending date and 64 random bits.
@@ -457,7 +446,7 @@ pub fn compose(
     let note = request
         .exercise
         .then(|| "EXERCISE 演習 — not a real alert".to_owned());
-    let references = updates.map(reference_of).into_iter().collect();
+    let references = updates.map(Reference::to).into_iter().collect();
     Ok(message(who, status, msg_type, note, references, infos))
 }
 
@@ -567,7 +556,7 @@ pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> ApiResult<Mess
         alert.status,
         MsgType::Cancel,
         Some(note.to_owned()),
-        vec![reference_of(alert)],
+        vec![Reference::to(alert)],
         infos,
     ))
 }

@@ -173,7 +173,7 @@ async fn beat(
         return Err("ingest accepted nothing".into());
     };
     let delivery = DeliveryKey {
-        alert: AlertVersion(format!("{},{},{}", key.sender, key.identifier, key.sent)),
+        alert: AlertVersion::from(key),
         subscriber: SubscriberId(CANARY_PSEUDONYM.into()),
         channel,
     };

@@ -21,9 +21,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use cap::{Alert, MsgType, Reference, Severity};
+use cap::{Alert, MessageKey, MsgType, Reference, Severity};
 use ingest::authority::Authority;
 use ingest::feed::issuer::{SubmitOutcome, submit};
+use notifier::notice::AlertVersion;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{Draft, DraftId, DraftState, Role, ShelterStatus};
@@ -312,7 +313,7 @@ async fn draft_json(state: &AppState, draft: &Draft, with_preview: bool) -> ApiR
         "created": draft.created,
         "approval_reason": draft.approval_reason,
         "approved_by": draft.approved_by,
-        "alert_id": draft.sent_alert.as_deref().map(alert_id),
+        "alert_id": draft.sent_alert.as_deref().map(AlertVersion::id_of),
         "exercise": alert.status != cap::Status::Actual,
         "msg_type": format!("{:?}", alert.msg_type),
         "villages": villages.len(),
@@ -540,7 +541,11 @@ async fn approve(
 
 /// Takes a message through ingest's issuer source under `authority`; its
 /// key when accepted.
-async fn submit_message(state: &AppState, xml: &str, authority: &Authority) -> ApiResult<String> {
+async fn submit_message(
+    state: &AppState,
+    xml: &str,
+    authority: &Authority,
+) -> ApiResult<MessageKey> {
     let outcome = submit(
         &state.pipeline,
         xml.as_bytes(),
@@ -558,7 +563,7 @@ async fn submit_message(state: &AppState, xml: &str, authority: &Authority) -> A
     match outcome {
         SubmitOutcome::Accepted { keys } => keys
             .first()
-            .map(|k| format!("{},{},{}", k.sender, k.identifier, k.sent))
+            .cloned()
             .ok_or_else(|| ApiError::new(ErrorCode::Internal, "nothing was accepted")),
         SubmitOutcome::Rejected { reasons, .. }
             if reasons.iter().any(|(r, _)| r == "reference_not_allowed") =>
@@ -623,7 +628,7 @@ async fn send(
     let key = submit_message(&state, &draft.cap_xml, &authority).await?;
     let id = alert_id(&key);
     draft.state = DraftState::Sent;
-    draft.sent_alert = Some(key.clone());
+    draft.sent_alert = Some(key.to_string());
     state.storage.put_draft(&draft).await?;
     audit::record(
         &state,
@@ -684,7 +689,7 @@ async fn end_alert(
         cap_xml: xml,
         approval_reason: None,
         approved_by: None,
-        sent_alert: Some(key),
+        sent_alert: Some(key.to_string()),
         office: Some(principal.account.office_name().to_owned()),
     };
     state.storage.put_draft(&record).await?;
@@ -803,7 +808,13 @@ async fn known_alert(state: &AppState, id: &str) -> ApiResult<(Alert, Authority)
         return Ok(found);
     }
     for draft in state.storage.drafts(1000).await? {
-        if draft.sent_alert.as_deref().map(alert_id).as_deref() == Some(id) {
+        if draft
+            .sent_alert
+            .as_deref()
+            .map(AlertVersion::id_of)
+            .as_deref()
+            == Some(id)
+        {
             let alert = compose::read_one(draft.cap_xml.as_bytes())?;
             let owner = Authority::office(&alert.sender);
             return Ok((alert, owner));
@@ -819,7 +830,7 @@ async fn progress(
 ) -> ApiResult<Json<Value>> {
     let (alert, _) = known_alert(&state, &id).await?;
     let villages = check_jurisdiction(&state, &principal, &alert)?;
-    let version = notifier::notice::AlertVersion(alert_key(&alert));
+    let version = AlertVersion::from(&alert_key(&alert));
     let counts = state
         .storage
         .queue()

@@ -101,8 +101,7 @@ pub(super) async fn disable_dead_addresses(
     state: &AppState,
     dead: Vec<(notifier::notice::SubscriberId, notifier::notice::Address)>,
 ) {
-    for (subscriber, address) in dead {
-        let id = store::SubscriberId(subscriber.0);
+    for (id, address) in dead {
         let mut removed = false;
         let outcome = crate::serve::subscribers::edit(state, &id, |record| {
             let before = record.devices.len();

@@ -35,11 +35,9 @@ impl fmt::Debug for KeyHash {
     }
 }
 
-/// Pseudonymous subscriber id (random, e.g. `s_3f9c…`): what logs, the
-/// audit log, deliveries and metrics may carry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SubscriberId(pub String);
+/// The one subscriber id type, the notifier's: deliveries, records, the
+/// audit log and metrics all name a person by it.
+pub use notifier::notice::SubscriberId;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubscriberRecord {

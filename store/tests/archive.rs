@@ -10,7 +10,6 @@ use std::cell::RefCell;
 
 use cap::model::MsgType;
 use chrono::Duration;
-use ingest::lifecycle::message_key;
 use ingest::source::SourceId;
 use ingest::store::{AlertArchive, NewRecord, Verdict};
 use notifier::testing::redis_server::RedisServer;
@@ -88,7 +87,7 @@ fn sqlite_archive_reads_a_file_written_before_authorities_were_recorded() {
             reason: None,
             detail: None,
             alert: Some(&newer),
-            key: Some(&message_key(&newer)),
+            key: Some(&cap::MessageKey::of(&newer)),
             raw: b"<alert>new</alert>",
             authority: Some(&office),
         })

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::authority::Authority;
 use crate::clock::SharedClock;
-use crate::lifecycle::{Lifecycle, LifecycleConfig, LifecycleEvent, event_kind, message_key};
+use crate::lifecycle::{Lifecycle, LifecycleConfig, LifecycleEvent, event_kind};
 use crate::source::trust::SignatureStatus;
 use crate::source::{SourceHealth, SourceId, SourceTrust};
 use crate::store::{AlertArchive, NewRecord, StoreError, Verdict};
@@ -427,7 +427,7 @@ impl Pipeline {
                 detail,
             );
         };
-        let key = summary_key.unwrap_or_else(|| message_key(alert));
+        let key = summary_key.unwrap_or_else(|| cap::MessageKey::of(alert));
         let now = self.clock.now();
 
         let signature = match trust.check(&alert.sender, text, message.signed, now) {
@@ -498,7 +498,7 @@ impl Pipeline {
         let remark = (!unresolved.is_empty()).then(|| {
             unresolved
                 .iter()
-                .map(|r| format!("{},{},{}", r.sender, r.identifier, r.sent_raw))
+                .map(|r| r.to_string())
                 .collect::<Vec<_>>()
                 .join(" ")
         });

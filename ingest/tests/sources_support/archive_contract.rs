@@ -1,10 +1,11 @@
 //! The behaviours every [`AlertArchive`] must have, one function shared by
 //! every archive's tests.
 
+use cap::MessageKey;
 use cap::model::MsgType;
 use chrono::Duration;
 use ingest::authority::Authority;
-use ingest::lifecycle::{Lifecycle, LifecycleConfig, message_key};
+use ingest::lifecycle::{Lifecycle, LifecycleConfig};
 use ingest::source::SourceId;
 use ingest::store::{AlertArchive, NewRecord, Verdict, active_set, content_hash};
 
@@ -52,7 +53,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
             (&u, b"<alert>u</alert>".as_slice(), &feed),
             (&other, b"<alert>o</alert>", &office),
         ] {
-            let key = message_key(alert);
+            let key = MessageKey::of(alert);
             let rec = archive
                 .record(&NewRecord {
                     source: &source,
@@ -69,7 +70,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
             assert!(rec.new);
         }
         // The same identity again does not make a second accepted row.
-        let key = message_key(&a);
+        let key = MessageKey::of(&a);
         let again = archive
             .record(&NewRecord {
                 source: &source,
@@ -138,7 +139,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
     assert_eq!(rejected[1].sha256, content_hash(b"<alert>bad</alert>"));
 
     // By key, with `sent` written in another zone.
-    let mut key = message_key(&u);
+    let mut key = MessageKey::of(&u);
     key.sent = "2024-04-22T09:12:00+00:00".into();
     let found = archive
         .find_accepted(&key)

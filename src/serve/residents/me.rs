@@ -408,7 +408,7 @@ pub async fn inbox(
         .into_iter()
         .map(|e| {
             json!({
-                "alert_id": crate::engine::alert_id(&e.alert),
+                "alert_id": notifier::notice::AlertVersion::id_of(&e.alert),
                 "at": e.at,
                 "kind": e.kind,
                 "hazard": e.hazard,
