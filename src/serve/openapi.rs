@@ -11,6 +11,11 @@
 //!
 //! The tests below read the router: every documented path and method is
 //! answered, and every other method on those paths is refused with 405.
+//! They also take one pass through the API (a resident, an operator, an
+//! issuer sending an alert) and check that each answer's status is
+//! documented and its body fits the documented schema: many bodies are
+//! built with `json!` and described apart from the code that writes them
+//! (`super::schemas`).
 
 use std::sync::OnceLock;
 
@@ -176,7 +181,7 @@ mod tests {
 
     use axum::body::Body;
     use axum::http::{Method, Request, StatusCode};
-    use serde_json::Value;
+    use serde_json::{Value, json};
     use tower::ServiceExt;
 
     use super::*;
@@ -217,6 +222,10 @@ mod tests {
 
     /// The server's router over a demo service (ephemeral store).
     async fn served() -> axum::Router {
+        served_with_state().await.0
+    }
+
+    async fn served_with_state() -> (axum::Router, crate::serve::AppState) {
         let config = ServeConfig::load(None, Vec::new()).expect("the default configuration");
         let options = ServeOptions {
             demo: true,
@@ -225,7 +234,8 @@ mod tests {
         let service = runtime::build(config, &options)
             .await
             .expect("the demo service builds");
-        crate::serve::router(service.state.clone())
+        let state = service.state.clone();
+        (crate::serve::router(state.clone()), state)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -496,5 +506,447 @@ mod tests {
             n(&by_address["address"]["maxLength"]),
             Some(MAX_ADDRESS_CHARS)
         );
+    }
+
+    /// Where `value` departs from `schema` (properties unknown to it,
+    /// required ones missing, values outside an enum, wrong types).
+    fn departures(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+        if let Some(r) = schema["$ref"].as_str() {
+            let target = doc
+                .pointer(r.trim_start_matches('#'))
+                .expect("a resolving reference");
+            return departures(doc, target, value, at, out);
+        }
+        if let Some(options) = schema["oneOf"].as_array() {
+            let fits = options.iter().any(|option| {
+                let mut found = Vec::new();
+                departures(doc, option, value, at, &mut found);
+                found.is_empty()
+            });
+            if !fits {
+                out.push(format!("{at}: fits no oneOf option: {value}"));
+            }
+            return;
+        }
+        if let Some(allowed) = schema["enum"].as_array()
+            && !allowed.contains(value)
+        {
+            out.push(format!("{at}: {value} not in the enum"));
+        }
+        let types: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let kind = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_f64() => "number",
+            Value::Number(_) => "integer",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let type_fits = types.is_empty()
+            || types.contains(&kind)
+            || (kind == "integer" && types.contains(&"number"));
+        if !type_fits {
+            out.push(format!("{at}: a {kind}, documented as {types:?}"));
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                let properties = schema["properties"].as_object();
+                if let Some(properties) = properties {
+                    for (key, item) in map {
+                        match properties.get(key) {
+                            Some(s) => departures(doc, s, item, &format!("{at}.{key}"), out),
+                            None => out.push(format!("{at}.{key}: not documented")),
+                        }
+                    }
+                }
+                for key in schema["required"].as_array().into_iter().flatten() {
+                    if let Some(key) = key.as_str()
+                        && !map.contains_key(key)
+                    {
+                        out.push(format!("{at}.{key}: required, missing"));
+                    }
+                }
+                if let Some(values) = schema["additionalProperties"].as_object() {
+                    for (key, item) in map {
+                        let values = Value::Object(values.clone());
+                        departures(doc, &values, item, &format!("{at}.{key}"), out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    departures(doc, &schema["items"], item, &format!("{at}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends a request to the router and checks the answer against the
+    /// document: its status is documented for the operation, and a JSON
+    /// body fits the documented schema. Returns the status and body.
+    struct Caller<'a> {
+        router: &'a axum::Router,
+        doc: &'a Value,
+        departures: Vec<String>,
+        checked: usize,
+    }
+
+    impl Caller<'_> {
+        async fn call(
+            &mut self,
+            method: Method,
+            template: &str,
+            uri: &str,
+            bearer: Option<&str>,
+            body: Option<Value>,
+        ) -> (StatusCode, Value) {
+            let mut request = Request::builder().method(method.clone()).uri(uri);
+            if let Some(token) = bearer {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            let request = match body {
+                Some(body) => request
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string())),
+                None => request.body(Body::empty()),
+            }
+            .expect("a request");
+            let response = self
+                .router
+                .clone()
+                .oneshot(request)
+                .await
+                .expect("the router answers");
+            let status = response.status();
+            let is_json = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("json"));
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .expect("a body");
+            let body: Value = if is_json && !bytes.is_empty() {
+                serde_json::from_slice(&bytes).expect("a JSON body")
+            } else {
+                Value::Null
+            };
+            let at = format!("{method} {template} {status}");
+            let documented = &self.doc["paths"][template][method.as_str().to_lowercase()]["responses"]
+                [status.as_str()];
+            if documented.is_null() {
+                self.departures
+                    .push(format!("{at}: status not documented: {body}"));
+            } else if is_json {
+                let content = documented["content"]
+                    .as_object()
+                    .and_then(|c| c.values().next())
+                    .map(|c| c["schema"].clone())
+                    .unwrap_or(Value::Null);
+                departures(self.doc, &content, &body, &at, &mut self.departures);
+            }
+            self.checked += 1;
+            (status, body)
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_fit_their_documented_status_and_body() {
+        let doc = doc();
+        let (router, state) = served_with_state().await;
+        let mut c = Caller {
+            router: &router,
+            doc: &doc,
+            departures: Vec::new(),
+            checked: 0,
+        };
+        use Method as M;
+
+        // Public and operator reads.
+        c.call(M::GET, "/healthz", "/healthz", None, None).await;
+        c.call(M::GET, "/readyz", "/readyz", None, None).await;
+        c.call(
+            M::GET,
+            "/api/v1/alerts",
+            "/api/v1/alerts?lang=en",
+            None,
+            None,
+        )
+        .await;
+        let areas = "/api/v1/geo/areas";
+        c.call(M::GET, areas, "/api/v1/geo/areas?parent=99000", None, None)
+            .await;
+        c.call(M::GET, "/api/v1/geocode", "/api/v1/geocode", None, None)
+            .await;
+
+        // A resident, by the key registration returns.
+        let atlas = geodata::demo::atlas();
+        let village = atlas
+            .villages()
+            .iter()
+            .find(|v| v.code.starts_with("99000010"))
+            .expect("a demo village");
+        let point = village.label_point.expect("a label point");
+        let place = json!({"label": "home", "lon": point.x, "lat": point.y});
+        let registration = json!({"locale": "en", "places": [place]});
+        let (status, registered) = c
+            .call(
+                M::POST,
+                "/api/v1/subscribers",
+                "/api/v1/subscribers",
+                None,
+                Some(registration),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{registered}");
+        let key = registered["key"].as_str().expect("a key").to_owned();
+        let key = Some(key.as_str());
+        c.call(M::GET, "/api/v1/me", "/api/v1/me", key, None).await;
+        let patch = json!({"preferences": {"kinds": ["flood"], "quiet_hours": {"start": "22:00", "end": "07:00"}}});
+        c.call(M::PATCH, "/api/v1/me", "/api/v1/me", key, Some(patch))
+            .await;
+        let second = json!({"label": "work", "lon": point.x, "lat": point.y});
+        c.call(
+            M::POST,
+            "/api/v1/me/places",
+            "/api/v1/me/places",
+            key,
+            Some(second),
+        )
+        .await;
+        let share = json!({"lon": point.x, "lat": point.y, "ttl_minutes": 30});
+        c.call(
+            M::PUT,
+            "/api/v1/me/location",
+            "/api/v1/me/location",
+            key,
+            Some(share),
+        )
+        .await;
+        let relay = json!({"name": "Chen", "phone": "+886912345678", "note": "upstairs"});
+        c.call(
+            M::PUT,
+            "/api/v1/me/relay",
+            "/api/v1/me/relay",
+            key,
+            Some(relay),
+        )
+        .await;
+        c.call(M::GET, "/api/v1/me", "/api/v1/me", key, None).await;
+        c.call(M::GET, "/api/v1/me/alerts", "/api/v1/me/alerts", key, None)
+            .await;
+        c.call(M::GET, "/api/v1/me/inbox", "/api/v1/me/inbox", key, None)
+            .await;
+        let place = "/api/v1/me/places/{id}";
+        c.call(M::DELETE, place, "/api/v1/me/places/9", key, None)
+            .await;
+        c.call(M::DELETE, place, "/api/v1/me/places/1", key, None)
+            .await;
+        let bad = json!({"lon": 500.0, "lat": point.y, "ttl_minutes": 30});
+        c.call(
+            M::PUT,
+            "/api/v1/me/location",
+            "/api/v1/me/location",
+            key,
+            Some(bad),
+        )
+        .await;
+
+        // Staff: an operator (bootstrapped), an issuer they create.
+        let password = "correct horse battery staple";
+        crate::serve::auth::bootstrap_operator(
+            state.storage.as_ref(),
+            &state.logins.pool,
+            &format!("root:{password}"),
+        )
+        .await
+        .expect("an operator");
+        let login =
+            |username: &str| json!({"username": username, "password": password, "bearer": true});
+        let (status, session) = c
+            .call(
+                M::POST,
+                "/api/v1/auth/login",
+                "/api/v1/auth/login",
+                None,
+                Some(login("root")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{session}");
+        let operator = session["token"].as_str().expect("a token").to_owned();
+        let operator = Some(operator.as_str());
+        c.call(M::GET, "/api/v1/auth/me", "/api/v1/auth/me", operator, None)
+            .await;
+        let issuer = json!({"username": "issuer-a", "password": password, "role": "issuer", "jurisdiction": ["99000"], "office": "office-a"});
+        c.call(
+            M::POST,
+            "/api/v1/accounts",
+            "/api/v1/accounts",
+            operator,
+            Some(issuer),
+        )
+        .await;
+        c.call(
+            M::GET,
+            "/api/v1/accounts",
+            "/api/v1/accounts",
+            operator,
+            None,
+        )
+        .await;
+        c.call(
+            M::GET,
+            "/api/v1/audit",
+            "/api/v1/audit?limit=5",
+            operator,
+            None,
+        )
+        .await;
+        c.call(M::GET, "/api/v1/drafts", "/api/v1/drafts", operator, None)
+            .await;
+        let (status, session) = c
+            .call(
+                M::POST,
+                "/api/v1/auth/login",
+                "/api/v1/auth/login",
+                None,
+                Some(login("issuer-a")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{session}");
+        let issuer = session["token"].as_str().expect("a token").to_owned();
+        let issuer = Some(issuer.as_str());
+        let form = json!({
+            "hazard": "flood", "area": {"codes": ["99000010"]},
+            "severity": "Severe", "urgency": "Immediate", "certainty": "Likely",
+            "colour": "orange",
+            "texts": {"zh-TW": {"headline": "測試", "instruction": "請留意"}},
+            "expires": "2099-01-01T00:00:00+08:00", "exercise": true,
+        });
+        let (status, draft) = c
+            .call(
+                M::POST,
+                "/api/v1/drafts",
+                "/api/v1/drafts",
+                issuer,
+                Some(form),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{draft}");
+        let id = draft["id"].as_str().expect("a draft id").to_owned();
+        c.call(M::GET, "/api/v1/drafts", "/api/v1/drafts", issuer, None)
+            .await;
+        let one = format!("/api/v1/drafts/{id}");
+        c.call(M::GET, "/api/v1/drafts/{id}", &one, issuer, None)
+            .await;
+        let preview = format!("/api/v1/drafts/{id}/preview");
+        c.call(
+            M::GET,
+            "/api/v1/drafts/{id}/preview",
+            &preview,
+            issuer,
+            None,
+        )
+        .await;
+        let approve = format!("/api/v1/drafts/{id}/approve");
+        c.call(
+            M::POST,
+            "/api/v1/drafts/{id}/approve",
+            &approve,
+            issuer,
+            None,
+        )
+        .await;
+        let (_, shelters) = c
+            .call(M::GET, "/api/v1/shelters", "/api/v1/shelters", issuer, None)
+            .await;
+        if let Some(shelter) = shelters["shelters"][0]["id"].as_str() {
+            let open = format!("/api/v1/shelters/{shelter}/open");
+            c.call(M::POST, "/api/v1/shelters/{id}/open", &open, issuer, None)
+                .await;
+        }
+        let send = format!("/api/v1/drafts/{id}/send");
+        let (status, sent) = c
+            .call(M::POST, "/api/v1/drafts/{id}/send", &send, issuer, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{sent}");
+        let alert = sent["alert_id"].as_str().expect("an alert id").to_owned();
+        let progress = format!("/api/v1/alerts/{alert}/progress");
+        c.call(
+            M::GET,
+            "/api/v1/alerts/{alert_id}/progress",
+            &progress,
+            issuer,
+            None,
+        )
+        .await;
+        let recovery = format!("/api/v1/alerts/{alert}/recovery");
+        c.call(
+            M::POST,
+            "/api/v1/alerts/{alert_id}/recovery",
+            &recovery,
+            issuer,
+            None,
+        )
+        .await;
+        let correct = format!("/api/v1/alerts/{alert}/correct");
+        c.call(
+            M::POST,
+            "/api/v1/alerts/{alert_id}/correct",
+            &correct,
+            issuer,
+            Some(json!({})),
+        )
+        .await;
+        c.call(
+            M::POST,
+            "/api/v1/alerts/{alert_id}/correct",
+            &correct,
+            issuer,
+            Some(json!({})),
+        )
+        .await;
+        c.call(M::GET, "/api/v1/relay", "/api/v1/relay", issuer, None)
+            .await;
+        c.call(M::DELETE, "/api/v1/me", "/api/v1/me", key, None)
+            .await;
+
+        assert!(c.checked >= 30, "only {} answers checked", c.checked);
+        assert!(
+            c.departures.is_empty(),
+            "answers that depart from the document:\n{}",
+            c.departures.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_body_check_finds_departures() {
+        let doc = json!({"components": {"schemas": {"A": {
+            "type": "object",
+            "required": ["n"],
+            "properties": {"n": {"type": "integer"}, "c": {"type": "string", "enum": ["x"]}},
+        }}}});
+        let schema = json!({"$ref": "#/components/schemas/A"});
+        let mut found = Vec::new();
+        departures(&doc, &schema, &json!({"n": 1, "c": "x"}), "", &mut found);
+        assert!(found.is_empty(), "{found:?}");
+        departures(
+            &doc,
+            &schema,
+            &json!({"c": "y", "extra": true}),
+            "",
+            &mut found,
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        found.clear();
+        departures(&doc, &schema, &json!({"n": "one"}), "", &mut found);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }
