@@ -1,7 +1,10 @@
 //! The shapes of response bodies that handlers build as JSON values
 //! (`json!`), and of the few types that live in library crates, for the
-//! OpenAPI document. Nothing serializes these types: each one says where
-//! its body is written, and must be kept in step with it.
+//! OpenAPI document; and the closed sets of words (languages, hazards,
+//! colours, roles, …) that requests carry as strings and the handlers
+//! check. Nothing serializes these types: each one says where its body is
+//! written, and must be kept in step with it. The enums derive
+//! `Serialize` only so that their serde names are the documented ones.
 //!
 //! Library types (`store::Role`, `store::AuditEntry`, notifier's shelter
 //! and live event) are described here rather than given a `ToSchema`
@@ -13,7 +16,10 @@
 //! `auth`): this module imports nothing from the service, so that any
 //! module may name its types.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "describes bodies for the OpenAPI document; never built"
+)]
 
 use std::collections::BTreeMap;
 
