@@ -949,4 +949,66 @@ mod tests {
         departures(&doc, &schema, &json!({"n": "one"}), "", &mut found);
         assert_eq!(found.len(), 1, "{found:?}");
     }
+
+    #[test]
+    fn the_documented_words_are_accepted() {
+        use crate::serve::residents::request::{self, PreferencesRequest};
+        let doc = doc();
+        let words = |name: &str| -> Vec<String> {
+            doc["components"]["schemas"][name]["enum"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name} is an enum"))
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
+        for tag in words("Locale") {
+            // Accepted, and already in the form it is stored in.
+            assert_eq!(request::locale(&tag, "locale").ok(), Some(tag.clone()));
+        }
+        let accepted = |preferences: PreferencesRequest| {
+            request::preferences(preferences, "preferences").is_ok()
+        };
+        for kind in words("Hazard") {
+            let kinds = vec![kind.clone()];
+            assert!(
+                accepted(PreferencesRequest {
+                    kinds,
+                    ..Default::default()
+                }),
+                "{kind}"
+            );
+        }
+        for colour in words("Colour") {
+            let min_colour = Some(colour.clone());
+            assert!(
+                accepted(PreferencesRequest {
+                    min_colour,
+                    ..Default::default()
+                }),
+                "{colour}"
+            );
+        }
+        for intensity in words("Intensity") {
+            let min_intensity = Some(intensity.clone());
+            assert!(
+                accepted(PreferencesRequest {
+                    min_intensity,
+                    ..Default::default()
+                }),
+                "{intensity}"
+            );
+        }
+        for rainfall in words("Rainfall") {
+            let min_rainfall = Some(rainfall.clone());
+            assert!(
+                accepted(PreferencesRequest {
+                    min_rainfall,
+                    ..Default::default()
+                }),
+                "{rainfall}"
+            );
+        }
+        assert_eq!(words("Rainfall"), request::RAINFALL_LEVELS);
+    }
 }
