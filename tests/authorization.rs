@@ -5,7 +5,8 @@
 //!
 //! The table below is the list of routes; it is checked against the
 //! OpenAPI document the service serves, so a route added there without a
-//! line here fails this test.
+//! line here fails this test, and so does a route whose roles the
+//! document states (`x-roles`) otherwise than the table.
 
 mod support;
 
@@ -211,6 +212,25 @@ fn table() -> Vec<Route> {
     ]
 }
 
+/// The document's names (`x-roles`) of the callers admitted: `anyone`,
+/// or the roles (an issuer of another county is an `issuer`).
+fn role_names(allowed: &[Who]) -> BTreeSet<&'static str> {
+    if allowed.contains(&Anonymous) {
+        return BTreeSet::from(["anyone"]);
+    }
+    allowed
+        .iter()
+        .map(|who| match who {
+            Anonymous => "anyone",
+            Resident => "resident",
+            Issuer | OtherIssuer => "issuer",
+            Supervisor => "supervisor",
+            Chief => "village_chief",
+            Operator => "operator",
+        })
+        .collect()
+}
+
 /// `{anything}` → `{}`, to compare templates whatever the parameter names.
 fn template(path: &str) -> String {
     let mut out = String::new();
@@ -364,6 +384,34 @@ async fn every_route_refuses_every_caller_it_is_not_for() {
         missing.is_empty(),
         "routes without an authorization line: {missing:?}"
     );
+    // The roles the document states (`x-roles`) are the ones this table
+    // admits, and so the ones the checks below hold the service to.
+    let mut misstated = Vec::new();
+    for route in &routes {
+        let template_path = template(route.path);
+        let operation = openapi["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .find(|(path, _)| template(path) == template_path)
+            .map(|(_, item)| &item[route.method.as_str().to_lowercase()])
+            .expect("documented");
+        let stated: BTreeSet<&str> = operation["x-roles"]
+            .as_array()
+            .expect("x-roles")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        if stated != role_names(route.allowed) {
+            misstated.push(format!(
+                "{} {}: x-roles {stated:?}, admitted {:?}",
+                route.method,
+                route.path,
+                role_names(route.allowed)
+            ));
+        }
+    }
+    assert!(misstated.is_empty(), "{}", misstated.join("\n"));
 
     let fixture = fixture(&server, village, seed.caller()).await;
     let mut checked = 0;

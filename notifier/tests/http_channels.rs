@@ -112,6 +112,10 @@ type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
 async fn webhook_receiver(status: StatusCode) -> (String, Received) {
     let received: Received = Arc::default();
     let store = received.clone();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a stand-in webhook receiver, not the service's API"
+    )]
     let app = Router::new().route(
         "/hook",
         post(move |headers: HeaderMap, body: axum::body::Bytes| {
@@ -186,6 +190,10 @@ async fn webhooks_to_internal_addresses_are_refused_before_any_request() {
 #[tokio::test]
 async fn webhooks_follow_no_redirect() {
     let (target, received) = webhook_receiver(StatusCode::NO_CONTENT).await;
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a stand-in redirecting server, not the service's API"
+    )]
     let redirect = Router::new().route(
         "/hook",
         post(move || {

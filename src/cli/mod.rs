@@ -39,6 +39,9 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Restore the embedded store from a backup (service stopped).
     Restore(backup::RestoreArgs),
+    /// Print the HTTP API's OpenAPI document, as `serve` answers it at
+    /// /openapi.json.
+    Openapi,
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -50,5 +53,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
+        Command::Openapi => {
+            println!("{}", hazardline::serve::openapi::document());
+            ExitCode::SUCCESS
+        }
     }
 }

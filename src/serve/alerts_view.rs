@@ -10,25 +10,31 @@ use chrono::{DateTime, FixedOffset};
 use notifier::notice::{NoticeKind, ShelterInfo};
 use serde::Serialize;
 use store::SubscriberId;
+use utoipa::ToSchema;
 
 use crate::engine::{Outcome, Told, alert_id};
 
 /// One alert as its subscriber sees it, in their language.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MyAlert {
-    /// Short id for URLs ([`alert_id`]).
+    /// Short id for URLs (`{alert_id}` in the staff API's paths).
     pub alert_id: String,
     /// CAP key `sender,identifier,sent`.
     pub alert: String,
     /// `new` or `update`.
+    #[schema(value_type = String)]
     pub kind: &'static str,
+    #[schema(value_type = crate::serve::schemas::Hazard)]
     pub hazard: &'static str,
+    #[schema(value_type = crate::serve::schemas::Colour)]
     pub colour: &'static str,
     pub exercise: bool,
     pub title: String,
     pub body: String,
     /// The subscriber's own place the alert is about.
     pub place: String,
+    /// The nearest open shelter, when the alert calls for one.
+    #[schema(value_type = Option<crate::serve::schemas::NearestShelter>)]
     pub shelter: Option<ShelterInfo>,
     pub expires: Option<DateTime<FixedOffset>>,
 }

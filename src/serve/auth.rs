@@ -27,22 +27,24 @@ use std::cell::RefCell;
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::{Account, AccountId, KeyHash, Role, Session};
 use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::audit;
-use super::error::{ApiError, ApiResult, ErrorCode};
+use super::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use super::extract::{JsonBody, cookies};
 use super::ids::new_id;
 use super::login_pool::{HashPool, PoolError, Priority};
@@ -392,14 +394,20 @@ role_extractor!(
     Auditor, [Operator, Supervisor]);
 
 /// What the API shows of an account (never the password hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Account)]
 pub struct AccountView {
+    #[schema(value_type = String)]
     pub id: AccountId,
     pub username: String,
     pub display_name: String,
+    #[schema(value_type = super::schemas::Role)]
     pub role: Role,
+    /// County or town codes (issuers, supervisors), village codes (chiefs).
     pub jurisdiction: Vec<String>,
-    /// The office an issuer or supervisor sends for.
+    /// The office an issuer or supervisor sends for: its alerts carry
+    /// `<office>@<sender domain>` and only that office, or a supervisor
+    /// whose jurisdiction covers an alert's whole area, may change them.
     pub office: Option<String>,
 }
 
@@ -417,7 +425,32 @@ impl From<&Account> for AccountView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The body [`me`] writes, for the OpenAPI document.
+#[derive(ToSchema)]
+#[schema(as = Whoami, description = "The logged-in account and its session.")]
+#[allow(
+    dead_code,
+    reason = "describes a body for the OpenAPI document; never built"
+)]
+struct WhoamiBody {
+    account: AccountView,
+    /// Send as `X-CSRF-Token` on every unsafe request of this session.
+    csrf_token: String,
+    expires: DateTime<Utc>,
+}
+
+/// The body [`list_accounts`] writes, for the OpenAPI document.
+#[derive(ToSchema)]
+#[schema(as = Accounts, description = "Every account, without password hashes.")]
+#[allow(
+    dead_code,
+    reason = "describes a body for the OpenAPI document; never built"
+)]
+struct AccountsBody {
+    accounts: Vec<AccountView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
@@ -428,24 +461,45 @@ pub struct LoginRequest {
     pub bearer: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LoginResult)]
 pub struct LoginResponse {
     pub account: AccountView,
+    /// Send as `X-CSRF-Token` on every unsafe request of this session.
     pub csrf_token: String,
     pub expires: DateTime<Utc>,
+    /// Bearer token, when the request asked for one (`bearer`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
 
 /// Staff routes of this module: login, logout, whoami, accounts.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/me", get(me))
-        .route("/api/v1/accounts", post(create_account).get(list_accounts))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(create_account, list_accounts))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    operation_id = "login",
+    summary = "Log in (issuers, supervisors, chiefs, operators)",
+    description = "Failed logins are throttled with device cookies: a successful login also sets `hazardline_device_<username>` (signed; HttpOnly, SameSite=Strict, Path=/api/v1/auth/login, Secure over HTTPS; bearer logins get it too). Attempts sending a valid device cookie for the account are counted per device; all others per account and per client address, and past `[logins]` limits only those are refused (429, `Retry-After` up to the window). Password checks run on a bounded pool: when it is full, 429 with `Retry-After: 1`. Each failure is answered after a short delay.",
+    request_body(content = LoginRequest, content_type = "application/json"),
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 200, description = "Session cookie `hazardline_session` set (HttpOnly, SameSite=Strict), unless `bearer` was asked for, and the device cookie `hazardline_device_<username>`", body = LoginResponse),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: unknown username or wrong password (the same answer for both).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over `server.body_limit` (64 KiB by default).", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed logins for this account, device or address (`[logins]`), or too many logins at once.", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store or the password workers failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -553,6 +607,22 @@ fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    operation_id = "logout",
+    summary = "Log out",
+    description = "Ends the session (cookie or bearer token) and clears the session cookie. Any staff account.",
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor", "village_chief", "operator"]))),
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
     state
         .storage
@@ -574,6 +644,21 @@ async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResul
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    operation_id = "authMe",
+    summary = "The logged-in account",
+    description = "The account and its session's CSRF token and expiry. Any staff account.",
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor", "village_chief", "operator"]))),
+    responses(
+        (status = 200, description = "Account and session", body = WhoamiBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn me(principal: Principal) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "account": AccountView::from(&principal.account),
@@ -582,14 +667,21 @@ async fn me(principal: Principal) -> Json<serde_json::Value> {
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    /// 2-64 characters of a-z, 0-9, '.', '_' or '-'.
+    #[schema(min_length = 2, max_length = 64, pattern = "^[a-z0-9._-]+$")]
     pub username: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
     #[serde(default)]
     pub display_name: Option<String>,
+    #[schema(value_type = super::schemas::Role)]
     pub role: Role,
+    /// County or town codes for issuers and supervisors, village codes for
+    /// chiefs, none for operators.
     #[serde(default)]
     pub jurisdiction: Vec<String>,
     /// The office an issuer or supervisor sends for (required for them,
@@ -669,6 +761,27 @@ fn check_jurisdiction(state: &AppState, role: Role, codes: &[String]) -> ApiResu
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts",
+    tag = "operators",
+    operation_id = "createAccount",
+    summary = "Create an account (operators)",
+    description = "Operators only. Issuers and supervisors need an `office`, and county or town codes; chiefs village codes; operators none. Audited.",
+    request_body(content = NewAccount, content_type = "application/json"),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["operator"]))),
+    responses(
+        (status = 201, description = "Created", body = AccountView),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only operators may create accounts; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 409, description = "`conflict` (`username`): an account with this username exists.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over `server.body_limit` (64 KiB by default).", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: username, password (at least 12 characters), office or jurisdiction not allowed; `field` names it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn create_account(
     State(state): State<AppState>,
     Operator(operator): Operator,
@@ -729,9 +842,25 @@ async fn create_account(
     Ok((StatusCode::CREATED, Json(AccountView::from(&account))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    tag = "operators",
+    operation_id = "listAccounts",
+    summary = "List accounts (operators)",
+    description = "Operators only.",
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["operator"]))),
+    responses(
+        (status = 200, description = "Every account, without password hashes", body = AccountsBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only operators may list accounts.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn list_accounts(
     State(state): State<AppState>,
-    Operator(_): Operator,
+    Operator(_operator): Operator,
 ) -> ApiResult<Json<serde_json::Value>> {
     let accounts: Vec<AccountView> = state
         .storage

@@ -16,18 +16,20 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{RelayAck, SubscriberId, SubscriberRecord};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::audit;
 use super::auth::{Chief, Principal};
-use super::error::{ApiError, ApiResult, ErrorCode};
+use super::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use super::extract::JsonBody;
 use super::staff_text;
 use super::state::AppState;
@@ -37,12 +39,12 @@ use crate::engine::{alert_id, alert_key};
 const OUTCOMES: [&str; 4] = ["reached", "no_answer", "needs_help", "moved_away"];
 const MAX_NOTE_CHARS: usize = 500;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/relay", get(lists))
-        .route("/api/v1/relay/{alert_id}/{village}/ack", post(acknowledge))
-        .route("/api/v1/relay/{alert_id}/{village}/dismiss", post(dismiss))
-        .route("/relay/{alert_id}/{village}/print", get(print))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(lists))
+        .routes(routes!(acknowledge))
+        .routes(routes!(dismiss))
+        .routes(routes!(print))
 }
 
 /// One (alert, village) list the chief may work.
@@ -135,6 +137,22 @@ fn person_json(record: &SubscriberRecord, ack: Option<&RelayAck>) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/relay",
+    tag = "chiefs",
+    operation_id = "relayLists",
+    summary = "My villages' relay lists (village chiefs)",
+    description = "Village chiefs only: for each alert in force touching one of the chief's villages, the residents there who asked to be phoned or visited, with the chief's latest acknowledgement. Only the chief's own villages.",
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["village_chief"]))),
+    responses(
+        (status = 200, description = "Lists", body = super::schemas::RelayLists),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: village chiefs only.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn lists(State(state): State<AppState>, Chief(chief): Chief) -> ApiResult<Json<Value>> {
     let keys = chief_lists(&state, &chief);
     let people = people_by_village(&state).await?;
@@ -178,15 +196,43 @@ fn find_list(state: &AppState, chief: &Principal, id: &str, village: &str) -> Ap
         .ok_or_else(|| ApiError::not_found("relay list"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AckRequest {
+    /// Pseudonymous subscriber id, as listed.
+    #[schema(value_type = String)]
     person: SubscriberId,
+    #[schema(value_type = super::schemas::Outcome)]
     outcome: String,
+    /// At most 500 characters, no invisible or direction-changing
+    /// characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     note: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/relay/{alert_id}/{village}/ack",
+    tag = "chiefs",
+    operation_id = "relayAck",
+    summary = "Acknowledge one person (village chiefs)",
+    description = "Records the outcome of the chief's call or visit. Audited by pseudonymous id and outcome (never the note).",
+    params(("alert_id" = String, Path, description = "Alert id"), ("village" = String, Path, description = "MOI village code")),
+    request_body(content = AckRequest, content_type = "application/json"),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["village_chief"]))),
+    responses(
+        (status = 200, description = "Recorded", body = super::schemas::Acknowledged),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: village chiefs only, of this village; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such list in force for this chief, or (field `person`) the person is not on it.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over `server.body_limit` (64 KiB by default).", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: `outcome` not one of the four, or `note` too long or with hidden characters.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn acknowledge(
     State(state): State<AppState>,
     Chief(chief): Chief,
@@ -246,15 +292,38 @@ async fn acknowledge(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DismissRequest {
+    /// Pseudonymous subscriber id, as listed.
+    #[schema(value_type = String)]
     person: SubscriberId,
 }
 
 /// `POST /api/v1/relay/{alert_id}/{village}/dismiss`: takes someone off
 /// the village's list (a name the chief does not know, a duplicate, a
 /// prank) by removing their relay need.
+#[utoipa::path(
+    post,
+    path = "/api/v1/relay/{alert_id}/{village}/dismiss",
+    tag = "chiefs",
+    operation_id = "relayDismiss",
+    summary = "Dismiss one person from the village's list (village chiefs)",
+    description = "Removes the person's relay need, as if they had withdrawn it (they see it gone and may ask again). Audited as `relay.dismiss` by pseudonymous id. 404 `not_found` (field `person`) when the person is not on this list.",
+    params(("alert_id" = String, Path, description = "Alert id"), ("village" = String, Path, description = "MOI village code")),
+    request_body(content = DismissRequest, content_type = "application/json"),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["village_chief"]))),
+    responses(
+        (status = 200, description = "Dismissed", body = super::schemas::Dismissed),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: village chiefs only, of this village; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such list in force for this chief, or (field `person`) the person is not on it.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over `server.body_limit` (64 KiB by default).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn dismiss(
     State(state): State<AppState>,
     Chief(chief): Chief,
@@ -298,6 +367,25 @@ fn ack_status(outcome: &str) -> Option<notifier::relay::AckStatus> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/relay/{alert_id}/{village}/print",
+    tag = "chiefs",
+    operation_id = "relayPrint",
+    summary = "Printable relay list (village chiefs)",
+    description = "The list as an HTML page to print (not cached). Audited.",
+    params(("alert_id" = String, Path, description = "Alert id"), ("village" = String, Path, description = "MOI village code")),
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["village_chief"]))),
+    responses(
+        (status = 200, description = "HTML page", content_type = "text/html", body = String),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: village chiefs only, of this village.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such list in force for this chief.", body = ErrorBody),
+        (status = 500, description = "`internal`: the page templates could not be read.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn print(
     State(state): State<AppState>,
     Chief(chief): Chief,

@@ -17,6 +17,7 @@ use cap::{
 };
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 
@@ -32,11 +33,12 @@ const MAX_RADIUS_KM: f64 = 300.0;
 const MAX_POLYGON_POINTS: usize = 2000;
 
 /// The area of a composed alert: exactly one of the three shapes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct AreaInput {
     /// `[[lon, lat], …]`; closed automatically when the last point differs.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<Vec<f64>>>)]
     pub polygon: Option<Vec<[f64; 2]>>,
     /// MOI county (5), town (8) or village (11) codes.
     #[serde(default)]
@@ -45,7 +47,7 @@ pub struct AreaInput {
     pub circle: Option<CircleInput>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CircleInput {
     pub lon: f64,
@@ -53,7 +55,7 @@ pub struct CircleInput {
     pub radius_km: f64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextInput {
     pub headline: String,
@@ -64,20 +66,25 @@ pub struct TextInput {
 }
 
 /// The console's compose form (`POST /api/v1/drafts`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComposeRequest {
     /// `rainfall`, `flood`, `debris_flow`, `earthquake`, … (cap's hazard kinds).
+    #[schema(value_type = super::schemas::Hazard)]
     pub hazard: String,
     /// The event as people call it; defaults to the hazard's Chinese name.
     #[serde(default)]
     pub event: Option<String>,
     pub area: AreaInput,
+    #[schema(value_type = super::schemas::Severity)]
     pub severity: String,
+    #[schema(value_type = super::schemas::Urgency)]
     pub urgency: String,
+    #[schema(value_type = super::schemas::Certainty)]
     pub certainty: String,
     /// `green`, `yellow`, `orange`, `red`.
     #[serde(default)]
+    #[schema(value_type = Option<super::schemas::Colour>)]
     pub colour: Option<String>,
     /// Language tag → texts; `zh-TW` is required.
     pub texts: BTreeMap<String, TextInput>,

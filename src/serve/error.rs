@@ -14,10 +14,12 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Stable error codes. Adding one is fine; renaming one breaks clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(description = "Stable machine-readable code; clients switch on it.")]
 pub enum ErrorCode {
     /// The body is not valid JSON / form data, or a field has the wrong type.
     MalformedRequest,
@@ -72,16 +74,36 @@ impl ErrorCode {
 }
 
 /// `{"error": {"code": "...", "message": "...", "field": "...", "details": [...]}}`
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    description = "What is wrong: a stable code, a message and, when one is to blame, the field."
+)]
 pub struct ApiError {
+    // Inline, without a description of its own, so that the `Error`
+    // schema lists the codes as a plain enum.
+    #[schema(inline)]
     pub code: ErrorCode,
+    /// For people; may change.
     pub message: String,
-    /// JSON path of the offending field, when one is to blame.
+    /// JSON path of the field to blame, e.g. `devices[0].address`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Further items (CAP violations, address candidates).
+    /// Further items: CAP violations, address candidates (`{candidate}`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<serde_json::Value>,
+}
+
+/// Every error response's body, as [`ApiError`]'s `IntoResponse` writes it.
+/// Only the OpenAPI document uses this type (as the schema `Error`); the
+/// body itself is written from the error in place, without a copy.
+#[derive(ToSchema)]
+#[schema(
+    as = Error,
+    description = "Every error answer's body; `error.code` is stable, clients switch on it."
+)]
+pub struct ErrorBody {
+    #[schema(inline)]
+    pub error: ApiError,
 }
 
 impl ApiError {

@@ -17,10 +17,9 @@
 
 use std::collections::BTreeSet;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use cap::{Alert, MessageKey, MsgType, Reference, Severity};
 use ingest::authority::Authority;
 use ingest::feed::issuer::{SubmitOutcome, submit};
@@ -28,11 +27,14 @@ use notifier::notice::AlertVersion;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{Draft, DraftId, DraftState, Role, ShelterStatus};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::audit;
 use super::auth::{Issuer, Principal, Supervisor};
 use super::compose::{self, Authoring, ComposeRequest, Ending, Message};
-use super::error::{ApiError, ApiResult, ErrorCode};
+use super::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use super::extract::{CapBody, JsonBody};
 use super::ids::new_id;
 use super::state::AppState;
@@ -66,29 +68,29 @@ pub fn settings(state: &AppState) -> IssuerSettings {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(super::auth::routes())
         .merge(super::audit_log::routes())
-        .route("/api/v1/drafts", post(create_draft).get(list_drafts))
-        .route("/api/v1/drafts/{id}", get(get_draft))
-        .route("/api/v1/drafts/{id}/preview", get(get_preview))
-        .route("/api/v1/drafts/{id}/approve", post(approve))
-        .route("/api/v1/drafts/{id}/send", post(send))
-        .route("/api/v1/alerts/{alert_id}/cancel", post(cancel))
-        .route("/api/v1/alerts/{alert_id}/correct", post(correct))
-        .route("/api/v1/alerts/{alert_id}/recovery", post(recovery))
-        .route("/api/v1/alerts/{alert_id}/progress", get(progress))
-        .route("/api/v1/shelters", get(list_shelters))
-        .route("/api/v1/shelters/{id}/open", post(open_shelter))
-        .route("/api/v1/shelters/{id}/close", post(close_shelter))
+        .routes(routes!(create_draft, list_drafts))
+        .routes(routes!(get_draft))
+        .routes(routes!(get_preview))
+        .routes(routes!(approve))
+        .routes(routes!(send))
+        .routes(routes!(cancel))
+        .routes(routes!(correct))
+        .routes(routes!(recovery))
+        .routes(routes!(progress))
+        .routes(routes!(list_shelters))
+        .routes(routes!(open_shelter))
+        .routes(routes!(close_shelter))
 }
 
 /// The routes that take a CAP document as their body. They read it up to
 /// `server.cap_body_limit` themselves ([`CapBody`]), so the router keeps
 /// them outside the JSON API's body limits.
-pub fn cap_routes() -> Router<AppState> {
-    Router::new().route("/api/v1/drafts/cap", post(create_draft_from_cap))
+pub fn cap_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_draft_from_cap))
 }
 
 fn authoring(state: &AppState, principal: &Principal) -> Authoring {
@@ -367,6 +369,27 @@ async fn new_draft(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts",
+    tag = "drafts",
+    operation_id = "compose",
+    summary = "Compose an alert (issuers, supervisors)",
+    description = "Issuers and supervisors. The draft is CAP 1.2 from the office (`<office>@<sender domain>`). It waits for a second person's approval when it is Extreme or covers a large area (`approval_reason`); otherwise it may be sent at once. Refused (`forbidden`) outside the issuer's jurisdiction. `references` makes it an Update of an alert in force the caller may change.",
+    request_body(content = ComposeRequest, content_type = "application/json"),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 201, description = "Draft with preview", body = super::schemas::Draft),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction; an alert of another office or a feed cannot be updated; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: the alert `references` names is not in force.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over `server.body_limit` (64 KiB by default).", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: a value not allowed (hazard, area, texts, expiry …); `field` names it. `cap_rejected`: the message fails CAP validation (violations in `details`).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the engine failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn create_draft(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -382,6 +405,27 @@ async fn create_draft(
     new_draft(&state, &principal, xml, &alert).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/cap",
+    tag = "drafts",
+    operation_id = "submitCap",
+    summary = "Submit CAP XML as a draft (issuers, supervisors)",
+    description = "Body up to `server.cap_body_limit` (1 MiB by default), as `application/cap+xml`, `application/xml` or `text/xml`; a document in another declared encoding (Big5, Latin-1) is decoded and kept as UTF-8. Its sender must be the caller's office (`invalid_field`, `sender`). `cap_rejected` lists the violations in `details`.",
+    request_body(content((String = "application/cap+xml"), (String = "application/xml"), (String = "text/xml"))),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 201, description = "Draft", body = super::schemas::Draft),
+        (status = 400, description = "`malformed_request`: not sent as CAP XML.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: an alert it references is not in force.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the document is over `server.cap_body_limit`.", body = ErrorBody),
+        (status = 422, description = "`cap_rejected` (violations in `details`), `invalid_field`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the engine failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn create_draft_from_cap(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -472,6 +516,22 @@ async fn draft_office(state: &AppState, draft: &Draft) -> ApiResult<String> {
         .unwrap_or_default())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/drafts",
+    tag = "drafts",
+    operation_id = "listDrafts",
+    summary = "Recent drafts in the caller's jurisdiction (issuers, supervisors)",
+    description = "The office's latest 100 drafts whose area lies in the caller's jurisdiction, without previews.",
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Newest first", body = super::schemas::Drafts),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn list_drafts(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -489,6 +549,24 @@ async fn list_drafts(
     Ok(Json(json!({ "drafts": rows })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/drafts/{id}",
+    tag = "drafts",
+    operation_id = "draft",
+    summary = "A draft (issuers, supervisors)",
+    description = "With its preview unless sent. Drafts outside the caller's jurisdiction are not disclosed (404).",
+    params(("id" = String, Path, description = "Draft id")),
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Draft", body = super::schemas::Draft),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such draft in the caller's jurisdiction.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the engine failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn get_draft(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -498,6 +576,24 @@ async fn get_draft(
     Ok(Json(draft_json(&state, &draft, true).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/drafts/{id}/preview",
+    tag = "drafts",
+    operation_id = "preview",
+    summary = "Who a draft would reach (issuers, supervisors)",
+    description = "Subscribers per village and channel, and the people on relay lists, were it sent now. Drafts outside the caller's jurisdiction are not disclosed (404).",
+    params(("id" = String, Path, description = "Draft id")),
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Counts", body = super::schemas::Preview),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such draft in the caller's jurisdiction.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the engine failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn get_preview(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -508,6 +604,25 @@ async fn get_preview(
     Ok(Json(preview_json(&state, &alert, &villages).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/{id}/approve",
+    tag = "drafts",
+    operation_id = "approve",
+    summary = "Approve a draft (a supervisor other than its author)",
+    description = "Supervisors only, and never the draft's author. Audited.",
+    params(("id" = String, Path, description = "Draft id")),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["supervisor"]))),
+    responses(
+        (status = 200, description = "Approved", body = super::schemas::Draft),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: supervisors only, and not the draft's author; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such draft in the caller's jurisdiction.", body = ErrorBody),
+        (status = 409, description = "`conflict`: the draft is not awaiting approval.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn approve(
     State(state): State<AppState>,
     Supervisor(principal): Supervisor,
@@ -593,6 +708,26 @@ async fn submit_message(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/{id}/send",
+    tag = "drafts",
+    operation_id = "send",
+    summary = "Send a draft (issuers, supervisors of its office)",
+    description = "Only the draft's office sends it, once approved when it needed approval. It enters the pipeline like any feed message: archived, matched, delivered. Audited.",
+    params(("id" = String, Path, description = "Draft id")),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Sent", body = super::schemas::Sent),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors of the draft's office only, within their jurisdiction; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such draft in the caller's jurisdiction.", body = ErrorBody),
+        (status = 409, description = "`conflict`: awaiting approval, or already sent or withdrawn.", body = ErrorBody),
+        (status = 422, description = "`cap_rejected`: the pipeline refused the message (reasons in `details`).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the alert archive failed; retry.", body = ErrorBody),
+    ),
+)]
 async fn send(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -648,17 +783,22 @@ async fn send(
     Ok(Json(json!({ "alert_id": id, "key": key })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CancelRequest {
+    /// Why, for the people told (at most 500 characters).
     #[serde(default)]
+    #[schema(max_length = 500)]
     reason: String,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CorrectRequest {
+    /// What to tell the people who were told (at most 500 characters);
+    /// default: a standard correction text.
     #[serde(default)]
+    #[schema(max_length = 500)]
     text: Option<String>,
 }
 
@@ -704,6 +844,28 @@ async fn end_alert(
     Ok(Json(json!({ "alert_id": message_id, "ends": id })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts/{alert_id}/cancel",
+    tag = "alerts",
+    operation_id = "cancel",
+    summary = "Cancel an alert (issuers, supervisors)",
+    description = "Sends a CAP Cancel to the people told. The office that sent the alert may, or a supervisor whose jurisdiction covers its whole area; never an agency feed's alert. Audited.",
+    params(("alert_id" = String, Path, description = "Alert id: the first 16 hex digits of the SHA-256 of `sender,identifier,sent`")),
+    request_body(content = CancelRequest, content_type = "application/json"),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Cancelled", body = super::schemas::Ended),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the alert's office, nor a supervisor covering its area; or a feed's alert; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such alert in force.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over `server.body_limit` (64 KiB by default).", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (`reason`): longer than 500 characters, or the message would not be valid CAP; `cap_rejected`: the pipeline refused it (reasons in `details`).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the alert archive failed; retry.", body = ErrorBody),
+    ),
+)]
 async fn cancel(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -729,6 +891,28 @@ async fn cancel(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts/{alert_id}/correct",
+    tag = "alerts",
+    operation_id = "correct",
+    summary = "Correct a false alarm: the same people, one step (issuers, supervisors)",
+    description = "Cancels the alert and tells everyone who was told that it was a false alarm. Who may: as for cancel. Audited.",
+    params(("alert_id" = String, Path, description = "Alert id: the first 16 hex digits of the SHA-256 of `sender,identifier,sent`")),
+    request_body(content = Option<CorrectRequest>, content_type = "application/json"),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Correction sent", body = super::schemas::Ended),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the alert's office, nor a supervisor covering its area; or a feed's alert; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such alert in force.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over `server.body_limit` (64 KiB by default).", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (`text`): longer than 500 characters, or the message would not be valid CAP; `cap_rejected`: the pipeline refused it (reasons in `details`).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the alert archive failed; retry.", body = ErrorBody),
+    ),
+)]
 async fn correct(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -756,6 +940,25 @@ async fn correct(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts/{alert_id}/recovery",
+    tag = "alerts",
+    operation_id = "recovery",
+    summary = "Declare recovery: relief steps to those told (issuers, supervisors)",
+    description = "Tells everyone who was told about the alert what to do now that it is over. Who may: as for cancel. Audited.",
+    params(("alert_id" = String, Path, description = "Alert id: the first 16 hex digits of the SHA-256 of `sender,identifier,sent`")),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Sent", body = super::schemas::RecoverySent),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the alert's office, nor a supervisor covering its area; or a feed's alert; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such alert.", body = ErrorBody),
+        (status = 500, description = "`internal`: the relief messages could not be composed.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store, the engine or the delivery queue failed; retry.", body = ErrorBody),
+    ),
+)]
 async fn recovery(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -823,6 +1026,24 @@ async fn known_alert(state: &AppState, id: &str) -> ApiResult<(Alert, Authority)
     Err(ApiError::not_found("alert"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts/{alert_id}/progress",
+    tag = "alerts",
+    operation_id = "progress",
+    summary = "Delivery and acknowledgement progress (issuers, supervisors)",
+    description = "Deliveries by outcome and relay acknowledgements of an alert in the caller's jurisdiction.",
+    params(("alert_id" = String, Path, description = "Alert id: the first 16 hex digits of the SHA-256 of `sender,identifier,sent`")),
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Counts", body = super::schemas::Progress),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such alert.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the delivery queue failed; retry.", body = ErrorBody),
+    ),
+)]
 async fn progress(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -859,6 +1080,22 @@ async fn progress(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/shelters",
+    tag = "shelters",
+    operation_id = "shelters",
+    summary = "Shelters and their status (issuers, supervisors)",
+    description = "The shelters in villages of the caller's jurisdiction.",
+    security(("session" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Shelters", body = super::schemas::Shelters),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the engine failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn list_shelters(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -946,6 +1183,24 @@ async fn set_shelter(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/shelters/{id}/open",
+    tag = "shelters",
+    operation_id = "openShelter",
+    summary = "Open a shelter (issuers, supervisors)",
+    description = "Alerts name the nearest open shelter from now on. Audited.",
+    params(("id" = String, Path, description = "Shelter id")),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Opened", body = super::schemas::ShelterStatus),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such shelter.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the engine failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn open_shelter(
     State(state): State<AppState>,
     Issuer(principal): Issuer,
@@ -954,6 +1209,24 @@ async fn open_shelter(
     set_shelter(state, principal, id, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/shelters/{id}/close",
+    tag = "shelters",
+    operation_id = "closeShelter",
+    summary = "Close a shelter (issuers, supervisors)",
+    description = "Alerts no longer name it. Audited.",
+    params(("id" = String, Path, description = "Shelter id")),
+    security(("session" = [], "csrf" = []), ("apiToken" = [])),
+    extensions(("x-roles" = json!(["issuer", "supervisor"]))),
+    responses(
+        (status = 200, description = "Closed", body = super::schemas::ShelterStatus),
+        (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such shelter.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store or the engine failed; retry later.", body = ErrorBody),
+    ),
+)]
 async fn close_shelter(
     State(state): State<AppState>,
     Issuer(principal): Issuer,

@@ -23,7 +23,9 @@
 //! - `residents`, `issuers`, `chiefs`, `pages`: the route groups;
 //!   `device_keys`: residents' verified keys, in memory.
 //! - `ratelimit`: per-client rate limits of the public and resident routes.
-//! - `openapi`: the API's OpenAPI document, served at /openapi.json.
+//! - `openapi`: the API's OpenAPI document, generated from the route
+//!   groups' annotations and served at /openapi.json; `schemas`: the
+//!   shapes of bodies built as JSON values, for that document.
 //! - `error`: stable error codes; `extract`: body extractors with the
 //!   API's errors; `ids`: random record ids.
 //! - `staff_text`: the rule for text people typed that staff will read.
@@ -58,6 +60,7 @@ pub mod pages;
 pub mod ratelimit;
 pub mod residents;
 pub mod runtime;
+pub mod schemas;
 pub mod staff_text;
 pub mod startup;
 pub mod state;
@@ -73,20 +76,24 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use state::{AppState, EngineHandle, StateInner};
 
-/// The whole HTTP surface.
+/// Every route with its documentation: each route group registers its
+/// handlers with `routes!`, which takes a handler's path and method from
+/// its `#[utoipa::path]` annotation, so no route exists undocumented.
+/// [`router`] serves these routes; [`openapi::document`] is built from
+/// the same function.
 ///
-/// Body limits: the JSON API's extractors read at most `server.body_limit`
-/// and no body beyond it is accepted at all (refused from its declared
-/// length). The routes that take CAP documents ([`issuers::cap_routes`])
-/// sit outside those limits and read up to `server.cap_body_limit`
-/// themselves, naming that limit when they refuse.
-pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.server.body_limit;
-    Router::new()
+/// Body limits: the JSON API's extractors read at most `body_limit`
+/// (`server.body_limit`) and no body beyond it is accepted at all (refused
+/// from its declared length). The routes that take CAP documents
+/// ([`issuers::cap_routes`]) sit outside those limits and read up to
+/// `server.cap_body_limit` themselves, naming that limit when they refuse.
+pub fn routes(body_limit: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
         .merge(residents::routes())
         .merge(issuers::routes())
         .merge(chiefs::routes())
@@ -97,6 +104,13 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Added after the limits above: they do not apply to it.
         .merge(issuers::cap_routes())
+}
+
+/// The whole HTTP surface: [`routes`] with the error shape, metrics and
+/// tracing around every request.
+pub fn router(state: AppState) -> Router {
+    let (routes, _) = routes(state.config.server.body_limit).split_for_parts();
+    routes
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::state::AppState;
 
@@ -18,17 +18,44 @@ use super::state::AppState;
 const ENGINE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+/// Also served alone on the operator listener (`server.ops_listen`) and
+/// on connections past the main listener's caps.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "ops",
+    operation_id = "healthz",
+    summary = "The process is up",
+    description = "Answers as long as the process serves HTTP; says nothing of its dependencies (see /readyz).",
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 200, description = "Up", body = super::schemas::Health),
+    ),
+)]
 async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "ops",
+    operation_id = "readyz",
+    summary = "Ready to serve: store, engine, feeds, queue, heartbeat",
+    description = "503 with the reasons when the store does not answer, the engine has stopped, a feed is stale (with `readiness.fail_on_stale_feed`), the oldest pending delivery waits longer than `readiness.max_queue_age_secs`, or the last heartbeat failed.",
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 200, description = "Ready", body = super::schemas::Readiness),
+        (status = 503, description = "Not ready; reasons listed", body = super::schemas::Readiness),
+    ),
+)]
 async fn readyz(State(state): State<AppState>) -> Response {
     let reasons = not_ready_reasons(&state).await;
     if reasons.is_empty() {
@@ -88,6 +115,18 @@ pub async fn not_ready_reasons(state: &AppState) -> Vec<serde_json::Value> {
     reasons
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    description = "Requests by route template and status, feeds, queue, deliveries, engine.",
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 200, description = "Prometheus text format (version 0.0.4)", content_type = "text/plain", body = String),
+    ),
+)]
 async fn metrics(State(state): State<AppState>) -> Response {
     let text = state
         .metrics

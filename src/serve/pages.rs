@@ -14,13 +14,13 @@
 use std::hash::{DefaultHasher, Hasher};
 use std::sync::OnceLock;
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
 
 /// This origin only; no inline script or style elements; no plugins; the
@@ -79,27 +79,80 @@ static ASSETS: &[Asset] = &[
 ];
 
 /// The routes of the pages and their assets.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/",
-            get(|headers: HeaderMap| page("resident.html", headers)),
-        )
-        .route(
-            "/console",
-            get(|headers: HeaderMap| page("console.html", headers)),
-        )
-        .route(
-            "/chief",
-            get(|headers: HeaderMap| page("chief.html", headers)),
-        )
-        .route("/assets/{*path}", get(asset))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(resident_page))
+        .routes(routes!(console_page))
+        .routes(routes!(chief_page))
+        .routes(routes!(asset))
 }
 
-async fn page(name: &'static str, headers: HeaderMap) -> Response {
-    serve(name, &headers)
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "pages",
+    operation_id = "residentPage",
+    summary = "Resident page",
+    description = "Subscribe, places, alerts and inbox.",
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 200, description = "HTML (revalidated with its ETag: 304 when unchanged)", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified (`If-None-Match` matched the ETag)"),
+    ),
+)]
+async fn resident_page(headers: HeaderMap) -> Response {
+    serve("resident.html", &headers)
 }
 
+#[utoipa::path(
+    get,
+    path = "/console",
+    tag = "pages",
+    operation_id = "consolePage",
+    summary = "Issuer console",
+    description = "Compose, approve, send and follow alerts; shelters; accounts and audit log for operators.",
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 200, description = "HTML (revalidated with its ETag: 304 when unchanged)", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified (`If-None-Match` matched the ETag)"),
+    ),
+)]
+async fn console_page(headers: HeaderMap) -> Response {
+    serve("console.html", &headers)
+}
+
+#[utoipa::path(
+    get,
+    path = "/chief",
+    tag = "pages",
+    operation_id = "chiefPage",
+    summary = "Village chief's relay page",
+    description = "The relay lists of the chief's villages.",
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 200, description = "HTML (revalidated with its ETag: 304 when unchanged)", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified (`If-None-Match` matched the ETag)"),
+    ),
+)]
+async fn chief_page(headers: HeaderMap) -> Response {
+    serve("chief.html", &headers)
+}
+
+#[utoipa::path(
+    get,
+    path = "/assets/{*path}",
+    tag = "pages",
+    operation_id = "asset",
+    summary = "Static assets (no CDN at run time)",
+    description = "The pages' scripts, styles, icons and the vendored map library, embedded in the binary. Our own files are revalidated (ETag); vendored ones are cached for a day. Pages are not served under /assets/.",
+    params(("path" = String, Path, description = "Asset path below `web/assets/`, e.g. `app.css`, `vendor/leaflet/leaflet.js`")),
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 200, description = "The asset, with its content type"),
+        (status = 304, description = "Not modified (`If-None-Match` matched the ETag)"),
+        (status = 404, description = "`not_found`: no such asset.", body = ErrorBody),
+    ),
+)]
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     // Only the pages are served under their own names, not under /assets/.
     if path.ends_with(".html") {

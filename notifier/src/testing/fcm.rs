@@ -113,6 +113,10 @@ impl FcmContract {
                 ..Peer::default()
             }),
         });
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "a stand-in FCM server, not the service's API"
+        )]
         let app = Router::new()
             .route("/token", post(token))
             .route("/v1/projects/{project}/messages:send", post(send))

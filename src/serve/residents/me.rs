@@ -11,6 +11,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{CurrentLocation, NewAuditEntry, SubscriberRecord};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Resident, new_device_key, new_subscriber_id};
 use super::body::ApiJson;
@@ -20,22 +21,44 @@ use super::request::{
     self, LocationRequest, MAX_LOCATION_TTL_MINUTES, PatchRequest, PlaceRequest, RegisterRequest,
     RelayRequest,
 };
-use crate::serve::error::{ApiError, ApiResult, ErrorCode};
+use crate::serve::alerts_view::MyAlert;
+use crate::serve::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::serve::schemas;
 use crate::serve::state::AppState;
 
 /// Inbox entries returned when no `limit` is given, and at most.
 const INBOX_DEFAULT: usize = 50;
 const INBOX_MAX: usize = 500;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Registered {
+    /// Pseudonymous subscriber id.
     id: String,
-    /// The device key: shown once, stored only as its hash.
+    /// The device key (256 bits, base64url): shown once, stored only as
+    /// its hash; send as `Authorization: Bearer <key>`.
     key: String,
     places: Vec<PlaceView>,
 }
 
 /// `POST /api/v1/subscribers`
+#[utoipa::path(
+    post,
+    path = "/api/v1/subscribers",
+    tag = "residents",
+    operation_id = "register",
+    summary = "Register a device",
+    description = "Creates a subscriber and returns its device key, once. Places by address are geocoded (`address_not_found`, `address_ambiguous` with candidates in `details`), by point located (`outside_coverage`). Rate-limited per client address (`subscribe_per_minute`). Anyone may register.",
+    request_body(content = RegisterRequest, content_type = "application/json"),
+    extensions(("x-roles" = json!(["anyone"]))),
+    responses(
+        (status = 201, description = "Registered; the key is shown only now.", body = Registered),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: resident bodies are limited to 16 KiB.", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (a value not allowed; `field` names it), `address_not_found`, `address_ambiguous` (candidates in `details`), `outside_coverage`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many registrations from this address (`subscribe_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn register(
     _quota: SubscribeQuota,
     State(state): State<AppState>,
@@ -142,13 +165,68 @@ fn view(record: &SubscriberRecord, state: &AppState) -> Value {
     })
 }
 
+/// The body [`view`] writes, for the OpenAPI document.
+#[derive(ToSchema)]
+#[schema(as = Me, description = "A resident's own record, personal data included.")]
+#[allow(
+    dead_code,
+    reason = "describes a body for the OpenAPI document; never built"
+)]
+struct MeBody {
+    /// Pseudonymous subscriber id.
+    id: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    locale: schemas::Locale,
+    devices: Vec<schemas::DeviceView>,
+    places: Vec<PlaceView>,
+    /// Only while it has not expired.
+    location: Option<schemas::Location>,
+    preferences: schemas::Preferences,
+    relay: Option<schemas::Relay>,
+}
+
 /// `GET /api/v1/me`
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "residents",
+    operation_id = "showMe",
+    summary = "My data, personal data included",
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 200, description = "The record", body = MeBody),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn show(resident: Resident, State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let record = load(&state, &resident).await?;
     Ok(Json(view(&record, &state)))
 }
 
 /// `PATCH /api/v1/me`: replaces what is given.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me",
+    tag = "residents",
+    operation_id = "updateMe",
+    summary = "Change locale, devices or preferences",
+    description = "Only the fields given change; `devices` replaces every device.",
+    request_body(content = PatchRequest, content_type = "application/json"),
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 200, description = "The record after the change", body = MeBody),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: resident bodies are limited to 16 KiB.", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: a value not allowed; `field` names it.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn update(
     resident: Resident,
     State(state): State<AppState>,
@@ -186,6 +264,22 @@ pub async fn update(
 
 /// `DELETE /api/v1/me`: every trace of the person's data is erased; the
 /// audit log keeps the pseudonymous id only.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me",
+    tag = "residents",
+    operation_id = "deleteMe",
+    summary = "Delete my account and every trace of my personal data",
+    description = "Audited by pseudonymous id. The key no longer authenticates.",
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 204, description = "Deleted; the key no longer authenticates."),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiResult<StatusCode> {
     crate::serve::subscribers::delete(&state, &resident.id).await?;
     state.residents.keys.remove(&resident.key_hash);
@@ -205,6 +299,27 @@ pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiRes
 }
 
 /// `POST /api/v1/me/places`
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/places",
+    tag = "residents",
+    operation_id = "addPlace",
+    summary = "Add a place (at most 10)",
+    description = "By address (geocoded: `address_not_found`, `address_ambiguous` with candidates in `details`) or by point (located: `outside_coverage`). An eleventh place is refused with 409 `conflict`.",
+    request_body(content = PlaceRequest, content_type = "application/json"),
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 201, description = "Added", body = PlaceView),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 409, description = "`conflict`: already 10 places.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: resident bodies are limited to 16 KiB.", body = ErrorBody),
+        (status = 422, description = "`invalid_field`, `address_not_found`, `address_ambiguous` (candidates in `details`), `outside_coverage`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn add_place(
     resident: Resident,
     State(state): State<AppState>,
@@ -231,6 +346,25 @@ pub async fn add_place(
 }
 
 /// `DELETE /api/v1/me/places/{id}`
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/places/{id}",
+    tag = "residents",
+    operation_id = "removePlace",
+    summary = "Remove a place",
+    description = "Refused with 409 `conflict` (field `relay`) when the resident's relay request is for this place's village and no other place lies there: withdraw or move the relay request first.",
+    params(("id" = u8, Path, description = "Place id (0–254)")),
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such place.", body = ErrorBody),
+        (status = 409, description = "`conflict` (field `relay`): the relay request needs this place's village.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn remove_place(
     resident: Resident,
     State(state): State<AppState>,
@@ -265,6 +399,26 @@ pub async fn remove_place(
 }
 
 /// `PUT /api/v1/me/location`: the latest point replaces any earlier one.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/location",
+    tag = "residents",
+    operation_id = "shareLocation",
+    summary = "Share my current location for a while",
+    description = "Kept until `expires` (at most a day), then forgotten; replaces any earlier point. The point must lie in a village (`outside_coverage`).",
+    request_body(content = LocationRequest, content_type = "application/json"),
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 200, description = "Kept until `expires`; replaces any earlier point.", body = schemas::Location),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: resident bodies are limited to 16 KiB.", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (coordinates, `ttl_minutes`), `outside_coverage`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn share_location(
     resident: Resident,
     State(state): State<AppState>,
@@ -297,6 +451,21 @@ pub async fn share_location(
 }
 
 /// `DELETE /api/v1/me/location`
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/location",
+    tag = "residents",
+    operation_id = "stopLocation",
+    summary = "Stop sharing my location",
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 204, description = "Forgotten"),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn stop_location(
     resident: Resident,
     State(state): State<AppState>,
@@ -312,6 +481,26 @@ pub async fn stop_location(
 
 /// `PUT /api/v1/me/relay`: someone the village chief should phone or visit,
 /// in the village of one of the person's places.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/relay",
+    tag = "residents",
+    operation_id = "setRelay",
+    summary = "Ask the village chief to phone or visit",
+    description = "Puts the resident on the relay list of a village where they have a place: its chief sees the name, phone and note while an alert touching the village is in force.",
+    request_body(content = RelayRequest, content_type = "application/json"),
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 200, description = "Kept", body = schemas::Relay),
+        (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: resident bodies are limited to 16 KiB.", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: a value not allowed (hidden characters, lengths, a village without a place of yours); `field` names it.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn set_relay(
     resident: Resident,
     State(state): State<AppState>,
@@ -355,6 +544,21 @@ pub async fn set_relay(
 }
 
 /// `DELETE /api/v1/me/relay`
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/relay",
+    tag = "residents",
+    operation_id = "clearRelay",
+    summary = "Withdraw the relay request",
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn clear_relay(
     resident: Resident,
     State(state): State<AppState>,
@@ -371,19 +575,68 @@ struct MyAlerts<'a, T> {
     alerts: &'a [T],
 }
 
+/// [`MyAlerts`] as it is written, for the OpenAPI document.
+#[derive(ToSchema)]
+#[schema(as = MyAlerts, description = "The alerts in force that reach the resident.")]
+#[allow(
+    dead_code,
+    reason = "describes a body for the OpenAPI document; never built"
+)]
+struct MyAlertsBody {
+    alerts: Vec<MyAlert>,
+}
+
 /// `GET /api/v1/me/alerts`: the hot read; memory only, serialized straight
 /// from the shared view.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/alerts",
+    tag = "residents",
+    operation_id = "myAlerts",
+    summary = "Alerts in force that reach me",
+    description = "Read from memory, in the resident's language.",
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 200, description = "Current alerts", body = MyAlertsBody),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn alerts(resident: Resident, State(state): State<AppState>) -> Response {
     let alerts = state.alerts_view.for_subscriber(&resident.id);
     Json(MyAlerts { alerts: &alerts }).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    // Read as text and checked here, so that a bad value is
+    // `invalid_field` rather than a rejected query string.
+    /// Entries at most.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, default = 50)]
     limit: Option<String>,
 }
 
 /// `GET /api/v1/me/inbox?limit=N`: newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/inbox",
+    tag = "residents",
+    operation_id = "myInbox",
+    summary = "Notices I was told, newest first",
+    params(InboxQuery),
+    security(("deviceKey" = [])),
+    extensions(("x-roles" = json!(["resident"]))),
+    responses(
+        (status = 200, description = "Inbox", body = schemas::Inbox),
+        (status = 401, description = "`unauthenticated`: no device key, or not a known one.", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (`limit`): not between 1 and 500.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests for this device (`resident_per_minute`), or too many unknown device keys from this address (`key_guesses_per_minute`).", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+        (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
+    ),
+)]
 pub async fn inbox(
     resident: Resident,
     State(state): State<AppState>,

@@ -22,38 +22,29 @@ pub mod public;
 pub mod quota;
 pub mod request;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post, put};
 use store::SubscriberId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::serve::error::ApiResult;
 use crate::serve::state::AppState;
 
 /// The resident and public routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/subscribers", post(me::register))
-        .route(
-            "/api/v1/me",
-            get(me::show).patch(me::update).delete(me::delete),
-        )
-        .route("/api/v1/me/places", post(me::add_place))
-        .route("/api/v1/me/places/{id}", delete(me::remove_place))
-        .route(
-            "/api/v1/me/location",
-            put(me::share_location).delete(me::stop_location),
-        )
-        .route(
-            "/api/v1/me/relay",
-            put(me::set_relay).delete(me::clear_relay),
-        )
-        .route("/api/v1/me/alerts", get(me::alerts))
-        .route("/api/v1/me/inbox", get(me::inbox))
-        .route("/api/v1/alerts", get(public::alerts))
-        .route("/api/v1/alerts/live", get(public::live))
-        .route("/api/v1/geocode", get(public::geocode))
-        .route("/api/v1/geo/areas", get(public::areas))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me::register))
+        .routes(routes!(me::show, me::update, me::delete))
+        .routes(routes!(me::add_place))
+        .routes(routes!(me::remove_place))
+        .routes(routes!(me::share_location, me::stop_location))
+        .routes(routes!(me::set_relay, me::clear_relay))
+        .routes(routes!(me::alerts))
+        .routes(routes!(me::inbox))
+        .routes(routes!(public::alerts))
+        .routes(routes!(public::live))
+        .routes(routes!(public::geocode))
+        .routes(routes!(public::areas))
         .layer(DefaultBodyLimit::max(body::RESIDENT_BODY_LIMIT))
 }
 

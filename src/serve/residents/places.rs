@@ -6,6 +6,7 @@ use geodata::geocoder::{Gazetteer, Geocoded, Precision, geocode};
 use geodata::{Atlas, GeodataError};
 use serde::Serialize;
 use store::{PlaceRecord, Sensitive};
+use utoipa::ToSchema;
 
 use super::request::{self, MAX_ADDRESS_CHARS, MAX_PLACES, PlaceRequest};
 use crate::serve::error::{ApiError, ErrorCode};
@@ -15,14 +16,17 @@ use crate::serve::error::{ApiError, ErrorCode};
 pub const LOCATION_PLACE_ID: u8 = u8::MAX;
 
 /// A place as the API shows it to its owner.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Place)]
 pub struct PlaceView {
+    /// Place id, 0–254.
     pub id: u8,
     pub label: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     pub lon: f64,
     pub lat: f64,
+    /// MOI village code.
     pub village: Option<String>,
     pub town: Option<String>,
     pub county: Option<String>,
@@ -33,6 +37,7 @@ pub struct PlaceView {
     /// How the point was found: `address`, `village`, `town` (geocoded) or
     /// `point` (given). Only known when the place is added.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(address|village|town|point)$")]
     pub precision: Option<&'static str>,
 }
 

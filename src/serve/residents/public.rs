@@ -15,23 +15,40 @@ use geodata::codes::Level;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
+use utoipa::IntoParams;
 
 use super::places::geocode_checked;
 use super::quota::PublicQuota;
 use super::request::{self, MAX_ADDRESS_CHARS};
-use crate::serve::error::{ApiError, ApiResult, ErrorCode};
+use crate::serve::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::serve::state::AppState;
 
 /// Area names listed per alert before the list is cut (the map shows all).
 const AREA_NAMES_MAX: usize = 20;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertsQuery {
     /// Preferred language of the headline (`en`, `zh-TW`, …).
     lang: Option<String>,
 }
 
 /// `GET /api/v1/alerts`: every alert in force.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    tag = "public",
+    extensions(("x-roles" = json!(["anyone"]))),
+    operation_id = "publicAlerts",
+    summary = "Alerts in force",
+    description = "Every alert in force, as a public summary: no account needed. Rate-limited per client address (`public_per_minute`).",
+    params(AlertsQuery),
+    responses(
+        (status = 200, description = "Public summaries", body = crate::serve::schemas::PublicAlerts),
+        (status = 429, description = "`rate_limited`: too many requests from this client.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+    ),
+)]
 pub async fn alerts(
     _quota: PublicQuota,
     State(state): State<AppState>,
@@ -86,6 +103,21 @@ pub async fn alerts(
 /// `GET /api/v1/alerts/live`: public notices as server-sent events, one
 /// `notice` event each (JSON). A client that lags loses events and gets a
 /// `lagged` event: it should reload `/api/v1/alerts`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts/live",
+    tag = "public",
+    extensions(("x-roles" = json!(["anyone"]))),
+    operation_id = "liveAlerts",
+    summary = "Live public notices (server-sent events)",
+    description = "Each public notice as a `notice` event whose data is a `LiveEvent` (JSON). A client that falls behind loses events and gets a `lagged` event (`{\"missed\": n}`): it should reload /api/v1/alerts. Rate-limited per client address (`public_per_minute`).",
+    responses(
+        (status = 200, description = "`notice` events (JSON LiveEvent); `lagged` when events were missed: reload /api/v1/alerts.",
+            content_type = "text/event-stream", body = String),
+        (status = 429, description = "`rate_limited`: too many requests from this client.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+    ),
+)]
 pub async fn live(
     _quota: PublicQuota,
     State(state): State<AppState>,
@@ -107,12 +139,33 @@ pub async fn live(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GeocodeQuery {
+    // Optional to the query-string reader so that its absence is
+    // `invalid_field` naming `address`; required in effect.
+    /// Taiwanese address.
+    #[param(required = true, max_length = 200)]
     address: Option<String>,
 }
 
 /// `GET /api/v1/geocode?address=...`
+#[utoipa::path(
+    get,
+    path = "/api/v1/geocode",
+    tag = "public",
+    extensions(("x-roles" = json!(["anyone"]))),
+    operation_id = "geocode",
+    summary = "Look up an address",
+    description = "Geocodes a Taiwanese address: never a silent guess. Unknown: `address_not_found`; several places: `address_ambiguous` with the candidates in `details`; missing or longer than 200 characters: `invalid_field`. Rate-limited per client address (`public_per_minute`).",
+    params(GeocodeQuery),
+    responses(
+        (status = 200, description = "The place found", body = crate::serve::schemas::GeocodeResult),
+        (status = 422, description = "`invalid_field`, `address_not_found`, `address_ambiguous` (candidates in `details`).", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests from this client.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+    ),
+)]
 pub async fn geocode(
     _quota: PublicQuota,
     State(state): State<AppState>,
@@ -148,13 +201,33 @@ pub async fn geocode(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AreasQuery {
+    /// County or town code; none: the counties.
     parent: Option<String>,
 }
 
 /// `GET /api/v1/geo/areas?parent=CODE`: the counties, or the towns of a
 /// county, or the villages of a town, as a GeoJSON FeatureCollection.
+#[utoipa::path(
+    get,
+    path = "/api/v1/geo/areas",
+    tag = "public",
+    extensions(("x-roles" = json!(["anyone"]))),
+    operation_id = "areas",
+    summary = "Administrative boundaries",
+    description = "The counties, or the towns of a county, or the villages of a town, as a GeoJSON FeatureCollection for maps. Rate-limited per client address (`public_per_minute`).",
+    params(AreasQuery),
+    responses(
+        (status = 200, description = "Counties, or the towns of a county, or the villages of a town",
+            content_type = "application/geo+json", body = crate::serve::schemas::AreaCollection),
+        (status = 404, description = "`not_found`: no area has this code.", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (`parent`): villages have no smaller areas.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests from this client.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
+    ),
+)]
 pub async fn areas(
     _quota: PublicQuota,
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ use notifier::Locale;
 use notifier::outbound::OutboundPolicy;
 use serde::Deserialize;
 use store::{Device, DeviceChannel, PreferencesRecord, RelayNeed, Sensitive};
+use utoipa::ToSchema;
 
 use crate::serve::error::{ApiError, ErrorCode};
 
@@ -32,40 +33,75 @@ pub const RAINFALL_LEVELS: [&str; 4] = [
     "extremely_torrential",
 ];
 
-#[derive(Debug, Deserialize)]
+// The limits in the `#[schema]` attributes below are this module's
+// constants; a test in `openapi` checks that they agree.
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(value_type = crate::serve::schemas::Locale)]
     pub locale: String,
     #[serde(default)]
+    #[schema(max_items = 5)]
     pub devices: Vec<DeviceRequest>,
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub places: Vec<PlaceRequest>,
     #[serde(default)]
     pub preferences: Option<PreferencesRequest>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Only the fields given are changed; `devices` replaces every device.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRequest {
+    #[schema(value_type = Option<crate::serve::schemas::Locale>)]
     pub locale: Option<String>,
+    #[schema(max_items = 5)]
     pub devices: Option<Vec<DeviceRequest>>,
     pub preferences: Option<PreferencesRequest>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceRequest {
+    #[schema(value_type = crate::serve::schemas::Channel)]
     pub channel: DeviceChannel,
+    /// FCM registration token (32–4096 of A–Z a–z 0–9 - _ : .), MQTT
+    /// device id (1–64 of A–Z a–z 0–9 - _), e-mail address, phone number
+    /// in E.164 (`+886912345678`) or webhook URL (http/https, at most 2048
+    /// characters, no user name or password; its host must be a public
+    /// address or resolve to one: loopback, private, link-local, shared,
+    /// multicast and reserved addresses are refused unless the operator
+    /// allows them in `[channels.webhook] allow`; redirects are not
+    /// followed).
     pub address: String,
+    /// Webhook signing secret; webhooks only, required for them.
+    #[schema(min_length = 16, max_length = 256)]
     pub secret: Option<String>,
 }
 
 /// A place by address (geocoded) or by point (located).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum PlaceRequest {
-    Address { label: String, address: String },
-    Point { label: String, lon: f64, lat: f64 },
+    /// A Taiwanese address, geocoded: an ambiguous one is refused
+    /// (`address_ambiguous`, candidates in `details`).
+    Address {
+        #[schema(min_length = 1, max_length = 40)]
+        label: String,
+        #[schema(min_length = 1, max_length = 200)]
+        address: String,
+    },
+    /// A point, located in its village (`outside_coverage` when in none).
+    Point {
+        #[schema(min_length = 1, max_length = 40)]
+        label: String,
+        #[schema(minimum = -180, maximum = 180)]
+        lon: f64,
+        #[schema(minimum = -90, maximum = 90)]
+        lat: f64,
+    },
 }
 
 impl PlaceRequest {
@@ -76,43 +112,66 @@ impl PlaceRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreferencesRequest {
+    /// Hazards to be told about; empty: every hazard.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::serve::schemas::Hazard>)]
     pub kinds: Vec<String>,
+    #[schema(value_type = Option<crate::serve::schemas::Colour>)]
     pub min_colour: Option<String>,
+    #[schema(value_type = Option<crate::serve::schemas::Intensity>)]
     pub min_intensity: Option<String>,
+    #[schema(value_type = Option<crate::serve::schemas::Rainfall>)]
     pub min_rainfall: Option<String>,
+    /// Further languages to be told in.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::serve::schemas::Locale>, max_items = 8)]
     pub languages: Vec<String>,
+    /// Also receive exercises and tests.
     #[serde(default)]
     pub exercises: bool,
     pub quiet_hours: Option<QuietHoursRequest>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Taiwan time; may wrap past midnight.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHoursRequest {
+    #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$")]
     pub start: String,
+    #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$")]
     pub end: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationRequest {
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
+    /// How long the point is kept.
+    #[schema(minimum = 1, maximum = 1440)]
     pub ttl_minutes: u32,
 }
 
-#[derive(Debug, Deserialize)]
+/// Names and notes must not contain invisible or direction-changing
+/// characters (bidi controls, zero-width characters, other format or
+/// control characters): `invalid_field` naming the field and the code
+/// point.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelayRequest {
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
+    /// E.164.
     pub phone: Option<String>,
+    #[schema(max_length = 300)]
     pub note: Option<String>,
-    /// MOI village code; by default the village of the first place.
+    /// MOI village code of one of the resident's places (any other is
+    /// refused, `invalid_field`); default: the first place's village.
     pub village: Option<String>,
 }
 
