@@ -780,7 +780,7 @@ async fn send(
     )
     .await?;
     tracing::info!(alert = %id, draft = %draft.id.0, "issuer alert sent");
-    Ok(Json(json!({ "alert_id": id, "key": key })))
+    Ok(Json(json!({ "alert_id": id, "key": key.to_string() })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
