@@ -6,5 +6,5 @@
 //!   deliveries, through the matcher and geodata.
 //! - [`serve`]: `hazardline serve`, the HTTP API, web pages and workers.
 
-pub mod engine;
+pub use engine;
 pub mod serve;

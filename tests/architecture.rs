@@ -211,13 +211,39 @@ fn only_store_declares_database_clients() {
     }
 }
 
+/// Runtime, network and database crates: what a crate without I/O must
+/// not use.
+const RUNTIME_CRATES: [&str; 9] = [
+    "tokio", "reqwest", "rumqttc", "rusqlite", "redis", "hyper", "axum", "lettre", "mio",
+];
+
+/// The engine does no I/O: it declares no runtime, network or database
+/// crate of its own. (It links some through ingest and notifier, whose
+/// lifecycle events and renderer it uses; what it calls is checked by
+/// its having no way to name them.)
+#[test]
+fn the_engine_declares_no_runtime() {
+    let manifest_path = repo().join("engine/Cargo.toml");
+    let manifest: toml::Table = fs::read_to_string(&manifest_path).unwrap().parse().unwrap();
+    let deps = manifest["dependencies"].as_table().expect("[dependencies]");
+    assert!(
+        deps.contains_key("matcher"),
+        "is this the engine's manifest?"
+    );
+    for name in RUNTIME_CRATES {
+        assert!(
+            !deps.contains_key(name),
+            "{} declares {name}",
+            manifest_path.display()
+        );
+    }
+}
+
 /// The crates that must stay free of I/O link no runtime, network or
 /// database crate (their normal dependencies, as cargo resolves them).
 #[test]
 fn library_crates_link_no_runtime() {
-    const FORBIDDEN: [&str; 9] = [
-        "tokio", "reqwest", "rumqttc", "rusqlite", "redis", "hyper", "axum", "lettre", "mio",
-    ];
+    const FORBIDDEN: [&str; 9] = RUNTIME_CRATES;
     for krate in ["cap", "matcher"] {
         if !repo().join(krate).join("Cargo.toml").is_file() {
             continue;

@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 /// A CAP date-time: always with its zone, as the spec requires.
 pub type Timestamp = DateTime<FixedOffset>;
 
+/// Writes a date-time in the CAP 1.2 form (`-00:00` never `Z`).
+pub fn format_datetime(t: &Timestamp) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
 /// The CAP version a message declared through its XML namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CapVersion {
@@ -73,7 +78,7 @@ impl MessageKey {
         MessageKey {
             sender: alert.sender.clone(),
             identifier: alert.identifier.clone(),
-            sent: crate::parse::time::format_datetime(&alert.sent),
+            sent: format_datetime(&alert.sent),
         }
     }
 }

@@ -86,10 +86,7 @@ pub fn parse_datetime(text: &str) -> Result<(Timestamp, Option<Leniency>), DateT
         .map_err(|_| DateTimeError::Invalid(text.to_owned()))
 }
 
-/// Writes a date-time in the CAP 1.2 form (`-00:00` never `Z`).
-pub fn format_datetime(t: &Timestamp) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
-}
+pub use crate::model::format_datetime;
 
 /// `\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d`, the CAP 1.2 pattern.
 fn is_strict_form(b: &[u8]) -> bool {

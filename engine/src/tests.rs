@@ -11,7 +11,7 @@ use notifier::notice::Address;
 use super::*;
 
 fn message(name: &str) -> Alert {
-    let path = format!("{}/demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(&path).unwrap();
     let document = cap::parse_document(&bytes, &cap::Limits::default()).unwrap();
     document.messages[0].alert.clone().unwrap()
@@ -210,7 +210,7 @@ fn rainfall_level_comes_from_the_agency_level_or_the_headline() {
 #[test]
 fn real_rain_warnings_carry_their_level() {
     let dir = std::env::var("HAZARDLINE_SHARED_DATA")
-        .unwrap_or_else(|_| format!("{}/../shared/data", env!("CARGO_MANIFEST_DIR")));
+        .unwrap_or_else(|_| format!("{}/../../shared/data", env!("CARGO_MANIFEST_DIR")));
     let path = format!("{dir}/cap/tw-ncdr/fifows_extremely-rain_202404230229.cap");
     let Ok(bytes) = std::fs::read(&path) else {
         eprintln!("SKIPPED: {path} not found (set HAZARDLINE_SHARED_DATA)");

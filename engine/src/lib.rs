@@ -17,6 +17,8 @@
 //!    place and the nearest suitable shelter, and fan out to every address.
 //!
 //! It holds the matcher's index and the active alerts; it does no I/O.
+//! It is not the service: no HTTP, storage, queue or clock of its own —
+//! the `hazardline` binary feeds it events and queues what it returns.
 
 mod codes;
 mod directory;

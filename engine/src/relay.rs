@@ -265,7 +265,7 @@ mod tests {
     fn relief_reaches_exactly_those_the_alert_told_in_the_catalogue_county() {
         use chrono::TimeZone;
         let atlas = geodata::demo::atlas();
-        let directory = crate::engine::Directory::synthetic(&atlas, 400);
+        let directory = crate::Directory::synthetic(&atlas, 400);
         let mut engine = Engine::new(
             atlas,
             geodata::demo::shelters().unwrap(),
@@ -291,7 +291,7 @@ mod tests {
             .unwrap_or(0);
         assert!(told > 0);
         let catalogue = Catalogue::demo().unwrap();
-        let key = crate::engine::alert_key(&a);
+        let key = crate::alert_key(&a);
         let relief = engine.relief(&key, &catalogue, now).unwrap();
         assert_eq!(relief.people, told);
         assert!(!relief.deliveries.is_empty());
@@ -328,11 +328,11 @@ mod tests {
         let mut engine = Engine::new(
             atlas,
             shelters,
-            crate::engine::Directory::default(),
+            crate::Directory::default(),
             "https://example.invalid/a",
         )
         .unwrap();
-        let place = crate::engine::Place {
+        let place = crate::Place {
             name: "x".into(),
             lon: first.lon,
             lat: first.lat,

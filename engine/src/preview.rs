@@ -64,7 +64,7 @@ mod tests {
     use ingest::lifecycle::LifecycleEvent;
 
     use super::*;
-    use crate::engine::Directory;
+    use crate::Directory;
 
     fn demo_engine(count: usize) -> Engine {
         let atlas = geodata::demo::atlas();
