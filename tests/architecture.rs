@@ -167,7 +167,14 @@ fn count_lines_outside_tests(path: &Path) -> usize {
 
 #[test]
 fn every_long_source_file_is_listed_with_its_reason() {
-    let text = architecture_text();
+    let whole = architecture_text();
+    // Listed in the "Long files" section itself: a mention elsewhere says
+    // nothing about why the file is long.
+    let text = whole
+        .split("\n## Long files")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("ARCHITECTURE.md has a \"Long files\" section");
     let mut unlisted = Vec::new();
     for krate in modules::workspace_crates(&repo()) {
         for file in modules::source_files(&krate.src) {
