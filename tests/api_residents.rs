@@ -951,9 +951,9 @@ mod residents_harness {
     use axum::body::Body;
     use axum::http::{HeaderMap, Request, StatusCode};
     use chrono::{DateTime, Duration, Utc};
+    use hazardline::run::{self as runtime, ServeOptions};
     use hazardline::serve::AppState;
     use hazardline::serve::config::ServeConfig;
-    use hazardline::serve::runtime::{self, ServeOptions};
     use ingest::clock::ManualClock;
     use notifier::testing::redis_server::RedisServer;
     use serde_json::Value;
@@ -1090,7 +1090,7 @@ trust_forwarded = true
             };
             let service = runtime::build(config, &options).await.unwrap();
             let state = service.state.clone();
-            let router = hazardline::serve::router(state.clone());
+            let router = hazardline::http::router(state.clone());
             let shutdown = CancellationToken::new();
             let running = shutdown.clone();
             tokio::spawn(async move { service.run(running, None).await });
@@ -1109,7 +1109,7 @@ trust_forwarded = true
         }
 
         pub async fn expire_locations(&self) -> usize {
-            hazardline::serve::residents::expire_locations(&self.state).await
+            hazardline::serve::subscribers::expire_locations(&self.state).await
         }
 
         pub async fn stored(&self, id: &str) -> Option<SubscriberRecord> {

@@ -418,8 +418,8 @@ async fn the_service_runs_on_redis_too() {
 /// demo region, the embedded store in a temporary directory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_runs_in_process_for_tests() {
+    use hazardline::run::{RunningService, ServeOptions};
     use hazardline::serve::config::ServeConfig;
-    use hazardline::serve::runtime::{RunningService, ServeOptions};
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store").display().to_string();
     let config = ServeConfig::load(

@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::Openapi => {
-            println!("{}", hazardline::serve::openapi::document());
+            println!("{}", hazardline::http::openapi::document());
             ExitCode::SUCCESS
         }
     }

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hazardline::serve::auth::{BOOTSTRAP_ENV, bootstrap_operator};
-use hazardline::serve::runtime::{self, ServeOptions};
+use hazardline::http::staff::auth::{BOOTSTRAP_ENV, bootstrap_operator};
+use hazardline::run::{self as runtime, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]

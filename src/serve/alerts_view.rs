@@ -24,9 +24,9 @@ pub struct MyAlert {
     /// `new` or `update`.
     #[schema(value_type = String)]
     pub kind: &'static str,
-    #[schema(value_type = crate::serve::schemas::Hazard)]
+    #[schema(value_type = crate::schemas::Hazard)]
     pub hazard: &'static str,
-    #[schema(value_type = crate::serve::schemas::Colour)]
+    #[schema(value_type = crate::schemas::Colour)]
     pub colour: &'static str,
     pub exercise: bool,
     pub title: String,
@@ -34,7 +34,7 @@ pub struct MyAlert {
     /// The subscriber's own place the alert is about.
     pub place: String,
     /// The nearest open shelter, when the alert calls for one.
-    #[schema(value_type = Option<crate::serve::schemas::NearestShelter>)]
+    #[schema(value_type = Option<crate::schemas::NearestShelter>)]
     pub shelter: Option<ShelterInfo>,
     pub expires: Option<DateTime<FixedOffset>>,
 }

@@ -9,8 +9,8 @@
 
 use store::{AuditEntry, NewAuditEntry};
 
-use super::error::ApiResult;
-use super::state::AppState;
+use crate::error::ApiResult;
+use crate::serve::state::AppState;
 
 /// Appends one entry stamped with the service clock.
 pub async fn record(

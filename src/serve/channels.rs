@@ -9,9 +9,9 @@ use notifier::channel::{Channel, Delivery, Outcome as SendOutcome, SendFuture};
 use notifier::notice::ChannelKind;
 use notifier::queue::dispatch::Channels;
 
-use super::config::ServeConfig;
-use super::metrics::Metrics;
-use super::startup::{StartError, start_error};
+use crate::serve::config::ServeConfig;
+use crate::serve::metrics::Metrics;
+use crate::serve::startup::{StartError, start_error};
 
 pub fn build_channels(
     config: &ServeConfig,

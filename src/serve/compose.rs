@@ -19,7 +19,7 @@ use chrono::{DateTime, FixedOffset, Offset as _, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Taiwan time, in which every message written here is dated.
 const TAIWAN_OFFSET_SECS: i32 = 8 * 3600;
@@ -70,21 +70,21 @@ pub struct TextInput {
 #[serde(deny_unknown_fields)]
 pub struct ComposeRequest {
     /// `rainfall`, `flood`, `debris_flow`, `earthquake`, … (cap's hazard kinds).
-    #[schema(value_type = super::schemas::Hazard)]
+    #[schema(value_type = crate::schemas::Hazard)]
     pub hazard: String,
     /// The event as people call it; defaults to the hazard's Chinese name.
     #[serde(default)]
     pub event: Option<String>,
     pub area: AreaInput,
-    #[schema(value_type = super::schemas::Severity)]
+    #[schema(value_type = crate::schemas::Severity)]
     pub severity: String,
-    #[schema(value_type = super::schemas::Urgency)]
+    #[schema(value_type = crate::schemas::Urgency)]
     pub urgency: String,
-    #[schema(value_type = super::schemas::Certainty)]
+    #[schema(value_type = crate::schemas::Certainty)]
     pub certainty: String,
     /// `green`, `yellow`, `orange`, `red`.
     #[serde(default)]
-    #[schema(value_type = Option<super::schemas::Colour>)]
+    #[schema(value_type = Option<crate::schemas::Colour>)]
     pub colour: Option<String>,
     /// Language tag → texts; `zh-TW` is required.
     pub texts: BTreeMap<String, TextInput>,
@@ -123,7 +123,7 @@ pub fn taiwan_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
 
 /// A fresh identifier: the sending date and 64 random bits.
 pub fn new_identifier(now: DateTime<Utc>) -> String {
-    let id = super::ids::new_id("x");
+    let id = crate::serve::ids::new_id("x");
     format!(
         "HZL-{}-{}",
         taiwan_time(now).format("%Y%m%d%H%M%S"),

@@ -13,8 +13,8 @@ use notifier::notice::{Address, DeviceToken, EmailAddress, PhoneNumber, Secret, 
 use notifier::policy::QuietHours;
 use store::{DeviceChannel, PreferencesRecord, SubscriberRecord};
 
-use super::error::{ApiError, ErrorCode};
 use crate::engine::{Place, Subscriber};
+use crate::error::{ApiError, ErrorCode};
 
 /// What a message calls a traveller's shared current location, from the
 /// catalogue of `locale`.

@@ -11,10 +11,10 @@ use notifier::channel::Channel;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::alerts_view::notice_kind_name;
-use super::heartbeat;
-use super::state::AppState;
 use crate::engine::Outcome;
+use crate::serve::alerts_view::notice_kind_name;
+use crate::serve::heartbeat;
+use crate::serve::state::AppState;
 
 /// Deliveries written to the queue per transaction.
 const ENQUEUE_CHUNK: usize = 5000;

@@ -17,10 +17,10 @@ use notifier::notice::{Address, AlertVersion, ChannelKind, SubscriberId};
 use notifier::queue::{DeliveryKey, DeliveryStatus};
 use tokio_util::sync::CancellationToken;
 
-use super::config::{HeartbeatConfig, ServeConfig};
-pub use super::heartbeat_status::HeartbeatStatus;
-use super::state::AppState;
 use crate::engine::{Place, Subscriber};
+use crate::serve::config::{HeartbeatConfig, ServeConfig};
+pub use crate::serve::heartbeat_status::HeartbeatStatus;
+use crate::serve::state::AppState;
 
 pub const CANARY_PSEUDONYM: &str = "heartbeat-canary";
 /// How often the canary's delivery status is looked up while waiting.
@@ -76,7 +76,7 @@ fn canary_address(config: &HeartbeatConfig) -> Result<Address, String> {
         secret: None,
     };
     // The same checks as a resident's device.
-    super::convert::device_address(0, &device)
+    crate::serve::convert::device_address(0, &device)
         .map_err(|e| format!("heartbeat.canary_address: {}", e.message))
 }
 

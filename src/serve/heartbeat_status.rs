@@ -28,7 +28,7 @@ impl HeartbeatStatus {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(super) fn record(&self, verdict: Result<DateTime<Utc>, String>) {
+    pub(crate) fn record(&self, verdict: Result<DateTime<Utc>, String>) {
         let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
         match verdict {
             Ok(at) => {

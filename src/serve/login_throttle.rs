@@ -35,10 +35,10 @@ use rand::Rng;
 use sha2::Sha256;
 use store::Storage;
 
-use super::config::LoginsConfig;
-use super::error::ApiError;
-use super::login_pool::{HashPool, Priority};
-use super::ratelimit::ClientKey;
+use crate::error::ApiError;
+use crate::serve::config::LoginsConfig;
+use crate::serve::login_pool::{HashPool, Priority};
+use crate::serve::ratelimit::ClientKey;
 
 /// Device cookies are named this followed by the username, so one browser
 /// shared by several officers keeps one per account.
@@ -148,7 +148,7 @@ impl Logins {
         now: DateTime<Utc>,
     ) -> Option<String> {
         let name = format!("{DEVICE_COOKIE_PREFIX}{username}");
-        super::extract::cookies(headers, &name).find_map(|value| {
+        cookies(headers, &name).find_map(|value| {
             let mut parts = value.split('.');
             let (nonce, expires, signature) = (parts.next()?, parts.next()?, parts.next()?);
             if parts.next().is_some() || nonce.len() != 32 {
@@ -255,6 +255,22 @@ fn derive_key(data_key: &store::DataKey) -> [u8; 32] {
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(KEY_LABEL);
     mac.finalize().into_bytes().into()
+}
+
+/// The non-empty values of every cookie `name` the request carries.
+pub fn cookies<'a>(
+    headers: &'a axum::http::HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(move |(cookie, _)| *cookie == name)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

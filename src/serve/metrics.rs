@@ -7,7 +7,7 @@
 //!
 //! Queue depth and age are the queue's own ([`DeliveryQueue::depth`]:
 //! every process's deliveries, those left by earlier runs included), read
-//! every few seconds by the runtime ([`super::workers::poll_queue_depth`])
+//! every few seconds by the runtime ([`crate::serve::workers::poll_queue_depth`])
 //! rather than per scrape; the oldest wait is reckoned from the last read
 //! at the time it is asked for.
 //!

@@ -41,8 +41,8 @@ use governor::state::keyed::ShrinkableKeyedStateStore;
 use ingest::clock::SharedClock;
 use store::KeyHash;
 
-pub use super::config::LimitsConfig;
-use super::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
+pub use crate::serve::config::LimitsConfig;
 
 /// Which limit a route falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

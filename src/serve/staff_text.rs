@@ -20,7 +20,7 @@
 
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-use super::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 
 /// Whether `c` is invisible or changes the reading direction (see the
 /// module documentation).

@@ -12,12 +12,12 @@ use notifier::channel::live::LiveChannel;
 use store::Storage;
 use tokio::sync::{mpsc, oneshot};
 
-use super::alerts_view::AlertsView;
-use super::config::ServeConfig;
-use super::expiry::LocationExpiries;
-use super::heartbeat_status::HeartbeatStatus;
-use super::metrics::Metrics;
 use crate::engine::Engine;
+use crate::serve::alerts_view::AlertsView;
+use crate::serve::config::ServeConfig;
+use crate::serve::expiry::LocationExpiries;
+use crate::serve::heartbeat_status::HeartbeatStatus;
+use crate::serve::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState(Arc<StateInner>);
@@ -25,12 +25,6 @@ pub struct AppState(Arc<StateInner>);
 impl AppState {
     pub fn new(inner: StateInner) -> AppState {
         AppState(Arc::new(inner))
-    }
-}
-
-impl super::extract::CapBodyLimit for AppState {
-    fn cap_body_limit(&self) -> usize {
-        self.config.server.cap_body_limit
     }
 }
 
@@ -65,14 +59,14 @@ pub struct StateInner {
     /// When shared locations expire (kept by the subscriber edits).
     pub location_expiries: Arc<LocationExpiries>,
     /// Rate limits of the public and resident routes, per client.
-    pub limiter: Arc<super::ratelimit::RateLimiter>,
+    pub limiter: Arc<crate::serve::ratelimit::RateLimiter>,
     /// Verified device keys.
-    pub residents: Arc<super::device_keys::Residents>,
+    pub residents: Arc<crate::serve::device_keys::Residents>,
     /// The locks `subscribers` (the one write path of stored subscribers)
     /// serializes each subscriber's edits with.
-    pub subscriber_locks: Arc<super::edit_locks::EditLocks>,
+    pub subscriber_locks: Arc<crate::serve::edit_locks::EditLocks>,
     /// Staff logins: the password workers and the failure counters.
-    pub logins: Arc<super::login_throttle::Logins>,
+    pub logins: Arc<crate::serve::login_throttle::Logins>,
     /// Relief steps sent when an office declares recovery.
     pub relief: Arc<notifier::relief::Catalogue>,
 }

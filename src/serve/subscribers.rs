@@ -3,12 +3,12 @@
 //! to the engine. Residents' own edits, a chief dismissing a relay need,
 //! expired locations and devices providers report dead all go through
 //! [`edit`], so none can overwrite another's change. The locks themselves
-//! are [`super::edit_locks::EditLocks`], shared through the state.
+//! are [`crate::serve::edit_locks::EditLocks`], shared through the state.
 
 use store::{SubscriberId, SubscriberRecord};
 
-use super::error::{ApiError, ApiResult, ErrorCode};
-use super::state::AppState;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::serve::state::AppState;
 
 /// Changes subscriber `id`: under their lock, reads the stored record,
 /// applies `change` and, when it says so (`Ok(true)`), writes the
@@ -63,7 +63,7 @@ async fn publish(state: &AppState, mut record: SubscriberRecord) -> ApiResult<Su
     }
     // Checked before writing, so a record the engine cannot take is refused
     // rather than stored.
-    super::convert::engine_subscriber_at(&record, &state.atlas, now)?;
+    crate::serve::convert::engine_subscriber_at(&record, &state.atlas, now)?;
     state.storage.put_subscriber(&record).await?;
     sync_engine(state, &record).await?;
     Ok(record)
@@ -73,7 +73,7 @@ async fn publish(state: &AppState, mut record: SubscriberRecord) -> ApiResult<Su
 /// has expired is left out.
 async fn sync_engine(state: &AppState, record: &SubscriberRecord) -> ApiResult<()> {
     let now = state.clock.now();
-    let subscriber = super::convert::engine_subscriber_at(record, &state.atlas, now)?;
+    let subscriber = crate::serve::convert::engine_subscriber_at(record, &state.atlas, now)?;
     if let Some(location) = record.location.as_ref().filter(|l| l.expires > now) {
         state
             .location_expiries
@@ -113,4 +113,31 @@ fn engine_stopped() -> ApiError {
         ErrorCode::Unavailable,
         "the matcher is not running; retry later",
     )
+}
+
+/// Withdraws every shared location whose time is up, from the store and
+/// the engine; returns how many. The runtime calls this periodically.
+pub async fn expire_locations(state: &AppState) -> usize {
+    let now = state.clock.now();
+    let mut withdrawn = 0;
+    for id in state.location_expiries.take_due(now) {
+        // A location renewed since is scheduled again under its new expiry
+        // and left alone; an expired one is dropped by the write.
+        let mut expired = false;
+        let outcome = edit(state, &id, |record| {
+            expired = record.location.as_ref().is_some_and(|l| l.expires <= now);
+            Ok(expired)
+        })
+        .await;
+        match outcome {
+            Ok(_) => withdrawn += usize::from(expired),
+            Err(error) => {
+                tracing::warn!(subscriber = %id.0, code = ?error.code, "withdrawing an expired location failed; retrying later");
+                state
+                    .location_expiries
+                    .schedule(now + chrono::Duration::seconds(30), id);
+            }
+        }
+    }
+    withdrawn
 }

@@ -10,8 +10,8 @@ use ingest::source::SourceId;
 use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
 use tokio_util::sync::CancellationToken;
 
-use super::clock::RunningClock;
-use super::state::AppState;
+use crate::serve::clock::RunningClock;
+use crate::serve::state::AppState;
 
 /// The demo's fictional agencies' source.
 pub const DEMO_SOURCE: &str = "demo";
@@ -88,7 +88,7 @@ pub async fn expire_locations(state: AppState, stop: CancellationToken) {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(LOCATION_SWEEP) => {}
         }
-        let withdrawn = super::residents::expire_locations(&state).await;
+        let withdrawn = crate::serve::subscribers::expire_locations(&state).await;
         if withdrawn > 0 {
             tracing::debug!(withdrawn, "shared locations expired");
         }
@@ -97,7 +97,7 @@ pub async fn expire_locations(state: AppState, stop: CancellationToken) {
 
 /// Removes the devices providers reported dead, so nothing more is sent
 /// to them.
-pub(super) async fn disable_dead_addresses(
+pub(crate) async fn disable_dead_addresses(
     state: &AppState,
     dead: Vec<(notifier::notice::SubscriberId, notifier::notice::Address)>,
 ) {
@@ -181,8 +181,8 @@ mod tests {
     use store::{Device, DeviceChannel, PlaceRecord, Sensitive, SubscriberId, SubscriberRecord};
 
     use super::disable_dead_addresses;
+    use crate::run::{ServeOptions, build};
     use crate::serve::config::ServeConfig;
-    use crate::serve::runtime::{ServeOptions, build};
     use crate::serve::state::AppState;
 
     const KEY: &str = "5f2b0c3d4e6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e";

@@ -10,7 +10,7 @@ use axum::http::header::CONTENT_LENGTH;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use super::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// The state that knows how large a CAP document may be
 /// (`server.cap_body_limit`).
@@ -90,25 +90,17 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     let mut source = std::error::Error::source(&rejection);
     while let Some(error) = source {
         if let Some(error) = error.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
-            return super::error::json_body_error(&error.path().to_string(), error.inner());
+            return crate::error::json_body_error(&error.path().to_string(), error.inner());
         }
         source = error.source();
     }
     ApiError::new(ErrorCode::MalformedRequest, "the body could not be read")
 }
 
-/// The non-empty values of every cookie `name` the request carries.
-pub fn cookies<'a>(
-    headers: &'a axum::http::HeaderMap,
-    name: &'a str,
-) -> impl Iterator<Item = &'a str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(move |(cookie, _)| *cookie == name)
-        .map(|(_, value)| value.trim())
-        .filter(|v| !v.is_empty())
+pub use crate::serve::login_throttle::cookies;
+
+impl CapBodyLimit for crate::serve::AppState {
+    fn cap_body_limit(&self) -> usize {
+        self.config.server.cap_body_limit
+    }
 }

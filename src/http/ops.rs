@@ -12,7 +12,7 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::state::AppState;
+use crate::serve::state::AppState;
 
 /// An engine that does not answer within this is considered stuck.
 const ENGINE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -36,7 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     description = "Answers as long as the process serves HTTP; says nothing of its dependencies (see /readyz).",
     extensions(("x-roles" = json!(["anyone"]))),
     responses(
-        (status = 200, description = "Up", body = super::schemas::Health),
+        (status = 200, description = "Up", body = crate::schemas::Health),
     ),
 )]
 async fn healthz() -> impl IntoResponse {
@@ -52,8 +52,8 @@ async fn healthz() -> impl IntoResponse {
     description = "503 with the reasons when the store does not answer, the engine has stopped, a feed is stale (with `readiness.fail_on_stale_feed`), the oldest pending delivery waits longer than `readiness.max_queue_age_secs`, or the last heartbeat failed.",
     extensions(("x-roles" = json!(["anyone"]))),
     responses(
-        (status = 200, description = "Ready", body = super::schemas::Readiness),
-        (status = 503, description = "Not ready; reasons listed", body = super::schemas::Readiness),
+        (status = 200, description = "Ready", body = crate::schemas::Readiness),
+        (status = 503, description = "Not ready; reasons listed", body = crate::schemas::Readiness),
     ),
 )]
 async fn readyz(State(state): State<AppState>) -> Response {

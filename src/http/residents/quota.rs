@@ -1,13 +1,13 @@
 //! Rate-limit checks for the anonymous routes, as extractors: a handler
 //! that takes [`PublicQuota`] or [`SubscribeQuota`] runs only when the
 //! client has a token left. (Authenticated routes are counted by
-//! [`super::auth::Resident`] against the device.)
+//! [`crate::http::residents::auth::Resident`] against the device.)
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::auth::{bearer, hash_key};
+use crate::http::residents::auth::{bearer, hash_key};
 use crate::serve::ratelimit::{ClientKey, Limited, RouteClass};
 use crate::serve::state::AppState;
 

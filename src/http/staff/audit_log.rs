@@ -8,9 +8,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::Auditor;
-use super::error::{ApiResult, ErrorBody};
-use super::state::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::http::staff::auth::Auditor;
+use crate::serve::state::AppState;
 
 /// Most entries one read returns.
 const MAX_PAGE: usize = 1000;
@@ -43,7 +43,7 @@ struct Page {
     security(("session" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["operator", "supervisor"]))),
     responses(
-        (status = 200, description = "Entries after `after`, oldest first", body = super::schemas::AuditPage),
+        (status = 200, description = "Entries after `after`, oldest first", body = crate::schemas::AuditPage),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: only operators and supervisors may read the audit log.", body = ErrorBody),
         (status = 400, description = "`malformed_request` (`field` names the parameter): `after` or `limit` is not a number.", body = ErrorBody),

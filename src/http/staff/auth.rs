@@ -43,14 +43,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::audit;
-use super::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use super::extract::{JsonBody, cookies};
-use super::ids::new_id;
-use super::login_pool::{HashPool, PoolError, Priority};
-use super::login_throttle::{Locked, address_text};
-use super::ratelimit::ClientKey;
-use super::state::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::http::extract::{JsonBody, cookies};
+use crate::serve::audit;
+use crate::serve::ids::new_id;
+use crate::serve::login_pool::{HashPool, PoolError, Priority};
+use crate::serve::login_throttle::{Locked, address_text};
+use crate::serve::ratelimit::ClientKey;
+use crate::serve::state::AppState;
 
 pub const SESSION_COOKIE: &str = "hazardline_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -401,7 +401,7 @@ pub struct AccountView {
     pub id: AccountId,
     pub username: String,
     pub display_name: String,
-    #[schema(value_type = super::schemas::Role)]
+    #[schema(value_type = crate::schemas::Role)]
     pub role: Role,
     /// County or town codes (issuers, supervisors), village codes (chiefs).
     pub jurisdiction: Vec<String>,
@@ -678,7 +678,7 @@ pub struct NewAccount {
     pub password: String,
     #[serde(default)]
     pub display_name: Option<String>,
-    #[schema(value_type = super::schemas::Role)]
+    #[schema(value_type = crate::schemas::Role)]
     pub role: Role,
     /// County or town codes for issuers and supervisors, village codes for
     /// chiefs, none for operators.

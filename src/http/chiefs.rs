@@ -27,14 +27,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::audit;
-use super::auth::{Chief, Principal};
-use super::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use super::extract::JsonBody;
-use super::staff_text;
-use super::state::AppState;
 use crate::engine::relay::villages_covered;
 use crate::engine::{alert_id, alert_key};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::http::extract::JsonBody;
+use crate::http::staff::auth::{Chief, Principal};
+use crate::serve::audit;
+use crate::serve::staff_text;
+use crate::serve::state::AppState;
 
 const OUTCOMES: [&str; 4] = ["reached", "no_answer", "needs_help", "moved_away"];
 const MAX_NOTE_CHARS: usize = 500;
@@ -147,7 +147,7 @@ fn person_json(record: &SubscriberRecord, ack: Option<&RelayAck>) -> Value {
     security(("session" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["village_chief"]))),
     responses(
-        (status = 200, description = "Lists", body = super::schemas::RelayLists),
+        (status = 200, description = "Lists", body = crate::schemas::RelayLists),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: village chiefs only.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
@@ -202,7 +202,7 @@ struct AckRequest {
     /// Pseudonymous subscriber id, as listed.
     #[schema(value_type = String)]
     person: SubscriberId,
-    #[schema(value_type = super::schemas::Outcome)]
+    #[schema(value_type = crate::schemas::Outcome)]
     outcome: String,
     /// At most 500 characters, no invisible or direction-changing
     /// characters.
@@ -223,7 +223,7 @@ struct AckRequest {
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["village_chief"]))),
     responses(
-        (status = 200, description = "Recorded", body = super::schemas::Acknowledged),
+        (status = 200, description = "Recorded", body = crate::schemas::Acknowledged),
         (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: village chiefs only, of this village; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
@@ -315,7 +315,7 @@ struct DismissRequest {
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["village_chief"]))),
     responses(
-        (status = 200, description = "Dismissed", body = super::schemas::Dismissed),
+        (status = 200, description = "Dismissed", body = crate::schemas::Dismissed),
         (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: village chiefs only, of this village; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
@@ -336,7 +336,9 @@ async fn dismiss(
         .subscriber(&request.person)
         .await?
         .is_some_and(|s| on_list(&s, &list.village));
-    if !listed || !super::residents::dismiss_relay(&state, &request.person, &list.village).await? {
+    if !listed
+        || !crate::http::residents::dismiss_relay(&state, &request.person, &list.village).await?
+    {
         return Err(ApiError::field(
             ErrorCode::NotFound,
             "person",

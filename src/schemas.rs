@@ -164,7 +164,7 @@ pub enum Role {
     Operator,
 }
 
-// ---- Residents (src/serve/residents/me.rs) ----
+// ---- Residents (src/http/residents/me.rs) ----
 
 // Written by `me::view`.
 /// A device as its owner sees it: the secret itself is
@@ -267,7 +267,7 @@ pub struct Inbox {
     entries: Vec<InboxEntry>,
 }
 
-// ---- Public reads (src/serve/residents/public.rs) ----
+// ---- Public reads (src/http/residents/public.rs) ----
 
 // Written by `public::alerts`.
 /// Area names of an alert, cut after 20.
@@ -403,7 +403,7 @@ pub struct AreaCollection {
     features: Vec<AreaFeature>,
 }
 
-// ---- Staff (src/serve/auth.rs, audit_log.rs) ----
+// ---- Staff (src/http/staff/auth.rs, audit_log.rs) ----
 
 // Describes `store::AuditEntry`.
 /// One entry of the audit log.
@@ -431,7 +431,7 @@ pub struct AuditPage {
     entries: Vec<AuditEntry>,
 }
 
-// ---- Issuers (src/serve/issuers.rs) ----
+// ---- Issuers (src/http/staff/issuers.rs) ----
 
 // Written by `issuers::preview_json`.
 /// A village a draft would reach.
@@ -595,7 +595,7 @@ pub struct ShelterStatus {
     changed_at: DateTime<Utc>,
 }
 
-// ---- Village chiefs (src/serve/chiefs.rs) ----
+// ---- Village chiefs (src/http/chiefs.rs) ----
 
 /// Outcomes a chief records.
 #[derive(Serialize, ToSchema)]
@@ -668,7 +668,7 @@ pub struct Dismissed {
     dismissed: bool,
 }
 
-// ---- Operators (src/serve/ops.rs) ----
+// ---- Operators (src/http/ops.rs) ----
 
 /// `GET /healthz`.
 #[derive(ToSchema)]

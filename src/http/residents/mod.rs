@@ -27,7 +27,7 @@ use store::SubscriberId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::serve::error::ApiResult;
+use crate::error::ApiResult;
 use crate::serve::state::AppState;
 
 /// The resident and public routes.
@@ -62,31 +62,4 @@ pub async fn dismiss_relay(state: &AppState, id: &SubscriberId, village: &str) -
     })
     .await?;
     Ok(dismissed)
-}
-
-/// Withdraws every shared location whose time is up, from the store and
-/// the engine; returns how many. The runtime calls this periodically.
-pub async fn expire_locations(state: &AppState) -> usize {
-    let now = state.clock.now();
-    let mut withdrawn = 0;
-    for id in state.location_expiries.take_due(now) {
-        // A location renewed since is scheduled again under its new expiry
-        // and left alone; an expired one is dropped by the write.
-        let mut expired = false;
-        let outcome = crate::serve::subscribers::edit(state, &id, |record| {
-            expired = record.location.as_ref().is_some_and(|l| l.expires <= now);
-            Ok(expired)
-        })
-        .await;
-        match outcome {
-            Ok(_) => withdrawn += usize::from(expired),
-            Err(error) => {
-                tracing::warn!(subscriber = %id.0, code = ?error.code, "withdrawing an expired location failed; retrying later");
-                state
-                    .location_expiries
-                    .schedule(now + chrono::Duration::seconds(30), id);
-            }
-        }
-    }
-    withdrawn
 }

@@ -36,8 +36,8 @@ use tokio_util::sync::CancellationToken;
 
 use self::admission::{Admission, Caps, Kind, Refusal};
 use self::watch::{Activity, DeadlineBody, Watched};
-use super::config::ServerConfig;
-use super::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
+use crate::serve::config::ServerConfig;
 
 /// Open connections on the separate operator listener: probes and scrapes
 /// come from a handful of monitors.

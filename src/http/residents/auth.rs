@@ -23,8 +23,8 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use store::{KeyHash, SubscriberId};
 
+use crate::error::{ApiError, ErrorCode};
 pub use crate::serve::device_keys::{DeviceKeys, KEY_CACHE_TTL_SECS};
-use crate::serve::error::{ApiError, ErrorCode};
 use crate::serve::ratelimit::{ClientKey, RouteClass};
 use crate::serve::state::AppState;
 

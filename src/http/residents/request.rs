@@ -10,7 +10,7 @@ use serde::Deserialize;
 use store::{Device, DeviceChannel, PreferencesRecord, RelayNeed, Sensitive};
 use utoipa::ToSchema;
 
-use crate::serve::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 
 /// Places a subscriber may register (home, work, parents, …).
 pub const MAX_PLACES: usize = 10;
@@ -39,7 +39,7 @@ pub const RAINFALL_LEVELS: [&str; 4] = [
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    #[schema(value_type = crate::serve::schemas::Locale)]
+    #[schema(value_type = crate::schemas::Locale)]
     pub locale: String,
     #[serde(default)]
     #[schema(max_items = 5)]
@@ -55,7 +55,7 @@ pub struct RegisterRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRequest {
-    #[schema(value_type = Option<crate::serve::schemas::Locale>)]
+    #[schema(value_type = Option<crate::schemas::Locale>)]
     pub locale: Option<String>,
     #[schema(max_items = 5)]
     pub devices: Option<Vec<DeviceRequest>>,
@@ -65,7 +65,7 @@ pub struct PatchRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceRequest {
-    #[schema(value_type = crate::serve::schemas::Channel)]
+    #[schema(value_type = crate::schemas::Channel)]
     pub channel: DeviceChannel,
     /// FCM registration token (32–4096 of A–Z a–z 0–9 - _ : .), MQTT
     /// device id (1–64 of A–Z a–z 0–9 - _), e-mail address, phone number
@@ -117,17 +117,17 @@ impl PlaceRequest {
 pub struct PreferencesRequest {
     /// Hazards to be told about; empty: every hazard.
     #[serde(default)]
-    #[schema(value_type = Vec<crate::serve::schemas::Hazard>)]
+    #[schema(value_type = Vec<crate::schemas::Hazard>)]
     pub kinds: Vec<String>,
-    #[schema(value_type = Option<crate::serve::schemas::Colour>)]
+    #[schema(value_type = Option<crate::schemas::Colour>)]
     pub min_colour: Option<String>,
-    #[schema(value_type = Option<crate::serve::schemas::Intensity>)]
+    #[schema(value_type = Option<crate::schemas::Intensity>)]
     pub min_intensity: Option<String>,
-    #[schema(value_type = Option<crate::serve::schemas::Rainfall>)]
+    #[schema(value_type = Option<crate::schemas::Rainfall>)]
     pub min_rainfall: Option<String>,
     /// Further languages to be told in.
     #[serde(default)]
-    #[schema(value_type = Vec<crate::serve::schemas::Locale>, max_items = 8)]
+    #[schema(value_type = Vec<crate::schemas::Locale>, max_items = 8)]
     pub languages: Vec<String>,
     /// Also receive exercises and tests.
     #[serde(default)]

@@ -9,6 +9,11 @@
 //! dispatchers finish their claimed batch (the rest stays queued, durable);
 //! then the process exits. Each step is bounded by
 //! `server.shutdown_grace_secs`.
+//!
+//! `listener`: the HTTP accept loop with connection caps, timeouts and the
+//! open-file budget.
+
+pub mod listener;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -32,21 +37,21 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::alerts_view::AlertsView;
-use super::clock::RunningClock;
-use super::config::{ServeConfig, StorageKind};
-use super::device_keys::Residents;
-use super::edit_locks::EditLocks;
-use super::expiry::LocationExpiries;
-use super::heartbeat::{self, HeartbeatStatus};
-use super::listener::admission::Caps;
-use super::listener::{Listener, OPS_MAX_CONNECTIONS, Timeouts, open_files};
-use super::metrics::Metrics;
-use super::ratelimit::RateLimiter;
-pub use super::startup::StartError;
-use super::startup::start_error;
-use super::state::{AppState, EngineHandle, StateInner};
 use crate::engine::{Directory, Engine};
+use crate::run::listener::admission::Caps;
+use crate::run::listener::{Listener, OPS_MAX_CONNECTIONS, Timeouts, open_files};
+use crate::serve::alerts_view::AlertsView;
+use crate::serve::clock::RunningClock;
+use crate::serve::config::{ServeConfig, StorageKind};
+use crate::serve::device_keys::Residents;
+use crate::serve::edit_locks::EditLocks;
+use crate::serve::expiry::LocationExpiries;
+use crate::serve::heartbeat::{self, HeartbeatStatus};
+use crate::serve::metrics::Metrics;
+use crate::serve::ratelimit::RateLimiter;
+pub use crate::serve::startup::StartError;
+use crate::serve::startup::start_error;
+use crate::serve::state::{AppState, EngineHandle, StateInner};
 
 /// The source issuers' submissions (and the heartbeat) come from.
 pub const ISSUER_SOURCE: &str = "issuers";
@@ -115,7 +120,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     let mut subscribers: Vec<_> = directory.slots().map(|(_, s)| s.clone()).collect();
     let location_expiries = Arc::new(LocationExpiries::default());
     for record in &stored {
-        match super::convert::engine_subscriber_at(record, &atlas, now) {
+        match crate::serve::convert::engine_subscriber_at(record, &atlas, now) {
             Ok(subscriber) => {
                 if let Some(location) = record.location.as_ref().filter(|l| l.expires > now) {
                     location_expiries.schedule(location.expires, record.id.clone());
@@ -172,7 +177,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     );
     if options.demo {
         trust.push(SourceTrust::new(
-            SourceId::new(super::workers::DEMO_SOURCE),
+            SourceId::new(crate::serve::workers::DEMO_SOURCE),
             vec![sender_pattern(DEMO_SENDERS)?],
             false,
             Default::default(),
@@ -191,8 +196,8 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     let limiter = Arc::new(RateLimiter::new(config.limits.clone(), clock.clone()));
     let metrics = Arc::new(Metrics::new());
     let live = Arc::new(LiveChannel::new(1024));
-    let channels = super::channels::build_channels(&config, live.clone(), metrics.clone())?;
-    let logins = super::login_throttle::Logins::new(&config.logins, config.data_key_text())
+    let channels = crate::serve::channels::build_channels(&config, live.clone(), metrics.clone())?;
+    let logins = crate::serve::login_throttle::Logins::new(&config.logins, config.data_key_text())
         .map_err(|e| start_error("starting the password workers", e))?;
     let state = AppState::new(StateInner {
         storage,
@@ -289,7 +294,7 @@ async fn open_storage(
 /// The relief catalogue: the configured file, the demo region's with the
 /// demo geodata, else none.
 fn load_relief(
-    config: &super::config::ReliefConfig,
+    config: &crate::serve::config::ReliefConfig,
     demo_region: bool,
 ) -> Result<notifier::relief::Catalogue, StartError> {
     match (&config.catalogue, demo_region) {
@@ -398,7 +403,7 @@ impl Service {
                 None => None,
             },
         };
-        super::events::restore_active(&state).await;
+        crate::serve::events::restore_active(&state).await;
 
         // Input side: feeds, maintenance, demo replay, heartbeat.
         let inputs = CancellationToken::new();
@@ -414,16 +419,16 @@ impl Service {
             Duration::from_secs(config.dispatch.maintenance_secs.max(1)),
             inputs.clone(),
         ));
-        background.spawn(super::workers::poll_queue_depth(
+        background.spawn(crate::serve::workers::poll_queue_depth(
             state.clone(),
             inputs.clone(),
         ));
-        background.spawn(super::workers::expire_locations(
+        background.spawn(crate::serve::workers::expire_locations(
             state.clone(),
             inputs.clone(),
         ));
         if let Some(clock) = demo_clock {
-            background.spawn(super::workers::replay_demo(
+            background.spawn(crate::serve::workers::replay_demo(
                 state.clone(),
                 clock,
                 inputs.clone(),
@@ -435,7 +440,7 @@ impl Service {
 
         // Middle: the event loop.
         let events_done = CancellationToken::new();
-        let event_loop = tokio::spawn(super::events::event_loop(
+        let event_loop = tokio::spawn(crate::serve::events::event_loop(
             state.clone(),
             events,
             inputs.clone(),
@@ -446,7 +451,7 @@ impl Service {
         let outputs = CancellationToken::new();
         let mut dispatchers = JoinSet::new();
         for n in 0..config.dispatch.workers {
-            dispatchers.spawn(super::workers::dispatcher(
+            dispatchers.spawn(crate::serve::workers::dispatcher(
                 state.clone(),
                 channels.clone(),
                 format!("{}-{}-{n}", hostname(), std::process::id()),
@@ -504,7 +509,7 @@ async fn bind_listeners(state: &AppState) -> Result<Vec<Listener>, StartError> {
     let timeouts = Timeouts::from_config(server);
     let ops_app = || {
         Router::new()
-            .merge(super::ops::routes())
+            .merge(crate::http::ops::routes())
             .with_state(state.clone())
     };
     let tcp = tokio::net::TcpListener::bind(server.listen)
@@ -513,7 +518,7 @@ async fn bind_listeners(state: &AppState) -> Result<Vec<Listener>, StartError> {
     let mut listeners = vec![Listener::new(
         "main",
         tcp,
-        super::router(state.clone()),
+        crate::http::router(state.clone()),
         ops_app(),
         Caps {
             total: max_connections,
@@ -615,6 +620,6 @@ pub async fn cancel_on_signal(token: CancellationToken) {
 }
 
 /// Loads the configuration file (if any) with the process environment.
-pub fn load_config(path: Option<&Path>) -> Result<ServeConfig, super::config::ConfigError> {
+pub fn load_config(path: Option<&Path>) -> Result<ServeConfig, crate::serve::config::ConfigError> {
     ServeConfig::load(path, std::env::vars())
 }

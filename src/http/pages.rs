@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorBody};
-use super::state::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::serve::state::AppState;
 
 /// This origin only; no inline script or style elements; no plugins; the
 /// pages may not be framed (clickjacking) nor post forms elsewhere.

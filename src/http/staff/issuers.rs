@@ -31,16 +31,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::audit;
-use super::auth::{Issuer, Principal, Supervisor};
-use super::compose::{self, Authoring, ComposeRequest, Ending, Message};
-use super::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use super::extract::{CapBody, JsonBody};
-use super::ids::new_id;
-use super::state::AppState;
 use crate::engine::preview::UNKNOWN_VILLAGE;
 use crate::engine::relay::villages_covered;
 use crate::engine::{alert_id, alert_key};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::http::extract::{CapBody, JsonBody};
+use crate::http::staff::auth::{Issuer, Principal, Supervisor};
+use crate::serve::audit;
+use crate::serve::compose::{self, Authoring, ComposeRequest, Ending, Message};
+use crate::serve::ids::new_id;
+use crate::serve::state::AppState;
 
 /// Approval thresholds and the sender domain, as configured.
 #[derive(Debug, Clone)]
@@ -70,8 +70,6 @@ pub fn settings(state: &AppState) -> IssuerSettings {
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .merge(super::auth::routes())
-        .merge(super::audit_log::routes())
         .routes(routes!(create_draft, list_drafts))
         .routes(routes!(get_draft))
         .routes(routes!(get_preview))
@@ -380,7 +378,7 @@ async fn new_draft(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 201, description = "Draft with preview", body = super::schemas::Draft),
+        (status = 201, description = "Draft with preview", body = crate::schemas::Draft),
         (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction; an alert of another office or a feed cannot be updated; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
@@ -416,7 +414,7 @@ async fn create_draft(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 201, description = "Draft", body = super::schemas::Draft),
+        (status = 201, description = "Draft", body = crate::schemas::Draft),
         (status = 400, description = "`malformed_request`: not sent as CAP XML.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
@@ -526,7 +524,7 @@ async fn draft_office(state: &AppState, draft: &Draft) -> ApiResult<String> {
     security(("session" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Newest first", body = super::schemas::Drafts),
+        (status = 200, description = "Newest first", body = crate::schemas::Drafts),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the store failed; retry later.", body = ErrorBody),
@@ -560,7 +558,7 @@ async fn list_drafts(
     security(("session" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Draft", body = super::schemas::Draft),
+        (status = 200, description = "Draft", body = crate::schemas::Draft),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such draft in the caller's jurisdiction.", body = ErrorBody),
@@ -587,7 +585,7 @@ async fn get_draft(
     security(("session" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Counts", body = super::schemas::Preview),
+        (status = 200, description = "Counts", body = crate::schemas::Preview),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such draft in the caller's jurisdiction.", body = ErrorBody),
@@ -615,7 +613,7 @@ async fn get_preview(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["supervisor"]))),
     responses(
-        (status = 200, description = "Approved", body = super::schemas::Draft),
+        (status = 200, description = "Approved", body = crate::schemas::Draft),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: supervisors only, and not the draft's author; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such draft in the caller's jurisdiction.", body = ErrorBody),
@@ -719,7 +717,7 @@ async fn submit_message(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Sent", body = super::schemas::Sent),
+        (status = 200, description = "Sent", body = crate::schemas::Sent),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors of the draft's office only, within their jurisdiction; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such draft in the caller's jurisdiction.", body = ErrorBody),
@@ -856,7 +854,7 @@ async fn end_alert(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Cancelled", body = super::schemas::Ended),
+        (status = 200, description = "Cancelled", body = crate::schemas::Ended),
         (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not the alert's office, nor a supervisor covering its area; or a feed's alert; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
@@ -903,7 +901,7 @@ async fn cancel(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Correction sent", body = super::schemas::Ended),
+        (status = 200, description = "Correction sent", body = crate::schemas::Ended),
         (status = 400, description = "`malformed_request`: the body is not JSON of this shape (unknown fields are refused); `field` names where reading stopped.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not the alert's office, nor a supervisor covering its area; or a feed's alert; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
@@ -951,7 +949,7 @@ async fn correct(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Sent", body = super::schemas::RecoverySent),
+        (status = 200, description = "Sent", body = crate::schemas::RecoverySent),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: not the alert's office, nor a supervisor covering its area; or a feed's alert; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such alert.", body = ErrorBody),
@@ -1037,7 +1035,7 @@ async fn known_alert(state: &AppState, id: &str) -> ApiResult<(Alert, Authority)
     security(("session" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Counts", body = super::schemas::Progress),
+        (status = 200, description = "Counts", body = crate::schemas::Progress),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such alert.", body = ErrorBody),
@@ -1090,7 +1088,7 @@ async fn progress(
     security(("session" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Shelters", body = super::schemas::Shelters),
+        (status = 200, description = "Shelters", body = crate::schemas::Shelters),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the store or the engine failed; retry later.", body = ErrorBody),
@@ -1194,7 +1192,7 @@ async fn set_shelter(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Opened", body = super::schemas::ShelterStatus),
+        (status = 200, description = "Opened", body = crate::schemas::ShelterStatus),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such shelter.", body = ErrorBody),
@@ -1220,7 +1218,7 @@ async fn open_shelter(
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(
-        (status = 200, description = "Closed", body = super::schemas::ShelterStatus),
+        (status = 200, description = "Closed", body = crate::schemas::ShelterStatus),
         (status = 401, description = "`unauthenticated`: no session cookie or bearer token, or an expired or unknown one.", body = ErrorBody),
         (status = 403, description = "`forbidden`: issuers and supervisors only, within their jurisdiction; `csrf_rejected`: a session cookie without this session's `X-CSRF-Token`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such shelter.", body = ErrorBody),

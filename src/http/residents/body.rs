@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
-use crate::serve::error::{ApiError, ErrorCode, json_body_error};
+use crate::error::{ApiError, ErrorCode, json_body_error};
 
 /// Largest body a resident route reads: a registration with ten places and
 /// five devices is under 4 KiB.

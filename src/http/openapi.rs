@@ -4,7 +4,7 @@
 //! annotation (method, path, tag, parameters, body, every status it
 //! answers, security, the roles admitted as `x-roles`), and each route
 //! group registers its handlers with `routes!`, which routes a handler by
-//! its annotation. [`super::routes`] merges the groups; the server routes
+//! its annotation. [`crate::http::routes`] merges the groups; the server routes
 //! what it returns and [`document`] is built from the same function, so a
 //! route cannot be served without being documented. `clippy.toml` forbids
 //! registering a route any other way.
@@ -15,7 +15,7 @@
 //! issuer sending an alert) and check that each answer's status is
 //! documented and its body fits the documented schema: many bodies are
 //! built with `json!` and described apart from the code that writes them
-//! (`super::schemas`).
+//! (`crate::schemas`).
 
 use std::sync::OnceLock;
 
@@ -30,9 +30,9 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::ErrorBody;
-use super::schemas::LiveEvent;
-use super::state::AppState;
+use crate::error::ErrorBody;
+use crate::schemas::LiveEvent;
+use crate::serve::state::AppState;
 
 /// What every reader needs before the operations: the errors' shape and
 /// codes, body limits, rate limits.
@@ -67,7 +67,7 @@ pub fn base() -> OpenApi {
         .security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                super::auth::SESSION_COOKIE,
+                crate::http::staff::auth::SESSION_COOKIE,
                 "From POST /api/v1/auth/login.",
             ))),
         )
@@ -124,13 +124,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(serve_document))
 }
 
-/// The document as served, built once from [`super::routes`]: the same
+/// The document as served, built once from [`crate::http::routes`]: the same
 /// routes the server registers.
 pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         // The body limit is no part of the document.
-        let (_, openapi) = super::routes(super::config::DEFAULT_BODY_LIMIT).split_for_parts();
+        let (_, openapi) =
+            crate::http::routes(crate::serve::config::DEFAULT_BODY_LIMIT).split_for_parts();
         let openapi = finish(openapi);
         openapi.to_json().unwrap_or_else(|error| {
             // A document of strings and maps always serializes; should it
@@ -185,9 +186,9 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+    use crate::error::ErrorCode;
+    use crate::run::{self, ServeOptions};
     use crate::serve::config::ServeConfig;
-    use crate::serve::error::ErrorCode;
-    use crate::serve::runtime::{self, ServeOptions};
 
     fn doc() -> Value {
         serde_json::from_str(document()).expect("the document is JSON")
@@ -231,11 +232,11 @@ mod tests {
             demo: true,
             ..ServeOptions::default()
         };
-        let service = runtime::build(config, &options)
+        let service = run::build(config, &options)
             .await
             .expect("the demo service builds");
         let state = service.state.clone();
-        (crate::serve::router(state.clone()), state)
+        (crate::http::router(state.clone()), state)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -482,7 +483,7 @@ mod tests {
 
     #[test]
     fn the_documented_limits_are_the_enforced_ones() {
-        use crate::serve::residents::request::{
+        use crate::http::residents::request::{
             MAX_ADDRESS_CHARS, MAX_DEVICES, MAX_LABEL_CHARS, MAX_LOCATION_TTL_MINUTES, MAX_PLACES,
             MAX_RELAY_NAME_CHARS, MAX_RELAY_NOTE_CHARS,
         };
@@ -761,7 +762,7 @@ mod tests {
 
         // Staff: an operator (bootstrapped), an issuer they create.
         let password = "correct horse battery staple";
-        crate::serve::auth::bootstrap_operator(
+        crate::http::staff::auth::bootstrap_operator(
             state.storage.as_ref(),
             &state.logins.pool,
             &format!("root:{password}"),
@@ -952,7 +953,7 @@ mod tests {
 
     #[test]
     fn the_documented_words_are_accepted() {
-        use crate::serve::residents::request::{self, PreferencesRequest};
+        use crate::http::residents::request::{self, PreferencesRequest};
         let doc = doc();
         let words = |name: &str| -> Vec<String> {
             doc["components"]["schemas"][name]["enum"]

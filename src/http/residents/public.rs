@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use utoipa::IntoParams;
 
-use super::places::geocode_checked;
-use super::quota::PublicQuota;
-use super::request::{self, MAX_ADDRESS_CHARS};
-use crate::serve::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::http::residents::places::geocode_checked;
+use crate::http::residents::quota::PublicQuota;
+use crate::http::residents::request::{self, MAX_ADDRESS_CHARS};
 use crate::serve::state::AppState;
 
 /// Area names listed per alert before the list is cut (the map shows all).
@@ -44,7 +44,7 @@ pub struct AlertsQuery {
     description = "Every alert in force, as a public summary: no account needed. Rate-limited per client address (`public_per_minute`).",
     params(AlertsQuery),
     responses(
-        (status = 200, description = "Public summaries", body = crate::serve::schemas::PublicAlerts),
+        (status = 200, description = "Public summaries", body = crate::schemas::PublicAlerts),
         (status = 429, description = "`rate_limited`: too many requests from this client.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
     ),
@@ -160,7 +160,7 @@ pub struct GeocodeQuery {
     description = "Geocodes a Taiwanese address: never a silent guess. Unknown: `address_not_found`; several places: `address_ambiguous` with the candidates in `details`; missing or longer than 200 characters: `invalid_field`. Rate-limited per client address (`public_per_minute`).",
     params(GeocodeQuery),
     responses(
-        (status = 200, description = "The place found", body = crate::serve::schemas::GeocodeResult),
+        (status = 200, description = "The place found", body = crate::schemas::GeocodeResult),
         (status = 422, description = "`invalid_field`, `address_not_found`, `address_ambiguous` (candidates in `details`).", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many requests from this client.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request will be accepted."))),
@@ -221,7 +221,7 @@ pub struct AreasQuery {
     params(AreasQuery),
     responses(
         (status = 200, description = "Counties, or the towns of a county, or the villages of a town",
-            content_type = "application/geo+json", body = crate::serve::schemas::AreaCollection),
+            content_type = "application/geo+json", body = crate::schemas::AreaCollection),
         (status = 404, description = "`not_found`: no area has this code.", body = ErrorBody),
         (status = 422, description = "`invalid_field` (`parent`): villages have no smaller areas.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many requests from this client.", body = ErrorBody,

@@ -13,17 +13,17 @@ use serde_json::{Value, json};
 use store::{CurrentLocation, NewAuditEntry, SubscriberRecord};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{Resident, new_device_key, new_subscriber_id};
-use super::body::ApiJson;
-use super::places::{self, PlaceView};
-use super::quota::SubscribeQuota;
-use super::request::{
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::http::residents::auth::{Resident, new_device_key, new_subscriber_id};
+use crate::http::residents::body::ApiJson;
+use crate::http::residents::places::{self, PlaceView};
+use crate::http::residents::quota::SubscribeQuota;
+use crate::http::residents::request::{
     self, LocationRequest, MAX_LOCATION_TTL_MINUTES, PatchRequest, PlaceRequest, RegisterRequest,
     RelayRequest,
 };
+use crate::schemas;
 use crate::serve::alerts_view::MyAlert;
-use crate::serve::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::serve::schemas;
 use crate::serve::state::AppState;
 
 /// Inbox entries returned when no `limit` is given, and at most.

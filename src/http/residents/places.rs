@@ -8,8 +8,8 @@ use serde::Serialize;
 use store::{PlaceRecord, Sensitive};
 use utoipa::ToSchema;
 
-use super::request::{self, MAX_ADDRESS_CHARS, MAX_PLACES, PlaceRequest};
-use crate::serve::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
+use crate::http::residents::request::{self, MAX_ADDRESS_CHARS, MAX_PLACES, PlaceRequest};
 
 /// The place id reserved for a traveller's shared location, so the matcher
 /// sees it as one more place and it never collides with a registered one.

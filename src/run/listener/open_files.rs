@@ -11,8 +11,8 @@
 //! Only when fewer than [`MIN_CONNECTIONS`] would remain does it refuse to
 //! start.
 
-use super::super::config::ServerConfig;
-use super::OPS_MAX_CONNECTIONS;
+use crate::run::listener::OPS_MAX_CONNECTIONS;
+use crate::serve::config::ServerConfig;
 
 /// Below this many client connections the service would be of little use:
 /// the start fails and names the limit to raise.
