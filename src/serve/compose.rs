@@ -161,6 +161,26 @@ fn catalogues() -> ApiResult<&'static notifier::Renderer> {
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("message catalogues: {e}")))
 }
 
+/// What an area the office drew (a polygon or a circle) is called in
+/// `locale`, from the catalogue; `None` for an area given by codes, which
+/// is named by its places.
+fn drawn_area_desc(input: &AreaInput, locale: notifier::Locale) -> ApiResult<Option<String>> {
+    let catalogues = catalogues()?;
+    if input.polygon.is_some() {
+        return catalogues
+            .fixed_text(locale, "area-drawn")
+            .map(|text| Some(text.to_owned()))
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no area-drawn text"));
+    }
+    if let Some(circle) = &input.circle {
+        return catalogues
+            .area_within(locale, &circle.radius_km.to_string())
+            .map(Some)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()));
+    }
+    Ok(None)
+}
+
 /// The catalogue locale of a CAP `<info>` language; a language the service
 /// does not write reads English.
 fn locale_of(language: &str) -> notifier::Locale {
@@ -246,7 +266,7 @@ pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<Area> {
         check_drawn_polygon(points)?;
         return Ok(Area {
             polygons: vec![Polygon { points: ring }],
-            ..area("繪製區域 Drawn area".to_owned())
+            ..area(drawn_area_desc(input, notifier::Locale::ZhTw)?.unwrap_or_default())
         });
     }
     if let Some(circle) = &input.circle {
@@ -270,10 +290,7 @@ pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<Area> {
                 },
                 radius_km: circle.radius_km,
             }],
-            ..area(format!(
-                "半徑 {} 公里 Within {} km",
-                circle.radius_km, circle.radius_km
-            ))
+            ..area(drawn_area_desc(input, notifier::Locale::ZhTw)?.unwrap_or_default())
         });
     }
     let codes = input.codes.as_deref().unwrap_or_default();
@@ -436,7 +453,11 @@ pub fn compose(
                     })
                     .unwrap_or_default(),
                 resources: Vec::new(),
-                areas: vec![area.clone()],
+                areas: vec![Area {
+                    area_desc: drawn_area_desc(&request.area, locale_of(language))?
+                        .unwrap_or_else(|| area.area_desc.clone()),
+                    ..area.clone()
+                }],
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
@@ -895,5 +916,45 @@ mod tests {
             .unwrap();
         assert_eq!(vi.instruction.as_deref(), Some(text));
         assert!(vi.headline.as_deref().unwrap().starts_with("[DIỄN TẬP]"));
+    }
+
+    /// A drawn area is described in each block's own language, from the
+    /// catalogues.
+    #[test]
+    fn drawn_areas_are_described_in_each_language() {
+        let atlas = geodata::demo::atlas();
+        let catalogues = notifier::render::shipped().unwrap();
+        let req = request(
+            serde_json::json!({"circle": {"lon": 123.1, "lat": 23.1, "radius_km": 2.5}}),
+            false,
+        );
+        let (_, alert) = compose(&atlas, &req, &who(), None)
+            .unwrap()
+            .to_checked_xml()
+            .unwrap();
+        for info in &alert.infos {
+            let locale = notifier::Locale::from_language_tag(&info.language).unwrap();
+            assert_eq!(
+                info.areas[0].area_desc,
+                catalogues.area_within(locale, "2.5").unwrap()
+            );
+        }
+        assert_ne!(
+            alert.infos[0].areas[0].area_desc,
+            alert.infos[1].areas[0].area_desc
+        );
+        let req = request(
+            serde_json::json!({"polygon": [[123.1, 23.1], [123.2, 23.1], [123.2, 23.2]]}),
+            false,
+        );
+        let (_, alert) = compose(&atlas, &req, &who(), None)
+            .unwrap()
+            .to_checked_xml()
+            .unwrap();
+        let en = alert.infos.iter().find(|i| i.language == "en").unwrap();
+        assert_eq!(
+            Some(en.areas[0].area_desc.as_str()),
+            catalogues.fixed_text(notifier::Locale::En, "area-drawn")
+        );
     }
 }

@@ -45,8 +45,31 @@ fn sealer() -> std::sync::Arc<dyn notifier::queue::Sealer> {
     std::sync::Arc::new(notifier::testing::sealer::KeySealer::from_hex(DATA_KEY).unwrap())
 }
 
-fn start_worker(queue_args: &[String], fcm: &FcmContract, account: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_notifier-worker"))
+/// A worker process, killed when dropped: a failing assertion must not
+/// leave it running after the test.
+struct Worker(Child);
+
+impl Worker {
+    fn kill(&mut self) {
+        self.0.kill().expect("SIGKILL the worker");
+        self.0.wait().expect("the killed worker is reaped");
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// How long the worker may take to get through its share: a bound that
+/// only a stuck worker reaches (the 2-core CI machine, busy with other
+/// tests, needs about a minute for the whole run), not a timing.
+const STUCK_AFTER: Duration = Duration::from_secs(600);
+
+fn start_worker(queue_args: &[String], fcm: &FcmContract, account: &Path) -> Worker {
+    let child = Command::new(env!("CARGO_BIN_EXE_notifier-worker"))
         .args(queue_args)
         .arg("--service-account")
         .arg(account)
@@ -58,7 +81,8 @@ fn start_worker(queue_args: &[String], fcm: &FcmContract, account: &Path) -> Chi
         .args(["--rate-per-minute", "100000000"])
         .stdout(Stdio::null())
         .spawn()
-        .expect("worker binary starts")
+        .expect("worker binary starts");
+    Worker(child)
 }
 
 async fn crash_and_resume(queue: &dyn DeliveryQueue, queue_args: Vec<String>, dir: &Path) {
@@ -86,12 +110,11 @@ async fn crash_and_resume(queue: &dyn DeliveryQueue, queue_args: Vec<String>, di
     let mut worker = start_worker(&queue_args, &fcm, &account);
     let started = Instant::now();
     let killed_at = (MESSAGES as u64) * 2 / 5;
-    tokio::time::timeout(Duration::from_secs(60), total.wait_for(|n| *n >= killed_at))
+    tokio::time::timeout(STUCK_AFTER, total.wait_for(|n| *n >= killed_at))
         .await
-        .expect("worker reaches 40% within a minute")
+        .expect("worker reaches 40%")
         .unwrap();
-    worker.kill().expect("SIGKILL the worker");
-    worker.wait().unwrap();
+    worker.kill();
     let at_kill = fcm.total_received();
     eprintln!("killed after {at_kill} messages, {:?}", started.elapsed());
     assert!(
@@ -100,7 +123,7 @@ async fn crash_and_resume(queue: &dyn DeliveryQueue, queue_args: Vec<String>, di
     );
 
     let mut worker = start_worker(&queue_args, &fcm, &account);
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + STUCK_AFTER;
     let counts = loop {
         let counts = queue.alert_status(&alert).await.unwrap();
         if counts.sent == MESSAGES as u64 {
@@ -113,8 +136,7 @@ async fn crash_and_resume(queue: &dyn DeliveryQueue, queue_args: Vec<String>, di
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    worker.kill().unwrap();
-    worker.wait().unwrap();
+    worker.kill();
     eprintln!("all sent after {:?}: {counts:?}", started.elapsed());
 
     assert_eq!(counts.pending + counts.failed + counts.invalid_address, 0);

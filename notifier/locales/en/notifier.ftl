@@ -91,3 +91,8 @@ correction-notice = Correction: the earlier alert was sent in error. Disregard i
 
 # The place name a message gives a traveller's shared location.
 current-location = your current location
+
+# How the console describes an area an office drew: a polygon, or a circle
+# ($distance is its radius in kilometres).
+area-drawn = Drawn area
+area-circle = Within { $distance } km

@@ -90,3 +90,8 @@ correction-notice = Pagtutuwid: ang naunang alerto ay naipadala nang mali. Huwag
 
 # The place name a message gives a traveller's shared location.
 current-location = ang kasalukuyan mong lokasyon
+
+# How the console describes an area an office drew: a polygon, or a circle
+# ($distance is its radius in kilometres).
+area-drawn = Itinakdang lugar
+area-circle = Sa loob ng { $distance } km

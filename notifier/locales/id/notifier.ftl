@@ -90,3 +90,8 @@ correction-notice = Koreksi: peringatan sebelumnya terkirim karena kesalahan. Ab
 
 # The place name a message gives a traveller's shared location.
 current-location = lokasi Anda saat ini
+
+# How the console describes an area an office drew: a polygon, or a circle
+# ($distance is its radius in kilometres).
+area-drawn = Area yang ditandai
+area-circle = Dalam radius { $distance } km

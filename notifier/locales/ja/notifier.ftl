@@ -89,3 +89,8 @@ correction-notice = 訂正：先ほどの警報は誤って送信されました
 
 # The place name a message gives a traveller's shared location.
 current-location = 現在地
+
+# How the console describes an area an office drew: a polygon, or a circle
+# ($distance is its radius in kilometres).
+area-drawn = 指定区域
+area-circle = 半径 { $distance } km 以内

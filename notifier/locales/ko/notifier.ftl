@@ -89,3 +89,8 @@ correction-notice = 정정: 앞서 보낸 경보는 잘못 발송되었습니다
 
 # The place name a message gives a traveller's shared location.
 current-location = 현재 위치
+
+# How the console describes an area an office drew: a polygon, or a circle
+# ($distance is its radius in kilometres).
+area-drawn = 지정 구역
+area-circle = 반경 { $distance }km 이내

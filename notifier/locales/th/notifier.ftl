@@ -89,3 +89,8 @@ correction-notice = แก้ไข: การแจ้งเตือนก่�
 
 # The place name a message gives a traveller's shared location.
 current-location = ตำแหน่งปัจจุบันของคุณ
+
+# How the console describes an area an office drew: a polygon, or a circle
+# ($distance is its radius in kilometres).
+area-drawn = พื้นที่ที่กำหนด
+area-circle = ภายในรัศมี { $distance } กม.

@@ -89,3 +89,8 @@ correction-notice = Đính chính: cảnh báo trước đó đã được gửi
 
 # The place name a message gives a traveller's shared location.
 current-location = vị trí hiện tại của bạn
+
+# How the console describes an area an office drew: a polygon, or a circle
+# ($distance is its radius in kilometres).
+area-drawn = Khu vực được khoanh vùng
+area-circle = Trong bán kính { $distance } km

@@ -89,3 +89,8 @@ correction-notice = 更正：先前發送的警報為誤發，請忽略，無須
 
 # The place name a message gives a traveller's shared location.
 current-location = 目前位置
+
+# How the console describes an area an office drew: a polygon, or a circle
+# ($distance is its radius in kilometres).
+area-drawn = 繪製區域
+area-circle = 半徑 { $distance } 公里範圍

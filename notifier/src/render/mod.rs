@@ -80,6 +80,7 @@ pub const MESSAGE_IDS: &[&str] = &[
     "exercise-marker",
     "exercise-note",
     "ending-headline",
+    "area-circle",
 ];
 
 /// Messages without variables used outside alert messages (relay lists,
@@ -109,6 +110,7 @@ pub const FIXED_TEXT_IDS: &[&str] = &[
     "relief-col-deadline",
     "correction-notice",
     "current-location",
+    "area-drawn",
 ];
 
 /// The variables templates may use.
@@ -440,6 +442,13 @@ impl Renderer {
     pub fn ending_headline(&self, locale: Locale, event: &str) -> Result<String, RenderError> {
         self.templates(locale)
             .text("ending-headline", &values(&[("hazard", event)]))
+    }
+
+    /// How the console describes a circle it draws, `distance` its radius
+    /// in kilometres.
+    pub fn area_within(&self, locale: Locale, distance: &str) -> Result<String, RenderError> {
+        self.templates(locale)
+            .text("area-circle", &values(&[("distance", distance)]))
     }
 
     /// The colour level's name in `locale`.
