@@ -189,3 +189,59 @@ async fn redis_archive_carries_on_after_redis_restarts() {
     assert!(archive.record(&reject(b"two")).await.unwrap().new);
     assert_eq!(archive.count(Verdict::Rejected).await.unwrap(), 2);
 }
+
+/// A Redis slow to answer holds up the archive call, not the runtime: on a
+/// single-threaded runtime another task keeps running while the call
+/// waits. An implementation that made a blocking Redis call inside its
+/// future would stop that task for the whole wait.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_redis_holds_up_the_call_but_not_the_runtime() {
+    const PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+    let dir = tempfile::tempdir().unwrap();
+    let Some(server) = RedisServer::start(dir.path()) else {
+        eprintln!("redis-server not found: skipping");
+        return;
+    };
+    let archive = RedisArchive::open(&server.url(), "hl").await.unwrap();
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    // Another client makes Redis hold every client's commands for a while.
+    let mut other = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(PAUSE.as_millis().to_string())
+        .arg("ALL")
+        .query_async::<()>(&mut other)
+        .await
+        .unwrap();
+
+    let before = ticks.load(std::sync::atomic::Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let count = archive.count(Verdict::Rejected).await.unwrap();
+    let waited = started.elapsed();
+    let during = ticks.load(std::sync::atomic::Ordering::SeqCst) - before;
+    ticker.abort();
+
+    assert_eq!(count, 0);
+    assert!(
+        waited >= PAUSE * 3 / 4,
+        "the call was not held up by the pause ({waited:?}), so this shows nothing"
+    );
+    // About 100 ticks fit in the pause; a blocked thread allows none.
+    assert!(
+        during >= 10,
+        "only {during} ticks while the call waited {waited:?}: the runtime was blocked"
+    );
+}
