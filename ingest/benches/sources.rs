@@ -108,12 +108,19 @@ fn pipeline(c: &mut Criterion) {
         TrustedKeys::default(),
     );
     let clock = ManualClock::shared(sent(&original));
-    let pipeline = Pipeline::new(clock, archive, vec![trust], tx, PipelineConfig::default())
-        .expect("pipeline");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    let pipeline = runtime
+        .block_on(Pipeline::new(
+            clock,
+            archive,
+            vec![trust],
+            tx,
+            PipelineConfig::default(),
+        ))
+        .expect("pipeline");
     let mut n = 0u64;
     let mut group = c.benchmark_group("pipeline");
     group.measurement_time(Duration::from_secs(5));

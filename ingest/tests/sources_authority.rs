@@ -96,7 +96,8 @@ async fn another_agency_on_the_same_feed_cannot_cancel_a_cwa_warning() {
         &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![ncdr(AuthorityRule::Senders)],
-    );
+    )
+    .await;
     let source = SourceId::new("ncdr");
     let report = rig.pipeline.ingest(&source, &bytes).await.unwrap();
     assert!(report.outcomes[0].is_accepted(), "{report:?}");
@@ -126,7 +127,7 @@ async fn another_agency_on_the_same_feed_cannot_cancel_a_cwa_warning() {
         active_identifiers(&rig.pipeline),
         vec![warning.identifier.clone()]
     );
-    let rejected = rig.archive.rejected(10).unwrap();
+    let rejected = rig.archive.rejected(10).await.unwrap();
     assert_eq!(rejected[0].reason.as_deref(), Some("reference_not_allowed"));
     assert_eq!(rejected[0].raw, forged.as_bytes());
 
@@ -153,7 +154,8 @@ async fn a_cancel_sent_before_the_warning_never_ends_another_authoritys_warning(
             &db,
             "2024-04-22T15:00:00+08:00",
             vec![ncdr(AuthorityRule::Senders)],
-        );
+        )
+        .await;
         // The forged Cancel comes first: it names nothing held yet, so it is
         // kept (for its own authority) with its reference flagged.
         let forged = cancel_of(WRA, "WRA-FORGED-2", &warning);
@@ -189,7 +191,8 @@ async fn a_cancel_sent_before_the_warning_never_ends_another_authoritys_warning(
         &db,
         "2024-04-22T15:30:00+08:00",
         vec![ncdr(AuthorityRule::Senders)],
-    );
+    )
+    .await;
     assert_eq!(
         active_identifiers(&rig.pipeline),
         vec![warning.identifier.clone()]
@@ -205,7 +208,8 @@ async fn a_cancel_sent_before_the_warning_by_its_own_authority_still_ends_it() {
         &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![ncdr(AuthorityRule::Senders)],
-    );
+    )
+    .await;
     let source = SourceId::new("ncdr");
     let own = cancel_of(CWA, "CWA-CANCEL-EARLY", &warning);
     rig.pipeline.ingest(&source, own.as_bytes()).await.unwrap();
@@ -232,7 +236,8 @@ async fn configured_aliases_are_one_authority() {
             &MemoryArchive::new(),
             "2024-04-22T15:00:00+08:00",
             vec![ncdr(rule)],
-        );
+        )
+        .await;
         let source = SourceId::new("ncdr");
         rig.pipeline.ingest(&source, &bytes).await.unwrap();
         let cancel = cancel_of(old_name, "CWB-CANCEL", &warning);
@@ -275,7 +280,7 @@ async fn offices_end_only_their_own_alerts_unless_acting_for_the_owner() {
     let a = "hualien@issuers.example";
     let b = "taitung@issuers.example";
     {
-        let rig = rig(&db, "2024-04-22T15:00:00+08:00", vec![offices()]);
+        let rig = rig(&db, "2024-04-22T15:00:00+08:00", vec![offices()]).await;
         let outcome = submit(
             &rig.pipeline,
             office_alert(a, "A-1").as_bytes(),
@@ -324,7 +329,7 @@ async fn offices_end_only_their_own_alerts_unless_acting_for_the_owner() {
     }
     // After a restart the update still belongs to A: B alone cannot end it,
     // A can.
-    let rig = rig(&db, "2024-04-22T16:00:00+08:00", vec![offices()]);
+    let rig = rig(&db, "2024-04-22T16:00:00+08:00", vec![offices()]).await;
     let chain = active_identifiers(&rig.pipeline);
     assert_eq!(chain, vec!["B-SUP-UPDATE"]);
     let target = format!("{b},B-SUP-UPDATE");
@@ -370,7 +375,8 @@ async fn an_office_can_never_reference_a_feed_alert() {
         &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![ncdr(AuthorityRule::Senders), offices()],
-    );
+    )
+    .await;
     rig.pipeline
         .ingest(&SourceId::new("ncdr"), &bytes)
         .await
@@ -418,9 +424,10 @@ async fn an_archive_written_before_authorities_were_recorded_keeps_its_chains() 
             raw: xml.as_bytes(),
             authority: None,
         })
+        .await
         .unwrap();
     assert!(recorded.new);
-    let rig = rig(&db, "2024-04-22T15:00:00+08:00", vec![offices()]);
+    let rig = rig(&db, "2024-04-22T15:00:00+08:00", vec![offices()]).await;
     assert_eq!(active_identifiers(&rig.pipeline), vec!["A-OLD"]);
     let source = SourceId::new("issuers");
     let by_b = office_message(

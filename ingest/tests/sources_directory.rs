@@ -27,7 +27,7 @@ fn cap(sender: &str, identifier: &str) -> String {
     )
 }
 
-fn pipeline() -> (
+async fn pipeline() -> (
     Arc<Pipeline>,
     Arc<MemoryArchive>,
     mpsc::Receiver<LifecycleEvent>,
@@ -47,6 +47,7 @@ fn pipeline() -> (
         tx,
         PipelineConfig::default(),
     )
+    .await
     .unwrap();
     (Arc::new(pipeline), archive, rx)
 }
@@ -54,7 +55,7 @@ fn pipeline() -> (
 #[tokio::test]
 async fn files_move_to_done_or_rejected_and_partial_files_wait() {
     let drop = tempfile::tempdir().unwrap();
-    let (pipeline, archive, mut events) = pipeline();
+    let (pipeline, archive, mut events) = pipeline().await;
     let source = SourceId::new("drop");
 
     std::fs::write(
@@ -80,8 +81,8 @@ async fn files_move_to_done_or_rejected_and_partial_files_wait() {
         ".tmp files wait"
     );
     assert!(matches!(events.try_recv(), Ok(LifecycleEvent::New(a)) if a.identifier == "D1"));
-    assert_eq!(archive.count(Verdict::Accepted).unwrap(), 1);
-    assert_eq!(archive.count(Verdict::Rejected).unwrap(), 2);
+    assert_eq!(archive.count(Verdict::Accepted).await.unwrap(), 1);
+    assert_eq!(archive.count(Verdict::Rejected).await.unwrap(), 2);
 
     // The same name again is not overwritten in done/.
     std::fs::write(
@@ -97,7 +98,7 @@ async fn files_move_to_done_or_rejected_and_partial_files_wait() {
 #[tokio::test]
 async fn a_dropped_cancel_of_another_authoritys_alert_is_rejected() {
     let drop = tempfile::tempdir().unwrap();
-    let (pipeline, archive, mut events) = pipeline();
+    let (pipeline, archive, mut events) = pipeline().await;
     let source = SourceId::new("drop");
     std::fs::write(drop.path().join("a.cap"), cap("weather@cwa.gov.tw", "R1")).unwrap();
     scan_once(&pipeline, &source, drop.path()).await.unwrap();
@@ -120,7 +121,7 @@ async fn a_dropped_cancel_of_another_authoritys_alert_is_rejected() {
     assert!(events.try_recv().is_err(), "nothing ended");
     assert_eq!(pipeline.active().len(), 1);
     assert_eq!(
-        archive.rejected(1).unwrap()[0].reason.as_deref(),
+        archive.rejected(1).await.unwrap()[0].reason.as_deref(),
         Some("reference_not_allowed")
     );
 }
@@ -128,7 +129,7 @@ async fn a_dropped_cancel_of_another_authoritys_alert_is_rejected() {
 #[tokio::test]
 async fn the_worker_picks_up_renamed_files_until_shutdown() {
     let drop = tempfile::tempdir().unwrap();
-    let (pipeline, _archive, mut events) = pipeline();
+    let (pipeline, _archive, mut events) = pipeline().await;
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(directory::run_every(
         pipeline,
@@ -196,6 +197,7 @@ async fn configured_sources_start_and_stop_together() {
             tx,
             PipelineConfig::default(),
         )
+        .await
         .unwrap(),
     );
     let shutdown = CancellationToken::new();

@@ -183,7 +183,7 @@ struct Rig {
     events: mpsc::Receiver<LifecycleEvent>,
 }
 
-fn rig() -> Rig {
+async fn rig() -> Rig {
     let archive = Arc::new(MemoryArchive::new());
     let (tx, events) = mpsc::channel(64);
     let trust = SourceTrust::new(
@@ -199,6 +199,7 @@ fn rig() -> Rig {
         tx,
         PipelineConfig::default(),
     )
+    .await
     .unwrap();
     Rig {
         pipeline: Arc::new(pipeline),
@@ -231,7 +232,7 @@ fn poller(rig: &Rig, url: String, max_bytes: usize) -> HttpPoller {
 #[tokio::test]
 async fn index_feed_links_are_fetched_then_304_until_the_feed_changes() {
     let (addr, server) = serve().await;
-    let mut rig = rig();
+    let mut rig = rig().await;
     let mut poller = poller(&rig, format!("http://{addr}/feed.atom"), 1 << 20);
 
     let outcome = poller.poll_once().await.unwrap();
@@ -251,7 +252,7 @@ async fn index_feed_links_are_fetched_then_304_until_the_feed_changes() {
     assert!(matches!(rig.events.try_recv(), Ok(LifecycleEvent::New(a)) if a.identifier == "A1"));
 
     // The refused page is kept in the archive with its reason.
-    let rejected = rig.archive.rejected(10).unwrap();
+    let rejected = rig.archive.rejected(10).await.unwrap();
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].reason.as_deref(), Some("not_cap"));
     assert!(
@@ -278,7 +279,7 @@ async fn index_feed_links_are_fetched_then_304_until_the_feed_changes() {
 #[tokio::test]
 async fn html_pages_and_oversized_bodies_are_refused() {
     let (addr, _server) = serve().await;
-    let rig = rig();
+    let rig = rig().await;
 
     let mut p = poller(&rig, format!("http://{addr}/missing.cap"), 1 << 20);
     let err = p.poll_once().await.unwrap_err();
@@ -338,7 +339,7 @@ async fn html_pages_and_oversized_bodies_are_refused() {
 #[tokio::test]
 async fn errors_back_off_exponentially_then_the_feed_is_read() {
     let (addr, server) = serve().await;
-    let mut rig = rig();
+    let mut rig = rig().await;
     let p = poller(&rig, format!("http://{addr}/flaky.cap"), 1 << 20);
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(p.run(shutdown.clone()));

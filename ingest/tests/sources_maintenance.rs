@@ -30,7 +30,9 @@ async fn expiry_and_staleness_follow_the_clock() {
     // "Now" is the real message's own time.
     let clock = Arc::new(TokioClock::new(utc("2024-04-22T15:00:00+08:00")));
     let pipeline = Arc::new(
-        Pipeline::new(clock, archive, vec![trust], tx, PipelineConfig::default()).unwrap(),
+        Pipeline::new(clock, archive, vec![trust], tx, PipelineConfig::default())
+            .await
+            .unwrap(),
     );
     pipeline
         .health()

@@ -153,6 +153,7 @@ async fn cap_over_mqtt_is_ingested_and_queued_messages_survive_a_disconnect() {
             tx,
             PipelineConfig::default(),
         )
+        .await
         .unwrap(),
     );
     let config = MqttConfig {
@@ -202,18 +203,18 @@ async fn cap_over_mqtt_is_ingested_and_queued_messages_survive_a_disconnect() {
     )
     .await;
     tokio::time::timeout(Duration::from_secs(10), async {
-        while archive.count(Verdict::Rejected).unwrap() == 0 {
+        while archive.count(Verdict::Rejected).await.unwrap() == 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
     .await
     .expect("the forged Cancel is archived");
     assert_eq!(
-        archive.rejected(1).unwrap()[0].reason.as_deref(),
+        archive.rejected(1).await.unwrap()[0].reason.as_deref(),
         Some("reference_not_allowed")
     );
     assert_eq!(pipeline.active().len(), 1, "M1 is still in force");
-    let already_rejected = archive.count(Verdict::Rejected).unwrap();
+    let already_rejected = archive.count(Verdict::Rejected).await.unwrap();
 
     // An unlisted sender over the same topic: stored as rejected.
     publish(
@@ -223,14 +224,14 @@ async fn cap_over_mqtt_is_ingested_and_queued_messages_survive_a_disconnect() {
     )
     .await;
     tokio::time::timeout(Duration::from_secs(10), async {
-        while archive.count(Verdict::Rejected).unwrap() == already_rejected {
+        while archive.count(Verdict::Rejected).await.unwrap() == already_rejected {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
     .await
     .unwrap();
     assert_eq!(
-        archive.rejected(1).unwrap()[0].reason.as_deref(),
+        archive.rejected(1).await.unwrap()[0].reason.as_deref(),
         Some("sender_not_allowed")
     );
 
@@ -254,5 +255,5 @@ async fn cap_over_mqtt_is_ingested_and_queued_messages_survive_a_disconnect() {
     worker.await.unwrap();
     // M1 may have been published more than once while waiting for the
     // subscription: the duplicates were caught, one row each.
-    assert_eq!(archive.count(Verdict::Accepted).unwrap(), 2);
+    assert_eq!(archive.count(Verdict::Accepted).await.unwrap(), 2);
 }

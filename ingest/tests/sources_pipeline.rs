@@ -52,7 +52,8 @@ fn accepted_duplicate_and_unlisted_sender_with_alarm_metric() {
                 &MemoryArchive::new(),
                 "2024-04-22T15:00:00+08:00",
                 vec![ncdr_trust()],
-            );
+            )
+            .await;
             let ncdr = SourceId::new("ncdr");
             let good = cap_xml(
                 "weather@cwa.gov.tw",
@@ -95,7 +96,7 @@ fn accepted_duplicate_and_unlisted_sender_with_alarm_metric() {
             assert!(drain(&mut rig.events).is_empty());
             assert_eq!(rig.pipeline.active().len(), 1);
 
-            let rejected = rig.archive.rejected(10).unwrap();
+            let rejected = rig.archive.rejected(10).await.unwrap();
             assert_eq!(rejected.len(), 1);
             assert_eq!(rejected[0].reason.as_deref(), Some("sender_not_allowed"));
             assert!(
@@ -108,7 +109,7 @@ fn accepted_duplicate_and_unlisted_sender_with_alarm_metric() {
             assert!(
                 String::from_utf8_lossy(&rejected[0].raw).contains("<identifier>X1</identifier>")
             );
-            assert_eq!(rig.archive.count(Verdict::Accepted).unwrap(), 1);
+            assert_eq!(rig.archive.count(Verdict::Accepted).await.unwrap(), 1);
         })
     });
     let snapshot = snapshotter.snapshot().into_vec();
@@ -172,7 +173,8 @@ async fn identity_reused_with_other_content_is_rejected_and_html_is_not_cap() {
         &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![ncdr_trust()],
-    );
+    )
+    .await;
     let ncdr = SourceId::new("ncdr");
     let first = cap_xml(
         "weather@cwa.gov.tw",
@@ -228,6 +230,7 @@ async fn identity_reused_with_other_content_is_rejected_and_html_is_not_cap() {
     let reasons: Vec<_> = rig
         .archive
         .rejected(10)
+        .await
         .unwrap()
         .into_iter()
         .filter_map(|m| m.reason)
@@ -253,7 +256,7 @@ async fn expiry_by_the_clock_and_active_set_after_restart() {
     let db = MemoryArchive::new();
     let ncdr = SourceId::new("ncdr");
     {
-        let mut rig = rig(&db, "2024-04-22T15:00:00+08:00", vec![ncdr_trust()]);
+        let mut rig = rig(&db, "2024-04-22T15:00:00+08:00", vec![ncdr_trust()]).await;
         for (id, sent, kind, refs, expires) in [
             (
                 "A1",
@@ -303,7 +306,7 @@ async fn expiry_by_the_clock_and_active_set_after_restart() {
         assert_eq!(active, vec!["U2"]);
     }
     // Restart at 17:00: the active set comes back from the archive.
-    let rig = rig(&db, "2024-04-22T17:00:00+08:00", vec![ncdr_trust()]);
+    let rig = rig(&db, "2024-04-22T17:00:00+08:00", vec![ncdr_trust()]).await;
     let active: Vec<_> = rig
         .pipeline
         .active()
@@ -341,7 +344,8 @@ async fn real_ncdr_messages_pass_and_a_signed_source_checks_signatures() {
         &MemoryArchive::new(),
         "2019-07-12T18:00:00Z",
         vec![ncdr_trust(), naad],
-    );
+    )
+    .await;
 
     let report = rig
         .pipeline
@@ -404,7 +408,12 @@ async fn real_ncdr_messages_pass_and_a_signed_source_checks_signatures() {
             panic!("{file}: {report:?}")
         };
         // Archived byte for byte as received (BOM and CRLF included).
-        let stored = rig.archive.find_accepted(key).unwrap().expect("archived");
+        let stored = rig
+            .archive
+            .find_accepted(key)
+            .await
+            .unwrap()
+            .expect("archived");
         assert_eq!(stored.raw, bytes, "{file}");
     }
     // cwasoc@cwa.gov.tw and swcbfema@… are covered; an NCC message is not.
@@ -439,7 +448,8 @@ async fn issuer_submission_goes_through_the_same_checks() {
         &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![office],
-    );
+    )
+    .await;
     let source = SourceId::new("issuer-taipei");
     let own = cap_xml(
         "eoc@gov.taipei",
@@ -498,7 +508,7 @@ async fn signed_alert_inside_an_atom_feed_verifies() {
         true,
         keys,
     );
-    let mut rig = rig(&MemoryArchive::new(), "2013-01-24T21:30:00Z", vec![trust]);
+    let mut rig = rig(&MemoryArchive::new(), "2013-01-24T21:30:00Z", vec![trust]).await;
     let report = rig.pipeline.ingest(&source, &bytes).await.unwrap();
     assert_eq!(report.outcomes.len(), 1);
     assert!(
@@ -535,7 +545,8 @@ async fn an_empty_feed_is_a_quiet_success_but_a_stray_alert_is_kept() {
         &MemoryArchive::new(),
         "2024-04-22T15:00:00+08:00",
         vec![ncdr_trust()],
-    );
+    )
+    .await;
     let ncdr = SourceId::new("ncdr");
     let atom = "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>x</id><title>NCDR</title><updated>2024-04-22T15:00:00+08:00</updated></feed>";
     let rss = "<rss version=\"2.0\"><channel><title>NCDR</title><link>https://alerts.ncdr.nat.gov.tw/</link><description>d</description></channel></rss>";
@@ -547,7 +558,7 @@ async fn an_empty_feed_is_a_quiet_success_but_a_stray_alert_is_kept() {
         );
     }
     assert!(rig.pipeline.health().last_success(&ncdr).is_some());
-    assert_eq!(rig.archive.count(Verdict::Rejected).unwrap(), 0);
+    assert_eq!(rig.archive.count(Verdict::Rejected).await.unwrap(), 0);
 
     let Some(data) = shared_data() else { return };
     let stray = std::fs::read(data.join("cap/google-cap-library/no_entries.atom")).unwrap();
@@ -562,5 +573,5 @@ async fn an_empty_feed_is_a_quiet_success_but_a_stray_alert_is_kept() {
         ),
         "{report:?}"
     );
-    assert_eq!(rig.archive.count(Verdict::Rejected).unwrap(), 1);
+    assert_eq!(rig.archive.count(Verdict::Rejected).await.unwrap(), 1);
 }

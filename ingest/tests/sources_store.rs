@@ -7,9 +7,9 @@ mod sources_support;
 use ingest::store::MemoryArchive;
 use sources_support::archive_contract::archive_contract;
 
-#[test]
-fn memory_archive_keeps_the_archive_contract() {
+#[tokio::test]
+async fn memory_archive_keeps_the_archive_contract() {
     let archive = MemoryArchive::new();
     // Every "restart" opens the same archive: clones share their contents.
-    archive_contract(|| archive.clone());
+    archive_contract(|| std::future::ready(archive.clone())).await;
 }

@@ -102,7 +102,8 @@ async fn demo(args: DemoArgs) -> Result<()> {
         vec![trust],
         events_tx,
         PipelineConfig::default(),
-    )?;
+    )
+    .await?;
 
     // A throwaway key: the queue seals what it holds even in the demo.
     let queue = SqliteQueue::open(

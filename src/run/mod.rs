@@ -191,6 +191,7 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         events_tx,
         PipelineConfig::default(),
     )
+    .await
     .map_err(|e| start_error("opening the alert archive", e))?;
 
     let limiter = Arc::new(RateLimiter::new(config.limits.clone(), clock.clone()));

@@ -70,12 +70,19 @@ fn main() {
         TrustedKeys::default(),
     );
     let clock = ManualClock::shared(sent(&original));
-    let pipeline = Pipeline::new(clock, archive, vec![trust], tx, PipelineConfig::default())
-        .expect("pipeline");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    let pipeline = runtime
+        .block_on(Pipeline::new(
+            clock,
+            archive,
+            vec![trust],
+            tx,
+            PipelineConfig::default(),
+        ))
+        .expect("pipeline");
 
     let mut times: Vec<Duration> = Vec::with_capacity(messages);
     for n in 0..messages {

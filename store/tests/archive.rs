@@ -11,28 +11,30 @@ use std::cell::RefCell;
 use cap::model::MsgType;
 use chrono::Duration;
 use ingest::source::SourceId;
-use ingest::store::{AlertArchive, NewRecord, Verdict};
+use ingest::store::{
+    AcceptedMessage, AlertArchive, ArchiveFuture, NewRecord, Recorded, StoredMessage, Verdict,
+};
 use notifier::testing::redis_server::RedisServer;
 use sources_support::archive_contract::archive_contract;
 use sources_support::{alert, utc};
 use store::{RedisArchive, SqliteArchive};
 
-#[test]
-fn sqlite_archive_keeps_every_message_across_restarts() {
+#[tokio::test]
+async fn sqlite_archive_keeps_every_message_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("archive.sqlite");
     {
         let archive = SqliteArchive::open(&path).unwrap();
-        assert_eq!(archive.journal_mode().unwrap(), "wal");
+        assert_eq!(archive.journal_mode().await.unwrap(), "wal");
     }
-    archive_contract(|| SqliteArchive::open(&path).unwrap());
+    archive_contract(|| std::future::ready(SqliteArchive::open(&path).unwrap())).await;
 }
 
 /// A file of the schema before authorities were recorded: it opens, its
 /// accepted message comes back without an authority (ingest then gives it
 /// its source's rule), and new messages are recorded with theirs.
-#[test]
-fn sqlite_archive_reads_a_file_written_before_authorities_were_recorded() {
+#[tokio::test]
+async fn sqlite_archive_reads_a_file_written_before_authorities_were_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.sqlite");
     let old = alert(
@@ -64,7 +66,7 @@ fn sqlite_archive_reads_a_file_written_before_authorities_were_recorded() {
     }
     let archive = SqliteArchive::open(&path).unwrap();
     let since = utc("2024-04-22T00:00:00+08:00");
-    let accepted = archive.accepted_since(since).unwrap();
+    let accepted = archive.accepted_since(since).await.unwrap();
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].alert, old);
     assert_eq!(accepted[0].source, SourceId::new("issuers"));
@@ -91,15 +93,16 @@ fn sqlite_archive_reads_a_file_written_before_authorities_were_recorded() {
             raw: b"<alert>new</alert>",
             authority: Some(&office),
         })
+        .await
         .unwrap();
     assert!(recorded.new);
-    let accepted = archive.accepted_since(since).unwrap();
+    let accepted = archive.accepted_since(since).await.unwrap();
     assert_eq!(accepted.len(), 2);
     assert_eq!(accepted[1].authority.as_ref(), Some(&office));
 }
 
-#[test]
-fn redis_archive_keeps_every_message_across_restarts() {
+#[tokio::test]
+async fn redis_archive_keeps_every_message_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let Some(server) = RedisServer::start(dir.path()) else {
         eprintln!("redis-server not found: skipping");
@@ -115,62 +118,58 @@ fn redis_archive_keeps_every_message_across_restarts() {
         }
         *opened.borrow_mut() += 1;
         let url = server.borrow().as_ref().unwrap().url();
-        RedisArchive::open(&url, "hl").unwrap()
-    });
+        async move { RedisArchive::open(&url, "hl").await.unwrap() }
+    })
+    .await;
     assert_eq!(*opened.borrow(), 2);
 }
 
-#[test]
-fn embedded_store_archive_keeps_every_message_across_restarts() {
+#[tokio::test]
+async fn embedded_store_archive_keeps_every_message_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let key = store::DataKey::generate();
     archive_contract(|| {
         let storage = store::SqliteStorage::open(dir.path(), key.clone()).unwrap();
-        ArchiveOf(store::Storage::archive(&storage))
-    });
+        std::future::ready(ArchiveOf(store::Storage::archive(&storage)))
+    })
+    .await;
 }
 
 /// The archive of a store, owned.
 struct ArchiveOf(std::sync::Arc<dyn AlertArchive>);
 
 impl AlertArchive for ArchiveOf {
-    fn record(
-        &self,
-        r: &NewRecord<'_>,
-    ) -> Result<ingest::store::Recorded, ingest::store::StoreError> {
+    fn record<'a>(&'a self, r: &'a NewRecord<'a>) -> ArchiveFuture<'a, Recorded> {
         self.0.record(r)
     }
-    fn find_accepted(
-        &self,
-        key: &cap::model::MessageKey,
-    ) -> Result<Option<ingest::store::StoredMessage>, ingest::store::StoreError> {
+    fn find_accepted<'a>(
+        &'a self,
+        key: &'a cap::model::MessageKey,
+    ) -> ArchiveFuture<'a, Option<StoredMessage>> {
         self.0.find_accepted(key)
     }
-    fn rejected(
-        &self,
-        limit: usize,
-    ) -> Result<Vec<ingest::store::StoredMessage>, ingest::store::StoreError> {
+    fn rejected(&self, limit: usize) -> ArchiveFuture<'_, Vec<StoredMessage>> {
         self.0.rejected(limit)
     }
     fn accepted_since(
         &self,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<ingest::store::AcceptedMessage>, ingest::store::StoreError> {
+    ) -> ArchiveFuture<'_, Vec<AcceptedMessage>> {
         self.0.accepted_since(since)
     }
-    fn count(&self, verdict: Verdict) -> Result<u64, ingest::store::StoreError> {
+    fn count(&self, verdict: Verdict) -> ArchiveFuture<'_, u64> {
         self.0.count(verdict)
     }
 }
 
-#[test]
-fn redis_archive_carries_on_after_redis_restarts() {
+#[tokio::test]
+async fn redis_archive_carries_on_after_redis_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let Some(server) = RedisServer::start(dir.path()) else {
         eprintln!("redis-server not found: skipping");
         return;
     };
-    let archive = RedisArchive::open(&server.url(), "hl").unwrap();
+    let archive = RedisArchive::open(&server.url(), "hl").await.unwrap();
     let source = SourceId::new("ncdr");
     let reject = |raw: &'static [u8]| NewRecord {
         source: &source,
@@ -183,10 +182,66 @@ fn redis_archive_carries_on_after_redis_restarts() {
         raw,
         authority: None,
     };
-    assert!(archive.record(&reject(b"one")).unwrap().new);
+    assert!(archive.record(&reject(b"one")).await.unwrap().new);
     let _server = server.crash_and_restart().unwrap();
     // The same archive value, its connection now broken: the next call
     // reconnects by itself.
-    assert!(archive.record(&reject(b"two")).unwrap().new);
-    assert_eq!(archive.count(Verdict::Rejected).unwrap(), 2);
+    assert!(archive.record(&reject(b"two")).await.unwrap().new);
+    assert_eq!(archive.count(Verdict::Rejected).await.unwrap(), 2);
+}
+
+/// A Redis slow to answer holds up the archive call, not the runtime: on a
+/// single-threaded runtime another task keeps running while the call
+/// waits. An implementation that made a blocking Redis call inside its
+/// future would stop that task for the whole wait.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_redis_holds_up_the_call_but_not_the_runtime() {
+    const PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+    let dir = tempfile::tempdir().unwrap();
+    let Some(server) = RedisServer::start(dir.path()) else {
+        eprintln!("redis-server not found: skipping");
+        return;
+    };
+    let archive = RedisArchive::open(&server.url(), "hl").await.unwrap();
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    // Another client makes Redis hold every client's commands for a while.
+    let mut other = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(PAUSE.as_millis().to_string())
+        .arg("ALL")
+        .query_async::<()>(&mut other)
+        .await
+        .unwrap();
+
+    let before = ticks.load(std::sync::atomic::Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let count = archive.count(Verdict::Rejected).await.unwrap();
+    let waited = started.elapsed();
+    let during = ticks.load(std::sync::atomic::Ordering::SeqCst) - before;
+    ticker.abort();
+
+    assert_eq!(count, 0);
+    assert!(
+        waited >= PAUSE * 3 / 4,
+        "the call was not held up by the pause ({waited:?}), so this shows nothing"
+    );
+    // About 100 ticks fit in the pause; a blocked thread allows none.
+    assert!(
+        during >= 10,
+        "only {during} ticks while the call waited {waited:?}: the runtime was blocked"
+    );
 }

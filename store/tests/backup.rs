@@ -28,6 +28,7 @@ async fn a_backup_taken_while_running_restores_to_that_moment() {
             raw: b"<html/>",
             authority: None,
         })
+        .await
         .unwrap();
 
     let snapshot = backups.path().join("2026-11-22");
@@ -57,6 +58,7 @@ async fn a_backup_taken_while_running_restores_to_that_moment() {
         restored
             .archive()
             .count(ingest::store::Verdict::Rejected)
+            .await
             .unwrap(),
         1
     );

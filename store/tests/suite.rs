@@ -694,13 +694,17 @@ async fn the_archive_keeps_messages(mut backend: Backend) {
                 raw: b"<html>404</html>",
                 authority: None,
             })
+            .await
             .unwrap();
     }
     backend.restart();
     let store = backend.open().await;
     let archive = store.archive();
-    assert_eq!(archive.count(Verdict::Rejected).unwrap(), 1);
-    assert_eq!(archive.rejected(5).unwrap()[0].raw, b"<html>404</html>");
+    assert_eq!(archive.count(Verdict::Rejected).await.unwrap(), 1);
+    assert_eq!(
+        archive.rejected(5).await.unwrap()[0].raw,
+        b"<html>404</html>"
+    );
 }
 
 const WINDOW: std::time::Duration = std::time::Duration::from_secs(900);

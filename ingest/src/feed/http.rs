@@ -282,12 +282,14 @@ impl HttpPoller {
         }
         if let Err(detail) = check_is_cap(content_type.as_deref(), &body) {
             // Kept in the archive (once per distinct page) for the operator.
-            self.pipeline.reject_document(
-                &self.source,
-                &body,
-                RejectReason::NotCap,
-                format!("{url}: {detail}"),
-            )?;
+            self.pipeline
+                .reject_document(
+                    &self.source,
+                    &body,
+                    RejectReason::NotCap,
+                    format!("{url}: {detail}"),
+                )
+                .await?;
             return Err(FeedError::NotCap {
                 url: url.to_string(),
                 detail,

@@ -220,7 +220,7 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     /// Builds the pipeline and rebuilds the active set from the archive.
-    pub fn new(
+    pub async fn new(
         clock: SharedClock,
         archive: Arc<dyn AlertArchive>,
         sources: Vec<SourceTrust>,
@@ -242,7 +242,8 @@ impl Pipeline {
             now - config.rebuild_window,
             now,
             &default_authority,
-        )?;
+        )
+        .await?;
         tracing::info!(
             in_force = lifecycle.active().len(),
             known = lifecycle.len(),
@@ -332,14 +333,16 @@ impl Pipeline {
         authority: Option<&Authority>,
     ) -> Result<IngestReport, PipelineError> {
         let Some(trust) = self.trust.get(source) else {
-            let outcome = self.reject(
-                source,
-                bytes,
-                None,
-                None,
-                RejectReason::UnknownSource,
-                format!("source `{source}` is not configured"),
-            )?;
+            let outcome = self
+                .reject(
+                    source,
+                    bytes,
+                    None,
+                    None,
+                    RejectReason::UnknownSource,
+                    format!("source `{source}` is not configured"),
+                )
+                .await?;
             return Ok(IngestReport {
                 outcomes: vec![outcome],
                 links: vec![],
@@ -354,14 +357,16 @@ impl Pipeline {
                 return Ok(IngestReport::default());
             }
             Err(error) => {
-                let outcome = self.reject(
-                    source,
-                    bytes,
-                    None,
-                    None,
-                    RejectReason::of_document_error(&error),
-                    error.to_string(),
-                )?;
+                let outcome = self
+                    .reject(
+                        source,
+                        bytes,
+                        None,
+                        None,
+                        RejectReason::of_document_error(&error),
+                        error.to_string(),
+                    )
+                    .await?;
                 return Ok(IngestReport {
                     outcomes: vec![outcome],
                     links: vec![],
@@ -418,14 +423,16 @@ impl Pipeline {
                 .map(|v| format!("{} [{}]: {}", v.path, v.rule, v.message))
                 .collect::<Vec<_>>()
                 .join("; ");
-            return self.reject(
-                source,
-                raw,
-                summary_key.as_ref(),
-                None,
-                RejectReason::Invalid,
-                detail,
-            );
+            return self
+                .reject(
+                    source,
+                    raw,
+                    summary_key.as_ref(),
+                    None,
+                    RejectReason::Invalid,
+                    detail,
+                )
+                .await;
         };
         let key = summary_key.unwrap_or_else(|| cap::MessageKey::of(alert));
         let now = self.clock.now();
@@ -439,34 +446,38 @@ impl Pipeline {
                     }
                     crate::source::TrustError::Signature(e) => RejectReason::Signature(e.label()),
                 };
-                return self.reject(
-                    source,
-                    raw,
-                    Some(&key),
-                    Some(alert),
-                    reason,
-                    error.to_string(),
-                );
+                return self
+                    .reject(
+                        source,
+                        raw,
+                        Some(&key),
+                        Some(alert),
+                        reason,
+                        error.to_string(),
+                    )
+                    .await;
             }
         };
 
-        if let Some(existing) = self.archive.find_accepted(&key)? {
+        if let Some(existing) = self.archive.find_accepted(&key).await? {
             if existing.alert.as_ref() == Some(alert) {
                 metrics::counter!("hazardline_ingest_duplicates_total", "source" => source.to_string())
                     .increment(1);
                 return Ok(MessageOutcome::Duplicate { key });
             }
-            return self.reject(
-                source,
-                raw,
-                Some(&key),
-                Some(alert),
-                RejectReason::KeyReused,
-                format!(
-                    "identity {},{},{} was accepted before (row {}) with different content",
-                    key.sender, key.identifier, key.sent, existing.id
-                ),
-            );
+            return self
+                .reject(
+                    source,
+                    raw,
+                    Some(&key),
+                    Some(alert),
+                    RejectReason::KeyReused,
+                    format!(
+                        "identity {},{},{} was accepted before (row {}) with different content",
+                        key.sender, key.identifier, key.sent, existing.id
+                    ),
+                )
+                .await;
         }
 
         let authority = authority
@@ -484,14 +495,16 @@ impl Pipeline {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
-            return self.reject(
-                source,
-                raw,
-                Some(&key),
-                Some(alert),
-                RejectReason::ReferenceNotAllowed,
-                detail,
-            );
+            return self
+                .reject(
+                    source,
+                    raw,
+                    Some(&key),
+                    Some(alert),
+                    RejectReason::ReferenceNotAllowed,
+                    detail,
+                )
+                .await;
         }
 
         let unresolved = self.lifecycle().unresolved_references(alert);
@@ -502,17 +515,20 @@ impl Pipeline {
                 .collect::<Vec<_>>()
                 .join(" ")
         });
-        let recorded = self.archive.record(&NewRecord {
-            source,
-            received_at: now,
-            verdict: Verdict::Accepted,
-            reason: remark.as_ref().map(|_| "unresolved_reference"),
-            detail: remark.as_deref(),
-            alert: Some(alert),
-            key: Some(&key),
-            raw,
-            authority: Some(&authority),
-        })?;
+        let recorded = self
+            .archive
+            .record(&NewRecord {
+                source,
+                received_at: now,
+                verdict: Verdict::Accepted,
+                reason: remark.as_ref().map(|_| "unresolved_reference"),
+                detail: remark.as_deref(),
+                alert: Some(alert),
+                key: Some(&key),
+                raw,
+                authority: Some(&authority),
+            })
+            .await?;
         if !recorded.new {
             // Another worker accepted the same identity a moment ago.
             return Ok(MessageOutcome::Duplicate { key });
@@ -577,18 +593,18 @@ impl Pipeline {
 
     /// Records a document a worker refused before parsing (e.g. an HTML
     /// error page served as the feed) and raises the alarm.
-    pub fn reject_document(
+    pub async fn reject_document(
         &self,
         source: &SourceId,
         bytes: &[u8],
         reason: RejectReason,
         detail: String,
     ) -> Result<MessageOutcome, PipelineError> {
-        self.reject(source, bytes, None, None, reason, detail)
+        self.reject(source, bytes, None, None, reason, detail).await
     }
 
     /// Records a rejected message or document and raises the alarm.
-    fn reject(
+    async fn reject(
         &self,
         source: &SourceId,
         raw: &[u8],
@@ -597,17 +613,20 @@ impl Pipeline {
         reason: RejectReason,
         detail: String,
     ) -> Result<MessageOutcome, PipelineError> {
-        let recorded = self.archive.record(&NewRecord {
-            source,
-            received_at: self.clock.now(),
-            verdict: Verdict::Rejected,
-            reason: Some(reason.label()),
-            detail: Some(&detail),
-            alert,
-            key,
-            raw,
-            authority: None,
-        })?;
+        let recorded = self
+            .archive
+            .record(&NewRecord {
+                source,
+                received_at: self.clock.now(),
+                verdict: Verdict::Rejected,
+                reason: Some(reason.label()),
+                detail: Some(&detail),
+                alert,
+                key,
+                raw,
+                authority: None,
+            })
+            .await?;
         metrics::counter!(
             "hazardline_ingest_rejected_total",
             "source" => source.to_string(),

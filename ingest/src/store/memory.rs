@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 
 use super::{
-    AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,
+    AcceptedMessage, AlertArchive, ArchiveFuture, NewRecord, Recorded, StoredMessage, Verdict,
     content_hash,
 };
 use cap::model::MessageKey;
@@ -67,10 +67,10 @@ impl MemoryArchive {
     fn contents(&self) -> MutexGuard<'_, Contents> {
         self.contents.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
 
-impl AlertArchive for MemoryArchive {
-    fn record(&self, record: &NewRecord<'_>) -> Result<Recorded, StoreError> {
+    /// [`AlertArchive::record`]. Nothing here waits, so the trait's futures
+    /// run these at once; the lock is never held across an await.
+    fn record_now(&self, record: &NewRecord<'_>) -> Recorded {
         let sha256 = content_hash(record.raw);
         let identity = match (record.verdict, record.key) {
             (Verdict::Accepted, Some(key)) => accepted_identity(key),
@@ -83,7 +83,7 @@ impl AlertArchive for MemoryArchive {
         };
         let mut contents = self.contents();
         if let Some(&id) = contents.by_identity.get(&identity) {
-            return Ok(Recorded { id, new: false });
+            return Recorded { id, new: false };
         }
         let id = i64::try_from(contents.messages.len()).unwrap_or(i64::MAX - 1) + 1;
         contents.messages.push(StoredMessage {
@@ -100,31 +100,11 @@ impl AlertArchive for MemoryArchive {
             authority: record.authority.cloned(),
         });
         contents.by_identity.insert(identity, id);
-        Ok(Recorded { id, new: true })
+        Recorded { id, new: true }
     }
 
-    fn find_accepted(&self, key: &MessageKey) -> Result<Option<StoredMessage>, StoreError> {
-        let contents = self.contents();
-        Ok(contents
-            .by_identity
-            .get(&accepted_identity(key))
-            .and_then(|&id| contents.get(id))
-            .cloned())
-    }
-
-    fn rejected(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
-        Ok(self
-            .contents()
-            .messages
-            .iter()
-            .rev()
-            .filter(|m| m.verdict == Verdict::Rejected)
-            .take(limit)
-            .cloned()
-            .collect())
-    }
-
-    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<AcceptedMessage>, StoreError> {
+    /// [`AlertArchive::accepted_since`].
+    fn accepted_since_now(&self, since: DateTime<Utc>) -> Vec<AcceptedMessage> {
         let contents = self.contents();
         let mut accepted: Vec<(DateTime<Utc>, i64, AcceptedMessage)> = contents
             .messages
@@ -144,16 +124,56 @@ impl AlertArchive for MemoryArchive {
             })
             .collect();
         accepted.sort_by_key(|(sent, id, _)| (*sent, *id));
-        Ok(accepted.into_iter().map(|(_, _, m)| m).collect())
+        accepted.into_iter().map(|(_, _, m)| m).collect()
+    }
+}
+
+impl AlertArchive for MemoryArchive {
+    fn record<'a>(&'a self, record: &'a NewRecord<'a>) -> ArchiveFuture<'a, Recorded> {
+        Box::pin(async move { Ok(self.record_now(record)) })
     }
 
-    fn count(&self, verdict: Verdict) -> Result<u64, StoreError> {
-        let n = self
-            .contents()
-            .messages
-            .iter()
-            .filter(|m| m.verdict == verdict)
-            .count();
-        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    fn find_accepted<'a>(
+        &'a self,
+        key: &'a MessageKey,
+    ) -> ArchiveFuture<'a, Option<StoredMessage>> {
+        Box::pin(async move {
+            let contents = self.contents();
+            Ok(contents
+                .by_identity
+                .get(&accepted_identity(key))
+                .and_then(|&id| contents.get(id))
+                .cloned())
+        })
+    }
+
+    fn rejected(&self, limit: usize) -> ArchiveFuture<'_, Vec<StoredMessage>> {
+        Box::pin(async move {
+            Ok(self
+                .contents()
+                .messages
+                .iter()
+                .rev()
+                .filter(|m| m.verdict == Verdict::Rejected)
+                .take(limit)
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn accepted_since(&self, since: DateTime<Utc>) -> ArchiveFuture<'_, Vec<AcceptedMessage>> {
+        Box::pin(async move { Ok(self.accepted_since_now(since)) })
+    }
+
+    fn count(&self, verdict: Verdict) -> ArchiveFuture<'_, u64> {
+        Box::pin(async move {
+            let n = self
+                .contents()
+                .messages
+                .iter()
+                .filter(|m| m.verdict == verdict)
+                .count();
+            Ok(u64::try_from(n).unwrap_or(u64::MAX))
+        })
     }
 }

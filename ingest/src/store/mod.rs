@@ -19,6 +19,9 @@ mod memory;
 
 pub use memory::MemoryArchive;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -115,38 +118,45 @@ pub struct AcceptedMessage {
     pub authority: Option<Authority>,
 }
 
+/// What every [`AlertArchive`] method returns: a boxed future, as the
+/// notifier's `DeliveryQueue` port returns (`QueueFuture`), so that both
+/// ports are used as `dyn` trait objects in one style.
+pub type ArchiveFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
 /// Storage for received messages.
 ///
-/// Calls are synchronous and short (one local transaction); async callers
-/// make them directly, accepting a few milliseconds of blocking, because
-/// ordering "stored before acted on" matters more than the executor thread.
+/// Calls are async: the durable archives wait on Redis or on SQLite (run
+/// on the blocking pool) without holding an executor thread. Callers
+/// await each call before acting on its message, so "stored before acted
+/// on" holds as it did.
 pub trait AlertArchive: Send + Sync {
     /// Records one message; see [`Recorded::new`].
-    fn record(&self, record: &NewRecord<'_>) -> Result<Recorded, StoreError>;
+    fn record<'a>(&'a self, record: &'a NewRecord<'a>) -> ArchiveFuture<'a, Recorded>;
     /// The accepted message with this key (`sent` compared as an instant
     /// when it parses).
-    fn find_accepted(&self, key: &MessageKey) -> Result<Option<StoredMessage>, StoreError>;
+    fn find_accepted<'a>(&'a self, key: &'a MessageKey)
+    -> ArchiveFuture<'a, Option<StoredMessage>>;
     /// Rejected messages, newest first.
-    fn rejected(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError>;
+    fn rejected(&self, limit: usize) -> ArchiveFuture<'_, Vec<StoredMessage>>;
     /// Accepted messages sent at or after `since`, oldest first (to rebuild
     /// the active set after a restart).
-    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<AcceptedMessage>, StoreError>;
+    fn accepted_since(&self, since: DateTime<Utc>) -> ArchiveFuture<'_, Vec<AcceptedMessage>>;
     /// Number of stored messages by verdict.
-    fn count(&self, verdict: Verdict) -> Result<u64, StoreError>;
+    fn count(&self, verdict: Verdict) -> ArchiveFuture<'_, u64>;
 }
 
 /// The lifecycle as the archive's accepted messages sent since `since`
 /// make it at `now`: how the active set comes back after a restart. A
 /// message archived without its authority gets `default_authority(source,
 /// sender)` (its source's rule).
-pub fn rebuild_lifecycle(
+pub async fn rebuild_lifecycle(
     archive: &dyn AlertArchive,
     config: LifecycleConfig,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
-    default_authority: &dyn Fn(&SourceId, &str) -> Authority,
+    default_authority: &(dyn Fn(&SourceId, &str) -> Authority + Sync),
 ) -> Result<Lifecycle, StoreError> {
-    let messages = archive.accepted_since(since)?.into_iter().map(|m| {
+    let messages = archive.accepted_since(since).await?.into_iter().map(|m| {
         let authority = m
             .authority
             .unwrap_or_else(|| default_authority(&m.source, &m.alert.sender));
@@ -157,7 +167,7 @@ pub fn rebuild_lifecycle(
 
 /// The alerts in force at `now` according to the archive (accepted
 /// messages sent since `since`), oldest identity first.
-pub fn active_set(
+pub async fn active_set(
     archive: &dyn AlertArchive,
     config: LifecycleConfig,
     since: DateTime<Utc>,
@@ -165,7 +175,8 @@ pub fn active_set(
 ) -> Result<Vec<Alert>, StoreError> {
     let lifecycle = rebuild_lifecycle(archive, config, since, now, &|_, sender| {
         Authority::sender(sender)
-    })?;
+    })
+    .await?;
     Ok(lifecycle.active().into_iter().cloned().collect())
 }
 

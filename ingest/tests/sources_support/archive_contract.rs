@@ -1,6 +1,8 @@
 //! The behaviours every [`AlertArchive`] must have, one function shared by
 //! every archive's tests.
 
+use std::future::Future;
+
 use cap::MessageKey;
 use cap::model::MsgType;
 use chrono::Duration;
@@ -17,7 +19,11 @@ const CWA: &str = "weather@cwa.gov.tw";
 /// time it is called (a restart). Ingest runs it on the in-memory archive,
 /// the store crate on SQLite files, on Redis (restarted from its AOF) and
 /// on the embedded store.
-pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
+pub async fn archive_contract<A, Opened>(open: impl Fn() -> Opened)
+where
+    A: AlertArchive,
+    Opened: Future<Output = A>,
+{
     let source = SourceId::new("ncdr");
     let feed = Authority::sender(CWA);
     let office = Authority::office("eoc@issuers.example");
@@ -47,7 +53,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
         Some(Duration::hours(6)),
     );
     {
-        let archive = open();
+        let archive = open().await;
         for (alert, raw, authority) in [
             (&a, b"<alert>a</alert>".as_slice(), &feed),
             (&u, b"<alert>u</alert>".as_slice(), &feed),
@@ -66,6 +72,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
                     raw,
                     authority: Some(authority),
                 })
+                .await
                 .unwrap();
             assert!(rec.new);
         }
@@ -83,6 +90,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
                 raw: b"<alert>a</alert>",
                 authority: Some(&feed),
             })
+            .await
             .unwrap();
         assert!(!again.new);
 
@@ -104,6 +112,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
                     raw: b"<alert>bad</alert>",
                     authority: None,
                 })
+                .await
                 .unwrap();
         }
         archive
@@ -118,18 +127,19 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
                 raw: b"<html>404</html>",
                 authority: None,
             })
+            .await
             .unwrap();
     }
 
     // Reopen: everything is still there.
-    let archive = open();
-    assert_eq!(archive.count(Verdict::Accepted).unwrap(), 3);
+    let archive = open().await;
+    assert_eq!(archive.count(Verdict::Accepted).await.unwrap(), 3);
     assert_eq!(
-        archive.count(Verdict::Rejected).unwrap(),
+        archive.count(Verdict::Rejected).await.unwrap(),
         2,
         "a repeated rejection is stored once"
     );
-    let rejected = archive.rejected(10).unwrap();
+    let rejected = archive.rejected(10).await.unwrap();
     let reasons: Vec<_> = rejected
         .iter()
         .map(|m| m.reason.as_deref().unwrap_or(""))
@@ -143,6 +153,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
     key.sent = "2024-04-22T09:12:00+00:00".into();
     let found = archive
         .find_accepted(&key)
+        .await
         .unwrap()
         .expect("found by instant");
     assert_eq!(found.alert.as_ref(), Some(&u));
@@ -150,7 +161,10 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
     assert_eq!(found.source, source);
 
     // The active set rebuilt from the store after the "restart".
-    let accepted = archive.accepted_since(now - Duration::days(30)).unwrap();
+    let accepted = archive
+        .accepted_since(now - Duration::days(30))
+        .await
+        .unwrap();
     assert_eq!(accepted.len(), 3);
     // Each comes back with the authority it was accepted under.
     for message in &accepted {
@@ -177,6 +191,7 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
         now - Duration::days(30),
         now,
     )
+    .await
     .unwrap();
     let queried: Vec<_> = queried.iter().map(|a| a.identifier.as_str()).collect();
     assert_eq!(queried, vec!["r2", "r9"]);
@@ -189,12 +204,14 @@ pub fn archive_contract<A: AlertArchive>(open: impl Fn() -> A) {
             now - Duration::days(30),
             evening
         )
+        .await
         .unwrap()
         .is_empty()
     );
     // The rebuild window leaves out what was sent before it.
     let recent = archive
         .accepted_since(utc("2024-04-22T14:30:00+08:00"))
+        .await
         .unwrap();
     assert_eq!(recent.len(), 2);
 }

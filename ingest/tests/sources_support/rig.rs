@@ -20,7 +20,7 @@ pub struct Rig {
     pub clock: Arc<ManualClock>,
 }
 
-pub fn rig(archive: &MemoryArchive, now: &str, sources: Vec<SourceTrust>) -> Rig {
+pub async fn rig(archive: &MemoryArchive, now: &str, sources: Vec<SourceTrust>) -> Rig {
     let clock = ManualClock::shared(utc(now));
     let archive = archive.clone();
     let (tx, events) = mpsc::channel(64);
@@ -31,6 +31,7 @@ pub fn rig(archive: &MemoryArchive, now: &str, sources: Vec<SourceTrust>) -> Rig
         tx,
         PipelineConfig::default(),
     )
+    .await
     .unwrap();
     Rig {
         pipeline,

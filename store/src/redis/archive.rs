@@ -16,22 +16,25 @@
 //!   active set.
 //!
 //! Recording is one Lua script, so a message and its identity are written
-//! together or not at all. [`AlertArchive`] is synchronous (callers store
-//! before they act), so this uses a blocking connection, held under a lock
-//! and reopened after a connection error.
+//! together or not at all. Calls go over the async connection manager the
+//! delivery queue uses (`queue.rs`), so ingest never blocks an executor
+//! thread on Redis; a call that meets a broken connection is sent once
+//! more on the manager's new one.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::future::Future;
+use std::time::Duration;
 
 use cap::model::{Alert, MessageKey};
 use chrono::{DateTime, Utc};
 use ingest::authority::Authority;
 use ingest::source::SourceId;
 use ingest::store::{
-    AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,
-    content_hash,
+    AcceptedMessage, AlertArchive, ArchiveFuture, NewRecord, Recorded, StoreError, StoredMessage,
+    Verdict, content_hash,
 };
 use redis::Script;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// `KEYS`: identity, id counter, ids by verdict, accepted by sent.
 /// `ARGV`: message key prefix, sent score ('' = none), then field/value pairs.
@@ -50,15 +53,21 @@ return {id, 1}
 ";
 
 /// How long to wait for a Redis that is still loading its data at start.
-pub(crate) const LOADING_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+pub(crate) const LOADING_WAIT: Duration = Duration::from_secs(60);
+
+/// How long one archive call waits for Redis's answer. The client's
+/// default (half a second) is too short for the start-up read of two
+/// weeks of alerts or for a Redis pausing to fsync or rewrite its AOF; a
+/// call given up on makes ingest keep its input and retry the whole
+/// message later.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Separates parts of an identity key (ASCII unit separator: appears in
 /// no sender, identifier or timestamp).
 const SEP: char = '\u{1f}';
 
 pub struct RedisArchive {
-    client: redis::Client,
-    connection: Mutex<Option<redis::Connection>>,
+    connection: ConnectionManager,
     prefix: String,
     record: Script,
 }
@@ -90,18 +99,33 @@ fn member_id(member: &str) -> i64 {
     member.parse().unwrap_or(0)
 }
 
+/// A failure after which the same request may succeed on a new connection.
+fn connection_lost(error: &redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_timeout()
+}
+
 impl RedisArchive {
     /// Connects to `url`; keys live under `prefix:archive:`.
-    pub fn open(url: &str, prefix: &str) -> Result<RedisArchive, StoreError> {
+    pub async fn open(url: &str, prefix: &str) -> Result<RedisArchive, StoreError> {
         let client = redis::Client::open(url).map_err(backend)?;
+        let config = ConnectionManagerConfig::new().set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let connection = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(backend)?;
         let archive = RedisArchive {
-            client,
-            connection: Mutex::new(None),
+            connection,
             prefix: format!("{prefix}:archive"),
             record: Script::new(RECORD),
         };
         // Waits out a Redis still loading its AOF (see `with_connection`).
-        archive.with_connection(|conn| redis::cmd("PING").query::<String>(conn))?;
+        archive
+            .with_connection(|mut conn| async move {
+                redis::cmd("PING").query_async::<String>(&mut conn).await
+            })
+            .await?;
         Ok(archive)
     }
 
@@ -117,36 +141,22 @@ impl RedisArchive {
         ))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<redis::Connection>> {
-        self.connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs `f` on the connection, (re)connecting first if needed. A
-    /// connection found broken (Redis restarted, network blip) is replaced
-    /// and `f` tried once more on the new one; every command here is safe
-    /// to repeat (recording is idempotent by identity).
-    fn with_connection<T>(
-        &self,
-        f: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
-    ) -> Result<T, StoreError> {
-        let mut slot = self.lock();
+    /// Runs `request` on the connection (a clone of the manager: they
+    /// share one connection). A connection found broken (Redis restarted,
+    /// network blip) is replaced by the manager, and `request` is sent once
+    /// more, waiting for the new connection; every request here is safe to
+    /// repeat (recording is idempotent by identity). A Redis replaying its
+    /// AOF answers LOADING: that is waited out, without holding a thread.
+    async fn with_connection<T, Request, Answer>(&self, request: Request) -> Result<T, StoreError>
+    where
+        Request: Fn(ConnectionManager) -> Answer,
+        Answer: Future<Output = redis::RedisResult<T>>,
+    {
         let mut retried = false;
-        let loading_deadline = std::time::Instant::now() + LOADING_WAIT;
+        let loading_deadline = tokio::time::Instant::now() + LOADING_WAIT;
         loop {
-            let conn = match slot.as_mut() {
-                Some(conn) => conn,
-                None => slot.insert(self.client.get_connection().map_err(backend)?),
-            };
-            match f(conn) {
-                Err(error)
-                    if error.is_io_error()
-                        || error.is_connection_dropped()
-                        || error.is_connection_refusal()
-                        || error.is_timeout() =>
-                {
-                    *slot = None;
+            match request(self.connection.clone()).await {
+                Err(error) if connection_lost(&error) => {
                     if retried {
                         return Err(backend(error));
                     }
@@ -155,27 +165,40 @@ impl RedisArchive {
                 Err(error)
                     if error.kind()
                         == redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading)
-                        && std::time::Instant::now() < loading_deadline =>
+                        && tokio::time::Instant::now() < loading_deadline =>
                 {
                     // Redis restarted and is replaying its AOF.
-                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 result => return result.map_err(backend),
             }
         }
     }
 
-    fn load(&self, members: &[String]) -> Result<Vec<StoredMessage>, StoreError> {
+    /// Runs one command (see [`Self::with_connection`]).
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        self.with_connection(|mut conn| async move { cmd.query_async(&mut conn).await })
+            .await
+    }
+
+    /// Runs one pipeline (see [`Self::with_connection`]).
+    async fn query_pipe<T: redis::FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<T, StoreError> {
+        self.with_connection(|mut conn| async move { pipe.query_async(&mut conn).await })
+            .await
+    }
+
+    async fn load(&self, members: &[String]) -> Result<Vec<StoredMessage>, StoreError> {
         if members.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<HashMap<String, Vec<u8>>> = self.with_connection(|conn| {
-            let mut pipe = redis::pipe();
-            for member in members {
-                pipe.hgetall(self.key(&format!("msg:{member}")));
-            }
-            pipe.query(conn)
-        })?;
+        let mut pipe = redis::pipe();
+        for member in members {
+            pipe.hgetall(self.key(&format!("msg:{member}")));
+        }
+        let rows: Vec<HashMap<String, Vec<u8>>> = self.query_pipe(&pipe).await?;
         members
             .iter()
             .zip(rows)
@@ -236,48 +259,48 @@ fn stored(id: i64, mut fields: HashMap<String, Vec<u8>>) -> Result<StoredMessage
 }
 
 impl AlertArchive for RedisArchive {
-    fn record(&self, record: &NewRecord<'_>) -> Result<Recorded, StoreError> {
-        let alert_json = record
-            .alert
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(StoreError::Encode)?;
-        let sha = content_hash(record.raw);
-        let identity = match (record.verdict, record.key) {
-            (Verdict::Accepted, Some(key)) => self.accepted_identity(key),
-            (Verdict::Accepted, None) => self.key(&format!("id:accepted-unkeyed:{sha}")),
-            (Verdict::Rejected, _) => self.key(&format!(
-                "id:rejected:{}{SEP}{sha}{SEP}{}",
-                record.source.as_str(),
-                record.reason.unwrap_or("")
-            )),
-        };
-        let sent_score = match (record.verdict, record.alert) {
-            (Verdict::Accepted, Some(alert)) => alert.sent.timestamp_millis().to_string(),
-            _ => String::new(),
-        };
-        let mut fields: Vec<(&str, Vec<u8>)> = vec![
-            ("source", record.source.as_str().as_bytes().to_vec()),
-            ("received_at", utc_text(record.received_at).into_bytes()),
-            ("verdict", record.verdict.as_str().as_bytes().to_vec()),
-            ("sha256", sha.into_bytes()),
-            ("raw", record.raw.to_vec()),
-        ];
-        let optional = [
-            ("reason", record.reason.map(str::to_string)),
-            ("detail", record.detail.map(str::to_string)),
-            ("sender", record.key.map(|k| k.sender.clone())),
-            ("identifier", record.key.map(|k| k.identifier.clone())),
-            ("sent", record.key.map(|k| k.sent.clone())),
-            ("alert_json", alert_json),
-            ("authority", record.authority.map(|a| a.as_str().to_owned())),
-        ];
-        for (name, value) in optional {
-            if let Some(value) = value {
-                fields.push((name, value.into_bytes()));
+    fn record<'a>(&'a self, record: &'a NewRecord<'a>) -> ArchiveFuture<'a, Recorded> {
+        Box::pin(async move {
+            let alert_json = record
+                .alert
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(StoreError::Encode)?;
+            let sha = content_hash(record.raw);
+            let identity = match (record.verdict, record.key) {
+                (Verdict::Accepted, Some(key)) => self.accepted_identity(key),
+                (Verdict::Accepted, None) => self.key(&format!("id:accepted-unkeyed:{sha}")),
+                (Verdict::Rejected, _) => self.key(&format!(
+                    "id:rejected:{}{SEP}{sha}{SEP}{}",
+                    record.source.as_str(),
+                    record.reason.unwrap_or("")
+                )),
+            };
+            let sent_score = match (record.verdict, record.alert) {
+                (Verdict::Accepted, Some(alert)) => alert.sent.timestamp_millis().to_string(),
+                _ => String::new(),
+            };
+            let mut fields: Vec<(&str, Vec<u8>)> = vec![
+                ("source", record.source.as_str().as_bytes().to_vec()),
+                ("received_at", utc_text(record.received_at).into_bytes()),
+                ("verdict", record.verdict.as_str().as_bytes().to_vec()),
+                ("sha256", sha.into_bytes()),
+                ("raw", record.raw.to_vec()),
+            ];
+            let optional = [
+                ("reason", record.reason.map(str::to_string)),
+                ("detail", record.detail.map(str::to_string)),
+                ("sender", record.key.map(|k| k.sender.clone())),
+                ("identifier", record.key.map(|k| k.identifier.clone())),
+                ("sent", record.key.map(|k| k.sent.clone())),
+                ("alert_json", alert_json),
+                ("authority", record.authority.map(|a| a.as_str().to_owned())),
+            ];
+            for (name, value) in optional {
+                if let Some(value) = value {
+                    fields.push((name, value.into_bytes()));
+                }
             }
-        }
-        let (id, new): (i64, i64) = self.with_connection(|conn| {
             let mut invocation = self.record.prepare_invoke();
             invocation
                 .key(&identity)
@@ -289,51 +312,53 @@ impl AlertArchive for RedisArchive {
             for (name, value) in &fields {
                 invocation.arg(*name).arg(value.as_slice());
             }
-            invocation.invoke(conn)
-        })?;
-        Ok(Recorded { id, new: new == 1 })
+            let invocation = &invocation;
+            let (id, new): (i64, i64) = self
+                .with_connection(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+                .await?;
+            Ok(Recorded { id, new: new == 1 })
+        })
     }
 
-    fn find_accepted(&self, key: &MessageKey) -> Result<Option<StoredMessage>, StoreError> {
-        let id: Option<i64> = self.with_connection(|conn| {
-            redis::cmd("GET")
-                .arg(self.accepted_identity(key))
-                .query(conn)
-        })?;
-        match id {
-            Some(id) => Ok(self.load(&[format!("{id:020}")])?.pop()),
-            None => Ok(None),
-        }
+    fn find_accepted<'a>(
+        &'a self,
+        key: &'a MessageKey,
+    ) -> ArchiveFuture<'a, Option<StoredMessage>> {
+        Box::pin(async move {
+            let mut get = redis::cmd("GET");
+            get.arg(self.accepted_identity(key));
+            let id: Option<i64> = self.query(&get).await?;
+            match id {
+                Some(id) => Ok(self.load(&[format!("{id:020}")]).await?.pop()),
+                None => Ok(None),
+            }
+        })
     }
 
-    fn rejected(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let stop = isize::try_from(limit).unwrap_or(isize::MAX) - 1;
-        let members: Vec<String> = self.with_connection(|conn| {
-            redis::cmd("ZREVRANGE")
-                .arg(self.key("rejected"))
-                .arg(0)
-                .arg(stop)
-                .query(conn)
-        })?;
-        self.load(&members)
+    fn rejected(&self, limit: usize) -> ArchiveFuture<'_, Vec<StoredMessage>> {
+        Box::pin(async move {
+            if limit == 0 {
+                return Ok(Vec::new());
+            }
+            let stop = isize::try_from(limit).unwrap_or(isize::MAX) - 1;
+            let mut range = redis::cmd("ZREVRANGE");
+            range.arg(self.key("rejected")).arg(0).arg(stop);
+            let members: Vec<String> = self.query(&range).await?;
+            self.load(&members).await
+        })
     }
 
-    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<AcceptedMessage>, StoreError> {
-        let members: Vec<String> = self.with_connection(|conn| {
-            redis::cmd("ZRANGEBYSCORE")
+    fn accepted_since(&self, since: DateTime<Utc>) -> ArchiveFuture<'_, Vec<AcceptedMessage>> {
+        Box::pin(async move {
+            let mut range = redis::cmd("ZRANGEBYSCORE");
+            range
                 .arg(self.key("sent"))
                 .arg(since.timestamp_millis())
-                .arg("+inf")
-                .query(conn)
-        })?;
-        if members.is_empty() {
-            return Ok(Vec::new());
-        }
-        type Fields = (Option<String>, Option<String>, Option<String>);
-        let rows: Vec<Fields> = self.with_connection(|conn| {
+                .arg("+inf");
+            let members: Vec<String> = self.query(&range).await?;
+            if members.is_empty() {
+                return Ok(Vec::new());
+            }
             let mut pipe = redis::pipe();
             for member in &members {
                 pipe.cmd("HMGET")
@@ -342,30 +367,31 @@ impl AlertArchive for RedisArchive {
                     .arg("source")
                     .arg("authority");
             }
-            pipe.query(conn)
-        })?;
-        members
-            .iter()
-            .zip(rows)
-            .filter_map(|(member, (json, source, authority))| {
-                json.map(|json| (member_id(member), json, source, authority))
-            })
-            .map(|(row, json, source, authority)| {
-                Ok(AcceptedMessage {
-                    alert: serde_json::from_str(&json)
-                        .map_err(|source| StoreError::Json { row, source })?,
-                    source: SourceId(source.unwrap_or_default()),
-                    authority: authority.as_deref().and_then(Authority::parse),
+            type Fields = (Option<String>, Option<String>, Option<String>);
+            let rows: Vec<Fields> = self.query_pipe(&pipe).await?;
+            members
+                .iter()
+                .zip(rows)
+                .filter_map(|(member, (json, source, authority))| {
+                    json.map(|json| (member_id(member), json, source, authority))
                 })
-            })
-            .collect()
+                .map(|(row, json, source, authority)| {
+                    Ok(AcceptedMessage {
+                        alert: serde_json::from_str(&json)
+                            .map_err(|source| StoreError::Json { row, source })?,
+                        source: SourceId(source.unwrap_or_default()),
+                        authority: authority.as_deref().and_then(Authority::parse),
+                    })
+                })
+                .collect()
+        })
     }
 
-    fn count(&self, verdict: Verdict) -> Result<u64, StoreError> {
-        self.with_connection(|conn| {
-            redis::cmd("ZCARD")
-                .arg(self.key(verdict.as_str()))
-                .query(conn)
+    fn count(&self, verdict: Verdict) -> ArchiveFuture<'_, u64> {
+        Box::pin(async move {
+            let mut card = redis::cmd("ZCARD");
+            card.arg(self.key(verdict.as_str()));
+            self.query(&card).await
         })
     }
 }

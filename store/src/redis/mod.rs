@@ -199,13 +199,9 @@ impl RedisStorage {
         let client = redis::Client::open(url).map_err(backend)?;
         let mut connection = ConnectionManager::new(client).await.map_err(backend)?;
         wait_until_loaded(&mut connection).await?;
-        let archive = {
-            let (url, prefix) = (url.to_string(), prefix.to_string());
-            tokio::task::spawn_blocking(move || RedisArchive::open(&url, &prefix))
-                .await
-                .map_err(|e| StoreError::Backend(format!("archive: {e}")))?
-                .map_err(|e| StoreError::Backend(format!("archive: {e}")))?
-        };
+        let archive = RedisArchive::open(url, prefix)
+            .await
+            .map_err(|e| StoreError::Backend(format!("archive: {e}")))?;
         let key = Arc::new(key);
         let queue = RedisQueue::connect(url, &format!("{prefix}:queue"), queue, key.clone())
             .await

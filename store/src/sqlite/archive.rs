@@ -7,9 +7,12 @@
 //! is plain SQL, and WAL mode gives crash-safe commits with readers that
 //! never block the writer. `synchronous=FULL` makes every commit durable on
 //! power loss: losing a received warning costs more than an fsync.
+//!
+//! rusqlite blocks, so every call runs on tokio's blocking pool with the
+//! one connection, as the SQLite delivery queue does (`queue.rs`).
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -18,8 +21,8 @@ use cap::model::{Alert, MessageKey};
 use ingest::authority::Authority;
 use ingest::source::SourceId;
 use ingest::store::{
-    AcceptedMessage, AlertArchive, NewRecord, Recorded, StoreError, StoredMessage, Verdict,
-    content_hash,
+    AcceptedMessage, AlertArchive, ArchiveFuture, NewRecord, Recorded, StoreError, StoredMessage,
+    Verdict, content_hash,
 };
 
 const SCHEMA: &str = "
@@ -72,9 +75,9 @@ fn db(error: rusqlite::Error) -> StoreError {
     StoreError::Backend(format!("sqlite: {error}"))
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SqliteArchive {
-    conn: Mutex<Connection>,
+    conn: Arc<Mutex<Connection>>,
 }
 
 impl SqliteArchive {
@@ -90,19 +93,31 @@ impl SqliteArchive {
         conn.execute_batch(SCHEMA).map_err(db)?;
         migrate(&conn)?;
         Ok(SqliteArchive {
-            conn: Mutex::new(conn),
+            conn: Arc::new(Mutex::new(conn)),
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Runs `work` with the connection on the blocking pool.
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("sqlite archive task failed: {e}")))?
     }
 
     /// The journal mode in force (`wal` once opened).
-    pub fn journal_mode(&self) -> Result<String, StoreError> {
-        self.conn()
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(db)
+    pub async fn journal_mode(&self) -> Result<String, StoreError> {
+        self.with(|conn| {
+            conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .map_err(db)
+        })
+        .await
     }
 }
 
@@ -197,15 +212,51 @@ impl RawRow {
     }
 }
 
-impl AlertArchive for SqliteArchive {
-    fn record(&self, record: &NewRecord<'_>) -> Result<Recorded, StoreError> {
+/// A [`NewRecord`] as the row it becomes, owned so that it can go to the
+/// blocking pool.
+struct NewRow {
+    received_at: String,
+    source: String,
+    verdict: Verdict,
+    reason: Option<String>,
+    detail: Option<String>,
+    sender: Option<String>,
+    identifier: Option<String>,
+    sent: Option<String>,
+    sent_utc: Option<String>,
+    sha256: String,
+    raw: Vec<u8>,
+    alert_json: Option<String>,
+    authority: Option<String>,
+}
+
+impl NewRow {
+    fn of(record: &NewRecord<'_>) -> Result<NewRow, StoreError> {
         let alert_json = record
             .alert
             .map(serde_json::to_string)
             .transpose()
             .map_err(StoreError::Encode)?;
-        let sha = content_hash(record.raw);
-        let conn = self.conn();
+        Ok(NewRow {
+            received_at: utc_text(record.received_at),
+            source: record.source.as_str().to_owned(),
+            verdict: record.verdict,
+            reason: record.reason.map(str::to_owned),
+            detail: record.detail.map(str::to_owned),
+            sender: record.key.map(|k| k.sender.clone()),
+            identifier: record.key.map(|k| k.identifier.clone()),
+            sent: record.key.map(|k| k.sent.clone()),
+            sent_utc: record.key.and_then(|k| sent_utc(&k.sent)),
+            sha256: content_hash(record.raw),
+            raw: record.raw.to_vec(),
+            alert_json,
+            authority: record.authority.map(|a| a.as_str().to_owned()),
+        })
+    }
+
+    /// Inserts the row unless its identity is taken; either way the id of
+    /// the row that holds it.
+    fn insert(&self, conn: &Connection) -> Result<Recorded, StoreError> {
         let inserted = conn
             .execute(
                 "INSERT INTO messages (received_at, source, verdict, reason, detail, sender,
@@ -213,19 +264,19 @@ impl AlertArchive for SqliteArchive {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT DO NOTHING",
                 params![
-                    utc_text(record.received_at),
-                    record.source.as_str(),
-                    record.verdict.as_str(),
-                    record.reason,
-                    record.detail,
-                    record.key.map(|k| k.sender.as_str()),
-                    record.key.map(|k| k.identifier.as_str()),
-                    record.key.map(|k| k.sent.as_str()),
-                    record.key.and_then(|k| sent_utc(&k.sent)),
-                    sha,
-                    record.raw,
-                    alert_json,
-                    record.authority.map(Authority::as_str),
+                    self.received_at,
+                    self.source,
+                    self.verdict.as_str(),
+                    self.reason,
+                    self.detail,
+                    self.sender,
+                    self.identifier,
+                    self.sent,
+                    self.sent_utc,
+                    self.sha256,
+                    self.raw,
+                    self.alert_json,
+                    self.authority,
                 ],
             )
             .map_err(db)?;
@@ -236,12 +287,12 @@ impl AlertArchive for SqliteArchive {
             });
         }
         // The row that made this one a conflict.
-        let id: i64 = match record.verdict {
+        let id: i64 = match self.verdict {
             Verdict::Rejected => conn
                 .query_row(
                     "SELECT id FROM messages WHERE verdict = 'rejected' AND source = ?1
                    AND sha256 = ?2 AND reason IS ?3",
-                    params![record.source.as_str(), sha, record.reason],
+                    params![self.source, self.sha256, self.reason],
                     |r| r.get(0),
                 )
                 .map_err(db)?,
@@ -249,91 +300,104 @@ impl AlertArchive for SqliteArchive {
                 .query_row(
                     "SELECT id FROM messages WHERE verdict = 'accepted' AND sender = ?1
                    AND identifier = ?2 AND sent_utc = ?3",
-                    params![
-                        record.key.map(|k| k.sender.as_str()),
-                        record.key.map(|k| k.identifier.as_str()),
-                        record.key.and_then(|k| sent_utc(&k.sent)),
-                    ],
+                    params![self.sender, self.identifier, self.sent_utc],
                     |r| r.get(0),
                 )
                 .map_err(db)?,
         };
         Ok(Recorded { id, new: false })
     }
+}
 
-    fn find_accepted(&self, key: &MessageKey) -> Result<Option<StoredMessage>, StoreError> {
-        let conn = self.conn();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE verdict = 'accepted' AND sender = ?1
+impl AlertArchive for SqliteArchive {
+    fn record<'a>(&'a self, record: &'a NewRecord<'a>) -> ArchiveFuture<'a, Recorded> {
+        Box::pin(async move {
+            let row = NewRow::of(record)?;
+            self.with(move |conn| row.insert(conn)).await
+        })
+    }
+
+    fn find_accepted<'a>(
+        &'a self,
+        key: &'a MessageKey,
+    ) -> ArchiveFuture<'a, Option<StoredMessage>> {
+        let key = key.clone();
+        Box::pin(self.with(move |conn| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM messages WHERE verdict = 'accepted' AND sender = ?1
                AND identifier = ?2 AND (sent_utc = ?3 OR sent = ?4) LIMIT 1"
-        );
-        let row = conn
-            .query_row(
-                &sql,
-                params![key.sender, key.identifier, sent_utc(&key.sent), key.sent],
-                read_row,
-            )
-            .optional()
-            .map_err(db)?;
-        row.map(RawRow::into_stored).transpose()
+            );
+            let row = conn
+                .query_row(
+                    &sql,
+                    params![key.sender, key.identifier, sent_utc(&key.sent), key.sent],
+                    read_row,
+                )
+                .optional()
+                .map_err(db)?;
+            row.map(RawRow::into_stored).transpose()
+        }))
     }
 
-    fn rejected(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
-        let conn = self.conn();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE verdict = 'rejected' ORDER BY id DESC LIMIT ?1"
-        );
-        let mut stmt = conn.prepare(&sql).map_err(db)?;
-        let rows = stmt
-            .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], read_row)
-            .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
-        rows.into_iter().map(RawRow::into_stored).collect()
+    fn rejected(&self, limit: usize) -> ArchiveFuture<'_, Vec<StoredMessage>> {
+        Box::pin(self.with(move |conn| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM messages WHERE verdict = 'rejected' ORDER BY id DESC LIMIT ?1"
+            );
+            let mut stmt = conn.prepare(&sql).map_err(db)?;
+            let rows = stmt
+                .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], read_row)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(RawRow::into_stored).collect()
+        }))
     }
 
-    fn accepted_since(&self, since: DateTime<Utc>) -> Result<Vec<AcceptedMessage>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, alert_json, source, authority FROM messages
+    fn accepted_since(&self, since: DateTime<Utc>) -> ArchiveFuture<'_, Vec<AcceptedMessage>> {
+        Box::pin(self.with(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, alert_json, source, authority FROM messages
              WHERE verdict = 'accepted' AND sent_utc >= ?1 AND alert_json IS NOT NULL
              ORDER BY sent_utc, id",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map(params![utc_text(since)], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
-        rows.into_iter()
-            .map(|(row, json, source, authority)| {
-                Ok(AcceptedMessage {
-                    alert: serde_json::from_str(&json)
-                        .map_err(|source| StoreError::Json { row, source })?,
-                    source: SourceId(source),
-                    authority: authority.as_deref().and_then(Authority::parse),
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![utc_text(since)], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
                 })
-            })
-            .collect()
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter()
+                .map(|(row, json, source, authority)| {
+                    Ok(AcceptedMessage {
+                        alert: serde_json::from_str(&json)
+                            .map_err(|source| StoreError::Json { row, source })?,
+                        source: SourceId(source),
+                        authority: authority.as_deref().and_then(Authority::parse),
+                    })
+                })
+                .collect()
+        }))
     }
 
-    fn count(&self, verdict: Verdict) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM messages WHERE verdict = ?1",
-                params![verdict.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(db)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+    fn count(&self, verdict: Verdict) -> ArchiveFuture<'_, u64> {
+        Box::pin(self.with(move |conn| {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM messages WHERE verdict = ?1",
+                    params![verdict.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        }))
     }
 }
