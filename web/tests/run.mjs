@@ -46,10 +46,14 @@ let passed = 0;
 let failed = 0;
 const pageErrors = [];
 
+// The devices people use: residents a phone, staff a desktop browser.
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1400, height: 1000 } };
+
 // Each step gets its own browser context (its own storage), as a separate
 // person on a separate device.
-async function newPage(name) {
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1400, height: 1000 } });
+async function newPage(name, device) {
+  const context = await browser.newContext({ baseURL: base, ...device });
   context.setDefaultTimeout(15000);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
@@ -83,8 +87,8 @@ async function screenshotOnFailure(page, name, run) {
 try {
   const api = new ApiClient(base);
   const issuer = await api.createIssuer(operatorUser, operatorPassword);
-  const resident = await newPage('resident');
-  const consolePage = await newPage('console');
+  const resident = await newPage('resident', PHONE);
+  const consolePage = await newPage('console', DESKTOP);
   let sent = null;
 
   await step('resident subscribes by address', () =>
@@ -98,6 +102,14 @@ try {
       if (!sent) throw new Error('no alert was sent');
       return residentSeesAlert(resident, sent);
     }));
+  await step('the resident page fits a phone screen (no sideways scrolling)', async () => {
+    const { scrollWidth, innerWidth } = await resident.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+    }));
+    if (innerWidth !== PHONE.viewport.width) throw new Error(`viewport is ${innerWidth} px wide, not a phone's`);
+    if (scrollWidth > innerWidth) throw new Error(`the page is ${scrollWidth} px wide on a ${innerWidth} px screen`);
+  });
   await step('resident deletes their data', () =>
     screenshotOnFailure(resident, 'resident-delete', () => residentDeletesData(resident)));
   await step('no script errors on any page', async () => {
