@@ -529,7 +529,7 @@ pub struct LimitsConfig {
     /// Believe `X-Forwarded-For` for the client address (only behind a
     /// reverse proxy that sets it: anyone can write the header).
     pub trust_forwarded: bool,
-    /// Clients whose buckets are kept in memory before idle ones go.
+    /// Clients remembered per route class before idle ones are forgotten.
     pub max_clients: usize,
     /// Issuer session lifetime.
     pub session_secs: u64,
