@@ -149,6 +149,65 @@ impl From<store::StoreError> for ApiError {
     }
 }
 
+// The application's errors, as the API answers them. Each says which code
+// a client sees; backend details are logged, never returned.
+
+impl From<app::subscribers::ConvertError> for ApiError {
+    fn from(error: app::subscribers::ConvertError) -> ApiError {
+        use app::subscribers::ConvertError;
+        match error {
+            ConvertError::Invalid { field, reason } => {
+                ApiError::field(ErrorCode::InvalidField, &field, reason)
+            }
+            ConvertError::OutsideCoverage { field, reason } => {
+                ApiError::field(ErrorCode::OutsideCoverage, &field, reason)
+            }
+            ConvertError::Catalogues => ApiError::new(ErrorCode::Internal, error.to_string()),
+        }
+    }
+}
+
+impl From<app::subscribers::SubscriberError> for ApiError {
+    fn from(error: app::subscribers::SubscriberError) -> ApiError {
+        use app::subscribers::SubscriberError;
+        match error {
+            SubscriberError::Invalid(error) => error.into(),
+            SubscriberError::NotIndexed => ApiError::new(ErrorCode::Internal, error.to_string()),
+            SubscriberError::EngineStopped => {
+                ApiError::new(ErrorCode::Unavailable, error.to_string())
+            }
+            SubscriberError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<app::engine_task::EngineStopped> for ApiError {
+    fn from(_: app::engine_task::EngineStopped) -> ApiError {
+        ApiError::new(ErrorCode::Unavailable, "the engine is not running; retry")
+    }
+}
+
+impl From<app::outbox::OutboxError> for ApiError {
+    fn from(error: app::outbox::OutboxError) -> ApiError {
+        tracing::error!(%error, "deliveries not queued");
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "the delivery queue is unavailable; retry",
+        )
+    }
+}
+
+impl From<app::relief::ReliefError> for ApiError {
+    fn from(error: app::relief::ReliefError) -> ApiError {
+        use app::relief::ReliefError;
+        match error {
+            ReliefError::EngineStopped(error) => error.into(),
+            ReliefError::Engine(_) => ApiError::new(ErrorCode::Internal, error.to_string()),
+            ReliefError::Outbox(error) => error.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.code.status();

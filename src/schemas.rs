@@ -224,6 +224,28 @@ pub struct Relay {
     village: String,
 }
 
+// Describes `app::alerts::MyAlert`, written by `me::alerts`.
+/// One alert as its subscriber sees it, in their language.
+#[derive(ToSchema)]
+pub struct MyAlert {
+    /// Short id for URLs (`{alert_id}` in the staff API's paths).
+    alert_id: String,
+    /// CAP key `sender,identifier,sent`.
+    alert: String,
+    /// `new` or `update`.
+    kind: String,
+    hazard: Hazard,
+    colour: Colour,
+    exercise: bool,
+    title: String,
+    body: String,
+    /// The subscriber's own place the alert is about.
+    place: String,
+    /// The nearest open shelter, when the alert calls for one.
+    shelter: Option<NearestShelter>,
+    expires: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
 // Describes notifier's `ShelterInfo`, in `MyAlert::shelter`.
 /// The nearest open shelter.
 #[derive(ToSchema)]

@@ -1109,11 +1109,12 @@ trust_forwarded = true
         }
 
         pub async fn expire_locations(&self) -> usize {
-            hazardline::serve::subscribers::expire_locations(&self.state).await
+            self.state.app.subscribers.expire_locations().await
         }
 
         pub async fn stored(&self, id: &str) -> Option<SubscriberRecord> {
             self.state
+                .app
                 .storage
                 .subscriber(&SubscriberId(id.to_string()))
                 .await
@@ -1122,6 +1123,7 @@ trust_forwarded = true
 
         pub async fn inbox(&self, id: &str) -> Vec<InboxEntry> {
             self.state
+                .app
                 .storage
                 .inbox(&SubscriberId(id.to_string()), 100)
                 .await
@@ -1129,12 +1131,19 @@ trust_forwarded = true
         }
 
         pub async fn audit_text(&self) -> String {
-            let entries = self.state.storage.audit(0, 10_000).await.unwrap();
+            let entries = self.state.app.storage.audit(0, 10_000).await.unwrap();
             serde_json::to_string(&entries).unwrap()
         }
 
         pub fn village_label_point(&self, code: &str) -> (f64, f64) {
-            let point = self.state.atlas.area(code).unwrap().label_point.unwrap();
+            let point = self
+                .state
+                .app
+                .atlas
+                .area(code)
+                .unwrap()
+                .label_point
+                .unwrap();
             (point.x, point.y)
         }
 
@@ -1150,9 +1159,9 @@ trust_forwarded = true
             let sender = format!("demo@{}", self.state.config.issuers.sender_domain);
             let text = format!("{}{}{}", &text[..start], sender, &text[end..]);
             let outcome = ingest::feed::issuer::submit(
-                &self.state.pipeline,
+                self.state.app.alerts.pipeline(),
                 text.as_bytes(),
-                &self.state.issuer_source,
+                self.state.app.alerts.issuer_source(),
                 None,
             )
             .await

@@ -5,7 +5,9 @@
 //! - every path `ARCHITECTURE.md` names exists, and every Architecture
 //!   Invariant names the test or check that holds it;
 //! - every non-test source file over 600 lines is listed there with a reason;
-//! - only `store` declares the database client crates.
+//! - only `store` declares the database client crates;
+//! - every delivery is queued through the application's outbox, and only
+//!   the application reads the alerts in force from ingest's lifecycle.
 //!
 //! These read source text only; they build nothing.
 
@@ -216,6 +218,89 @@ fn only_store_declares_database_clients() {
             }
         }
     }
+}
+
+/// The non-test source lines of the workspace's crates (other than
+/// `skip`) that contain one of `calls`, as `path:line: text`, leaving out
+/// the files under `allowed`.
+fn calls_outside(calls: &[&str], skip: &[&str], allowed: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for krate in modules::workspace_crates(&repo()) {
+        if skip.contains(&krate.name.as_str()) {
+            continue;
+        }
+        for file in modules::source_files(&krate.src) {
+            let relative = file
+                .strip_prefix(repo())
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .into_owned();
+            if relative.starts_with(allowed) {
+                continue;
+            }
+            let text = fs::read_to_string(&file).unwrap_or_default();
+            for (n, line) in modules::strip_test_modules(&text).lines().enumerate() {
+                if calls.iter().any(|call| line.contains(call)) {
+                    found.push(format!("{relative}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// One queuing policy: nothing but the outbox writes to the delivery
+/// queue. (The notifier defines the queue and `store` implements it.)
+#[test]
+fn only_the_outbox_queues_deliveries() {
+    let found = calls_outside(
+        &[".enqueue(", ".enqueue_many("],
+        &["notifier", "store"],
+        "app/src/outbox.rs",
+    );
+    assert!(
+        found.is_empty(),
+        "deliveries queued around the outbox:\n{}",
+        found.join("\n")
+    );
+}
+
+/// One owner of "alerts in force": the lifecycle's list is read by the
+/// application's `alerts` alone; routes and workers ask it. (Ingest keeps
+/// the lifecycle.)
+#[test]
+fn only_the_application_reads_the_alerts_in_force() {
+    let found = calls_outside(
+        &[
+            ".active()",
+            ".active_with_authority(",
+            "pipeline().referenced(",
+            "pipeline.referenced(",
+        ],
+        &["ingest"],
+        "app/src/alerts/",
+    );
+    assert!(
+        found.is_empty(),
+        "alerts in force read around the application:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_call_finder_finds_a_call() {
+    // The two checks above pass vacuously if the finder sees nothing.
+    let found = calls_outside(
+        &[".enqueue_many("],
+        &["notifier", "store"],
+        "app/src/flow.rs",
+    );
+    assert!(
+        found
+            .iter()
+            .any(|line| line.starts_with("app/src/outbox.rs:")),
+        "{found:?}"
+    );
 }
 
 /// Runtime, network and database crates: what a crate without I/O must

@@ -462,7 +462,8 @@ async fn the_service_runs_in_process_for_tests() {
     assert_eq!(status, "413");
     let alerts = service
         .state
-        .alerts_view
+        .app
+        .alerts
         .for_subscriber(&store::SubscriberId("nobody".into()));
     assert!(alerts.is_empty());
     service.stop().await.unwrap();

@@ -2,21 +2,24 @@
 //! install. Fictional CAP messages for the fictional demo region go through
 //! ingest (trust, validation, lifecycle, SQLite archive), the matcher (over
 //! synthetic subscribers), the notifier (rendering in eight languages, the
-//! durable SQLite delivery queue) and out on the live channel.
+//! durable SQLite delivery queue) and out on the live channel — through
+//! the same application flow and dispatch loop as `hazardline serve`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use ingest::clock::{Clock, ManualClock};
+use ingest::clock::ManualClock;
 use ingest::feed::pipeline::{MessageOutcome, Pipeline, PipelineConfig};
 use ingest::lifecycle::LifecycleEvent;
 use ingest::source::{SenderPattern, SourceId, SourceTrust};
+use std::time::Duration;
+
+use app::App;
 use notifier::channel::live::LiveChannel;
-use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
-use notifier::queue::{DeliveryQueue, QueueConfig};
-use store::{SqliteArchive, SqliteQueue};
+use notifier::queue::dispatch::{Channels, DispatchConfig, Until};
+use store::{SqliteStorage, Storage};
 use tokio::sync::mpsc;
 
 use hazardline::engine::{Directory, Engine, Outcome};
@@ -69,7 +72,7 @@ async fn demo(args: DemoArgs) -> Result<()> {
     };
     let workdir = tempfile::tempdir().context("creating a working directory")?;
 
-    let atlas = geodata::demo::atlas();
+    let atlas = Arc::new(geodata::demo::atlas());
     let shelters = geodata::demo::shelters().map_err(|e| anyhow::anyhow!("demo shelters: {e}"))?;
     let directory = Directory::synthetic(&atlas, args.subscribers);
     println!(
@@ -78,8 +81,8 @@ async fn demo(args: DemoArgs) -> Result<()> {
         shelters.shelters().len(),
         directory.len()
     );
-    let mut engine = Engine::new(
-        atlas,
+    let engine = Engine::new(
+        atlas.clone(),
         shelters,
         directory,
         "https://demo.hazardline.invalid/a",
@@ -87,7 +90,11 @@ async fn demo(args: DemoArgs) -> Result<()> {
 
     let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T07:00:00+08:00")?.to_utc();
     let clock = ManualClock::shared(start);
-    let archive = Arc::new(SqliteArchive::open(&workdir.path().join("archive.db"))?);
+    // A throwaway key: the store seals what it holds even in the demo.
+    let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(
+        workdir.path(),
+        store::DataKey::generate(),
+    )?);
     let source = SourceId::new("demo");
     let trust = SourceTrust::new(
         source.clone(),
@@ -98,21 +105,25 @@ async fn demo(args: DemoArgs) -> Result<()> {
     let (events_tx, mut events_rx) = mpsc::channel::<LifecycleEvent>(64);
     let pipeline = Pipeline::new(
         clock.clone(),
-        archive,
+        storage.archive(),
         vec![trust],
         events_tx,
         PipelineConfig::default(),
     )
     .await?;
-
-    // A throwaway key: the queue seals what it holds even in the demo.
-    let queue = SqliteQueue::open(
-        &workdir.path().join("queue.db"),
-        QueueConfig::default(),
-        Arc::new(store::DataKey::generate()),
-    )?;
     let live = Arc::new(LiveChannel::new(1024));
-    let channels = Channels::new().with(live.clone());
+    let app = Arc::new(App::new(app::Parts {
+        storage,
+        clock: clock.clone(),
+        atlas,
+        gazetteer: None,
+        engine,
+        pipeline: Arc::new(pipeline),
+        issuer_source: SourceId::new("issuers"),
+        relief: Arc::new(notifier::relief::Catalogue::default()),
+        live: live.clone(),
+    }));
+    let channels = Channels::new().with(live);
     let dispatch = DispatchConfig {
         worker: "demo".into(),
         batch: 512,
@@ -126,7 +137,7 @@ async fn demo(args: DemoArgs) -> Result<()> {
         if let Some(sent) = sent_of(bytes) {
             clock.set(sent);
         }
-        let report = pipeline.ingest(&source, bytes).await?;
+        let report = app.alerts.pipeline().ingest(&source, bytes).await?;
         for outcome in &report.outcomes {
             match outcome {
                 MessageOutcome::Accepted { key, .. } => {
@@ -140,27 +151,28 @@ async fn demo(args: DemoArgs) -> Result<()> {
                 }
             }
         }
+        // The service's own flow: engine, outbox, inboxes, alerts view.
         while let Ok(event) = events_rx.try_recv() {
-            let outcome = engine.handle(&event, clock.now())?;
-            print_outcome(&event, &outcome, args.samples);
-            for delivery in outcome.deliveries {
-                if queue.enqueue(delivery).await? {
-                    queued += 1;
-                }
-            }
+            let what = event_name(&event);
+            let handled = app::flow::handle_event(&app, event).await?;
+            queued += handled.queued;
+            print_outcome(what, &handled.outcome, args.samples);
         }
-        // Workers drain the queue onto the live channel.
-        loop {
-            let report = dispatch_batch(&queue, &channels, &dispatch).await?;
-            if report.claimed == 0 {
-                break;
-            }
-            sent += report.sent;
-        }
+        // The service's dispatch loop drains the outbox onto the live
+        // channel.
+        let totals = app::dispatch::dispatcher(
+            app.clone(),
+            channels.clone(),
+            dispatch.clone(),
+            Duration::ZERO,
+            Until::Drained,
+        )
+        .await?;
+        sent += totals.sent;
     }
+    let in_force = app.engine.run(|engine| engine.active_count()).await?;
     println!(
-        "\n{queued} deliveries queued durably, {sent} sent on the live channel; {} alert(s) still in force.",
-        engine.active_count()
+        "\n{queued} deliveries queued durably, {sent} sent on the live channel; {in_force} alert(s) still in force."
     );
     if queued == 0 {
         bail!("the demo delivered nothing: the demo data or the pipeline is broken");
@@ -168,13 +180,16 @@ async fn demo(args: DemoArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_outcome(event: &LifecycleEvent, outcome: &Outcome, samples: usize) {
-    let what = match event {
+fn event_name(event: &LifecycleEvent) -> &'static str {
+    match event {
         LifecycleEvent::New(_) => "new alert",
         LifecycleEvent::Updated { .. } => "update",
         LifecycleEvent::Cancelled { .. } => "cancel",
         LifecycleEvent::Expired(_) => "expired",
-    };
+    }
+}
+
+fn print_outcome(what: &str, outcome: &Outcome, samples: usize) {
     let told: Vec<String> = outcome
         .told
         .iter()
@@ -192,17 +207,17 @@ fn print_outcome(event: &LifecycleEvent, outcome: &Outcome, samples: usize) {
         outcome.coalesced
     );
     let mut seen = Vec::new();
-    for delivery in &outcome.deliveries {
+    for notice in &outcome.notices {
         if seen.len() >= samples {
             break;
         }
-        let locale = delivery.message.locale;
+        let locale = notice.message.locale;
         if seen.contains(&locale) {
             continue;
         }
         seen.push(locale);
-        println!("    [{}] {}", locale.tag(), delivery.message.full_title());
-        for line in delivery.message.full_text().lines() {
+        println!("    [{}] {}", locale.tag(), notice.message.full_title());
+        for line in notice.message.full_text().lines() {
             println!("         {line}");
         }
     }

@@ -56,7 +56,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let service = runtime::build(config, &options).await?;
         if let Ok(spec) = std::env::var(BOOTSTRAP_ENV) {
             bootstrap_operator(
-                service.state.storage.as_ref(),
+                service.state.app.storage.as_ref(),
                 &service.state.logins.pool,
                 &spec,
             )

@@ -57,8 +57,8 @@ struct ListKey {
 /// Alerts in force touching the chief's villages, one entry per village.
 fn chief_lists(state: &AppState, chief: &Principal) -> Vec<ListKey> {
     let mut lists = Vec::new();
-    for alert in state.pipeline.active() {
-        let Ok(villages) = villages_covered(&state.atlas, &alert) else {
+    for alert in state.app.alerts.in_force() {
+        let Ok(villages) = villages_covered(&state.app.atlas, &alert) else {
             continue;
         };
         let id = alert_id(&alert_key(&alert));
@@ -89,7 +89,7 @@ fn on_list(record: &SubscriberRecord, village: &str) -> bool {
 /// Residents on a relay list, by village.
 async fn people_by_village(state: &AppState) -> ApiResult<BTreeMap<String, Vec<SubscriberRecord>>> {
     let mut by_village: BTreeMap<String, Vec<SubscriberRecord>> = BTreeMap::new();
-    for subscriber in state.storage.all_subscribers().await? {
+    for subscriber in state.app.storage.all_subscribers().await? {
         if let Some(need) = &subscriber.relay
             && on_list(&subscriber, &need.village)
         {
@@ -158,7 +158,7 @@ async fn lists(State(state): State<AppState>, Chief(chief): Chief) -> ApiResult<
     let people = people_by_village(&state).await?;
     let mut out = Vec::new();
     for key in keys {
-        let acks = latest_acks(state.storage.relay_acks(&key.id, &key.village).await?);
+        let acks = latest_acks(state.app.storage.relay_acks(&key.id, &key.village).await?);
         let residents: Vec<Value> = people
             .get(&key.village)
             .map(|list| {
@@ -178,7 +178,7 @@ async fn lists(State(state): State<AppState>, Chief(chief): Chief) -> ApiResult<
             "headline": headline,
             "exercise": key.alert.status != cap::Status::Actual,
             "village": key.village,
-            "village_name": state.atlas.area(&key.village).map(|a| state.atlas.full_name(a)),
+            "village_name": state.app.atlas.area(&key.village).map(|a| state.app.atlas.full_name(a)),
             "people": residents,
         }));
     }
@@ -258,6 +258,7 @@ async fn acknowledge(
         staff_text::refuse_hidden(note, "note")?;
     }
     let listed = state
+        .app
         .storage
         .subscriber(&request.person)
         .await?
@@ -274,11 +275,11 @@ async fn acknowledge(
         village: list.village.clone(),
         person: request.person.clone(),
         chief: chief.id().clone(),
-        at: state.clock.now(),
+        at: state.app.clock.now(),
         outcome: request.outcome.clone(),
         note: request.note.filter(|n| !n.trim().is_empty()),
     };
-    state.storage.put_relay_ack(&ack).await?;
+    state.app.storage.put_relay_ack(&ack).await?;
     audit::record(
         &state,
         &chief.id().0,
@@ -332,6 +333,7 @@ async fn dismiss(
 ) -> ApiResult<Json<Value>> {
     let list = find_list(&state, &chief, &id, &village)?;
     let listed = state
+        .app
         .storage
         .subscriber(&request.person)
         .await?
@@ -396,9 +398,17 @@ async fn print(
     use notifier::relay::{Acknowledgement, RelayEntry, RelayList, Resident};
     let list = find_list(&state, &chief, &id, &village)?;
     let people = people_by_village(&state).await?;
-    let acks = latest_acks(state.storage.relay_acks(&list.id, &list.village).await?);
-    let area = state.atlas.area(&list.village);
-    let village_name = area.map(|a| state.atlas.full_name(a)).unwrap_or_default();
+    let acks = latest_acks(
+        state
+            .app
+            .storage
+            .relay_acks(&list.id, &list.village)
+            .await?,
+    );
+    let area = state.app.atlas.area(&list.village);
+    let village_name = area
+        .map(|a| state.app.atlas.full_name(a))
+        .unwrap_or_default();
     let town_code = area.and_then(|a| a.town_code.clone()).unwrap_or_default();
     let entries = people
         .get(&list.village)

@@ -763,7 +763,7 @@ mod tests {
         // Staff: an operator (bootstrapped), an issuer they create.
         let password = "correct horse battery staple";
         crate::http::staff::auth::bootstrap_operator(
-            state.storage.as_ref(),
+            state.app.storage.as_ref(),
             &state.logins.pool,
             &format!("root:{password}"),
         )

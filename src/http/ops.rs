@@ -72,7 +72,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// Why the service cannot do its job now; empty when it can.
 pub async fn not_ready_reasons(state: &AppState) -> Vec<serde_json::Value> {
     let mut reasons = Vec::new();
-    match tokio::time::timeout(STORE_PROBE_TIMEOUT, state.storage.ping()).await {
+    match tokio::time::timeout(STORE_PROBE_TIMEOUT, state.app.storage.ping()).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness: store ping failed");
@@ -80,14 +80,14 @@ pub async fn not_ready_reasons(state: &AppState) -> Vec<serde_json::Value> {
         }
         Err(_) => reasons.push(json!({"check": "store", "reason": "the store ping timed out"})),
     }
-    let probe = state.engine.run(|engine| engine.active_count());
+    let probe = state.app.engine.run(|engine| engine.active_count());
     match tokio::time::timeout(ENGINE_PROBE_TIMEOUT, probe).await {
         Ok(Ok(_)) => {}
         Ok(Err(_)) => reasons.push(json!({"check": "engine", "reason": "the engine has stopped"})),
         Err(_) => reasons.push(json!({"check": "engine", "reason": "the engine is not answering"})),
     }
     if state.config.readiness.fail_on_stale_feed {
-        for status in state.pipeline.health().snapshot() {
+        for status in state.app.alerts.feed_health().snapshot() {
             if status.stale {
                 reasons.push(json!({
                     "check": "feed",
@@ -130,7 +130,7 @@ pub async fn not_ready_reasons(state: &AppState) -> Vec<serde_json::Value> {
 async fn metrics(State(state): State<AppState>) -> Response {
     let text = state
         .metrics
-        .render(state.pipeline.health(), state.clock.now());
+        .render(state.app.alerts.feed_health(), state.app.clock.now());
     (
         [(
             header::CONTENT_TYPE,

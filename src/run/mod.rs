@@ -40,18 +40,16 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::{Directory, Engine};
 use crate::run::listener::admission::Caps;
 use crate::run::listener::{Listener, OPS_MAX_CONNECTIONS, Timeouts, open_files};
-use crate::serve::alerts_view::AlertsView;
 use crate::serve::clock::RunningClock;
 use crate::serve::config::{ServeConfig, StorageKind};
 use crate::serve::device_keys::Residents;
-use crate::serve::edit_locks::EditLocks;
-use crate::serve::expiry::LocationExpiries;
 use crate::serve::heartbeat::{self, HeartbeatStatus};
 use crate::serve::metrics::Metrics;
 use crate::serve::ratelimit::RateLimiter;
 pub use crate::serve::startup::StartError;
 use crate::serve::startup::start_error;
-use crate::serve::state::{AppState, EngineHandle, StateInner};
+use crate::serve::state::{AppState, StateInner};
+use app::App;
 
 /// The source issuers' submissions (and the heartbeat) come from.
 pub const ISSUER_SOURCE: &str = "issuers";
@@ -118,18 +116,16 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
         .map_err(|e| start_error("reading subscribers", e))?;
     let mut skipped = 0usize;
     let mut subscribers: Vec<_> = directory.slots().map(|(_, s)| s.clone()).collect();
-    let location_expiries = Arc::new(LocationExpiries::default());
+    let mut loaded = Vec::with_capacity(stored.len());
     for record in &stored {
-        match crate::serve::convert::engine_subscriber_at(record, &atlas, now) {
+        match app::subscribers::convert::engine_subscriber_at(record, &atlas, now) {
             Ok(subscriber) => {
-                if let Some(location) = record.location.as_ref().filter(|l| l.expires > now) {
-                    location_expiries.schedule(location.expires, record.id.clone());
-                }
+                loaded.push(record);
                 subscribers.push(subscriber)
             }
             Err(error) => {
                 skipped += 1;
-                tracing::error!(subscriber = %record.id.0, code = ?error.code, field = ?error.field, "stored subscriber not loaded");
+                tracing::error!(subscriber = %record.id.0, field = ?error.field(), "stored subscriber not loaded");
             }
         }
     }
@@ -200,25 +196,28 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     let channels = crate::serve::channels::build_channels(&config, live.clone(), metrics.clone())?;
     let logins = crate::serve::login_throttle::Logins::new(&config.logins, config.data_key_text())
         .map_err(|e| start_error("starting the password workers", e))?;
-    let state = AppState::new(StateInner {
+    let app = App::new(app::Parts {
         storage,
         clock,
         atlas,
         gazetteer,
-        engine: EngineHandle::spawn(engine),
-        config,
+        engine,
         pipeline: Arc::new(pipeline),
         issuer_source,
-        metrics,
-        alerts_view: Arc::new(AlertsView::new()),
-        live,
-        heartbeat: Arc::new(HeartbeatStatus::default()),
-        location_expiries,
-        limiter,
-        residents: Arc::new(Residents::default()),
-        subscriber_locks: Arc::new(EditLocks::default()),
-        logins: Arc::new(logins),
         relief: Arc::new(relief),
+        live,
+    });
+    for record in loaded {
+        app.subscribers.schedule_expiry(record, now);
+    }
+    let state = AppState::new(StateInner {
+        app: Arc::new(app),
+        config,
+        limiter,
+        metrics,
+        heartbeat: Arc::new(HeartbeatStatus::default()),
+        residents: Arc::new(Residents::default()),
+        logins: Arc::new(logins),
     });
     Ok(Service {
         state,
@@ -404,19 +403,23 @@ impl Service {
                 None => None,
             },
         };
-        crate::serve::events::restore_active(&state).await;
+        state
+            .app
+            .alerts
+            .restore(&state.app.outbox, state.app.clock.now())
+            .await;
 
         // Input side: feeds, maintenance, demo replay, heartbeat.
         let inputs = CancellationToken::new();
         let feeds = spawn_workers(
             &config.ingest.sources,
-            &state.pipeline,
+            state.app.alerts.pipeline(),
             &Default::default(),
             &inputs,
         )
         .map_err(|e| start_error("ingest.sources", e))?;
         let mut background = JoinSet::new();
-        background.spawn(state.pipeline.clone().run_maintenance(
+        background.spawn(state.app.alerts.pipeline().clone().run_maintenance(
             Duration::from_secs(config.dispatch.maintenance_secs.max(1)),
             inputs.clone(),
         ));
@@ -441,8 +444,8 @@ impl Service {
 
         // Middle: the event loop.
         let events_done = CancellationToken::new();
-        let event_loop = tokio::spawn(crate::serve::events::event_loop(
-            state.clone(),
+        let event_loop = tokio::spawn(app::flow::event_loop(
+            state.app.clone(),
             events,
             inputs.clone(),
             events_done.clone(),

@@ -21,11 +21,11 @@ pub async fn record(
     detail: serde_json::Value,
 ) -> ApiResult<AuditEntry> {
     let entry = NewAuditEntry {
-        at: state.clock.now(),
+        at: state.app.clock.now(),
         actor: actor.to_owned(),
         action: action.to_owned(),
         target: target.to_owned(),
         detail,
     };
-    Ok(state.storage.append_audit(entry).await?)
+    Ok(state.app.storage.append_audit(entry).await?)
 }

@@ -22,7 +22,7 @@ use crate::serve::config::{HeartbeatConfig, ServeConfig};
 pub use crate::serve::heartbeat_status::HeartbeatStatus;
 use crate::serve::state::AppState;
 
-pub const CANARY_PSEUDONYM: &str = "heartbeat-canary";
+pub use app::flow::CANARY_PSEUDONYM;
 /// How often the canary's delivery status is looked up while waiting.
 const POLL: Duration = Duration::from_millis(250);
 
@@ -76,8 +76,8 @@ fn canary_address(config: &HeartbeatConfig) -> Result<Address, String> {
         secret: None,
     };
     // The same checks as a resident's device.
-    crate::serve::convert::device_address(0, &device)
-        .map_err(|e| format!("heartbeat.canary_address: {}", e.message))
+    app::subscribers::convert::device_address(0, &device)
+        .map_err(|e| format!("heartbeat.canary_address: {}", e.reason()))
 }
 
 /// The exercise message for one beat.
@@ -134,7 +134,7 @@ pub async fn run(state: AppState, lon: f64, lat: f64, shutdown: CancellationToke
                 tracing::info!("heartbeat: canary delivery confirmed");
                 state
                     .metrics
-                    .heartbeat(true, Some(state.clock.now().timestamp()));
+                    .heartbeat(true, Some(state.app.clock.now().timestamp()));
             }
             Err(reason) => {
                 tracing::error!(reason = %reason, "heartbeat FAILED: the canary's exercise did not get through");
@@ -156,9 +156,16 @@ async fn beat(
     channel: ChannelKind,
     shutdown: &CancellationToken,
 ) -> Result<DateTime<Utc>, String> {
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let cap = exercise_cap(&state.config, lon, lat, now);
-    let keys = match submit(&state.pipeline, cap.as_bytes(), &state.issuer_source, None).await {
+    let keys = match submit(
+        state.app.alerts.pipeline(),
+        cap.as_bytes(),
+        state.app.alerts.issuer_source(),
+        None,
+    )
+    .await
+    {
         Ok(SubmitOutcome::Accepted { keys }) => keys,
         Ok(SubmitOutcome::Rejected { reasons, .. }) => {
             let labels: Vec<&str> = reasons.iter().map(|(label, _)| label.as_str()).collect();
@@ -179,10 +186,10 @@ async fn beat(
     };
     let deadline = tokio::time::Instant::now()
         + Duration::from_secs(state.config.heartbeat.deadline_secs.max(1));
-    let queue = state.storage.queue();
+    let queue = state.app.outbox.delivery_queue();
     loop {
         match queue.status(&delivery).await {
-            Ok(Some(DeliveryStatus::Sent)) => return Ok(state.clock.now()),
+            Ok(Some(DeliveryStatus::Sent)) => return Ok(state.app.clock.now()),
             Ok(Some(DeliveryStatus::Failed | DeliveryStatus::InvalidAddress)) => {
                 return Err("the canary delivery failed".into());
             }
@@ -200,11 +207,6 @@ async fn beat(
             _ = tokio::time::sleep(POLL) => {}
         }
     }
-}
-
-/// Keeps the canary out of everyone's sight: it is not a person.
-pub fn is_canary(pseudonym: &str) -> bool {
-    pseudonym == CANARY_PSEUDONYM
 }
 
 #[cfg(test)]

@@ -1,11 +1,15 @@
-//! One worker step: claim a batch, send each job through its channel,
-//! record the outcomes. The service runs this in a loop per worker.
+//! One worker step ([`dispatch_batch`]): claim a batch, send each job
+//! through its channel, record the outcomes; and the one loop every
+//! process runs it in ([`run_dispatcher`]): the service's dispatchers, the
+//! demo and the stand-alone notifier worker.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
+/// The token that stops a dispatch loop ([`Until::Stopped`]).
+pub use tokio_util::sync::CancellationToken;
 
 use super::{DeliveryQueue, DeliveryStatus, Job, QueueError};
 use crate::channel::{Channel, Outcome, backoff};
@@ -129,4 +133,83 @@ pub async fn dispatch_batch(
         }
     }
     Ok(report)
+}
+
+/// When a dispatch loop ends.
+#[derive(Debug, Clone)]
+pub enum Until {
+    /// At this token's cancellation; a claimed batch is always finished
+    /// first. A failing queue is logged and tried again after a pause.
+    Stopped(CancellationToken),
+    /// When a claim finds nothing (the demo: deliver what was queued, then
+    /// stop). A failing queue ends the loop with its error.
+    Drained,
+}
+
+/// What a loop delivered in all.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DispatchTotals {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub invalid: usize,
+}
+
+/// The pause after a failed claim, so that a queue that is down is not
+/// hammered.
+const AFTER_FAILURE: Duration = Duration::from_millis(100);
+
+/// Claims and delivers batches until `until`; after each batch,
+/// `after_batch` gets its report (to disable the dead addresses in it).
+/// When a claim finds nothing the loop waits `idle` before it claims again.
+pub async fn run_dispatcher<F, Fut>(
+    queue: &dyn DeliveryQueue,
+    channels: &Channels,
+    config: &DispatchConfig,
+    idle: Duration,
+    until: Until,
+    mut after_batch: F,
+) -> Result<DispatchTotals, QueueError>
+where
+    F: FnMut(DispatchReport) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut totals = DispatchTotals::default();
+    let stop = match &until {
+        Until::Stopped(token) => token.clone(),
+        Until::Drained => CancellationToken::new(),
+    };
+    while !stop.is_cancelled() {
+        let pause = match dispatch_batch(queue, channels, config).await {
+            Ok(report) => {
+                let claimed = report.claimed;
+                totals.claimed += claimed;
+                totals.sent += report.sent;
+                totals.retried += report.retried;
+                totals.failed += report.failed;
+                totals.invalid += report.invalid.len();
+                after_batch(report).await;
+                if claimed > 0 {
+                    continue;
+                }
+                if matches!(until, Until::Drained) {
+                    break;
+                }
+                idle
+            }
+            Err(error) => {
+                if matches!(until, Until::Drained) {
+                    return Err(error);
+                }
+                tracing::error!(worker = %config.worker, %error, "claiming deliveries failed");
+                idle.max(AFTER_FAILURE)
+            }
+        };
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
+    Ok(totals)
 }

@@ -86,7 +86,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Respo
         .into_response()
     })?;
     let key_hash = hash_key(key);
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let address = ClientKey::from_address(
         &parts.headers,
         &parts.extensions,
@@ -100,6 +100,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Resident, Respo
         Some(id) => id,
         None => {
             let record = state
+                .app
                 .storage
                 .subscriber_by_key(&key_hash)
                 .await

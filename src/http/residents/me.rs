@@ -23,7 +23,6 @@ use crate::http::residents::request::{
     RelayRequest,
 };
 use crate::schemas;
-use crate::serve::alerts_view::MyAlert;
 use crate::serve::state::AppState;
 
 /// Inbox entries returned when no `limit` is given, and at most.
@@ -68,11 +67,15 @@ pub async fn register(
     let webhooks = state.config.channels.webhook_policy();
     let devices = request::devices(body.devices, "devices", &webhooks)?;
     let preferences = request::preferences(body.preferences.unwrap_or_default(), "preferences")?;
-    let resolved = places::resolve_all(&body.places, &state.atlas, state.gazetteer.as_deref())?;
+    let resolved = places::resolve_all(
+        &body.places,
+        &state.app.atlas,
+        state.app.gazetteer.as_deref(),
+    )?;
     let (key, key_hash) = new_device_key();
     let record = SubscriberRecord {
         id: new_subscriber_id(),
-        created_at: state.clock.now(),
+        created_at: state.app.clock.now(),
         key_hash,
         locale,
         devices,
@@ -81,15 +84,15 @@ pub async fn register(
         preferences,
         relay: None,
     };
-    let record = crate::serve::subscribers::create(&state, record).await?;
+    let record = state.app.subscribers.create(record).await?;
     state
         .residents
         .keys
-        .insert(key_hash, record.id.clone(), state.clock.now());
+        .insert(key_hash, record.id.clone(), state.app.clock.now());
     tracing::info!(subscriber = %record.id.0, places = record.places.len(), "subscriber registered");
     let places = resolved
         .iter()
-        .map(|(p, precision)| PlaceView::of(p, &state.atlas, Some(precision)))
+        .map(|(p, precision)| PlaceView::of(p, &state.app.atlas, Some(precision)))
         .collect();
     let body = Registered {
         id: record.id.0,
@@ -103,6 +106,7 @@ pub async fn register(
 /// through [`edit`]).
 async fn load(state: &AppState, resident: &Resident) -> ApiResult<SubscriberRecord> {
     state
+        .app
         .storage
         .subscriber(&resident.id)
         .await?
@@ -110,14 +114,17 @@ async fn load(state: &AppState, resident: &Resident) -> ApiResult<SubscriberReco
 }
 
 /// Changes the authenticated resident's record through the one subscriber
-/// write path (see [`crate::serve::subscribers`]); `change` returns whether
+/// write path (see [`app::subscribers`]); `change` returns whether
 /// there is anything to write.
 async fn edit(
     state: &AppState,
     resident: &Resident,
     change: impl FnOnce(&mut SubscriberRecord) -> ApiResult<bool>,
 ) -> ApiResult<SubscriberRecord> {
-    crate::serve::subscribers::edit(state, &resident.id, change)
+    state
+        .app
+        .subscribers
+        .edit(&resident.id, change)
         .await?
         .ok_or_else(unknown_key)
 }
@@ -129,7 +136,7 @@ fn unknown_key() -> ApiError {
 
 /// The owner's own view of their record, personal data included.
 fn view(record: &SubscriberRecord, state: &AppState) -> Value {
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let location = record
         .location
         .as_ref()
@@ -145,7 +152,7 @@ fn view(record: &SubscriberRecord, state: &AppState) -> Value {
             "address": d.address.expose(),
             "has_secret": d.secret.is_some(),
         })).collect::<Vec<_>>(),
-        "places": record.places.iter().map(|p| PlaceView::of(p, &state.atlas, None)).collect::<Vec<_>>(),
+        "places": record.places.iter().map(|p| PlaceView::of(p, &state.app.atlas, None)).collect::<Vec<_>>(),
         "location": location,
         "preferences": {
             "kinds": p.kinds,
@@ -281,13 +288,14 @@ pub async fn update(
     ),
 )]
 pub async fn delete(resident: Resident, State(state): State<AppState>) -> ApiResult<StatusCode> {
-    crate::serve::subscribers::delete(&state, &resident.id).await?;
+    state.app.subscribers.delete(&resident.id).await?;
     state.residents.keys.remove(&resident.key_hash);
     let actor = format!("subscriber:{}", resident.id.0);
     state
+        .app
         .storage
         .append_audit(NewAuditEntry {
-            at: state.clock.now(),
+            at: state.app.clock.now(),
             actor: actor.clone(),
             action: "subscriber.delete".into(),
             target: actor,
@@ -335,9 +343,14 @@ pub async fn add_place(
                     format!("at most {} places; remove one first", request::MAX_PLACES),
                 )
             })?;
-        let (place, precision) =
-            places::resolve(&body, id, &state.atlas, state.gazetteer.as_deref(), "")?;
-        view = Some(PlaceView::of(&place, &state.atlas, Some(precision)));
+        let (place, precision) = places::resolve(
+            &body,
+            id,
+            &state.app.atlas,
+            state.app.gazetteer.as_deref(),
+            "",
+        )?;
+        view = Some(PlaceView::of(&place, &state.app.atlas, Some(precision)));
         record.places.push(place);
         Ok(true)
     })
@@ -432,8 +445,8 @@ pub async fn share_location(
             format!("between 1 and {MAX_LOCATION_TTL_MINUTES} minutes"),
         ));
     }
-    let village = places::locate(&state.atlas, lon, lat, "")?;
-    let now = state.clock.now();
+    let village = places::locate(&state.app.atlas, lon, lat, "")?;
+    let now = state.app.clock.now();
     let expires = now + Duration::minutes(i64::from(body.ttl_minutes));
     edit(&state, &resident, |record| {
         record.location = Some(CurrentLocation {
@@ -583,7 +596,7 @@ struct MyAlerts<'a, T> {
     reason = "describes a body for the OpenAPI document; never built"
 )]
 struct MyAlertsBody {
-    alerts: Vec<MyAlert>,
+    alerts: Vec<crate::schemas::MyAlert>,
 }
 
 /// `GET /api/v1/me/alerts`: the hot read; memory only, serialized straight
@@ -605,7 +618,7 @@ struct MyAlertsBody {
     ),
 )]
 pub async fn alerts(resident: Resident, State(state): State<AppState>) -> Response {
-    let alerts = state.alerts_view.for_subscriber(&resident.id);
+    let alerts = state.app.alerts.for_subscriber(&resident.id);
     Json(MyAlerts { alerts: &alerts }).into_response()
 }
 
@@ -656,7 +669,7 @@ pub async fn inbox(
                 )
             })?,
     };
-    let entries = state.storage.inbox(&resident.id, limit).await?;
+    let entries = state.app.storage.inbox(&resident.id, limit).await?;
     let entries: Vec<Value> = entries
         .into_iter()
         .map(|e| {

@@ -53,13 +53,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// ask again. False when they have no relay need for that village.
 pub async fn dismiss_relay(state: &AppState, id: &SubscriberId, village: &str) -> ApiResult<bool> {
     let mut dismissed = false;
-    crate::serve::subscribers::edit(state, id, |record| {
-        if record.relay.as_ref().is_some_and(|r| r.village == village) {
-            record.relay = None;
-            dismissed = true;
-        }
-        Ok(dismissed)
-    })
-    .await?;
+    state
+        .app
+        .subscribers
+        .edit(id, |record| {
+            if record.relay.as_ref().is_some_and(|r| r.village == village) {
+                record.relay = None;
+                dismissed = true;
+            }
+            Ok::<_, crate::error::ApiError>(dismissed)
+        })
+        .await?;
     Ok(dismissed)
 }

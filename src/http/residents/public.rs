@@ -59,8 +59,9 @@ pub async fn alerts(
         .as_deref()
         .and_then(notifier::Locale::from_language_tag);
     let alerts: Vec<Value> = state
-        .pipeline
-        .active()
+        .app
+        .alerts
+        .in_force()
         .iter()
         .map(|alert| {
             let class = classify(alert);
@@ -122,7 +123,7 @@ pub async fn live(
     _quota: PublicQuota,
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let receiver = state.live.subscribe();
+    let receiver = state.app.live.subscribe();
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         let event = match receiver.recv().await {
             Ok(notice) => Event::default()
@@ -180,13 +181,13 @@ pub async fn geocode(
     })?;
     let address = request::text(address, "address", MAX_ADDRESS_CHARS)?;
     let found = geocode_checked(
-        &state.atlas,
-        state.gazetteer.as_deref(),
+        &state.app.atlas,
+        state.app.gazetteer.as_deref(),
         &address,
         "address",
     )?;
     let name = |code: Option<&str>| {
-        code.and_then(|c| state.atlas.area(c))
+        code.and_then(|c| state.app.atlas.area(c))
             .map(|a| json!({ "code": a.code, "name": a.name, "name_en": a.name_en }))
     };
     Ok(Json(json!({
@@ -233,7 +234,7 @@ pub async fn areas(
     State(state): State<AppState>,
     Query(query): Query<AreasQuery>,
 ) -> ApiResult<Response> {
-    let atlas = &state.atlas;
+    let atlas = &state.app.atlas;
     let children: Vec<&geodata::model::Area> = match query.parent.as_deref() {
         None => atlas.counties().iter().collect(),
         Some(code) => {

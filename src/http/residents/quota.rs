@@ -16,7 +16,12 @@ use crate::serve::state::AppState;
 fn client(parts: &Parts, state: &AppState) -> ClientKey {
     if let Some(key) = bearer(parts) {
         let hash = hash_key(key);
-        if state.residents.keys.get(&hash, state.clock.now()).is_some() {
+        if state
+            .residents
+            .keys
+            .get(&hash, state.app.clock.now())
+            .is_some()
+        {
             return ClientKey::Device(hash);
         }
     }

@@ -56,6 +56,6 @@ async fn read(
     Query(page): Query<Page>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let limit = page.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let entries = state.storage.audit(page.after, limit).await?;
+    let entries = state.app.storage.audit(page.after, limit).await?;
     Ok(Json(serde_json::json!({ "entries": entries })))
 }

@@ -324,8 +324,9 @@ impl FromRequestParts<AppState> for Principal {
                 None => return Err(unauthenticated()),
             },
         };
-        let now = state.clock.now();
+        let now = state.app.clock.now();
         let session = state
+            .app
             .storage
             .session(&token_hash(token), now)
             .await?
@@ -345,6 +346,7 @@ impl FromRequestParts<AppState> for Principal {
             }
         }
         let account = state
+            .app
             .storage
             .account(&session.account)
             .await?
@@ -508,7 +510,7 @@ async fn login(
 ) -> Result<Response, AuthError> {
     let request = body.0;
     let logins = &state.logins;
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let client =
         ClientKey::from_address(&headers, &extensions, state.config.limits.trust_forwarded);
     // A name outside the username format cannot be an account: it is not
@@ -518,12 +520,12 @@ async fn login(
     let device = username.and_then(|name| logins.trusted_device(&headers, name, now));
     let trusted = device.is_some();
     let admitted = logins
-        .admit(state.storage.as_ref(), username, device, &client)
+        .admit(state.app.storage.as_ref(), username, device, &client)
         .await??;
     // A place on the password workers before anything else is spent.
     let place = logins.pool.admit(admitted.priority())?;
     let account = match username {
-        Some(name) => state.storage.account_by_username(name).await?,
+        Some(name) => state.app.storage.account_by_username(name).await?,
         None => None,
     }
     .filter(|a| !a.disabled);
@@ -550,9 +552,9 @@ async fn login(
         .into());
     };
     logins
-        .succeeded(state.storage.as_ref(), &admitted, &account.username)
+        .succeeded(state.app.storage.as_ref(), &admitted, &account.username)
         .await?;
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let token = new_token();
     let lifetime_secs = state.config.limits.session_secs;
     let session = Session {
@@ -563,7 +565,7 @@ async fn login(
             + chrono::Duration::seconds(i64::try_from(lifetime_secs).unwrap_or(i64::MAX / 2)),
         csrf_token: new_token(),
     };
-    state.storage.put_session(&session).await?;
+    state.app.storage.put_session(&session).await?;
     audit::record(
         &state,
         &account.id.0,
@@ -625,6 +627,7 @@ fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
 )]
 async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
     state
+        .app
         .storage
         .delete_session(&principal.session.token_hash)
         .await?;
@@ -749,7 +752,7 @@ fn check_jurisdiction(state: &AppState, role: Role, codes: &[String]) -> ApiResu
         ));
     }
     for (i, code) in codes.iter().enumerate() {
-        let level = state.atlas.area(code).map(|a| a.level);
+        let level = state.app.atlas.area(code).map(|a| a.level);
         if !level.is_some_and(|l| allowed.contains(&l)) {
             return Err(ApiError::field(
                 ErrorCode::InvalidField,
@@ -805,6 +808,7 @@ async fn create_account(
     check_jurisdiction(&state, request.role, &request.jurisdiction)?;
     let office = office_of(request.role, request.office.as_deref())?;
     if state
+        .app
         .storage
         .account_by_username(&request.username)
         .await?
@@ -826,7 +830,7 @@ async fn create_account(
     )
     .await?;
     account.office = office;
-    state.storage.put_account(&account).await?;
+    state.app.storage.put_account(&account).await?;
     audit::record(
         &state,
         &operator.id().0,
@@ -863,6 +867,7 @@ async fn list_accounts(
     Operator(_operator): Operator,
 ) -> ApiResult<Json<serde_json::Value>> {
     let accounts: Vec<AccountView> = state
+        .app
         .storage
         .accounts()
         .await?

@@ -99,7 +99,7 @@ fn authoring(state: &AppState, principal: &Principal) -> Authoring {
             settings(state).sender_domain
         ),
         sender_name: principal.account.display_name.clone(),
-        now: state.clock.now(),
+        now: state.app.clock.now(),
     }
 }
 
@@ -110,7 +110,7 @@ pub fn check_jurisdiction(
     principal: &Principal,
     alert: &Alert,
 ) -> ApiResult<BTreeSet<String>> {
-    let villages = villages_covered(&state.atlas, alert)
+    let villages = villages_covered(&state.app.atlas, alert)
         .map_err(|e| ApiError::field(ErrorCode::InvalidField, "area", e.to_string()))?;
     if villages.is_empty() {
         return Err(ApiError::field(
@@ -143,7 +143,7 @@ fn approval_reason(state: &AppState, alert: &Alert, villages: &BTreeSet<String>)
     }
     let area_km2: f64 = villages
         .iter()
-        .filter_map(|code| state.atlas.area(code))
+        .filter_map(|code| state.app.atlas.area(code))
         .map(|v| v.geometry.chamberlain_duquette_unsigned_area() / 1e6)
         .sum();
     (villages.len() > settings.approval_villages || area_km2 > settings.approval_area_km2)
@@ -153,10 +153,9 @@ fn approval_reason(state: &AppState, alert: &Alert, villages: &BTreeSet<String>)
 /// The alert in force with this id, and the authority that owns it.
 fn active_alert(state: &AppState, id: &str) -> ApiResult<(Alert, Authority)> {
     state
-        .pipeline
-        .active_with_authority()
-        .into_iter()
-        .find(|(a, _)| alert_id(&alert_key(a)) == id)
+        .app
+        .alerts
+        .in_force_by_id(id)
         .ok_or_else(|| ApiError::not_found("alert in force"))
 }
 
@@ -229,7 +228,7 @@ fn authority_for_message(
     }
     let mut chain: Option<Authority> = None;
     for reference in &alert.references {
-        for (target, owner) in state.pipeline.referenced(reference) {
+        for (target, owner) in state.app.alerts.referenced(reference) {
             let acting = acting_authority(state, principal, &owner, &target).map_err(|e| {
                 ApiError::field(
                     ErrorCode::Forbidden,
@@ -259,6 +258,7 @@ async fn preview_json(
 ) -> ApiResult<Value> {
     let to_match = alert.clone();
     let preview = state
+        .app
         .engine
         .run(move |engine| engine.preview(&to_match))
         .await
@@ -269,7 +269,13 @@ async fn preview_json(
         .iter()
         .map(|(code, count)| {
             let name = (code != UNKNOWN_VILLAGE)
-                .then(|| state.atlas.area(code).map(|a| state.atlas.full_name(a)))
+                .then(|| {
+                    state
+                        .app
+                        .atlas
+                        .area(code)
+                        .map(|a| state.app.atlas.full_name(a))
+                })
                 .flatten();
             json!({ "code": code, "name": name, "count": count })
         })
@@ -287,7 +293,7 @@ async fn preview_json(
 async fn relay_counts(state: &AppState, villages: &BTreeSet<String>) -> ApiResult<(usize, usize)> {
     let mut with_people = BTreeSet::new();
     let mut people = 0;
-    for subscriber in state.storage.all_subscribers().await? {
+    for subscriber in state.app.storage.all_subscribers().await? {
         if let Some(need) = &subscriber.relay
             && villages.contains(&need.village)
         {
@@ -300,7 +306,7 @@ async fn relay_counts(state: &AppState, villages: &BTreeSet<String>) -> ApiResul
 
 async fn draft_json(state: &AppState, draft: &Draft, with_preview: bool) -> ApiResult<Value> {
     let alert = compose::read_one(draft.cap_xml.as_bytes())?;
-    let villages = villages_covered(&state.atlas, &alert).unwrap_or_default();
+    let villages = villages_covered(&state.app.atlas, &alert).unwrap_or_default();
     let preview = if with_preview && draft.state != DraftState::Sent {
         Some(preview_json(state, &alert, &villages).await?)
     } else {
@@ -334,7 +340,7 @@ async fn new_draft(
     let draft = Draft {
         id: DraftId(new_id("d")),
         author: principal.id().clone(),
-        created: state.clock.now(),
+        created: state.app.clock.now(),
         state: if reason.is_some() {
             DraftState::AwaitingApproval
         } else {
@@ -346,7 +352,7 @@ async fn new_draft(
         sent_alert: None,
         office: Some(principal.account.office_name().to_owned()),
     };
-    state.storage.put_draft(&draft).await?;
+    state.app.storage.put_draft(&draft).await?;
     audit::record(
         state,
         &principal.id().0,
@@ -399,7 +405,7 @@ async fn create_draft(
     };
     let who = authoring(&state, &principal);
     let (xml, alert) =
-        compose::compose(&state.atlas, &request, &who, updates.as_ref())?.to_checked_xml()?;
+        compose::compose(&state.app.atlas, &request, &who, updates.as_ref())?.to_checked_xml()?;
     new_draft(&state, &principal, xml, &alert).await
 }
 
@@ -487,6 +493,7 @@ async fn load_draft(
     id: &str,
 ) -> ApiResult<(Draft, Alert)> {
     let draft = state
+        .app
         .storage
         .draft(&DraftId(id.to_owned()))
         .await?
@@ -507,6 +514,7 @@ async fn draft_office(state: &AppState, draft: &Draft) -> ApiResult<String> {
         return Ok(office.clone());
     }
     Ok(state
+        .app
         .storage
         .account(&draft.author)
         .await?
@@ -536,7 +544,7 @@ async fn list_drafts(
 ) -> ApiResult<Json<Value>> {
     let mut rows = Vec::new();
     let office = principal.account.office_name();
-    for draft in state.storage.office_drafts(office, 100).await? {
+    for draft in state.app.storage.office_drafts(office, 100).await? {
         let Ok(alert) = compose::read_one(draft.cap_xml.as_bytes()) else {
             continue;
         };
@@ -598,7 +606,7 @@ async fn get_preview(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let (_, alert) = load_draft(&state, &principal, &id).await?;
-    let villages = villages_covered(&state.atlas, &alert).unwrap_or_default();
+    let villages = villages_covered(&state.app.atlas, &alert).unwrap_or_default();
     Ok(Json(preview_json(&state, &alert, &villages).await?))
 }
 
@@ -640,7 +648,7 @@ async fn approve(
     }
     draft.state = DraftState::Approved;
     draft.approved_by = Some(principal.id().clone());
-    state.storage.put_draft(&draft).await?;
+    state.app.storage.put_draft(&draft).await?;
     audit::record(
         &state,
         &principal.id().0,
@@ -660,9 +668,9 @@ async fn submit_message(
     authority: &Authority,
 ) -> ApiResult<MessageKey> {
     let outcome = submit(
-        &state.pipeline,
+        state.app.alerts.pipeline(),
         xml.as_bytes(),
-        &state.issuer_source,
+        state.app.alerts.issuer_source(),
         Some(authority),
     )
     .await
@@ -762,7 +770,7 @@ async fn send(
     let id = alert_id(&key);
     draft.state = DraftState::Sent;
     draft.sent_alert = Some(key.to_string());
-    state.storage.put_draft(&draft).await?;
+    state.app.storage.put_draft(&draft).await?;
     audit::record(
         &state,
         &principal.id().0,
@@ -830,7 +838,7 @@ async fn end_alert(
         sent_alert: Some(key.to_string()),
         office: Some(principal.account.office_name().to_owned()),
     };
-    state.storage.put_draft(&record).await?;
+    state.app.storage.put_draft(&record).await?;
     audit::record(
         state,
         &principal.id().0,
@@ -967,28 +975,8 @@ async fn recovery(
     let (alert, owner) = known_alert(&state, &id).await?;
     acting_authority(&state, &principal, &owner, &alert)?;
     let villages = check_jurisdiction(&state, &principal, &alert)?;
-    let catalogue = state.relief.clone();
-    let now = state.clock.now();
-    let key = alert_key(&alert);
-    let deliveries = state
-        .engine
-        .run(move |engine| engine.relief(&key, &catalogue, now))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the engine is not running"))?
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let told = deliveries.people;
-    let queued = state
-        .storage
-        .queue()
-        .enqueue_many(deliveries.deliveries)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "relief deliveries not queued");
-            ApiError::new(
-                ErrorCode::Unavailable,
-                "the delivery queue is unavailable; retry",
-            )
-        })?;
+    let sent = state.app.send_relief(&alert).await?;
+    let (told, queued) = (sent.people, sent.queued);
     audit::record(
         &state,
         &principal.id().0,
@@ -1005,23 +993,12 @@ async fn recovery(
 /// The alert (in force, or sent from a draft here) with this id, and its
 /// owner (for one no longer in force: the office that sent it).
 async fn known_alert(state: &AppState, id: &str) -> ApiResult<(Alert, Authority)> {
-    if let Ok(found) = active_alert(state, id) {
-        return Ok(found);
-    }
-    for draft in state.storage.drafts(1000).await? {
-        if draft
-            .sent_alert
-            .as_deref()
-            .map(AlertVersion::id_of)
-            .as_deref()
-            == Some(id)
-        {
-            let alert = compose::read_one(draft.cap_xml.as_bytes())?;
-            let owner = Authority::office(&alert.sender);
-            return Ok((alert, owner));
-        }
-    }
-    Err(ApiError::not_found("alert"))
+    state
+        .app
+        .alerts
+        .find(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert"))
 }
 
 #[utoipa::path(
@@ -1051,6 +1028,7 @@ async fn progress(
     let villages = check_jurisdiction(&state, &principal, &alert)?;
     let version = AlertVersion::from(&alert_key(&alert));
     let counts = state
+        .app
         .storage
         .queue()
         .alert_status(&version)
@@ -1062,7 +1040,7 @@ async fn progress(
     let (_, people) = relay_counts(&state, &villages).await?;
     let mut acknowledged = BTreeSet::new();
     for village in &villages {
-        for ack in state.storage.relay_acks(&id, village).await? {
+        for ack in state.app.storage.relay_acks(&id, village).await? {
             acknowledged.insert(ack.person);
         }
     }
@@ -1099,11 +1077,12 @@ async fn list_shelters(
     Issuer(principal): Issuer,
 ) -> ApiResult<Json<Value>> {
     let shelters = state
+        .app
         .engine
         .run(|engine| engine.shelter_list())
         .await
         .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the engine is not running"))?;
-    let statuses = state.storage.shelter_statuses().await?;
+    let statuses = state.app.storage.shelter_statuses().await?;
     let rows: Vec<Value> = shelters
         .into_iter()
         .filter(|s| {
@@ -1132,6 +1111,7 @@ async fn set_shelter(
 ) -> ApiResult<Json<Value>> {
     let shelter_id = id.clone();
     let shelter = state
+        .app
         .engine
         .run(move |engine| {
             engine
@@ -1155,11 +1135,12 @@ async fn set_shelter(
         shelter: id.clone(),
         open,
         changed_by: principal.id().clone(),
-        at: state.clock.now(),
+        at: state.app.clock.now(),
     };
-    state.storage.put_shelter_status(&status).await?;
+    state.app.storage.put_shelter_status(&status).await?;
     let shelter_id = id.clone();
     state
+        .app
         .engine
         .run(move |engine| engine.set_shelter_open(&shelter_id, open))
         .await

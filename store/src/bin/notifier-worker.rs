@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notifier::channel::fcm::{FcmChannel, FcmConfig};
-use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
+use notifier::queue::dispatch::{
+    CancellationToken, Channels, DispatchConfig, Until, run_dispatcher,
+};
 use notifier::queue::{DeliveryQueue, QueueConfig, Sealer};
 use notifier::testing::sealer::KeySealer;
 use store::{RedisQueue, SqliteQueue};
@@ -101,16 +103,11 @@ async fn run(args: Args) -> Result<(), Failure> {
             ..DispatchConfig::default()
         };
         loops.spawn(async move {
-            loop {
-                match dispatch_batch(queue.as_ref(), &channels, &config).await {
-                    Ok(report) if report.claimed == 0 => tokio::time::sleep(idle).await,
-                    Ok(_) => {}
-                    Err(error) => {
-                        eprintln!("notifier-worker: {error}");
-                        tokio::time::sleep(idle.max(Duration::from_millis(100))).await;
-                    }
-                }
-            }
+            // Runs until the process is killed: the crash tests' way out.
+            let until = Until::Stopped(CancellationToken::new());
+            let _ = run_dispatcher(queue.as_ref(), &channels, &config, idle, until, |_| async {
+            })
+            .await;
         });
     }
     while loops.join_next().await.is_some() {}

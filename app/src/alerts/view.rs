@@ -1,5 +1,5 @@
 //! Each subscriber's alerts in force, kept ready for the app's most
-//! frequent read (`GET /api/v1/me/alerts`). The runtime applies every
+//! frequent read (`GET /api/v1/me/alerts`). The flow applies every
 //! engine outcome here; a read is one short read lock and an `Arc` clone,
 //! never a store query and never a lock held across an await.
 
@@ -10,23 +10,19 @@ use chrono::{DateTime, FixedOffset};
 use notifier::notice::{NoticeKind, ShelterInfo};
 use serde::Serialize;
 use store::SubscriberId;
-use utoipa::ToSchema;
 
-use crate::engine::{Outcome, Told, alert_id};
+use engine::{Outcome, Told, alert_id};
 
 /// One alert as its subscriber sees it, in their language.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MyAlert {
     /// Short id for URLs (`{alert_id}` in the staff API's paths).
     pub alert_id: String,
     /// CAP key `sender,identifier,sent`.
     pub alert: String,
     /// `new` or `update`.
-    #[schema(value_type = String)]
     pub kind: &'static str,
-    #[schema(value_type = crate::schemas::Hazard)]
     pub hazard: &'static str,
-    #[schema(value_type = crate::schemas::Colour)]
     pub colour: &'static str,
     pub exercise: bool,
     pub title: String,
@@ -34,7 +30,6 @@ pub struct MyAlert {
     /// The subscriber's own place the alert is about.
     pub place: String,
     /// The nearest open shelter, when the alert calls for one.
-    #[schema(value_type = Option<crate::schemas::NearestShelter>)]
     pub shelter: Option<ShelterInfo>,
     pub expires: Option<DateTime<FixedOffset>>,
 }
@@ -195,12 +190,12 @@ impl AlertsView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Directory, Engine, Place, Subscriber};
+    use engine::{Directory, Engine, Place, Subscriber};
     use ingest::lifecycle::LifecycleEvent;
     use matcher::prefs::{KindSet, Preferences};
 
     fn message(name: &str) -> cap::Alert {
-        let path = format!("{}/demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/../demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
         let bytes = std::fs::read(&path).unwrap();
         let document = cap::parse_document(&bytes, &cap::Limits::default()).unwrap();
         document.messages[0].alert.clone().unwrap()
@@ -263,7 +258,7 @@ mod tests {
             )
             .unwrap();
         view.apply(&outcome);
-        let current = crate::engine::alert_key(&update);
+        let current = engine::alert_key(&update);
         assert_eq!(view.for_subscriber(&id("xitou")).len(), 0, "left the area");
         for inside in ["xiyuan", "zhongxing"] {
             let alerts = view.for_subscriber(&id(inside));

@@ -13,26 +13,77 @@ use notifier::notice::{Address, DeviceToken, EmailAddress, PhoneNumber, Secret, 
 use notifier::policy::QuietHours;
 use store::{DeviceChannel, PreferencesRecord, SubscriberRecord};
 
-use crate::engine::{Place, Subscriber};
-use crate::error::{ApiError, ErrorCode};
+use engine::{Place, Subscriber};
+
+/// Why a subscriber record cannot be used: a field to blame (with its JSON
+/// path), or the service's own message catalogues.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConvertError {
+    /// A value that is not allowed.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// A point outside every administrative area.
+    #[error("{field}: {reason}")]
+    OutsideCoverage { field: String, reason: String },
+    #[error("the message catalogues did not load")]
+    Catalogues,
+}
+
+impl ConvertError {
+    fn invalid(field: &str, reason: impl Into<String>) -> ConvertError {
+        ConvertError::Invalid {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    fn outside(field: &str, reason: impl Into<String>) -> ConvertError {
+        ConvertError::OutsideCoverage {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// What is wrong, without the field's name.
+    pub fn reason(&self) -> String {
+        match self {
+            ConvertError::Invalid { reason, .. } | ConvertError::OutsideCoverage { reason, .. } => {
+                reason.clone()
+            }
+            ConvertError::Catalogues => self.to_string(),
+        }
+    }
+
+    /// The JSON path of the field to blame, if one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ConvertError::Invalid { field, .. } | ConvertError::OutsideCoverage { field, .. } => {
+                Some(field)
+            }
+            ConvertError::Catalogues => None,
+        }
+    }
+}
 
 /// What a message calls a traveller's shared current location, from the
 /// catalogue of `locale`.
-fn current_location_name(locale: Locale) -> Result<String, ApiError> {
+fn current_location_name(locale: Locale) -> Result<String, ConvertError> {
     notifier::render::shipped()
         .ok()
         .and_then(|renderer| renderer.fixed_text(locale, "current-location"))
         .map(str::to_owned)
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the message catalogues did not load"))
+        .ok_or(ConvertError::Catalogues)
 }
 
 /// The engine's view of a stored subscriber: places (and a shared current
 /// location, whatever its expiry: the caller drops expired ones), language,
 /// addresses and preferences.
-pub fn engine_subscriber(record: &SubscriberRecord, atlas: &Atlas) -> Result<Subscriber, ApiError> {
+pub fn engine_subscriber(
+    record: &SubscriberRecord,
+    atlas: &Atlas,
+) -> Result<Subscriber, ConvertError> {
     let locale = Locale::from_language_tag(&record.locale).ok_or_else(|| {
-        ApiError::field(
-            ErrorCode::InvalidField,
+        ConvertError::invalid(
             "locale",
             "unsupported language; use zh-TW, en, ja, ko, th, vi, fil or id",
         )
@@ -76,7 +127,7 @@ pub fn engine_subscriber_at(
     record: &SubscriberRecord,
     atlas: &Atlas,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Subscriber, ApiError> {
+) -> Result<Subscriber, ConvertError> {
     if record.location.as_ref().is_some_and(|l| l.expires <= now) {
         let mut current = record.clone();
         current.location = None;
@@ -85,17 +136,15 @@ pub fn engine_subscriber_at(
     engine_subscriber(record, atlas)
 }
 
-fn check_point(atlas: &Atlas, lon: f64, lat: f64, field: &str) -> Result<(), ApiError> {
+fn check_point(atlas: &Atlas, lon: f64, lat: f64, field: &str) -> Result<(), ConvertError> {
     if !(lon.is_finite() && lat.is_finite()) {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
+        return Err(ConvertError::invalid(
             field,
             "longitude and latitude must be numbers",
         ));
     }
     if atlas.locate(lon, lat).is_none() {
-        return Err(ApiError::field(
-            ErrorCode::OutsideCoverage,
+        return Err(ConvertError::outside(
             field,
             "the point is outside every covered area",
         ));
@@ -104,15 +153,11 @@ fn check_point(atlas: &Atlas, lon: f64, lat: f64, field: &str) -> Result<(), Api
 }
 
 /// The notifier address of device `i` of a subscriber, checked.
-pub fn device_address(i: usize, device: &store::Device) -> Result<Address, ApiError> {
+pub fn device_address(i: usize, device: &store::Device) -> Result<Address, ConvertError> {
     let field = format!("devices[{i}].address");
     let value = device.address.expose().trim();
     if value.is_empty() {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
-            &field,
-            "address is empty",
-        ));
+        return Err(ConvertError::invalid(&field, "address is empty"));
     }
     Ok(match device.channel {
         DeviceChannel::Fcm => Address::Fcm {
@@ -121,8 +166,7 @@ pub fn device_address(i: usize, device: &store::Device) -> Result<Address, ApiEr
         DeviceChannel::Mqtt => {
             // The device id becomes a topic level: no wildcards or levels.
             if value.contains(['/', '+', '#']) {
-                return Err(ApiError::field(
-                    ErrorCode::InvalidField,
+                return Err(ConvertError::invalid(
                     &field,
                     "an MQTT device id may not contain '/', '+' or '#'",
                 ));
@@ -133,11 +177,7 @@ pub fn device_address(i: usize, device: &store::Device) -> Result<Address, ApiEr
         }
         DeviceChannel::Email => {
             if !value.contains('@') {
-                return Err(ApiError::field(
-                    ErrorCode::InvalidField,
-                    &field,
-                    "not an e-mail address",
-                ));
+                return Err(ConvertError::invalid(&field, "not an e-mail address"));
             }
             Address::Email {
                 to: EmailAddress::new(value),
@@ -147,8 +187,7 @@ pub fn device_address(i: usize, device: &store::Device) -> Result<Address, ApiEr
             let digits = value.strip_prefix('+').unwrap_or("");
             if digits.len() < 8 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit())
             {
-                return Err(ApiError::field(
-                    ErrorCode::InvalidField,
+                return Err(ConvertError::invalid(
                     &field,
                     "a phone number in E.164 form (+886...) is required",
                 ));
@@ -159,15 +198,13 @@ pub fn device_address(i: usize, device: &store::Device) -> Result<Address, ApiEr
         }
         DeviceChannel::Webhook => {
             if !value.starts_with("https://") && !value.starts_with("http://") {
-                return Err(ApiError::field(
-                    ErrorCode::InvalidField,
+                return Err(ConvertError::invalid(
                     &field,
                     "a webhook address must be an http(s) URL",
                 ));
             }
             let secret = device.secret.as_ref().ok_or_else(|| {
-                ApiError::field(
-                    ErrorCode::InvalidField,
+                ConvertError::invalid(
                     &format!("devices[{i}].secret"),
                     "a webhook needs a signing secret",
                 )
@@ -183,7 +220,7 @@ pub fn device_address(i: usize, device: &store::Device) -> Result<Address, ApiEr
 /// Stored preference strings → the matcher's preferences and quiet hours.
 pub fn preferences_of(
     record: &PreferencesRecord,
-) -> Result<(Preferences, Option<QuietHours>), ApiError> {
+) -> Result<(Preferences, Option<QuietHours>), ConvertError> {
     let kinds = if record.kinds.is_empty() {
         KindSet::ALL
     } else {
@@ -193,11 +230,7 @@ pub fn preferences_of(
             .enumerate()
             .map(|(i, name)| {
                 hazard_kind(name).ok_or_else(|| {
-                    ApiError::field(
-                        ErrorCode::InvalidField,
-                        &format!("preferences.kinds[{i}]"),
-                        "unknown hazard kind",
-                    )
+                    ConvertError::invalid(&format!("preferences.kinds[{i}]"), "unknown hazard kind")
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -208,11 +241,7 @@ pub fn preferences_of(
         .as_deref()
         .map(|c| {
             colour(c).ok_or_else(|| {
-                ApiError::field(
-                    ErrorCode::InvalidField,
-                    "preferences.min_colour",
-                    "use yellow, orange or red",
-                )
+                ConvertError::invalid("preferences.min_colour", "use yellow, orange or red")
             })
         })
         .transpose()?;
@@ -221,8 +250,7 @@ pub fn preferences_of(
         .as_deref()
         .map(|i| {
             i.parse::<Intensity>().map_err(|_| {
-                ApiError::field(
-                    ErrorCode::InvalidField,
+                ConvertError::invalid(
                     "preferences.min_intensity",
                     "use a CWA intensity: 1..4, 5-, 5+, 6-, 6+, 7",
                 )
@@ -234,8 +262,7 @@ pub fn preferences_of(
         .as_deref()
         .map(|r| {
             rainfall(r).ok_or_else(|| {
-                ApiError::field(
-                    ErrorCode::InvalidField,
+                ConvertError::invalid(
                     "preferences.min_rainfall",
                     "use heavy, extremely_heavy, torrential or extremely_torrential",
                 )
@@ -244,8 +271,7 @@ pub fn preferences_of(
         .transpose()?;
     for (i, language) in record.languages.iter().enumerate() {
         if Locale::from_language_tag(language).is_none() {
-            return Err(ApiError::field(
-                ErrorCode::InvalidField,
+            return Err(ConvertError::invalid(
                 &format!("preferences.languages[{i}]"),
                 "unsupported language",
             ));
@@ -255,7 +281,7 @@ pub fn preferences_of(
         .quiet_hours
         .as_ref()
         .map(|(start, end)| {
-            Ok::<_, ApiError>(QuietHours {
+            Ok::<_, ConvertError>(QuietHours {
                 start: clock_time(start, "preferences.quiet_hours.start")?,
                 end: clock_time(end, "preferences.quiet_hours.end")?,
             })
@@ -293,9 +319,9 @@ pub fn rainfall(name: &str) -> Option<RainfallLevel> {
     }
 }
 
-fn clock_time(text: &str, field: &str) -> Result<NaiveTime, ApiError> {
+fn clock_time(text: &str, field: &str) -> Result<NaiveTime, ConvertError> {
     NaiveTime::parse_from_str(text, "%H:%M")
-        .map_err(|_| ApiError::field(ErrorCode::InvalidField, field, "use HH:MM (24-hour)"))
+        .map_err(|_| ConvertError::invalid(field, "use HH:MM (24-hour)"))
 }
 
 #[cfg(test)]
@@ -363,27 +389,24 @@ mod tests {
         let mut bad = record(&atlas);
         bad.preferences.kinds.push("volcano".into());
         let error = engine_subscriber(&bad, &atlas).unwrap_err();
-        assert_eq!(error.field.as_deref(), Some("preferences.kinds[2]"));
+        assert_eq!(error.field(), Some("preferences.kinds[2]"));
 
         let mut bad = record(&atlas);
         bad.places[0].lon = 0.0;
         bad.places[0].lat = 0.0;
         let error = engine_subscriber(&bad, &atlas).unwrap_err();
-        assert_eq!(error.code, ErrorCode::OutsideCoverage);
-        assert_eq!(error.field.as_deref(), Some("places[0]"));
+        assert!(matches!(error, ConvertError::OutsideCoverage { .. }));
+        assert_eq!(error.field(), Some("places[0]"));
 
         let mut bad = record(&atlas);
         bad.devices[0].channel = DeviceChannel::Sms;
         let error = engine_subscriber(&bad, &atlas).unwrap_err();
-        assert_eq!(error.field.as_deref(), Some("devices[0].address"));
+        assert_eq!(error.field(), Some("devices[0].address"));
 
         let mut bad = record(&atlas);
         bad.preferences.quiet_hours = Some(("25:00".into(), "07:00".into()));
         let error = engine_subscriber(&bad, &atlas).unwrap_err();
-        assert_eq!(
-            error.field.as_deref(),
-            Some("preferences.quiet_hours.start")
-        );
+        assert_eq!(error.field(), Some("preferences.quiet_hours.start"));
     }
 
     #[test]
