@@ -181,6 +181,26 @@ impl From<app::subscribers::SubscriberError> for ApiError {
     }
 }
 
+impl From<app::compose::ComposeError> for ApiError {
+    fn from(error: app::compose::ComposeError) -> ApiError {
+        use app::compose::ComposeError;
+        match error {
+            ComposeError::Invalid { field, reason } => {
+                ApiError::field(ErrorCode::InvalidField, &field, reason)
+            }
+            ComposeError::NotCap { reason, violations } => {
+                ApiError::new(ErrorCode::CapRejected, reason).with_details(
+                    violations
+                        .iter()
+                        .map(|v| serde_json::json!({"path": v.path, "rule": v.rule, "message": v.message}))
+                        .collect(),
+                )
+            }
+            ComposeError::Catalogues(_) => ApiError::new(ErrorCode::Internal, error.to_string()),
+        }
+    }
+}
+
 impl From<app::engine_task::EngineStopped> for ApiError {
     fn from(_: app::engine_task::EngineStopped) -> ApiError {
         ApiError::new(ErrorCode::Unavailable, "the engine is not running; retry")

@@ -224,6 +224,74 @@ pub struct Relay {
     village: String,
 }
 
+// ---- The console's compose form (`app::compose`), read by `issuers::create_draft` ----
+// Each mirrors its namesake in `app::compose` field for field, with the
+// same serde attributes, so that the document says what the form accepts.
+
+/// The area of a composed alert: exactly one of the three shapes.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct AreaInput {
+    /// `[[lon, lat], …]`; closed automatically when the last point differs.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Vec<f64>>>)]
+    polygon: Option<Vec<[f64; 2]>>,
+    /// MOI county (5), town (8) or village (11) codes.
+    #[serde(default)]
+    codes: Option<Vec<String>>,
+    #[serde(default)]
+    circle: Option<CircleInput>,
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CircleInput {
+    lon: f64,
+    lat: f64,
+    radius_km: f64,
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextInput {
+    headline: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    instruction: Option<String>,
+}
+
+/// The console's compose form (`POST /api/v1/drafts`).
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeRequest {
+    /// `rainfall`, `flood`, `debris_flow`, `earthquake`, … (cap's hazard kinds).
+    #[schema(value_type = Hazard)]
+    hazard: String,
+    /// The event as people call it; defaults to the hazard's Chinese name.
+    #[serde(default)]
+    event: Option<String>,
+    area: AreaInput,
+    #[schema(value_type = Severity)]
+    severity: String,
+    #[schema(value_type = Urgency)]
+    urgency: String,
+    #[schema(value_type = Certainty)]
+    certainty: String,
+    /// `green`, `yellow`, `orange`, `red`.
+    #[serde(default)]
+    #[schema(value_type = Option<Colour>)]
+    colour: Option<String>,
+    /// Language tag → texts; `zh-TW` is required.
+    texts: std::collections::BTreeMap<String, TextInput>,
+    expires: chrono::DateTime<chrono::FixedOffset>,
+    #[serde(default)]
+    exercise: bool,
+    /// Alert id of the alert this one updates.
+    #[serde(default)]
+    references: Option<String>,
+}
+
 // Describes `app::alerts::MyAlert`, written by `me::alerts`.
 /// One alert as its subscriber sees it, in their language.
 #[derive(ToSchema)]

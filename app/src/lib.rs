@@ -11,6 +11,8 @@
 //! - [`flow`]: a lifecycle event through the engine to the outbox,
 //!   inboxes, alerts view and live feed; [`dispatch`]: the outbox through
 //!   the channels;
+//! - [`compose`]: CAP written from the console's compose form, and the
+//!   Cancel and correction of an alert;
 //! - [`engine_task`]: the engine on its own task.
 //!
 //! It is not the engine's rules (the `engine` crate: matching, coalescing,
@@ -18,6 +20,7 @@
 //! the binary maps these errors onto its answers.
 
 pub mod alerts;
+pub mod compose;
 pub mod dispatch;
 pub mod engine_task;
 pub mod flow;

@@ -9,8 +9,7 @@
 //!   (queue dispatchers, location expiry, demo replay).
 //! - `state`: what every request handler shares: the application, the
 //!   configuration, the limiter and the edge's own caches.
-//! - `compose`: the console's form → a CAP message; `audit`: recording a
-//!   staff action.
+//! - `audit`: recording a staff action.
 //! - `metrics`: Prometheus metrics (served at /metrics).
 //! - `heartbeat`: the scheduled end-to-end exercise to a canary device;
 //!   `heartbeat_status`: its last verdict, read by /readyz.
@@ -24,7 +23,6 @@
 pub mod audit;
 pub mod channels;
 pub mod clock;
-pub mod compose;
 pub mod config;
 pub mod device_keys;
 pub mod heartbeat;

@@ -38,9 +38,9 @@ use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::http::extract::{CapBody, JsonBody};
 use crate::http::staff::auth::{Issuer, Principal, Supervisor};
 use crate::serve::audit;
-use crate::serve::compose::{self, Authoring, ComposeRequest, Ending, Message};
 use crate::serve::ids::new_id;
 use crate::serve::state::AppState;
+use app::compose::{self, Authoring, ComposeRequest, Ending, Message};
 
 /// Approval thresholds and the sender domain, as configured.
 #[derive(Debug, Clone)]
@@ -380,7 +380,7 @@ async fn new_draft(
     operation_id = "compose",
     summary = "Compose an alert (issuers, supervisors)",
     description = "Issuers and supervisors. The draft is CAP 1.2 from the office (`<office>@<sender domain>`). It waits for a second person's approval when it is Extreme or covers a large area (`approval_reason`); otherwise it may be sent at once. Refused (`forbidden`) outside the issuer's jurisdiction. `references` makes it an Update of an alert in force the caller may change.",
-    request_body(content = ComposeRequest, content_type = "application/json"),
+    request_body(content = crate::schemas::ComposeRequest, content_type = "application/json"),
     security(("session" = [], "csrf" = []), ("apiToken" = [])),
     extensions(("x-roles" = json!(["issuer", "supervisor"]))),
     responses(

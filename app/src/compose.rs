@@ -16,10 +16,38 @@ use cap::{
     Point, Polygon, Reference, Scope, Status,
 };
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
+use rand::Rng as _;
 use serde::Deserialize;
-use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
+/// Why a form or message could not be written as CAP.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComposeError {
+    /// A field of the form that is not allowed, with its JSON path.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// The bytes are not exactly one valid CAP message; every violation is
+    /// listed.
+    #[error("{reason}")]
+    NotCap {
+        reason: String,
+        violations: Vec<cap::Violation>,
+    },
+    /// The service's own message catalogues lack a text (a bug).
+    #[error("message catalogues: {0}")]
+    Catalogues(String),
+}
+
+impl ComposeError {
+    /// The JSON path of the field to blame, if one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ComposeError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+type ComposeResult<T> = Result<T, ComposeError>;
 
 /// Taiwan time, in which every message written here is dated.
 const TAIWAN_OFFSET_SECS: i32 = 8 * 3600;
@@ -33,12 +61,11 @@ const MAX_RADIUS_KM: f64 = 300.0;
 const MAX_POLYGON_POINTS: usize = 2000;
 
 /// The area of a composed alert: exactly one of the three shapes.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct AreaInput {
     /// `[[lon, lat], …]`; closed automatically when the last point differs.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Vec<f64>>>)]
     pub polygon: Option<Vec<[f64; 2]>>,
     /// MOI county (5), town (8) or village (11) codes.
     #[serde(default)]
@@ -47,7 +74,7 @@ pub struct AreaInput {
     pub circle: Option<CircleInput>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CircleInput {
     pub lon: f64,
@@ -55,7 +82,7 @@ pub struct CircleInput {
     pub radius_km: f64,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextInput {
     pub headline: String,
@@ -66,25 +93,20 @@ pub struct TextInput {
 }
 
 /// The console's compose form (`POST /api/v1/drafts`).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComposeRequest {
     /// `rainfall`, `flood`, `debris_flow`, `earthquake`, … (cap's hazard kinds).
-    #[schema(value_type = crate::schemas::Hazard)]
     pub hazard: String,
     /// The event as people call it; defaults to the hazard's Chinese name.
     #[serde(default)]
     pub event: Option<String>,
     pub area: AreaInput,
-    #[schema(value_type = crate::schemas::Severity)]
     pub severity: String,
-    #[schema(value_type = crate::schemas::Urgency)]
     pub urgency: String,
-    #[schema(value_type = crate::schemas::Certainty)]
     pub certainty: String,
     /// `green`, `yellow`, `orange`, `red`.
     #[serde(default)]
-    #[schema(value_type = Option<crate::schemas::Colour>)]
     pub colour: Option<String>,
     /// Language tag → texts; `zh-TW` is required.
     pub texts: BTreeMap<String, TextInput>,
@@ -110,8 +132,11 @@ pub struct Message {
     pub alert: Alert,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::field(ErrorCode::InvalidField, field, message)
+fn invalid(field: &str, message: impl Into<String>) -> ComposeError {
+    ComposeError::Invalid {
+        field: field.to_owned(),
+        reason: message.into(),
+    }
 }
 
 pub fn taiwan_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
@@ -123,11 +148,12 @@ pub fn taiwan_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
 
 /// A fresh identifier: the sending date and 64 random bits.
 pub fn new_identifier(now: DateTime<Utc>) -> String {
-    let id = crate::serve::ids::new_id("x");
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
     format!(
         "HZL-{}-{}",
         taiwan_time(now).format("%Y%m%d%H%M%S"),
-        id.trim_start_matches("x_")
+        hex::encode(bytes)
     )
 }
 
@@ -156,27 +182,26 @@ fn hazard_codes(kind: HazardKind) -> (&'static str, Category, &'static str) {
 }
 
 /// The shipped message catalogues, which hold every word written here.
-fn catalogues() -> ApiResult<&'static notifier::Renderer> {
-    notifier::render::shipped()
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("message catalogues: {e}")))
+fn catalogues() -> ComposeResult<&'static notifier::Renderer> {
+    notifier::render::shipped().map_err(|e| ComposeError::Catalogues(e.to_string()))
 }
 
 /// What an area the office drew (a polygon or a circle) is called in
 /// `locale`, from the catalogue; `None` for an area given by codes, which
 /// is named by its places.
-fn drawn_area_desc(input: &AreaInput, locale: notifier::Locale) -> ApiResult<Option<String>> {
+fn drawn_area_desc(input: &AreaInput, locale: notifier::Locale) -> ComposeResult<Option<String>> {
     let catalogues = catalogues()?;
     if input.polygon.is_some() {
         return catalogues
             .fixed_text(locale, "area-drawn")
             .map(|text| Some(text.to_owned()))
-            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no area-drawn text"));
+            .ok_or_else(|| ComposeError::Catalogues("no area-drawn text".into()));
     }
     if let Some(circle) = &input.circle {
         return catalogues
             .area_within(locale, &circle.radius_km.to_string())
             .map(Some)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()));
+            .map_err(|e| ComposeError::Catalogues(e.to_string()));
     }
     Ok(None)
 }
@@ -189,7 +214,7 @@ fn locale_of(language: &str) -> notifier::Locale {
 
 /// `headline` with the catalogue's exercise mark of its language at the
 /// head when `exercise` (once: a headline already marked is left alone).
-fn marked(language: &str, headline: &str, exercise: bool) -> ApiResult<String> {
+fn marked(language: &str, headline: &str, exercise: bool) -> ComposeResult<String> {
     let mark = catalogues()?.exercise_marker(locale_of(language));
     Ok(if exercise && !headline.starts_with(mark) {
         format!("{mark} {headline}")
@@ -198,7 +223,7 @@ fn marked(language: &str, headline: &str, exercise: bool) -> ApiResult<String> {
     })
 }
 
-fn one_of<'a>(field: &str, value: &'a str, allowed: &[&'a str]) -> ApiResult<&'a str> {
+fn one_of<'a>(field: &str, value: &'a str, allowed: &[&'a str]) -> ComposeResult<&'a str> {
     allowed
         .iter()
         .find(|a| **a == value)
@@ -207,7 +232,7 @@ fn one_of<'a>(field: &str, value: &'a str, allowed: &[&'a str]) -> ApiResult<&'a
 }
 
 /// A CAP enumeration given by its word, checked against cap's word table.
-fn cap_word<T: CapWord>(field: &str, value: &str) -> ApiResult<T> {
+fn cap_word<T: CapWord>(field: &str, value: &str) -> ComposeResult<T> {
     T::from_word(value).ok_or_else(|| {
         let words: Vec<&str> = T::WORDS.iter().map(|(w, _)| *w).collect();
         invalid(field, format!("one of {}", words.join(", ")))
@@ -216,7 +241,7 @@ fn cap_word<T: CapWord>(field: &str, value: &str) -> ApiResult<T> {
 
 /// Builds the CAP area of a compose form; codes are checked against the
 /// atlas, coordinates for range and shape.
-pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ApiResult<Area> {
+pub fn area_of(atlas: &geodata::Atlas, input: &AreaInput) -> ComposeResult<Area> {
     let given = [
         input.polygon.is_some(),
         input.codes.is_some(),
@@ -375,7 +400,7 @@ pub fn compose(
     request: &ComposeRequest,
     who: &Authoring,
     updates: Option<&Alert>,
-) -> ApiResult<Message> {
+) -> ComposeResult<Message> {
     let kind = hazard_kind(&request.hazard).ok_or_else(|| {
         let names: Vec<&str> = HazardKind::ALL.iter().map(|k| k.as_str()).collect();
         invalid("hazard", format!("one of {}", names.join(", ")))
@@ -460,7 +485,7 @@ pub fn compose(
                 }],
             })
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<ComposeResult<Vec<_>>>()?;
     let status = if request.exercise {
         Status::Exercise
     } else {
@@ -520,12 +545,12 @@ pub enum Ending {
 
 /// A Cancel of `alert` (an alert in force) with the same areas and facts,
 /// so that the engine tells exactly the people it told.
-pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> ApiResult<Message> {
+pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> ComposeResult<Message> {
     let catalogues = catalogues()?;
     let correction_notice = |locale| {
         catalogues
             .fixed_text(locale, "correction-notice")
-            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no correction-notice text"))
+            .ok_or_else(|| ComposeError::Catalogues("no correction-notice text".into()))
     };
     let exercise = alert.status != Status::Actual;
     let mut infos: Vec<Info> = alert.infos.iter().map(ending_info).collect();
@@ -536,7 +561,7 @@ pub fn ending(alert: &Alert, ending: &Ending, who: &Authoring) -> ApiResult<Mess
             Ending::Cancel { reason } => {
                 let headline = catalogues
                     .ending_headline(locale, &info.event)
-                    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                    .map_err(|e| ComposeError::Catalogues(e.to_string()))?;
                 info.headline = Some(marked(&info.language, &headline, exercise)?);
                 info.description = Some(reason.clone()).filter(|r| !r.trim().is_empty());
                 info.instruction = None;
@@ -631,7 +656,7 @@ impl Message {
     }
 
     /// Writes the message and reads it back with cap's parser.
-    pub fn to_checked_xml(&self) -> ApiResult<(String, Alert)> {
+    pub fn to_checked_xml(&self) -> ComposeResult<(String, Alert)> {
         let xml = self.to_xml();
         let alert = read_one(xml.as_bytes())?;
         Ok((xml, alert))
@@ -644,7 +669,7 @@ impl Message {
 /// would read a bow-tie as two areas or none, and people in a sliver of
 /// zero width are never inside. Feed CAP keeps its leniency (the parser warns);
 /// an office drawing on the console can always redraw.
-fn check_drawn_polygon(points: &[[f64; 2]]) -> ApiResult<()> {
+fn check_drawn_polygon(points: &[[f64; 2]]) -> ComposeResult<()> {
     use geo::algorithm::validation::InvalidPolygon;
     use geo::{Area, LineString, Polygon, Validation};
     let exterior: LineString = points.iter().map(|[lon, lat]| (*lon, *lat)).collect();
@@ -675,27 +700,27 @@ fn check_drawn_polygon(points: &[[f64; 2]]) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn read_one(bytes: &[u8]) -> ApiResult<Alert> {
+pub fn read_one(bytes: &[u8]) -> ComposeResult<Alert> {
+    let not_cap = |reason: String| ComposeError::NotCap {
+        reason,
+        violations: Vec::new(),
+    };
     let document = parse_document(bytes, &Limits::default())
-        .map_err(|e| ApiError::new(ErrorCode::CapRejected, format!("not a CAP document: {e}")))?;
+        .map_err(|e| not_cap(format!("not a CAP document: {e}")))?;
     let mut messages = document.messages;
     if messages.len() != 1 {
-        return Err(ApiError::new(
-            ErrorCode::CapRejected,
-            format!("expected one CAP message, found {}", messages.len()),
-        ));
+        return Err(not_cap(format!(
+            "expected one CAP message, found {}",
+            messages.len()
+        )));
     }
     let message = messages.remove(0);
     match message.alert {
         Some(alert) => Ok(alert),
-        None => Err(ApiError::new(ErrorCode::CapRejected, "the CAP message is invalid")
-            .with_details(
-                message
-                    .violations
-                    .iter()
-                    .map(|v| serde_json::json!({"path": v.path, "rule": v.rule, "message": v.message}))
-                    .collect(),
-            )),
+        None => Err(ComposeError::NotCap {
+            reason: "the CAP message is invalid".into(),
+            violations: message.violations,
+        }),
     }
 }
 
@@ -747,7 +772,7 @@ mod tests {
         let info = &alert.infos[0];
         assert_eq!(cap::hazard::info_hazard(info), HazardKind::DebrisFlow);
         assert_eq!(cap::hazard::info_colour(info), cap::Colour::Red);
-        let villages = crate::engine::relay::villages_covered(&atlas, &alert).unwrap();
+        let villages = engine::relay::villages_covered(&atlas, &alert).unwrap();
         assert_eq!(villages.len(), 5, "{villages:?}");
         assert!(villages.contains("99000020001"));
     }
@@ -792,8 +817,8 @@ mod tests {
             let Err(error) = compose(&atlas, &req, &who(), None) else {
                 panic!("{points} was accepted");
             };
-            assert_eq!(error.field.as_deref(), Some("area.polygon"));
-            assert!(error.message.contains(word), "{}", error.message);
+            assert_eq!(error.field(), Some("area.polygon"));
+            assert!(error.to_string().contains(word), "{error}");
         }
     }
 
@@ -818,28 +843,19 @@ mod tests {
         let atlas = geodata::demo::atlas();
         let mut req = request(serde_json::json!({"codes": ["12345678"]}), false);
         assert_eq!(
-            compose(&atlas, &req, &who(), None)
-                .unwrap_err()
-                .field
-                .as_deref(),
+            compose(&atlas, &req, &who(), None).unwrap_err().field(),
             Some("area.codes[0]")
         );
         req.area = serde_json::from_value(serde_json::json!({"codes": ["99000010"]})).unwrap();
         req.severity = "Terrible".into();
         assert_eq!(
-            compose(&atlas, &req, &who(), None)
-                .unwrap_err()
-                .field
-                .as_deref(),
+            compose(&atlas, &req, &who(), None).unwrap_err().field(),
             Some("severity")
         );
         req.severity = "Severe".into();
         req.texts.remove("zh-TW");
         assert_eq!(
-            compose(&atlas, &req, &who(), None)
-                .unwrap_err()
-                .field
-                .as_deref(),
+            compose(&atlas, &req, &who(), None).unwrap_err().field(),
             Some("texts")
         );
     }
