@@ -170,3 +170,41 @@ async fn a_wrong_key_is_refused_by_the_token_endpoint() {
     assert_eq!(peer.token_grants(), 0);
     assert!(peer.accepted().is_empty());
 }
+
+/// A replay runs on the service's clock, set to the messages' own time:
+/// the lifetime handed to FCM (Android TTL, APNs expiration) is reckoned
+/// on it, not on the wall clock, by which the replayed alert expired long
+/// ago and would go out with a TTL of zero.
+#[tokio::test]
+async fn the_lifetime_follows_the_service_clock() {
+    let peer = FcmContract::start().await;
+    let mut delivery = sample_delivery("s-1", to_device("device-token-1"), Locale::En);
+    // An alert of last July that expires at 23:00 Taiwan time…
+    let expires = chrono::DateTime::parse_from_rfc3339("2026-07-01T23:00:00+08:00").unwrap();
+    delivery.facts.expires = Some(expires);
+    // …replayed on a clock that reads 21:00 that day.
+    let replay_now = expires.to_utc() - chrono::Duration::hours(2);
+    let replayed = client(&peer).with_clock(std::sync::Arc::new(move || replay_now));
+    let message = replayed.message_json(&delivery).unwrap();
+    assert_eq!(message["android"]["ttl"], "7200s");
+    let apns_expiration: i64 = message["apns"]["headers"]["apns-expiration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let in_two_hours = (chrono::Utc::now() + chrono::Duration::hours(2)).timestamp();
+    assert!(
+        (apns_expiration - in_two_hours).abs() <= 5,
+        "APNs may drop it two hours from now: {apns_expiration} vs {in_two_hours}"
+    );
+    assert_eq!(replayed.send(&delivery).await, Outcome::Sent);
+    assert_eq!(peer.rejected(), Vec::<String>::new());
+
+    // On the wall clock the same alert is long over: nothing to keep.
+    let message = client(&peer).message_json(&delivery).unwrap();
+    assert_eq!(message["android"]["ttl"], "0s");
+    // Without an expiry, the configured default.
+    delivery.facts.expires = None;
+    let message = client(&peer).message_json(&delivery).unwrap();
+    assert_eq!(message["android"]["ttl"], format!("{}s", 24 * 3600));
+}

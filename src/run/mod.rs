@@ -193,7 +193,12 @@ pub async fn build(config: ServeConfig, options: &ServeOptions) -> Result<Servic
     let limiter = Arc::new(RateLimiter::new(config.limits.clone(), clock.clone()));
     let metrics = Arc::new(Metrics::new());
     let live = Arc::new(LiveChannel::new(1024));
-    let channels = crate::serve::channels::build_channels(&config, live.clone(), metrics.clone())?;
+    let channels = crate::serve::channels::build_channels(
+        &config,
+        live.clone(),
+        metrics.clone(),
+        clock.clone(),
+    )?;
     let logins = crate::serve::login_throttle::Logins::new(&config.logins, config.data_key_text())
         .map_err(|e| start_error("starting the password workers", e))?;
     let app = App::new(app::Parts {

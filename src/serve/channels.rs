@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ingest::clock::SharedClock;
 use notifier::channel::live::LiveChannel;
 use notifier::channel::{Channel, Delivery, Outcome as SendOutcome, SendFuture};
 use notifier::notice::ChannelKind;
@@ -17,6 +18,7 @@ pub fn build_channels(
     config: &ServeConfig,
     live: Arc<LiveChannel>,
     metrics: Arc<Metrics>,
+    clock: SharedClock,
 ) -> Result<Channels, StartError> {
     use notifier::channel::{email, fcm, mqtt, sms, webhook};
     let mut list: Vec<Arc<dyn Channel>> = vec![live];
@@ -45,7 +47,8 @@ pub fn build_channels(
         }
         list.push(Arc::new(
             fcm::FcmChannel::from_json(&json, fcm_config)
-                .map_err(|e| start_error("channels.fcm", e))?,
+                .map_err(|e| start_error("channels.fcm", e))?
+                .with_clock(service_clock(&clock)),
         ));
     }
     if let Some(settings) = &c.email {
@@ -134,4 +137,11 @@ impl Channel for Counted {
             outcome
         })
     }
+}
+
+/// The service's clock as the channels read it (a replay or the demo runs
+/// on its own time; lifetimes handed to providers follow it).
+fn service_clock(clock: &SharedClock) -> notifier::channel::ServiceClock {
+    let clock = clock.clone();
+    Arc::new(move || clock.now())
 }

@@ -30,7 +30,9 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::{Channel, Delivery, Outcome, SendFuture, retry_after};
+use super::{
+    Channel, Delivery, Outcome, SendFuture, ServiceClock, retry_after, time_to_live, wall_clock,
+};
 use crate::notice::{Address, ChannelKind};
 use crate::policy::Loudness;
 use crate::render::Budgets;
@@ -127,6 +129,8 @@ pub struct FcmChannel {
     config: FcmConfig,
     token: Mutex<Option<CachedToken>>,
     limiter: DefaultDirectRateLimiter,
+    /// The service's clock, which messages' lifetimes are reckoned on.
+    clock: ServiceClock,
 }
 
 #[derive(Serialize)]
@@ -198,7 +202,15 @@ impl FcmChannel {
             config,
             token: Mutex::new(None),
             limiter,
+            clock: wall_clock(),
         })
+    }
+
+    /// Reckons messages' lifetimes on `clock`, the service's own (the
+    /// wall clock until this is called).
+    pub fn with_clock(mut self, clock: ServiceClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Builds the client from a service account key file's JSON text.
@@ -275,10 +287,10 @@ impl FcmChannel {
         let push = delivery.message.push(&self.config.budgets);
         let facts = &delivery.facts;
         let audible = delivery.loudness == Loudness::Audible;
-        let ttl = facts
-            .expires
-            .map(|expires| (expires.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
-            .unwrap_or(self.config.default_ttl.as_secs());
+        let ttl = time_to_live(facts.expires, (self.clock)(), self.config.default_ttl).as_secs();
+        // APNs wants the moment it may drop the message, on its own (real)
+        // clock: now plus the same lifetime.
+        let apns_expiration = chrono::Utc::now().timestamp().saturating_add_unsigned(ttl);
         let mut message = json!({
             "notification": { "title": push.title, "body": push.body },
             "data": {
@@ -305,6 +317,7 @@ impl FcmChannel {
                 "headers": {
                     "apns-priority": if audible { "10" } else { "5" },
                     "apns-push-type": "alert",
+                    "apns-expiration": apns_expiration.to_string(),
                 },
                 "payload": {
                     "aps": {

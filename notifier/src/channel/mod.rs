@@ -107,6 +107,32 @@ impl Delivery {
     }
 }
 
+/// The service's clock as a channel reads it. It is not always the wall
+/// clock: the demo and a replay of past messages run on a clock set to the
+/// messages' own time.
+pub type ServiceClock = std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The wall clock, for a channel whose service has no clock of its own.
+pub fn wall_clock() -> ServiceClock {
+    std::sync::Arc::new(Utc::now)
+}
+
+/// How long a message about an alert stays worth delivering: until the
+/// alert's expiry, reckoned on the service's clock (zero once it has
+/// passed), or `default` for an alert without one. The one rule for every
+/// lifetime a channel hands a provider (FCM's Android TTL, the APNs
+/// expiration it forwards).
+pub fn time_to_live(
+    expires: Option<DateTime<FixedOffset>>,
+    now: DateTime<Utc>,
+    default: Duration,
+) -> Duration {
+    match expires {
+        Some(expires) => (expires.to_utc() - now).to_std().unwrap_or(Duration::ZERO),
+        None => default,
+    }
+}
+
 /// How long to wait before attempt `attempt` (1 = first retry): exponential
 /// from `base`, capped at `cap`, never earlier than the provider's hint, with
 /// up to 50% random jitter so that throttled workers do not return in step.
