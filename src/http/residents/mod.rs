@@ -9,7 +9,7 @@
 //! - `me`: registration and everything a resident does to their own data.
 //! - `public`: what anyone may read.
 //!
-//! Every change goes through [`crate::serve::subscribers`]: written to the
+//! Every change goes through `app::subscribers`: written to the
 //! store durably first, then pushed to the engine, serialized per
 //! subscriber so two concurrent edits cannot lose one another. Personal data is never logged: log lines name
 //! the pseudonymous id only.
