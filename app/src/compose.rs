@@ -16,7 +16,6 @@ use cap::{
     Point, Polygon, Reference, Scope, Status,
 };
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
-use rand::Rng as _;
 use serde::Deserialize;
 
 /// Why a form or message could not be written as CAP.
@@ -148,12 +147,11 @@ pub fn taiwan_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
 
 /// A fresh identifier: the sending date and 64 random bits.
 pub fn new_identifier(now: DateTime<Utc>) -> String {
-    let mut bytes = [0u8; 8];
-    rand::rng().fill_bytes(&mut bytes);
+    let id = crate::ids::new_id("x");
     format!(
         "HZL-{}-{}",
         taiwan_time(now).format("%Y%m%d%H%M%S"),
-        hex::encode(bytes)
+        id.trim_start_matches("x_")
     )
 }
 

@@ -13,7 +13,7 @@
 //!   the channels;
 //! - [`compose`]: CAP written from the console's compose form, and the
 //!   Cancel and correction of an alert;
-//! - [`engine_task`]: the engine on its own task.
+//! - [`engine_task`]: the engine on its own task; [`ids`]: random record ids.
 //!
 //! It is not the engine's rules (the `engine` crate: matching, coalescing,
 //! rendering decisions), not storage (`store`), and knows nothing of HTTP:
@@ -24,6 +24,7 @@ pub mod compose;
 pub mod dispatch;
 pub mod engine_task;
 pub mod flow;
+pub mod ids;
 pub mod outbox;
 pub mod relief;
 pub mod subscribers;

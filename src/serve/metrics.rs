@@ -105,13 +105,6 @@ impl Metrics {
         self.handle.render()
     }
 
-    /// `count` new deliveries were queued.
-    pub fn enqueued(&self, count: usize) {
-        if count > 0 {
-            metrics::counter!("hazardline_deliveries_enqueued_total").increment(count as u64);
-        }
-    }
-
     /// One delivery attempt's outcome on a channel (`sent`, `retry`,
     /// `invalid_address`, `rejected`).
     pub fn attempt(&self, channel: &'static str, outcome: &'static str) {
@@ -147,12 +140,6 @@ impl Metrics {
         let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let depth = queue.as_ref()?;
         Some((depth.total(), depth.oldest_age(now).as_secs_f64()))
-    }
-
-    /// One lifecycle event handled by the engine.
-    pub fn event(&self, kind: &'static str, told: usize) {
-        metrics::counter!("hazardline_engine_events_total", "kind" => kind).increment(1);
-        metrics::counter!("hazardline_engine_notices_total", "kind" => kind).increment(told as u64);
     }
 
     /// One HTTP request answered. `route` is the matched route template

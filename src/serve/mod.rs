@@ -17,7 +17,6 @@
 //! - `ratelimit`: per-client rate limits of the public and resident routes.
 //! - `login_pool`, `login_throttle`: staff password checks and their
 //!   limits.
-//! - `ids`: random record ids.
 //! - `staff_text`: the rule for text people typed that staff will read.
 
 pub mod audit;
@@ -27,7 +26,6 @@ pub mod config;
 pub mod device_keys;
 pub mod heartbeat;
 pub mod heartbeat_status;
-pub mod ids;
 pub mod login_pool;
 pub mod login_throttle;
 pub mod metrics;

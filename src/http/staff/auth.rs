@@ -46,11 +46,11 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::http::extract::{JsonBody, cookies};
 use crate::serve::audit;
-use crate::serve::ids::new_id;
 use crate::serve::login_pool::{HashPool, PoolError, Priority};
 use crate::serve::login_throttle::{Locked, address_text};
 use crate::serve::ratelimit::ClientKey;
 use crate::serve::state::AppState;
+use app::ids::new_id;
 
 pub const SESSION_COOKIE: &str = "hazardline_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";

@@ -38,9 +38,9 @@ use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::http::extract::{CapBody, JsonBody};
 use crate::http::staff::auth::{Issuer, Principal, Supervisor};
 use crate::serve::audit;
-use crate::serve::ids::new_id;
 use crate::serve::state::AppState;
 use app::compose::{self, Authoring, ComposeRequest, Ending, Message};
+use app::ids::new_id;
 
 /// Approval thresholds and the sender domain, as configured.
 #[derive(Debug, Clone)]
