@@ -5,15 +5,12 @@
 //! ([`event_loop`]) and the demo ([`handle_event`]) both run events
 //! through here; the dispatch side is [`crate::dispatch`].
 
-use chrono::{DateTime, Utc};
 use engine::Outcome;
 use ingest::lifecycle::LifecycleEvent;
-use notifier::channel::Channel;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::App;
-use crate::alerts::notice_kind_name;
 use crate::engine_task::EngineStopped;
 
 /// The pseudonym of the heartbeat's canary subscriber: its notices are
@@ -98,53 +95,6 @@ pub async fn handle_event(app: &App, event: LifecycleEvent) -> Result<Handled, F
         "event handled"
     );
     let mut outcome = outcome;
-    let queued = record_outcome(app, &mut outcome, now).await;
+    let queued = app.recorder.record(&mut outcome, now).await;
     Ok(Handled { outcome, queued })
-}
-
-/// Public notice to the live feed (best effort), deliveries to the outbox
-/// (the record that matters), then inboxes and the alerts view. Returns
-/// how many deliveries were newly queued.
-async fn record_outcome(app: &App, outcome: &mut Outcome, now: DateTime<Utc>) -> usize {
-    for notice in &outcome.public {
-        let _ = app.live.send(notice).await;
-    }
-    // A chunk the outbox gives up on is not lost for good: the alert stays
-    // in the archive and is restored, its deliveries queued again, at the
-    // next start.
-    let queued = match app
-        .outbox
-        .queue(std::mem::take(&mut outcome.deliveries))
-        .await
-    {
-        Ok(queued) => queued,
-        Err(error) => {
-            tracing::error!(%error, "deliveries not queued");
-            error.queued
-        }
-    };
-    let inbox: Vec<store::InboxEntry> = outcome
-        .notices
-        .iter()
-        .filter(|told| told.subscriber != CANARY_PSEUDONYM)
-        .map(|told| store::InboxEntry {
-            subscriber: store::SubscriberId(told.subscriber.clone()),
-            alert: told.facts.alert.0.clone(),
-            at: now,
-            kind: notice_kind_name(told.facts.kind).to_owned(),
-            hazard: told.facts.hazard.as_str().to_owned(),
-            colour: told.facts.colour.as_str().to_owned(),
-            exercise: told.facts.exercise,
-            title: told.message.full_title(),
-            body: told.message.full_text(),
-            expires: told.facts.expires.map(|t| t.to_utc()),
-        })
-        .collect();
-    if !inbox.is_empty()
-        && let Err(error) = app.storage.append_inbox(&inbox).await
-    {
-        tracing::error!(%error, entries = inbox.len(), "inbox entries not written");
-    }
-    app.alerts.apply(outcome);
-    queued
 }

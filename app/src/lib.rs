@@ -9,8 +9,8 @@
 //! - [`outbox`]: the one way a delivery is queued (one retry and counting
 //!   policy); [`relief`]: the relief steps sent on recovery;
 //! - [`flow`]: a lifecycle event through the engine to the outbox,
-//!   inboxes, alerts view and live feed; [`dispatch`]: the outbox through
-//!   the channels;
+//!   inboxes, alerts view and live feed ([`record`]: where any outcome is
+//!   recorded); [`dispatch`]: the outbox through the channels;
 //! - [`compose`]: CAP written from the console's compose form, and the
 //!   Cancel and correction of an alert;
 //! - [`engine_task`]: the engine on its own task; [`ids`]: random record ids.
@@ -26,6 +26,7 @@ pub mod engine_task;
 pub mod flow;
 pub mod ids;
 pub mod outbox;
+pub mod record;
 pub mod relief;
 pub mod subscribers;
 
@@ -42,6 +43,7 @@ use store::Storage;
 use alerts::{Alerts, AlertsView};
 use engine_task::EngineHandle;
 use outbox::Outbox;
+use record::Recorder;
 use subscribers::Subscribers;
 
 /// What the application is built from.
@@ -72,6 +74,8 @@ pub struct App {
     pub alerts: Alerts,
     pub subscribers: Subscribers,
     pub outbox: Outbox,
+    /// Records every engine outcome (the flow's and late joiners').
+    pub recorder: Arc<Recorder>,
     pub relief: Arc<notifier::relief::Catalogue>,
     pub live: Arc<LiveChannel>,
 }
@@ -100,15 +104,24 @@ impl App {
             storage.clone(),
             issuer_source,
         );
+        let outbox = Outbox::new(storage.queue());
+        let recorder = Arc::new(Recorder::new(
+            storage.clone(),
+            outbox.clone(),
+            view.clone(),
+            live.clone(),
+        ));
         let subscribers = Subscribers::new(
             storage.clone(),
             clock.clone(),
             atlas.clone(),
             engine.clone(),
             view,
+            recorder.clone(),
         );
         App {
-            outbox: Outbox::new(storage.queue()),
+            outbox,
+            recorder,
             storage,
             clock,
             atlas,

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use app::alerts::AlertsView;
 use app::engine_task::EngineHandle;
+use app::outbox::Outbox;
+use app::record::Recorder;
 use app::subscribers::{SubscriberError, Subscribers};
 use engine::{Directory, Engine};
 use notifier::notice::{Address, SubscriberId as NoticeId};
@@ -44,24 +46,85 @@ fn resident(id: &str) -> SubscriberRecord {
 }
 
 fn subscribers(dir: &std::path::Path) -> (Arc<Subscribers>, Arc<dyn Storage>) {
+    let (subscribers, storage, _) = subscribers_with(dir, &[]);
+    (subscribers, storage)
+}
+
+/// The write path over an engine in which `in_force` are already in force
+/// (demo messages, by file name); also returns the alerts view.
+fn subscribers_with(
+    dir: &std::path::Path,
+    in_force: &[&str],
+) -> (Arc<Subscribers>, Arc<dyn Storage>, Arc<AlertsView>) {
     let storage: Arc<dyn Storage> =
         Arc::new(SqliteStorage::open(dir, DataKey::generate()).unwrap());
     let atlas = Arc::new(geodata::demo::atlas());
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         atlas.clone(),
         geodata::demo::shelters().unwrap(),
         Directory::default(),
         "https://demo.invalid/a",
     )
     .unwrap();
+    for name in in_force {
+        let path = format!("{}/../demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(path).unwrap();
+        let document = cap::parse_document(&bytes, &cap::Limits::default()).unwrap();
+        let alert = document.messages[0].alert.clone().unwrap();
+        engine
+            .handle(
+                &ingest::lifecycle::LifecycleEvent::New(alert),
+                chrono::Utc::now(),
+            )
+            .unwrap();
+    }
+    let view = Arc::new(AlertsView::new());
+    let recorder = Arc::new(Recorder::new(
+        storage.clone(),
+        Outbox::new(storage.queue()),
+        view.clone(),
+        Arc::new(notifier::channel::live::LiveChannel::new(16)),
+    ));
     let subscribers = Subscribers::new(
         storage.clone(),
         ingest::clock::system_clock(),
         atlas,
         EngineHandle::spawn(engine),
-        Arc::new(AlertsView::new()),
+        view.clone(),
+        recorder,
     );
-    (Arc::new(subscribers), storage)
+    (Arc::new(subscribers), storage, view)
+}
+
+/// People sign up during typhoons: someone who subscribes while an alert
+/// covers their place is told at once — queued to their devices, in their
+/// inbox and in "my alerts" — and saving again tells them nothing more.
+#[tokio::test]
+async fn someone_subscribing_during_an_alert_is_told_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (subscribers, storage, view) = subscribers_with(dir.path(), &["01-debris-flow-yellow.xml"]);
+    let id = SubscriberId("s_late".into());
+    subscribers.create(resident(&id.0)).await.unwrap();
+
+    let mine = view.for_subscriber(&id);
+    assert_eq!(mine.len(), 1, "my alerts shows the alert in force");
+    assert_eq!(mine[0].kind, "new");
+    assert!(mine[0].body.contains("起生效中"), "{}", mine[0].body);
+    let inbox = storage.inbox(&id, 10).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    let queued = storage.queue().depth().await.unwrap().total();
+    assert!(queued >= 1, "queued to their devices");
+
+    // Saving their settings again tells them nothing more.
+    subscribers
+        .edit(&id, |record| {
+            record.locale = "en".into();
+            Ok::<_, SubscriberError>(true)
+        })
+        .await
+        .unwrap();
+    assert_eq!(storage.inbox(&id, 10).await.unwrap().len(), 1);
+    assert_eq!(storage.queue().depth().await.unwrap().total(), queued);
 }
 
 /// A device reported dead while the resident's own edit is under way:

@@ -22,38 +22,35 @@
 
 mod codes;
 mod directory;
+mod late;
 pub mod preview;
 pub mod relay;
+pub mod told;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cap::hazard::{classify, info_colour, info_hazard, local_intensities};
 use cap::{Alert, HazardKind, Info, Intensity, MessageKey, Status};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use geodata::Atlas;
 use geodata::shelters::{ShelterFilter, ShelterIndex};
 use ingest::lifecycle::LifecycleEvent;
 use matcher::area::{AreaError, AreaSpec, PreparedArea};
 use matcher::codes::VillageCode;
-use matcher::lifecycle::{ActiveAlert, ActiveAlerts, Delta, end_delta, update_delta};
 use matcher::prefs::{AlertFacts, RainfallLevel};
 use matcher::recipients::{MatchContext, PlaceMatch, Recipients};
 use matcher::{Location, PlaceIndex, PlaceKey, PlaceRecord, PrefsRef, SubscriberId};
 use notifier::channel::AlertFacts as NoticeFacts;
 use notifier::channel::Delivery;
 use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace, ShelterInfo};
-use notifier::policy::{Coalescer, Verdict, loudness};
+use notifier::policy::loudness;
 use notifier::render::Message;
 use notifier::{Notice, Recipient, Renderer};
 
 pub use codes::AtlasCodes;
 pub use directory::{Directory, Place, Subscriber};
-
-/// How long a repeated alert of the same kind is held back for the same
-/// person unless its level rises: long enough to absorb an hourly re-issue
-/// of a rainfall warning or an aftershock series.
-const COALESCE_WINDOW_HOURS: i64 = 2;
+use told::{Next, Seen, ToldMap, ToldState};
 
 /// Ended alerts remembered for recovery: weeks of a busy season's alerts.
 const RECENTLY_ENDED_KEPT: usize = 4096;
@@ -82,7 +79,8 @@ pub struct Outcome {
     pub exercise: bool,
     /// Subscribers told, per kind of notice.
     pub told: BTreeMap<&'static str, usize>,
-    /// Subscribers held back by coalescing.
+    /// Subscribers an Update did not tell because it was a true repeat
+    /// for them (see [`told`]).
     pub coalesced: usize,
     pub deliveries: Vec<Delivery>,
     /// One entry per subscriber told, with the message in their language:
@@ -121,8 +119,46 @@ struct Unit {
     facts: AlertFacts,
     notice: Notice,
     areas: Vec<PreparedArea>,
-    /// Who this unit reaches (filled by `match_units`).
+    /// What a person reads of this unit, reduced ([`told::unit_digest`]).
+    digest: u64,
+    /// Who this unit reaches (filled by `match_units`; emptied once the
+    /// alert is kept in force).
     recipients: Recipients,
+}
+
+/// An alert in force as the engine keeps it.
+struct InForce {
+    /// Its units, their recipient lists emptied.
+    units: Vec<Unit>,
+    /// Everyone told of it, and what.
+    told: ToldMap,
+    /// When it came into force (CAP `sent`), for those told late.
+    since: DateTime<FixedOffset>,
+    exercise: bool,
+}
+
+impl InForce {
+    /// The facts of its most serious unit.
+    fn facts(&self) -> Option<&AlertFacts> {
+        most_serious(&self.units)
+    }
+}
+
+/// Whom to tell what, decided before rendering.
+#[derive(Debug, Clone, Copy)]
+struct Tell {
+    subscriber: SubscriberId,
+    /// The place (index into their places) the message names.
+    place: u8,
+    /// The unit whose words they read; `None`: the alert's most serious.
+    unit: Option<usize>,
+    /// `None`: the unit's own kind (an Update is told as New to those
+    /// hearing of it for the first time).
+    kind: Option<NoticeKind>,
+    label: &'static str,
+    /// What they will have been told, for the alert's told map (`None` for
+    /// an all-clear: they leave it).
+    state: Option<ToldState>,
 }
 
 pub struct Engine {
@@ -131,21 +167,15 @@ pub struct Engine {
     directory: Directory,
     index: PlaceIndex,
     preferences: Vec<matcher::prefs::Preferences>,
-    active: ActiveAlerts,
-    /// The units of each alert in force, by alert key, for later deltas.
-    units: BTreeMap<MessageKey, Vec<AlertFacts>>,
+    /// The alerts in force, by key, with everyone they told.
+    in_force: BTreeMap<MessageKey, InForce>,
     renderer: Renderer,
-    coalescer: Coalescer,
     link_base: String,
     /// Shelters an office has closed: never suggested (see `relay.rs`).
     closed_shelters: std::collections::BTreeSet<String>,
     /// Alerts that ended (replaced, cancelled, expired), newest last, with
     /// everyone they told: recovery and relief steps come after the end.
-    recently_ended: std::collections::VecDeque<(MessageKey, ActiveAlert)>,
-    /// The level each recipient of an alert in force was told, by alert
-    /// key: an Update that changes someone's own level (up or down) is
-    /// told to them even when the alert as a whole did not get worse.
-    levels: BTreeMap<MessageKey, BTreeMap<SubscriberId, cap::Colour>>,
+    recently_ended: std::collections::VecDeque<(MessageKey, InForce)>,
 }
 
 impl Engine {
@@ -172,20 +202,17 @@ impl Engine {
             directory,
             index,
             preferences,
-            active: ActiveAlerts::default(),
-            units: BTreeMap::new(),
+            in_force: BTreeMap::new(),
             renderer: Renderer::new()?,
-            coalescer: Coalescer::new(chrono::Duration::hours(COALESCE_WINDOW_HOURS)),
             link_base: link_base.into(),
             closed_shelters: Default::default(),
             recently_ended: Default::default(),
-            levels: BTreeMap::new(),
         })
     }
 
     /// Alerts currently in force, by key.
     pub fn active_count(&self) -> usize {
-        self.active.len()
+        self.in_force.len()
     }
 
     /// Subscribers known to the engine.
@@ -246,7 +273,7 @@ impl Engine {
         true
     }
 
-    /// Turns one lifecycle event into deliveries.
+    /// Turns one lifecycle event into deliveries, by the rule of [`told`].
     pub fn handle(
         &mut self,
         event: &LifecycleEvent,
@@ -256,49 +283,92 @@ impl Engine {
             LifecycleEvent::New(alert) => {
                 let mut units = self.units_of(alert)?;
                 let recipients = self.match_units(&mut units);
-                let delta = Delta {
-                    alert: recipients.clone(),
-                    ..Delta::default()
-                };
-                let mut outcome = self.deliver(alert, &units, &delta, now)?;
-                self.remember(alert, units, recipients);
+                let tells: Vec<Tell> = recipients
+                    .iter()
+                    .map(|(subscriber, places)| {
+                        told_anew(&units, subscriber, places, None, "alert", now)
+                    })
+                    .collect();
+                let mut outcome = self.deliver_event(alert, &units, &tells, now)?;
+                self.keep(alert, units, told_map(&tells, ToldMap::new()));
                 outcome.in_force = Some(alert_key(alert));
                 Ok(outcome)
             }
             LifecycleEvent::Updated { previous, current } => {
-                let previous_levels = self.take_levels(previous);
-                let (previous_recipients, previous_facts) = self.forget_all(previous);
+                let before = self.end_all(previous);
                 let mut units = self.units_of(current)?;
                 let recipients = self.match_units(&mut units);
-                let delta = match (previous_facts, units.first()) {
-                    (Some(before), Some(now_unit)) => update_delta(
-                        &previous_recipients,
-                        &before,
-                        &recipients,
-                        &most_serious(&units).unwrap_or(&now_unit.facts).clone(),
-                    ),
-                    _ => Delta {
-                        alert: recipients.clone(),
-                        ..Delta::default()
-                    },
-                };
-                let delta = with_level_changes(delta, &previous_levels, &units, &recipients);
-                let mut outcome = self.deliver(current, &units, &delta, now)?;
-                self.remember(current, units, recipients);
+                let mut tells = Vec::new();
+                let mut held = ToldMap::new();
+                for (subscriber, places) in recipients.iter() {
+                    let unit = serious_unit_for(&units, subscriber);
+                    let seen = seen_of(&units, unit, places);
+                    let told_before = before.get(&subscriber);
+                    match told::next_for(told_before, seen, now) {
+                        Next::Alert => {
+                            tells.push(told_anew(&units, subscriber, places, None, "alert", now))
+                        }
+                        Next::Update => tells.push(told_anew(
+                            &units,
+                            subscriber,
+                            places,
+                            Some(NoticeKind::Update),
+                            "update",
+                            now,
+                        )),
+                        Next::Held => {
+                            if let Some(state) = told_before {
+                                held.insert(subscriber, *state);
+                            }
+                        }
+                    }
+                }
+                let coalesced = held.len();
+                for (&subscriber, state) in &before {
+                    if recipients.get(subscriber).is_some() {
+                        continue;
+                    }
+                    match self.covering_unit(&units, subscriber) {
+                        // Still inside, below their threshold: lowered once.
+                        Some(_) if state.lowered => {
+                            held.insert(subscriber, *state);
+                        }
+                        Some(unit) => tells.push(Tell {
+                            subscriber,
+                            place: state.place,
+                            unit: Some(unit),
+                            kind: Some(NoticeKind::Lowered),
+                            label: "lowered",
+                            state: Some(ToldState {
+                                seen: Seen {
+                                    unit: units[unit].digest,
+                                    places: state.seen.places,
+                                },
+                                at: now,
+                                lowered: true,
+                                ..*state
+                            }),
+                        }),
+                        None => tells.push(all_clear(subscriber, state)),
+                    }
+                }
+                let mut outcome = self.deliver_event(current, &units, &tells, now)?;
+                outcome.coalesced = coalesced;
+                self.keep(current, units, told_map(&tells, held));
                 outcome.ended = previous.iter().map(alert_key).collect();
                 outcome.in_force = Some(alert_key(current));
                 Ok(outcome)
             }
             LifecycleEvent::Cancelled { previous, cancel } => {
-                let (previous_recipients, _) = self.forget_all(previous);
+                let before = self.end_all(previous);
                 let units = self.units_of(cancel)?;
-                let delta = end_delta(&previous_recipients);
-                let mut outcome = self.deliver(cancel, &units, &delta, now)?;
+                let tells: Vec<Tell> = before.iter().map(|(s, t)| all_clear(*s, t)).collect();
+                let mut outcome = self.deliver_event(cancel, &units, &tells, now)?;
                 outcome.ended = previous.iter().map(alert_key).collect();
                 Ok(outcome)
             }
             LifecycleEvent::Expired(alert) => {
-                let (previous_recipients, _) = self.forget_all(std::slice::from_ref(alert));
+                let before = self.end_all(std::slice::from_ref(alert));
                 let mut units = self.units_of(alert)?;
                 // The all-clear of an expiry is a message of its own: under
                 // the alert's own version the delivery queue would take it
@@ -308,8 +378,8 @@ impl Engine {
                     unit.notice.kind = NoticeKind::AllClear;
                     unit.notice.alert = version.clone();
                 }
-                let delta = end_delta(&previous_recipients);
-                let mut outcome = self.deliver(alert, &units, &delta, now)?;
+                let tells: Vec<Tell> = before.iter().map(|(s, t)| all_clear(*s, t)).collect();
+                let mut outcome = self.deliver_event(alert, &units, &tells, now)?;
                 outcome.ended = vec![alert_key(alert)];
                 Ok(outcome)
             }
@@ -354,6 +424,7 @@ impl Engine {
             .unwrap_or_else(|| unreachable_notice(&key, hazard, colour));
             notice.exercise = classification.exercise;
             units.push(Unit {
+                digest: told::unit_digest(&facts, notice.expires),
                 facts,
                 notice,
                 areas,
@@ -380,146 +451,168 @@ impl Engine {
         Recipients::from_entries(entries)
     }
 
-    fn remember(&mut self, alert: &Alert, units: Vec<Unit>, recipients: Recipients) {
-        let key = alert_key(alert);
-        let levels = recipients
-            .iter()
-            .filter_map(|(subscriber, _)| Some((subscriber, level_for(&units, subscriber)?)))
-            .collect();
-        self.levels.insert(key.clone(), levels);
-        let facts: Vec<AlertFacts> = units.iter().map(|u| u.facts.clone()).collect();
-        if let Some(serious) = most_serious(&units).cloned() {
-            let areas = units.into_iter().flat_map(|u| u.areas).collect();
-            self.active
-                .put(key.clone(), ActiveAlert::new(serious, areas, recipients));
-            self.units.insert(key, facts);
+    /// Keeps `alert` in force with everyone it told.
+    fn keep(&mut self, alert: &Alert, mut units: Vec<Unit>, told: ToldMap) {
+        for unit in &mut units {
+            unit.recipients = Recipients::default();
         }
+        if units.is_empty() {
+            return;
+        }
+        self.in_force.insert(
+            alert_key(alert),
+            InForce {
+                units,
+                told,
+                since: alert.sent,
+                exercise: alert.status != Status::Actual,
+            },
+        );
     }
 
-    /// The level each person was told by the given alerts (the highest, when
-    /// several), forgetting them.
-    fn take_levels(&mut self, alerts: &[Alert]) -> BTreeMap<SubscriberId, cap::Colour> {
-        let mut merged = BTreeMap::new();
+    /// Ends the given alerts; returns everyone they told (for a person told
+    /// by several, the most recent telling, and lowered only if lowered by
+    /// all).
+    fn end_all(&mut self, alerts: &[Alert]) -> ToldMap {
+        let mut merged = ToldMap::new();
         for alert in alerts {
-            for (subscriber, colour) in self.levels.remove(&alert_key(alert)).unwrap_or_default() {
-                let level = merged.entry(subscriber).or_insert(colour);
-                *level = (*level).max(colour);
+            let key = alert_key(alert);
+            let Some(ended) = self.in_force.remove(&key) else {
+                continue;
+            };
+            for (subscriber, state) in &ended.told {
+                let entry = merged.entry(*subscriber).or_insert(*state);
+                let lowered = entry.lowered && state.lowered;
+                if state.at > entry.at {
+                    *entry = *state;
+                }
+                entry.lowered = lowered;
             }
+            if self.recently_ended.len() == RECENTLY_ENDED_KEPT {
+                self.recently_ended.pop_front();
+            }
+            self.recently_ended.push_back((key, ended));
         }
         merged
     }
 
-    /// Ends the given alerts; returns everyone they reached and the facts of
-    /// the most serious of them.
-    fn forget_all(&mut self, alerts: &[Alert]) -> (Recipients, Option<AlertFacts>) {
-        let mut entries = Vec::new();
-        let mut ended_facts = Vec::new();
-        for alert in alerts {
-            let key = alert_key(alert);
-            if let Some(ended) = self.active.end(&key) {
-                collect_into(&mut entries, &ended.all_recipients());
-                if self.recently_ended.len() == RECENTLY_ENDED_KEPT {
-                    self.recently_ended.pop_front();
-                }
-                self.recently_ended.push_back((key.clone(), ended));
-            }
-            self.levels.remove(&key);
-            ended_facts.extend(self.units.remove(&key).unwrap_or_default());
-        }
-        // `rev`: on a tie the first ended alert's facts win.
-        let facts = ended_facts.into_iter().rev().max_by_key(seriousness);
-        (Recipients::from_entries(entries), facts)
+    /// The most serious unit whose area covers one of the subscriber's
+    /// places, whatever their preferences: where a lowered alert still is.
+    fn covering_unit(&self, units: &[Unit], subscriber: SubscriberId) -> Option<usize> {
+        let person = self.directory.get(subscriber.0)?;
+        let records = place_records(&self.atlas, subscriber, person);
+        units
+            .iter()
+            .enumerate()
+            .filter(|(_, unit)| {
+                records.iter().any(|record| match record.location {
+                    Location::Point { lon, lat, village } => unit
+                        .areas
+                        .iter()
+                        .any(|area| area.covers_point(lon, lat, village)),
+                    _ => false,
+                })
+            })
+            .max_by_key(|(_, unit)| seriousness(&unit.facts))
+            .map(|(i, _)| i)
     }
 
-    fn deliver(
-        &mut self,
+    /// Renders and fans out the tells of one lifecycle event, with its
+    /// public notice.
+    fn deliver_event(
+        &self,
         alert: &Alert,
         units: &[Unit],
-        delta: &Delta,
+        tells: &[Tell],
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, EngineError> {
+        let mut outcome = self.deliver(
+            &alert_key(alert),
+            alert.status != Status::Actual,
+            units,
+            tells,
+            None,
+            now,
+        )?;
+        if let Some(base) = most_serious_unit(units) {
+            outcome.public = self.public_notices(alert, &base.notice)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Renders each tell in the person's language, naming their place and
+    /// nearest shelter, and fans it out to every address they have.
+    /// `since`: the alert was already in force when they joined.
+    fn deliver(
+        &self,
+        key: &MessageKey,
+        exercise: bool,
+        units: &[Unit],
+        tells: &[Tell],
+        since: Option<DateTime<FixedOffset>>,
         now: DateTime<Utc>,
     ) -> Result<Outcome, EngineError> {
         let mut outcome = Outcome {
-            alert: alert_key(alert),
-            exercise: alert.status != Status::Actual,
+            alert: key.clone(),
+            exercise,
             ..Outcome::default()
         };
-        outcome
-            .notices
-            .reserve(delta.alert.len() + delta.update.len());
+        outcome.notices.reserve(tells.len());
         let Some(base) = most_serious_unit(units) else {
             return Ok(outcome);
         };
-        outcome.public = self.public_notices(alert, &base.notice)?;
-        let lists: [(&'static str, &Recipients, Option<NoticeKind>); 3] = [
-            ("alert", &delta.alert, None),
-            ("update", &delta.update, Some(NoticeKind::Update)),
-            ("all_clear", &delta.all_clear, Some(NoticeKind::AllClear)),
-        ];
-        for (label, recipients, kind) in lists {
-            for (subscriber, places) in recipients.iter() {
-                let Some(person) = self.directory.get(subscriber.0) else {
-                    continue;
-                };
-                // The most serious unit that reaches this person; for those
-                // who left or whose alert ended, the alert's own level.
-                let unit = units
-                    .iter()
-                    .filter(|u| u.recipients.get(subscriber).is_some())
-                    .max_by_key(|u| seriousness(&u.facts))
-                    .unwrap_or(base);
-                let mut notice = unit.notice.clone();
-                match kind {
-                    Some(kind) => notice.kind = kind,
-                    // People told for the first time hear a new warning,
-                    // even when the agency sent it as an Update of a message
-                    // they never got (CWA updates its warnings in place).
-                    None if notice.kind == NoticeKind::Update => notice.kind = NoticeKind::New,
-                    None => {}
-                }
-                let recipient = Recipient {
-                    subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),
-                    locale: person.locale,
-                    addresses: person.addresses.clone(),
-                };
-                if self.coalescer.admit(&recipient.subscriber, &notice, now) == Verdict::Coalesced {
-                    outcome.coalesced += 1;
-                    continue;
-                }
-                // The first matching place names where the danger is.
-                let place_index = places.first().map(|p| usize::from(p.place)).unwrap_or(0);
-                let place = person.places.get(place_index);
-                let recipient_place = RecipientPlace {
-                    name: place.map(|p| p.name.clone()).unwrap_or_default(),
-                    shelter: place.and_then(|p| self.nearest_shelter(p, notice.hazard)),
-                };
-                let loud = loudness(&notice, person.quiet_hours.as_ref(), now);
-                let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
-                let deliveries = notifier::fanout::deliveries(
-                    &self.renderer,
-                    &notice,
-                    &recipient,
-                    &recipient_place,
-                    loud,
-                    quiet_ends,
-                )?;
-                // Rendered once per person; a person with no address left
-                // still sees the alert in the app's list and inbox.
-                let message = match deliveries.first() {
-                    Some(delivery) => delivery.message.clone(),
-                    None => self
-                        .renderer
-                        .render(&notice, &recipient_place, person.locale)?,
-                };
-                outcome.notices.push(Told {
-                    subscriber: person.pseudonym.clone(),
-                    facts: NoticeFacts::from(&notice),
-                    message,
-                    place: recipient_place.name,
-                    shelter: recipient_place.shelter,
-                });
-                outcome.deliveries.extend(deliveries);
-                *outcome.told.entry(label).or_default() += 1;
+        for tell in tells {
+            let Some(person) = self.directory.get(tell.subscriber.0) else {
+                continue;
+            };
+            let unit = tell.unit.and_then(|i| units.get(i)).unwrap_or(base);
+            let mut notice = unit.notice.clone();
+            match tell.kind {
+                Some(kind) => notice.kind = kind,
+                // People told for the first time hear a new warning,
+                // even when the agency sent it as an Update of a message
+                // they never got (CWA updates its warnings in place).
+                None if notice.kind == NoticeKind::Update => notice.kind = NoticeKind::New,
+                None => {}
             }
+            notice.in_force_since = since;
+            let recipient = Recipient {
+                subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),
+                locale: person.locale,
+                addresses: person.addresses.clone(),
+            };
+            let place = person.places.get(usize::from(tell.place));
+            let recipient_place = RecipientPlace {
+                name: place.map(|p| p.name.clone()).unwrap_or_default(),
+                shelter: place.and_then(|p| self.nearest_shelter(p, notice.hazard)),
+            };
+            let loud = loudness(&notice, person.quiet_hours.as_ref(), now);
+            let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
+            let deliveries = notifier::fanout::deliveries(
+                &self.renderer,
+                &notice,
+                &recipient,
+                &recipient_place,
+                loud,
+                quiet_ends,
+            )?;
+            // Rendered once per person; a person with no address left
+            // still sees the alert in the app's list and inbox.
+            let message = match deliveries.first() {
+                Some(delivery) => delivery.message.clone(),
+                None => self
+                    .renderer
+                    .render(&notice, &recipient_place, person.locale)?,
+            };
+            outcome.notices.push(Told {
+                subscriber: person.pseudonym.clone(),
+                facts: NoticeFacts::from(&notice),
+                message,
+                place: recipient_place.name,
+                shelter: recipient_place.shelter,
+            });
+            outcome.deliveries.extend(deliveries);
+            *outcome.told.entry(tell.label).or_default() += 1;
         }
         Ok(outcome)
     }
@@ -578,41 +671,76 @@ impl Engine {
     }
 }
 
-/// The colour of the most serious unit that reaches `subscriber`.
-fn level_for(units: &[Unit], subscriber: SubscriberId) -> Option<cap::Colour> {
+/// The most serious unit that reaches `subscriber` (by its own recipient
+/// list), if any.
+fn serious_unit_for(units: &[Unit], subscriber: SubscriberId) -> Option<usize> {
     units
         .iter()
-        .filter(|u| u.recipients.get(subscriber).is_some())
-        .max_by_key(|u| seriousness(&u.facts))
-        .and_then(|u| u.facts.colour)
+        .enumerate()
+        .filter(|(_, u)| u.recipients.get(subscriber).is_some())
+        .max_by_key(|(_, u)| seriousness(&u.facts))
+        .map(|(i, _)| i)
 }
 
-/// Adds to an Update's delta everyone still inside whose own level changed
-/// (an agency lowering one county from orange to yellow while another stays
-/// yellow: the first are told, the second are not).
-fn with_level_changes(
-    mut delta: Delta,
-    previous_levels: &BTreeMap<SubscriberId, cap::Colour>,
+/// What a person reached by `unit` at `places` reads, reduced.
+fn seen_of(units: &[Unit], unit: Option<usize>, places: &[PlaceMatch]) -> Seen {
+    let digest = unit
+        .and_then(|i| units.get(i))
+        .or_else(|| most_serious_unit(units))
+        .map_or(0, |u| u.digest);
+    Seen {
+        unit: digest,
+        places: told::places_digest(places),
+    }
+}
+
+/// A tell of the alert (or its update) to someone it reaches.
+fn told_anew(
     units: &[Unit],
-    recipients: &Recipients,
-) -> Delta {
-    let mut added: Vec<(SubscriberId, PlaceMatch)> = Vec::new();
-    for (subscriber, places) in recipients.iter() {
-        let Some(before) = previous_levels.get(&subscriber) else {
-            continue;
-        };
-        if delta.update.get(subscriber).is_some() || delta.alert.get(subscriber).is_some() {
-            continue;
-        }
-        if level_for(units, subscriber).is_some_and(|now| now != *before) {
-            added.extend(places.iter().map(|p| (subscriber, *p)));
+    subscriber: SubscriberId,
+    places: &[PlaceMatch],
+    kind: Option<NoticeKind>,
+    label: &'static str,
+    now: DateTime<Utc>,
+) -> Tell {
+    let unit = serious_unit_for(units, subscriber);
+    let place = places.first().map_or(0, |p| p.place);
+    Tell {
+        subscriber,
+        place,
+        unit,
+        kind,
+        label,
+        state: Some(ToldState {
+            place,
+            seen: seen_of(units, unit, places),
+            at: now,
+            lowered: false,
+        }),
+    }
+}
+
+/// The all-clear for someone told before, naming the place they were told
+/// about.
+fn all_clear(subscriber: SubscriberId, before: &ToldState) -> Tell {
+    Tell {
+        subscriber,
+        place: before.place,
+        unit: None,
+        kind: Some(NoticeKind::AllClear),
+        label: "all_clear",
+        state: None,
+    }
+}
+
+/// The told map after the tells, over what was held unchanged.
+fn told_map(tells: &[Tell], mut held: ToldMap) -> ToldMap {
+    for tell in tells {
+        if let Some(state) = tell.state {
+            held.insert(tell.subscriber, state);
         }
     }
-    if !added.is_empty() {
-        collect_into(&mut added, &delta.update);
-        delta.update = Recipients::from_entries(added);
-    }
-    delta
+    held
 }
 
 /// Appends every (subscriber, place) of `recipients`, for a union.
@@ -787,6 +915,7 @@ fn unreachable_notice(key: &MessageKey, hazard: HazardKind, colour: cap::Colour)
         instruction_by_locale: BTreeMap::new(),
         expires: None,
         link: String::new(),
+        in_force_since: None,
     }
 }
 

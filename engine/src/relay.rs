@@ -108,21 +108,21 @@ impl Engine {
                 .find(|(k, _)| k == key)
                 .map(|(_, alert)| alert)
         };
-        let Some(active) = self.active.get(key).or_else(ended) else {
+        let Some(alert) = self.in_force.get(key).or_else(ended) else {
             return Ok(relief);
         };
-        let hazard = active.facts.kind;
+        let Some(facts) = alert.facts() else {
+            return Ok(relief);
+        };
+        let hazard = facts.kind;
         let event_day = now
             .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix()))
             .date_naive();
-        for (subscriber, places) in active.all_recipients().iter() {
+        for (subscriber, told) in &alert.told {
             let Some(person) = self.directory.get(subscriber.0) else {
                 continue;
             };
-            let Some(place) = places
-                .first()
-                .and_then(|m| person.places.get(usize::from(m.place)))
-            else {
+            let Some(place) = person.places.get(usize::from(told.place)) else {
                 continue;
             };
             let Some(location) = self.atlas.locate(place.lon, place.lat) else {
@@ -140,15 +140,16 @@ impl Engine {
             let notice = Notice {
                 alert: AlertVersion::relief(key),
                 hazard,
-                colour: active.facts.colour.unwrap_or(cap::Colour::Yellow),
+                colour: facts.colour.unwrap_or(cap::Colour::Yellow),
                 severity: cap::Severity::Minor,
                 urgency: cap::Urgency::Past,
                 kind: NoticeKind::Relief,
-                exercise: !active.facts.status.is_real(),
+                exercise: !facts.status.is_real(),
                 instruction_original: None,
                 instruction_by_locale: BTreeMap::from([(person.locale, text)]),
                 expires: None,
                 link: self.link_base.clone(),
+                in_force_since: None,
             };
             let recipient = Recipient {
                 subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),

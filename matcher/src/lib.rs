@@ -15,7 +15,6 @@
 //! - [`area`]: a CAP area (polygons, circles, geocodes) resolved and prepared;
 //! - [`prefs`]: per-place preferences and the alert facts they check;
 //! - [`recipients`]: an alert's recipients, each subscriber once;
-//! - [`lifecycle`]: Update / Cancel / expiry deltas, alerts in force;
 //! - [`places_csv`], [`areas_geojson`]: the dry-run input formats.
 //!
 //! Invariants (see README.md): boundary-inclusive, each subscriber once per
@@ -27,7 +26,6 @@ pub mod bbox;
 pub mod circle;
 pub mod codes;
 pub mod index;
-pub mod lifecycle;
 pub mod places_csv;
 pub mod polygon;
 pub mod prefs;

@@ -98,12 +98,6 @@ impl RecipientsBuilder {
         r.places.push(place);
     }
 
-    pub(crate) fn push_all(&mut self, subscriber: SubscriberId, places: &[PlaceMatch]) {
-        for p in places {
-            self.push(subscriber, *p);
-        }
-    }
-
     pub(crate) fn finish(mut self) -> Recipients {
         self.r.offsets.push(self.r.places.len() as u32);
         self.r

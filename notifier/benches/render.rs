@@ -23,6 +23,7 @@ fn notice() -> Notice {
         instruction_by_locale: BTreeMap::from([(Locale::ZhTw, "請立即撤離至避難處所。".into())]),
         expires: DateTime::parse_from_rfc3339("2026-11-22T06:00:00Z").ok(),
         link: "https://alerts.example/a/1".into(),
+        in_force_since: None,
     }
 }
 

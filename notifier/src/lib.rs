@@ -65,5 +65,6 @@ pub(crate) fn testing_notice() -> Notice {
         instruction_by_locale: [(Locale::ZhTw, "請立即撤離至避難處所。".to_string())].into(),
         expires: DateTime::parse_from_rfc3339("2026-11-22T06:00:00Z").ok(),
         link: "https://alerts.example/a/DF-1".into(),
+        in_force_since: None,
     }
 }

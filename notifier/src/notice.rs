@@ -69,6 +69,10 @@ pub enum NoticeKind {
     Update,
     /// The warning is over (CAP `Cancel`, or response type `AllClear`).
     AllClear,
+    /// The warning is still in force at the person's place, but an Update
+    /// lowered it below the level they asked to hear about: not "over",
+    /// and nothing more is sent until it rises again or ends.
+    Lowered,
     /// Where to get help after the event.
     Relief,
 }
@@ -101,6 +105,11 @@ pub struct Notice {
     pub expires: Option<DateTime<FixedOffset>>,
     /// Where the full alert can be read.
     pub link: String,
+    /// Set when the person is told of an alert that was already in force
+    /// (they subscribed, added or moved a place, or shared a location
+    /// inside it): the message says since when.
+    #[serde(default)]
+    pub in_force_since: Option<DateTime<FixedOffset>>,
 }
 
 impl Notice {
@@ -167,6 +176,7 @@ impl Notice {
             instruction_by_locale,
             expires: primary.and_then(|i| i.expires),
             link,
+            in_force_since: None,
         })
     }
 

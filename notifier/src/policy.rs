@@ -1,108 +1,16 @@
-//! When a message is worth sending, and how loudly.
+//! How loudly a message announces itself. (Whether it is sent at all —
+//! what counts as a repeat — is decided with what each person was told,
+//! in the engine's `told` module.)
 //!
-//! - Coalescing: an aftershock series or a rainfall warning re-issued every
-//!   hour would otherwise wake the same person again and again with the same
-//!   news. A repeat of the same hazard for the same subscriber within a
-//!   window is held back unless its level rises (colour or severity).
-//!   All-clears and relief steps are never held back.
 //! - Quiet hours: a subscriber may ask for silence at night. Messages then
 //!   arrive silently (inbox only, no sound), except alerts of Extreme
 //!   severity or Immediate urgency, which always sound.
 
-use std::collections::HashMap;
-
-use cap::{Colour, HazardKind, Severity};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::notice::{Notice, NoticeKind, SubscriberId};
+use crate::notice::Notice;
 use crate::render::TAIPEI_OFFSET_SECONDS;
-
-/// What to do with a message after coalescing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Deliver,
-    /// Held back: the subscriber was told the same at the same level
-    /// within the window.
-    Coalesced,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Told {
-    at: DateTime<Utc>,
-    colour: Colour,
-    severity: Severity,
-}
-
-/// Remembers what each subscriber was last told per hazard. In memory: after
-/// a restart the first repeat is delivered again, which errs on the side of
-/// telling.
-#[derive(Debug)]
-pub struct Coalescer {
-    window: Duration,
-    told: HashMap<(SubscriberId, HazardKind, bool), Told>,
-}
-
-impl Coalescer {
-    pub fn new(window: Duration) -> Self {
-        Coalescer {
-            window,
-            told: HashMap::new(),
-        }
-    }
-
-    /// Decides on `notice` for `subscriber` at `now`, and remembers a delivery.
-    pub fn admit(
-        &mut self,
-        subscriber: &SubscriberId,
-        notice: &Notice,
-        now: DateTime<Utc>,
-    ) -> Verdict {
-        // Exercises are keyed apart so a drill never hides a real alert.
-        let key = (subscriber.clone(), notice.hazard, notice.exercise);
-        match notice.kind {
-            NoticeKind::AllClear => {
-                self.told.remove(&key);
-                return Verdict::Deliver;
-            }
-            NoticeKind::Relief => return Verdict::Deliver,
-            NoticeKind::New | NoticeKind::Update => {}
-        }
-        if let Some(told) = self.told.get(&key) {
-            let rises = notice.colour > told.colour || notice.severity > told.severity;
-            // An update that lowers the level is news too ("now yellow"):
-            // only an update at the level already told is held back.
-            let lowered = notice.kind == NoticeKind::Update
-                && (notice.colour < told.colour || notice.severity < told.severity);
-            if !rises && !lowered && now - told.at < self.window {
-                return Verdict::Coalesced;
-            }
-        }
-        self.told.insert(
-            key,
-            Told {
-                at: now,
-                colour: notice.colour,
-                severity: notice.severity,
-            },
-        );
-        Verdict::Deliver
-    }
-
-    /// Drops what is older than the window, bounding memory.
-    pub fn forget_expired(&mut self, now: DateTime<Utc>) {
-        let window = self.window;
-        self.told.retain(|_, told| now - told.at < window);
-    }
-
-    pub fn len(&self) -> usize {
-        self.told.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.told.is_empty()
-    }
-}
 
 /// A nightly quiet period in Taiwan local time; may wrap past midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,108 +75,12 @@ pub fn loudness(notice: &Notice, quiet: Option<&QuietHours>, now: DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cap::Urgency;
+    use cap::{Severity, Urgency};
 
     fn at(rfc3339: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(rfc3339)
             .map(|t| t.with_timezone(&Utc))
             .unwrap()
-    }
-
-    #[test]
-    fn repeats_within_the_window_are_coalesced_unless_the_level_rises() {
-        let mut coalescer = Coalescer::new(Duration::hours(3));
-        let me = SubscriberId("s-1".into());
-        let mut notice = crate::testing_notice();
-        notice.hazard = HazardKind::Rainfall;
-        notice.colour = Colour::Yellow;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T00:00:00Z")),
-            Verdict::Deliver
-        );
-        notice.kind = NoticeKind::Update;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T01:00:00Z")),
-            Verdict::Coalesced
-        );
-        // An update lowering the level is told.
-        notice.colour = Colour::Green;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T01:10:00Z")),
-            Verdict::Deliver
-        );
-        notice.colour = Colour::Yellow;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T01:15:00Z")),
-            Verdict::Deliver,
-            "back up from green is a rise"
-        );
-        // Someone else is told regardless.
-        let other = SubscriberId("s-2".into());
-        assert_eq!(
-            coalescer.admit(&other, &notice, at("2026-11-22T01:00:00Z")),
-            Verdict::Deliver
-        );
-        // A rise in level is always delivered.
-        notice.colour = Colour::Orange;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T01:30:00Z")),
-            Verdict::Deliver
-        );
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T02:00:00Z")),
-            Verdict::Coalesced
-        );
-        // A fall told by an update is news ("now yellow")…
-        notice.colour = Colour::Yellow;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T03:00:00Z")),
-            Verdict::Deliver
-        );
-        // …but a re-issued warning at a lower level is not.
-        notice.kind = NoticeKind::New;
-        notice.colour = Colour::Green;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T03:10:00Z")),
-            Verdict::Coalesced
-        );
-        // The same level again within the window is held back.
-        notice.kind = NoticeKind::Update;
-        notice.colour = Colour::Yellow;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T04:30:00Z")),
-            Verdict::Coalesced
-        );
-        // All-clears always go out and reset the series.
-        notice.kind = NoticeKind::AllClear;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T04:31:00Z")),
-            Verdict::Deliver
-        );
-        notice.kind = NoticeKind::New;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T04:32:00Z")),
-            Verdict::Deliver
-        );
-        coalescer.forget_expired(at("2026-11-22T09:00:00Z"));
-        assert!(coalescer.is_empty());
-    }
-
-    #[test]
-    fn an_exercise_never_hides_a_real_alert() {
-        let mut coalescer = Coalescer::new(Duration::hours(1));
-        let me = SubscriberId("s-1".into());
-        let mut notice = crate::testing_notice();
-        notice.exercise = true;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T00:00:00Z")),
-            Verdict::Deliver
-        );
-        notice.exercise = false;
-        assert_eq!(
-            coalescer.admit(&me, &notice, at("2026-11-22T00:05:00Z")),
-            Verdict::Deliver
-        );
     }
 
     #[test]

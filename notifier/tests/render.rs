@@ -29,6 +29,7 @@ fn notice(hazard: HazardKind, colour: Colour, kind: NoticeKind, exercise: bool) 
         instruction_by_locale: BTreeMap::new(),
         expires: DateTime::parse_from_rfc3339("2026-11-22T06:00:00Z").ok(),
         link: "https://alerts.example/a/1".into(),
+        in_force_since: None,
     }
 }
 

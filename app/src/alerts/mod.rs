@@ -156,11 +156,6 @@ impl Alerts {
         }
         restored
     }
-
-    /// Applies an engine outcome to the view (the flow's part).
-    pub(crate) fn apply(&self, outcome: &engine::Outcome) {
-        self.view.apply(outcome);
-    }
 }
 
 /// The first alert of a CAP document written here.

@@ -20,7 +20,8 @@ pub struct MyAlert {
     pub alert_id: String,
     /// CAP key `sender,identifier,sent`.
     pub alert: String,
-    /// `new` or `update`.
+    /// `new`, `update` or `lowered` (still in force, below the level the
+    /// person asked to hear about).
     pub kind: &'static str,
     pub hazard: &'static str,
     pub colour: &'static str,
@@ -34,13 +35,15 @@ pub struct MyAlert {
     pub expires: Option<DateTime<FixedOffset>>,
 }
 
-/// `new`, `update`, `all_clear`, `relief`: the names the API and inbox use.
+/// `new`, `update`, `lowered`, `all_clear`, `relief`: the names the API and
+/// inbox use.
 pub fn notice_kind_name(kind: NoticeKind) -> &'static str {
     match kind {
         NoticeKind::New => "new",
         NoticeKind::Update => "update",
         NoticeKind::AllClear => "all_clear",
         NoticeKind::Relief => "relief",
+        NoticeKind::Lowered => "lowered",
     }
 }
 
@@ -142,7 +145,7 @@ impl AlertsView {
                         holders.remove(&id);
                     }
                 }
-                NoticeKind::New | NoticeKind::Update | NoticeKind::Relief => {
+                NoticeKind::New | NoticeKind::Update | NoticeKind::Lowered | NoticeKind::Relief => {
                     inner
                         .alerts
                         .entry(id.clone())

@@ -21,6 +21,7 @@ use store::{Storage, StoreError, SubscriberId, SubscriberRecord};
 
 use crate::alerts::AlertsView;
 use crate::engine_task::EngineHandle;
+use crate::record::Recorder;
 pub use convert::ConvertError;
 use expiry::LocationExpiries;
 use locks::EditLocks;
@@ -47,6 +48,8 @@ pub struct Subscribers {
     atlas: Arc<Atlas>,
     engine: EngineHandle,
     view: Arc<AlertsView>,
+    /// Records what a person is told at once on joining an alert in force.
+    recorder: Arc<Recorder>,
     locks: EditLocks,
     expiries: LocationExpiries,
 }
@@ -58,6 +61,7 @@ impl Subscribers {
         atlas: Arc<Atlas>,
         engine: EngineHandle,
         view: Arc<AlertsView>,
+        recorder: Arc<Recorder>,
     ) -> Subscribers {
         Subscribers {
             storage,
@@ -65,6 +69,7 @@ impl Subscribers {
             atlas,
             engine,
             view,
+            recorder,
             locks: EditLocks::default(),
             expiries: LocationExpiries::default(),
         }
@@ -145,12 +150,24 @@ impl Subscribers {
         let subscriber = convert::engine_subscriber_at(&record, &self.atlas, now)?;
         self.storage.put_subscriber(&record).await?;
         self.schedule_expiry(&record, now);
+        // Given to the engine, the person is told at once of the alerts in
+        // force at their places that they have not been told of (a new
+        // subscriber, a place added or moved, a location shared).
+        let pseudonym = subscriber.pseudonym.clone();
         match self
             .engine
-            .run(move |engine| engine.upsert_subscriber(subscriber))
+            .run(move |engine| {
+                engine.upsert_subscriber(subscriber)?;
+                engine.tell_in_force(&pseudonym, now)
+            })
             .await
         {
-            Ok(Ok(())) => Ok(record),
+            Ok(Ok(told)) => {
+                for mut outcome in told {
+                    self.recorder.record(&mut outcome, now).await;
+                }
+                Ok(record)
+            }
             Ok(Err(error)) => {
                 tracing::error!(%error, "engine refused a subscriber");
                 Err(SubscriberError::NotIndexed)

@@ -37,18 +37,22 @@ advice-wind = Stay indoors. Keep away from signs, trees and building sites.
 advice-other = Follow the authorities' instructions and watch for updates.
 advice-all-clear = You can return to normal activities. Take care near damaged areas.
 advice-relief = Open the link for offices, documents and deadlines.
+advice-lowered = Stay alert. You will be told when it ends or rises again.
 
 ## Titles (push title, e-mail subject).
 title-new = { $colour } { $hazard } warning: { $place }
 title-update = Update: { $colour } { $hazard } warning: { $place }
 title-all-clear = All clear: { $hazard } warning ended: { $place }
 title-relief = Help after the { $hazard }: { $place }
+title-lowered = Lowered: { $hazard } warning now { $colour }: { $place }
 
 ## First sentence of the body.
 headline-new = { $colour } { $hazard } warning for { $place }.
 headline-update = The { $hazard } warning for { $place } has changed. Level now: { $colour }.
 headline-all-clear = The { $hazard } warning for { $place } has ended.
 headline-relief = Help is available after the { $hazard } in { $place }.
+headline-lowered = The { $hazard } warning for { $place } was lowered to { $colour }, below the level you chose to hear about. It is still in force.
+headline-in-force = { $colour } { $hazard } warning for { $place }, in force since { $time } (Taiwan time).
 
 ## Further sentences.
 action = What to do: { $instruction }

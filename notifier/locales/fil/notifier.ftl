@@ -36,18 +36,22 @@ advice-wind = Iwasang lumabas. Lumayo sa mga karatula, puno at construction site
 advice-other = Sundin ang utos ng mga awtoridad at abangan ang mga balita.
 advice-all-clear = Maaari nang bumalik sa karaniwang gawain. Mag-ingat sa mga nasirang lugar.
 advice-relief = Buksan ang link para sa mga opisina, dokumento at deadline.
+advice-lowered = Manatiling alerto. Aabisuhan ka kapag natapos ito o tumaas muli.
 
 ## Mga pamagat
 title-new = Babalang { $colour }: { $hazard } - { $place }
 title-update = Update: babalang { $colour }: { $hazard } - { $place }
 title-all-clear = Tapos na ang babala sa { $hazard }: { $place }
 title-relief = Tulong pagkatapos ng { $hazard }: { $place }
+title-lowered = Ibinaba: babala sa { $hazard }, { $colour } na ngayon: { $place }
 
 ## Unang pangungusap
 headline-new = May babalang { $colour } sa { $hazard } para sa { $place }.
 headline-update = Nagbago ang babala sa { $hazard } para sa { $place }. Antas ngayon: { $colour }.
 headline-all-clear = Tapos na ang babala sa { $hazard } para sa { $place }.
 headline-relief = May tulong para sa { $place } pagkatapos ng { $hazard }.
+headline-lowered = Ibinaba sa { $colour } ang babala sa { $hazard } para sa { $place }, mas mababa sa antas na pinili mong abisuhan. May bisa pa rin ang babala.
+headline-in-force = May babalang { $colour } sa { $hazard } para sa { $place } mula pa noong { $time } (oras sa Taiwan).
 
 ## Iba pang pangungusap
 action = Gawin: { $instruction }

@@ -36,18 +36,22 @@ advice-wind = Hindari keluar rumah. Jauhi papan reklame, pohon dan lokasi proyek
 advice-other = Ikuti petunjuk pihak berwenang dan pantau kabar terbaru.
 advice-all-clear = Anda dapat kembali beraktivitas seperti biasa. Hati-hati di daerah yang rusak.
 advice-relief = Buka tautan untuk melihat kantor, dokumen yang diperlukan dan batas waktu.
+advice-lowered = Tetap waspada. Anda akan diberi tahu saat peringatan berakhir atau naik lagi.
 
 ## Judul
 title-new = Peringatan { $colour } { $hazard }: { $place }
 title-update = Pembaruan: peringatan { $colour } { $hazard }: { $place }
 title-all-clear = Peringatan { $hazard } dicabut: { $place }
 title-relief = Bantuan setelah { $hazard }: { $place }
+title-lowered = Diturunkan: peringatan { $hazard } kini { $colour }: { $place }
 
 ## Kalimat pertama
 headline-new = Peringatan { $colour } { $hazard } untuk { $place }.
 headline-update = Peringatan { $hazard } untuk { $place } berubah. Tingkat sekarang: { $colour }.
 headline-all-clear = Peringatan { $hazard } untuk { $place } sudah berakhir.
 headline-relief = Bantuan tersedia untuk warga { $place } setelah { $hazard }.
+headline-lowered = Peringatan { $hazard } untuk { $place } diturunkan ke { $colour }, di bawah tingkat yang Anda pilih untuk diberi tahu. Peringatan masih berlaku.
+headline-in-force = Peringatan { $colour } { $hazard } untuk { $place }, berlaku sejak { $time } (waktu Taiwan).
 
 ## Kalimat lain
 action = Yang harus dilakukan: { $instruction }

@@ -35,18 +35,22 @@ advice-wind = 外出を控え、看板、木、工事現場から離れてくだ
 advice-other = 行政の指示に従い、最新の情報を確認してください。
 advice-all-clear = 普段の生活に戻れます。被害のあった場所では気をつけてください。
 advice-relief = リンクから窓口、必要な書類、期限を確認してください。
+advice-lowered = 引き続き注意してください。解除されたとき、または再び引き上げられたときにお知らせします。
 
 ## タイトル
 title-new = { $hazard }警戒（{ $colour }）：{ $place }
 title-update = 更新：{ $hazard }警戒（{ $colour }）：{ $place }
 title-all-clear = { $hazard }警戒 解除：{ $place }
 title-relief = { $hazard }の後の支援：{ $place }
+title-lowered = 引き下げ：{ $hazard }警戒（{ $colour }）：{ $place }
 
 ## 本文の最初の文
 headline-new = { $place }に{ $hazard }警戒（{ $colour }）が出ています。
 headline-update = { $place }の{ $hazard }警戒が変わりました。現在のレベルは{ $colour }です。
 headline-all-clear = { $place }の{ $hazard }警戒は解除されました。
 headline-relief = { $place }で{ $hazard }の後の支援を受けられます。
+headline-lowered = { $place }の{ $hazard }警戒は{ $colour }に引き下げられました。通知を希望したレベルより下ですが、警戒はまだ続いています。
+headline-in-force = { $place }に{ $time }（台湾時間）から{ $hazard }警戒（{ $colour }）が出ています。
 
 ## その他の文
 action = すること：{ $instruction }

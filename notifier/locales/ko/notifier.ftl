@@ -35,18 +35,22 @@ advice-wind = 외출을 피하고 간판, 나무, 공사장에서 멀리 떨어�
 advice-other = 당국의 지시에 따르고 최신 소식을 확인하세요.
 advice-all-clear = 일상생활로 돌아가도 됩니다. 피해 지역 근처에서는 조심하세요.
 advice-relief = 링크에서 담당 기관, 필요한 서류, 기한을 확인하세요.
+advice-lowered = 계속 주의하세요. 경보가 해제되거나 다시 상향되면 알려 드립니다.
 
 ## 제목
 title-new = { $hazard } { $colour } 경보: { $place }
 title-update = 변경: { $hazard } { $colour } 경보: { $place }
 title-all-clear = { $hazard } 경보 해제: { $place }
 title-relief = { $hazard } 피해 지원: { $place }
+title-lowered = 하향: { $hazard } 경보 { $colour }: { $place }
 
 ## 본문 첫 문장
 headline-new = { $place }에 { $hazard } { $colour } 경보가 발령되었습니다.
 headline-update = { $place }의 { $hazard } 경보가 변경되었습니다. 현재 단계: { $colour }.
 headline-all-clear = { $place }의 { $hazard } 경보가 해제되었습니다.
 headline-relief = { $place }에서 { $hazard } 피해 지원을 받을 수 있습니다.
+headline-lowered = { $place }의 { $hazard } 경보가 { $colour } 단계로 하향되었습니다. 알림을 받기로 한 단계보다 낮지만 경보는 아직 유효합니다.
+headline-in-force = { $place }에 { $time }(대만 시간)부터 { $hazard } { $colour } 경보가 발령 중입니다.
 
 ## 그 밖의 문장
 action = 행동 요령: { $instruction }

@@ -35,18 +35,22 @@ advice-wind = งดออกนอกบ้าน อยู่ห่างจ�
 advice-other = ปฏิบัติตามคำแนะนำของทางการและติดตามข่าวสารล่าสุด
 advice-all-clear = กลับไปใช้ชีวิตตามปกติได้ ระวังบริเวณที่เสียหาย
 advice-relief = เปิดลิงก์เพื่อดูหน่วยงาน เอกสารที่ต้องใช้ และกำหนดเวลา
+advice-lowered = โปรดติดตามสถานการณ์ต่อไป เราจะแจ้งเมื่อยกเลิกหรือเมื่อระดับสูงขึ้นอีก
 
 ## หัวข้อ
 title-new = เตือนภัย{ $hazard } ระดับ{ $colour }: { $place }
 title-update = อัปเดต: เตือนภัย{ $hazard } ระดับ{ $colour }: { $place }
 title-all-clear = ยกเลิกเตือนภัย{ $hazard }: { $place }
 title-relief = ความช่วยเหลือหลัง{ $hazard }: { $place }
+title-lowered = ลดระดับ: เตือนภัย{ $hazard } เป็นระดับ{ $colour }: { $place }
 
 ## ประโยคแรกของข้อความ
 headline-new = ประกาศเตือนภัย{ $hazard } ระดับ{ $colour } สำหรับ{ $place }
 headline-update = การเตือนภัย{ $hazard }สำหรับ{ $place }เปลี่ยนแปลงแล้ว ขณะนี้อยู่ระดับ{ $colour }
 headline-all-clear = ยกเลิกการเตือนภัย{ $hazard }สำหรับ{ $place }แล้ว
 headline-relief = ผู้อยู่ใน{ $place }ขอรับความช่วยเหลือหลัง{ $hazard }ได้
+headline-lowered = การเตือนภัย{ $hazard }สำหรับ{ $place }ลดลงเป็นระดับ{ $colour } ต่ำกว่าระดับที่คุณเลือกรับแจ้ง แต่การเตือนภัยยังมีผลอยู่
+headline-in-force = การเตือนภัย{ $hazard } ระดับ{ $colour } สำหรับ{ $place } มีผลตั้งแต่ { $time } (เวลาไต้หวัน)
 
 ## ประโยคอื่น ๆ
 action = สิ่งที่ต้องทำ: { $instruction }

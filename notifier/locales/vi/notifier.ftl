@@ -35,18 +35,22 @@ advice-wind = Hạn chế ra ngoài. Tránh xa biển quảng cáo, cây cối v
 advice-other = Làm theo hướng dẫn của chính quyền và theo dõi tin mới nhất.
 advice-all-clear = Bạn có thể sinh hoạt bình thường trở lại. Cẩn thận ở những nơi bị hư hại.
 advice-relief = Mở đường dẫn để xem cơ quan phụ trách, giấy tờ cần có và thời hạn.
+advice-lowered = Hãy tiếp tục theo dõi. Bạn sẽ được báo khi cảnh báo kết thúc hoặc tăng mức trở lại.
 
 ## Tiêu đề
 title-new = Cảnh báo { $hazard } mức { $colour }: { $place }
 title-update = Cập nhật: cảnh báo { $hazard } mức { $colour }: { $place }
 title-all-clear = Đã hủy cảnh báo { $hazard }: { $place }
 title-relief = Hỗ trợ sau { $hazard }: { $place }
+title-lowered = Hạ mức: cảnh báo { $hazard } còn mức { $colour }: { $place }
 
 ## Câu đầu tiên
 headline-new = Cảnh báo { $hazard } mức { $colour } tại { $place }.
 headline-update = Cảnh báo { $hazard } tại { $place } đã thay đổi. Mức hiện tại: { $colour }.
 headline-all-clear = Cảnh báo { $hazard } tại { $place } đã kết thúc.
 headline-relief = Người dân { $place } có thể nhận hỗ trợ sau { $hazard }.
+headline-lowered = Cảnh báo { $hazard } tại { $place } đã hạ xuống mức { $colour }, thấp hơn mức bạn chọn nhận thông báo. Cảnh báo vẫn còn hiệu lực.
+headline-in-force = Cảnh báo { $hazard } mức { $colour } tại { $place } có hiệu lực từ { $time } (giờ Đài Loan).
 
 ## Các câu khác
 action = Cần làm: { $instruction }

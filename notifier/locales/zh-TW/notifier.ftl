@@ -35,18 +35,22 @@ advice-wind = 請避免外出，遠離招牌、樹木及工地。
 advice-other = 請依政府指示行動，並留意最新消息。
 advice-all-clear = 可恢復正常活動，經過受損地區時請小心。
 advice-relief = 請開啟連結查看辦理機關、應備文件及期限。
+advice-lowered = 請持續留意。警戒解除或再升級時會再通知您。
 
 ## 標題
 title-new = { $hazard }{ $colour }警戒：{ $place }
 title-update = 更新：{ $hazard }{ $colour }警戒：{ $place }
 title-all-clear = { $hazard }警戒解除：{ $place }
 title-relief = { $hazard }災後協助：{ $place }
+title-lowered = 降級：{ $hazard }警戒降為{ $colour }：{ $place }
 
 ## 內文第一句
 headline-new = { $place }發布{ $hazard }{ $colour }警戒。
 headline-update = { $place }的{ $hazard }警戒已更新，目前為{ $colour }。
 headline-all-clear = { $place }的{ $hazard }警戒已解除。
 headline-relief = { $place }{ $hazard }災後可申請協助。
+headline-lowered = { $place }的{ $hazard }警戒已降為{ $colour }，低於您設定的通知等級，但警戒仍然有效。
+headline-in-force = { $place }的{ $hazard }{ $colour }警戒自{ $time }（臺灣時間）起生效中。
 
 ## 其他句子
 action = 應變：{ $instruction }

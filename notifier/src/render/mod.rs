@@ -64,14 +64,18 @@ pub const MESSAGE_IDS: &[&str] = &[
     "colour-red",
     "advice-all-clear",
     "advice-relief",
+    "advice-lowered",
     "title-new",
     "title-update",
     "title-all-clear",
     "title-relief",
+    "title-lowered",
     "headline-new",
     "headline-update",
     "headline-all-clear",
     "headline-relief",
+    "headline-lowered",
+    "headline-in-force",
     "action",
     "shelter",
     "valid-until",
@@ -151,6 +155,7 @@ struct Fixed {
     colour: [String; 4],
     advice_all_clear: String,
     advice_relief: String,
+    advice_lowered: String,
     original_label: String,
     exercise_marker: String,
     exercise_note: String,
@@ -253,6 +258,7 @@ impl LocaleTemplates {
                 colour: Default::default(),
                 advice_all_clear: String::new(),
                 advice_relief: String::new(),
+                advice_lowered: String::new(),
                 original_label: String::new(),
                 exercise_marker: String::new(),
                 exercise_note: String::new(),
@@ -286,6 +292,7 @@ impl LocaleTemplates {
             ],
             advice_all_clear: templates.plain("advice-all-clear")?,
             advice_relief: templates.plain("advice-relief")?,
+            advice_lowered: templates.plain("advice-lowered")?,
             original_label: templates.plain("original-label")?,
             exercise_marker: templates.plain("exercise-marker")?,
             exercise_note: templates.plain("exercise-note")?,
@@ -467,16 +474,24 @@ impl Renderer {
         let fixed = &t.fixed;
         let hazard = fixed.hazard[hazard_index(notice.hazard)].as_str();
         let colour = fixed.colour[colour_index(notice.colour)].as_str();
+        // Someone told late of an alert already in force reads since when.
+        let since = match (notice.kind, notice.in_force_since) {
+            (NoticeKind::New, Some(since)) => Some(format_taipei(since)),
+            _ => None,
+        };
         let place_values = values(&[
             ("hazard", hazard),
             ("colour", colour),
             ("place", &place.name),
+            ("time", since.as_deref().unwrap_or_default()),
         ]);
         let (title_id, headline_id) = match notice.kind {
+            NoticeKind::New if since.is_some() => ("title-new", "headline-in-force"),
             NoticeKind::New => ("title-new", "headline-new"),
             NoticeKind::Update => ("title-update", "headline-update"),
             NoticeKind::AllClear => ("title-all-clear", "headline-all-clear"),
             NoticeKind::Relief => ("title-relief", "headline-relief"),
+            NoticeKind::Lowered => ("title-lowered", "headline-lowered"),
         };
         let title = t.text(title_id, &place_values)?;
         let headline = t.text(headline_id, &place_values)?;
@@ -490,6 +505,7 @@ impl Renderer {
             }
             (None, NoticeKind::AllClear) => fixed.advice_all_clear.clone(),
             (None, NoticeKind::Relief) => fixed.advice_relief.clone(),
+            (None, NoticeKind::Lowered) => fixed.advice_lowered.clone(),
         };
 
         let shelter = match (&place.shelter, notice.kind) {
@@ -501,7 +517,7 @@ impl Renderer {
             _ => None,
         };
         let valid_until = match (notice.expires, notice.kind) {
-            (Some(expires), NoticeKind::New | NoticeKind::Update) => {
+            (Some(expires), NoticeKind::New | NoticeKind::Update | NoticeKind::Lowered) => {
                 let time = format_taipei(expires);
                 Some(t.text("valid-until", &values(&[("time", &time)]))?)
             }

@@ -46,6 +46,7 @@ pub fn sample_notice() -> Notice {
         )]),
         expires: Some((chrono::Utc::now() + chrono::Duration::hours(24)).fixed_offset()),
         link: "https://alerts.example/a/DF-TEST-1".into(),
+        in_force_since: None,
     }
 }
 

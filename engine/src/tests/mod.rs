@@ -10,6 +10,8 @@ use notifier::notice::Address;
 
 use super::*;
 
+mod told;
+
 fn message(name: &str) -> Alert {
     let path = format!("{}/../demo/cap/{name}", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(&path).unwrap();

@@ -1,0 +1,86 @@
+//! Where an engine outcome is recorded, whatever caused it (a lifecycle
+//! event, or a person joining while alerts are in force): the public
+//! notice to the live feed, the deliveries to the outbox, the notices to
+//! the inboxes, and the alerts view.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use engine::Outcome;
+use notifier::channel::Channel;
+use notifier::channel::live::LiveChannel;
+use store::Storage;
+
+use crate::alerts::{AlertsView, notice_kind_name};
+use crate::flow::CANARY_PSEUDONYM;
+use crate::outbox::Outbox;
+
+pub struct Recorder {
+    storage: Arc<dyn Storage>,
+    outbox: Outbox,
+    view: Arc<AlertsView>,
+    live: Arc<LiveChannel>,
+}
+
+impl Recorder {
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        outbox: Outbox,
+        view: Arc<AlertsView>,
+        live: Arc<LiveChannel>,
+    ) -> Recorder {
+        Recorder {
+            storage,
+            outbox,
+            view,
+            live,
+        }
+    }
+
+    /// Public notice to the live feed (best effort), deliveries to the
+    /// outbox (the record that matters), then inboxes and the alerts view.
+    /// Returns how many deliveries were newly queued.
+    pub async fn record(&self, outcome: &mut Outcome, now: DateTime<Utc>) -> usize {
+        for notice in &outcome.public {
+            let _ = self.live.send(notice).await;
+        }
+        // A chunk the outbox gives up on is not lost for good: the alert
+        // stays in the archive and is restored, its deliveries queued
+        // again, at the next start.
+        let queued = match self
+            .outbox
+            .queue(std::mem::take(&mut outcome.deliveries))
+            .await
+        {
+            Ok(queued) => queued,
+            Err(error) => {
+                tracing::error!(%error, "deliveries not queued");
+                error.queued
+            }
+        };
+        let inbox: Vec<store::InboxEntry> = outcome
+            .notices
+            .iter()
+            .filter(|told| told.subscriber != CANARY_PSEUDONYM)
+            .map(|told| store::InboxEntry {
+                subscriber: store::SubscriberId(told.subscriber.clone()),
+                alert: told.facts.alert.0.clone(),
+                at: now,
+                kind: notice_kind_name(told.facts.kind).to_owned(),
+                hazard: told.facts.hazard.as_str().to_owned(),
+                colour: told.facts.colour.as_str().to_owned(),
+                exercise: told.facts.exercise,
+                title: told.message.full_title(),
+                body: told.message.full_text(),
+                expires: told.facts.expires.map(|t| t.to_utc()),
+            })
+            .collect();
+        if !inbox.is_empty()
+            && let Err(error) = self.storage.append_inbox(&inbox).await
+        {
+            tracing::error!(%error, entries = inbox.len(), "inbox entries not written");
+        }
+        self.view.apply(outcome);
+        queued
+    }
+}
