@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ingest::feed::issuer::{SubmitOutcome, submit};
-use notifier::notice::{Address, AlertVersion, ChannelKind, SubscriberId};
+use notifier::notice::{Address, AlertVersion, SubscriberId};
 use notifier::queue::{DeliveryKey, DeliveryStatus};
 use tokio_util::sync::CancellationToken;
 
@@ -119,8 +119,9 @@ pub fn exercise_cap(config: &ServeConfig, lon: f64, lat: f64, now: DateTime<Utc>
 /// Runs beats until shutdown.
 pub async fn run(state: AppState, lon: f64, lat: f64, shutdown: CancellationToken) {
     let config = state.config.heartbeat.clone();
-    let channel = match canary_address(&config) {
-        Ok(address) => address.channel(),
+    // The canary's one device: its delivery is the one looked up.
+    let address = match canary_address(&config) {
+        Ok(address) => address,
         Err(error) => {
             tracing::error!(%error, "heartbeat not started");
             return;
@@ -128,7 +129,7 @@ pub async fn run(state: AppState, lon: f64, lat: f64, shutdown: CancellationToke
     };
     let interval = Duration::from_secs(config.interval_secs.max(1));
     loop {
-        let verdict = beat(&state, lon, lat, channel, &shutdown).await;
+        let verdict = beat(&state, lon, lat, &address, &shutdown).await;
         match &verdict {
             Ok(_) => {
                 tracing::info!("heartbeat: canary delivery confirmed");
@@ -153,7 +154,7 @@ async fn beat(
     state: &AppState,
     lon: f64,
     lat: f64,
-    channel: ChannelKind,
+    address: &Address,
     shutdown: &CancellationToken,
 ) -> Result<DateTime<Utc>, String> {
     let now = state.app.clock.now();
@@ -179,11 +180,11 @@ async fn beat(
     let Some(key) = keys.first() else {
         return Err("ingest accepted nothing".into());
     };
-    let delivery = DeliveryKey {
-        alert: AlertVersion::from(key),
-        subscriber: SubscriberId(CANARY_PSEUDONYM.into()),
-        channel,
-    };
+    let delivery = DeliveryKey::new(
+        AlertVersion::from(key),
+        SubscriberId(CANARY_PSEUDONYM.into()),
+        address,
+    );
     let deadline = tokio::time::Instant::now()
         + Duration::from_secs(state.config.heartbeat.deadline_secs.max(1));
     let queue = state.app.outbox.delivery_queue();

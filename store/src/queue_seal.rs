@@ -4,7 +4,11 @@
 //! records, XChaCha20-Poly1305 bound to the delivery they belong to. The
 //! notifier cannot depend on this crate (it is the other way round), so
 //! the store hands its key to the queue through this trait.
+//!
+//! Device tags in delivery keys are HMAC-SHA256 under a key derived from
+//! the data key with a fixed label, never under the data key itself.
 
+use notifier::queue::seal::{TAG_KEY_LABEL, TAG_LEN, derive_key, hmac_tag};
 use notifier::queue::{SealError, Sealer};
 
 use crate::StoreError;
@@ -20,6 +24,11 @@ impl Sealer for DataKey {
             StoreError::Seal(reason) => SealError(reason),
             other => SealError(other.to_string()),
         })
+    }
+
+    fn tag(&self, context: &str, data: &[u8]) -> [u8; TAG_LEN] {
+        let key = zeroize::Zeroizing::new(derive_key(self.bytes(), TAG_KEY_LABEL));
+        hmac_tag(&*key, context, data)
     }
 }
 
@@ -40,5 +49,24 @@ mod tests {
         assert!(port.open("queue:delivery:sms|s_2|a", &sealed).is_err());
         let other = DataKey::generate();
         assert!(Sealer::open(&other, "queue:delivery:sms|s_1|a", &sealed).is_err());
+    }
+
+    #[test]
+    fn tags_are_keyed_stable_and_not_the_data() {
+        let key = DataKey::generate();
+        let port: &dyn Sealer = &key;
+        let tag = port.tag("queue:device", b"sms:+886912345678");
+        assert_eq!(tag, port.tag("queue:device", b"sms:+886912345678"));
+        assert_ne!(tag, port.tag("queue:device", b"sms:+886912345679"));
+        assert_ne!(tag, port.tag("queue:other", b"sms:+886912345678"));
+        let other = DataKey::generate();
+        assert_ne!(
+            tag,
+            Sealer::tag(&other, "queue:device", b"sms:+886912345678")
+        );
+        // Not an unkeyed hash of the data.
+        use sha2::Digest as _;
+        let plain = sha2::Sha256::digest(b"sms:+886912345678");
+        assert_ne!(&tag[..], &plain[..16]);
     }
 }

@@ -109,6 +109,11 @@ impl DataKey {
         self.id
     }
 
+    /// The key's bytes, for the keys derived from it within this crate.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new((&*self.bytes).into())
     }

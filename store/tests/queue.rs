@@ -6,14 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notifier::Locale;
+use notifier::channel::fcm::{FcmChannel, FcmConfig};
 use notifier::channel::{Channel, Delivery, Outcome, SendFuture};
+use notifier::notice::Recipient;
 use notifier::notice::{Address, AlertVersion, ChannelKind, DeviceToken, NoticeKind, SubscriberId};
-use notifier::queue::dispatch::{Channels, DispatchConfig, dispatch_batch};
+use notifier::policy::Loudness;
+use notifier::queue::dispatch::{Channels, DispatchConfig, Until, dispatch_batch, run_dispatcher};
 use notifier::queue::{
     DeliveryKey, DeliveryQueue, DeliveryStatus, Lane, QueueConfig, QueueDepth, Sealer, StatusCounts,
 };
+use notifier::testing::fcm::FcmContract;
 use notifier::testing::sample_delivery;
 use notifier::testing::sealer::KeySealer;
+use notifier::{RecipientPlace, Renderer, fanout};
 
 fn delivery(subscriber: &str, lane: Lane) -> Delivery {
     let mut d = sample_delivery(
@@ -35,6 +40,16 @@ fn delivery(subscriber: &str, lane: Lane) -> Delivery {
 }
 
 const LEASE: Duration = Duration::from_millis(300);
+
+/// The key `d` was stored under before devices were part of the key.
+fn old_key(d: &Delivery) -> String {
+    format!(
+        "{}|{}|{}",
+        d.channel().as_str(),
+        d.subscriber,
+        d.facts.alert
+    )
+}
 
 mod suite {
     use super::*;
@@ -345,6 +360,138 @@ mod suite {
         assert_eq!(depth.oldest_age(chrono::Utc::now()), Duration::ZERO);
     }
 
+    /// Two phones and a phone number of one person, one alert version: a
+    /// delivery to each, every one claimable; queued again, none.
+    pub async fn every_device_of_a_subscriber(q: &dyn DeliveryQueue) {
+        let first = delivery("two-phones", Lane::Normal);
+        let mut second = first.clone();
+        second.address = Address::Fcm {
+            token: DeviceToken::new("tok-two-phones-second"),
+        };
+        let mut sms = first.clone();
+        sms.address = Address::Sms {
+            to: notifier::notice::PhoneNumber::new("+886912000001"),
+        };
+        let all = vec![first.clone(), second.clone(), sms.clone()];
+        assert_eq!(q.enqueue_many(all.clone()).await.unwrap(), 3);
+        assert!(!q.enqueue(second.clone()).await.unwrap());
+        assert_eq!(q.enqueue_many(all.clone()).await.unwrap(), 0);
+        let jobs = q.claim("w1", 10, LEASE).await.unwrap();
+        assert_eq!(jobs.len(), 3);
+        for d in &all {
+            assert!(
+                jobs.iter().any(|job| job.delivery == *d),
+                "{:?} not claimed",
+                d.address
+            );
+        }
+        let keys: std::collections::HashSet<DeliveryKey> =
+            jobs.iter().map(|job| job.key.clone()).collect();
+        assert_eq!(keys.len(), 3);
+        let results: Vec<_> = jobs.into_iter().map(|job| (job, Outcome::Sent)).collect();
+        q.complete_many(&results).await.unwrap();
+        for d in &all {
+            assert_eq!(
+                q.status(&DeliveryKey::of(d)).await.unwrap(),
+                Some(DeliveryStatus::Sent)
+            );
+        }
+        assert_eq!(
+            q.alert_status(&first.facts.alert).await.unwrap(),
+            StatusCounts {
+                sent: 3,
+                ..StatusCounts::default()
+            }
+        );
+        assert!(q.claim("w1", 10, LEASE).await.unwrap().is_empty());
+    }
+
+    /// A person with two phones, the dead one's token listed first, told
+    /// through the real fan-out, this queue, the dispatch loop and the FCM
+    /// client against the FCM contract peer: the live phone gets the
+    /// message, the dead one's delivery alone ends as a dead address.
+    pub async fn a_dead_device_does_not_take_the_live_ones_send(q: &dyn DeliveryQueue) {
+        let peer = FcmContract::start().await;
+        peer.unregister("tok-dead-phone");
+        let fcm = FcmChannel::new(
+            peer.service_account(),
+            FcmConfig {
+                base_url: peer.base_url.clone(),
+                ..FcmConfig::default()
+            },
+        )
+        .unwrap();
+        let channels = Channels::new().with(Arc::new(fcm));
+        let dead = Address::Fcm {
+            token: DeviceToken::new("tok-dead-phone"),
+        };
+        let live = Address::Fcm {
+            token: DeviceToken::new("tok-live-phone"),
+        };
+        let recipient = Recipient {
+            subscriber: SubscriberId("s-two-phones".into()),
+            locale: Locale::ZhTw,
+            addresses: vec![dead.clone(), live.clone()],
+        };
+        let notice = notifier::testing::sample_notice();
+        let place = RecipientPlace {
+            name: "Xinyi".into(),
+            shelter: None,
+        };
+        let deliveries = fanout::deliveries(
+            &Renderer::new().unwrap(),
+            &notice,
+            &recipient,
+            &place,
+            Loudness::Audible,
+            None,
+        )
+        .unwrap();
+        assert_eq!(deliveries.len(), 2);
+        assert_eq!(deliveries[0].address, dead, "the dead one comes first");
+        assert_eq!(q.enqueue_many(deliveries.clone()).await.unwrap(), 2);
+
+        let mut reported = Vec::new();
+        let config = DispatchConfig {
+            lease: LEASE,
+            ..DispatchConfig::default()
+        };
+        let totals = run_dispatcher(
+            q,
+            &channels,
+            &config,
+            Duration::ZERO,
+            Until::Drained,
+            |report| {
+                reported.extend(report.invalid);
+                std::future::ready(())
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!((totals.sent, totals.invalid), (1, 1));
+        let accepted = peer.accepted();
+        assert_eq!(accepted.len(), 1);
+        assert_eq!(accepted[0]["token"], "tok-live-phone");
+        assert_eq!(reported, vec![(recipient.subscriber.clone(), dead)]);
+        assert_eq!(
+            q.status(&DeliveryKey::of(&deliveries[0])).await.unwrap(),
+            Some(DeliveryStatus::InvalidAddress)
+        );
+        assert_eq!(
+            q.status(&DeliveryKey::of(&deliveries[1])).await.unwrap(),
+            Some(DeliveryStatus::Sent)
+        );
+        assert_eq!(
+            q.alert_status(&notice.alert).await.unwrap(),
+            StatusCounts {
+                sent: 1,
+                invalid_address: 1,
+                ..StatusCounts::default()
+            }
+        );
+    }
+
     /// Answers from a script, one outcome per send.
     struct Scripted(std::sync::Mutex<Vec<Outcome>>);
 
@@ -449,6 +596,20 @@ macro_rules! suite_for {
                     return;
                 };
                 suite::depth_per_lane_and_channel(&*q).await;
+            }
+            #[tokio::test]
+            async fn every_device_of_a_subscriber() {
+                let Some((q, _guard)) = $make.await else {
+                    return;
+                };
+                suite::every_device_of_a_subscriber(&*q).await;
+            }
+            #[tokio::test]
+            async fn a_dead_device_does_not_take_the_live_ones_send() {
+                let Some((q, _guard)) = $make.await else {
+                    return;
+                };
+                suite::a_dead_device_does_not_take_the_live_ones_send(&*q).await;
             }
             #[tokio::test]
             async fn dispatch_reports_dead_addresses() {
@@ -713,13 +874,12 @@ async fn sqlite_migrates_an_older_file() {
             (delivery("old", Lane::Normal), now - 60_000),
             (held, held_until.timestamp_millis()),
         ] {
-            let key = DeliveryKey::of(&d);
             c.execute(
                 "INSERT INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload)
                  VALUES (?1, ?2, 1, 'pending', ?3, ?4, ?5)",
                 rusqlite::params![
-                    key.to_string(),
-                    key.alert.0,
+                    old_key(&d),
+                    d.facts.alert.0,
                     due,
                     now - 60_000,
                     serde_json::to_string(&d).unwrap()
@@ -844,18 +1004,17 @@ async fn sqlite_delivers_and_seals_a_pending_row_of_the_previous_version() {
              PRAGMA user_version = 1;",
         )
         .unwrap();
-        let key = DeliveryKey::of(&old);
         let now = chrono::Utc::now().timestamp_millis();
         c.execute(
             "INSERT INTO deliveries (key, alert, lane, state, due_ms, queued_ms, payload,
                  subscriber, channel, ready_ms)
              VALUES (?1, ?2, 1, 'pending', ?3, ?3, ?4, ?5, 'webhook', ?3)",
             rusqlite::params![
-                key.to_string(),
-                key.alert.0,
+                old_key(&old),
+                old.facts.alert.0,
                 now - 1000,
                 serde_json::to_string(&old).unwrap(),
-                key.subscriber.0
+                old.subscriber.0
             ],
         )
         .unwrap();
@@ -909,7 +1068,7 @@ async fn redis_delivers_pending_entries_of_the_previous_version() {
     let delayed = personal_delivery("s-old-2");
     let client = redis::Client::open(guard.server.url()).unwrap();
     let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    let key = DeliveryKey::of(&in_lane).to_string();
+    let key = old_key(&in_lane);
     let _: String = redis::cmd("XADD")
         .arg("test:dq:lane:1")
         .arg("*")
@@ -922,7 +1081,7 @@ async fn redis_delivers_pending_entries_of_the_previous_version() {
         .query_async(&mut c)
         .await
         .unwrap();
-    let key = DeliveryKey::of(&delayed).to_string();
+    let key = old_key(&delayed);
     let job = serde_json::json!({
         "key": key, "lane": 1, "attempts": 1,
         "payload": serde_json::to_string(&delayed).unwrap(), "sub": "s-old-2",

@@ -345,14 +345,11 @@ fn the_all_clear_of_an_expiry_is_not_taken_for_the_alert_itself() {
         told(&new),
         "the same people hear it is over"
     );
-    let sent: BTreeSet<String> = new
-        .deliveries
-        .iter()
-        .map(|d| DeliveryKey::of(d).to_string())
-        .collect();
+    let sent: std::collections::HashSet<DeliveryKey> =
+        new.deliveries.iter().map(DeliveryKey::of).collect();
     for delivery in &expired.deliveries {
         assert_eq!(delivery.facts.kind, NoticeKind::AllClear);
-        assert!(!sent.contains(&DeliveryKey::of(delivery).to_string()));
+        assert!(!sent.contains(&DeliveryKey::of(delivery)));
     }
 }
 

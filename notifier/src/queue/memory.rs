@@ -4,8 +4,10 @@
 //! dispatch, channels) without a database.
 //!
 //! It is not durable, so it breaks the queue's first promise: never the
-//! queue of a running service. Nothing is at rest, so nothing is sealed;
-//! idempotency records live as long as the value (no key TTL).
+//! queue of a running service. Nothing is at rest, so nothing is sealed
+//! and no key is written down: entries are kept by the [`DeliveryKey`]
+//! itself (device included), and a job's id is its enqueue number.
+//! Idempotency records live as long as the value (no key TTL).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -37,8 +39,16 @@ struct Entry {
 #[derive(Default)]
 struct Contents {
     next_seq: u64,
-    /// By the key's text, which is also each job's id.
-    entries: HashMap<String, Entry>,
+    entries: HashMap<DeliveryKey, Entry>,
+    /// Each entry's key by its job id (its `seq` as text).
+    ids: HashMap<String, DeliveryKey>,
+}
+
+impl Contents {
+    fn by_id(&mut self, id: &str) -> Option<&mut Entry> {
+        let key = self.ids.get(id)?;
+        self.entries.get_mut(key)
+    }
 }
 
 /// The in-memory [`DeliveryQueue`].
@@ -62,9 +72,8 @@ impl MemoryQueue {
 
     fn insert(&self, delivery: Delivery) -> bool {
         let key = DeliveryKey::of(&delivery);
-        let id = key.to_string();
         let mut contents = self.contents();
-        if contents.entries.contains_key(&id) {
+        if contents.entries.contains_key(&key) {
             return false;
         }
         let now = Utc::now();
@@ -72,7 +81,7 @@ impl MemoryQueue {
         contents.next_seq += 1;
         let entry = Entry {
             seq: contents.next_seq,
-            key,
+            key: key.clone(),
             lane: Lane::of(&delivery),
             status: DeliveryStatus::Pending,
             attempts: 0,
@@ -80,7 +89,8 @@ impl MemoryQueue {
             ready: due,
             delivery,
         };
-        contents.entries.insert(id, entry);
+        contents.ids.insert(entry.seq.to_string(), key.clone());
+        contents.entries.insert(key, entry);
         true
     }
 
@@ -92,7 +102,7 @@ impl MemoryQueue {
             }
             (Outcome::Retry { after }, None) => {
                 let mut contents = self.contents();
-                if let Some(entry) = contents.entries.get_mut(&job.id) {
+                if let Some(entry) = contents.by_id(&job.id) {
                     entry.due = Utc::now() + chrono_duration(*after);
                 }
                 return DeliveryStatus::Pending;
@@ -100,7 +110,7 @@ impl MemoryQueue {
             _ => DeliveryStatus::Failed,
         };
         let mut contents = self.contents();
-        if let Some(entry) = contents.entries.get_mut(&job.id)
+        if let Some(entry) = contents.by_id(&job.id)
             && entry.status == DeliveryStatus::Pending
         {
             entry.status = status;
@@ -127,14 +137,14 @@ impl DeliveryQueue for MemoryQueue {
         Box::pin(async move {
             let now = Utc::now();
             let mut contents = self.contents();
-            let mut due: Vec<(&String, &mut Entry)> = contents
+            let mut due: Vec<&mut Entry> = contents
                 .entries
-                .iter_mut()
-                .filter(|(_, e)| e.status == DeliveryStatus::Pending && e.due <= now)
+                .values_mut()
+                .filter(|e| e.status == DeliveryStatus::Pending && e.due <= now)
                 .collect();
-            due.sort_by_key(|(_, e)| (e.lane, e.due, e.seq));
+            due.sort_by_key(|e| (e.lane, e.due, e.seq));
             let mut jobs = Vec::new();
-            for (id, entry) in due.into_iter().take(max) {
+            for entry in due.into_iter().take(max) {
                 // Jobs whose leases ran out too often are given up.
                 if entry.attempts >= self.config.max_attempts {
                     entry.status = DeliveryStatus::Failed;
@@ -143,7 +153,7 @@ impl DeliveryQueue for MemoryQueue {
                 entry.attempts += 1;
                 entry.due = now + chrono_duration(lease);
                 jobs.push(Job {
-                    id: id.clone(),
+                    id: entry.seq.to_string(),
                     key: entry.key.clone(),
                     lane: entry.lane,
                     attempts: entry.attempts,
@@ -175,13 +185,7 @@ impl DeliveryQueue for MemoryQueue {
     }
 
     fn status<'a>(&'a self, key: &'a DeliveryKey) -> QueueFuture<'a, Option<DeliveryStatus>> {
-        Box::pin(async move {
-            Ok(self
-                .contents()
-                .entries
-                .get(&key.to_string())
-                .map(|e| e.status))
-        })
+        Box::pin(async move { Ok(self.contents().entries.get(key).map(|e| e.status)) })
     }
 
     fn purge_subscriber<'a>(&'a self, subscriber: &'a SubscriberId) -> QueueFuture<'a, u64> {
@@ -191,6 +195,7 @@ impl DeliveryQueue for MemoryQueue {
             contents
                 .entries
                 .retain(|_, e| e.key.subscriber != *subscriber);
+            contents.ids.retain(|_, key| key.subscriber != *subscriber);
             Ok((before - contents.entries.len()) as u64)
         })
     }

@@ -1,11 +1,29 @@
 //! The durable delivery queue: at-least-once, once per key.
 //!
 //! Every delivery has an idempotency key, [`DeliveryKey`] = (alert version,
-//! subscriber, channel). Enqueueing a key that was enqueued before (while
+//! subscriber, device). Enqueueing a key that was enqueued before (while
 //! its record lives: [`QueueConfig::key_ttl`]) does nothing, so re-running
 //! a fan-out after a crash, or an Update arriving twice, never sends a
-//! second message for the same alert version to the same person on the same
-//! channel.
+//! second message for the same alert version to the same device. Each of a
+//! person's devices (two phones' FCM tokens, a phone number and an e-mail
+//! address) is a delivery of its own: every one is tried, and a dead one
+//! fails alone without taking another's send.
+//!
+//! The device is part of the key only as a keyed tag
+//! ([`DeliveryKey::stored`], [`Sealer::tag`]): stored keys, Redis key
+//! names and logs never hold a token, a phone number or an e-mail address,
+//! nor a plain hash of one.
+//!
+//! Upgrade: keys stored before the device was part of them read
+//! `channel|subscriber|alert`. Deliveries queued under such a key are
+//! still claimed, sent and completed under it. But an alert version that
+//! was queued before the upgrade and is queued again after it (a re-run of
+//! its fan-out, the same message arriving again) gets keys of the new form,
+//! which match none of the old ones: it is queued and sent again, once per
+//! device. That can happen only within [`QueueConfig::key_ttl`] of the old
+//! enqueue and only for an alert version re-announced across the upgrade;
+//! FCM collapses such a repeat on the device (same `collapse_key`), other
+//! channels deliver it twice.
 //!
 //! Workers claim jobs under a lease; a worker that dies mid-send leaves its
 //! lease to expire, and another worker claims the job. The one remaining
@@ -51,35 +69,100 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::channel::{Delivery, Outcome};
-use crate::notice::{AlertVersion, ChannelKind, NoticeKind, SubscriberId};
+use crate::notice::{Address, AlertVersion, ChannelKind, NoticeKind, SubscriberId};
 
-/// The idempotency key: one message per alert version, subscriber, channel.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The idempotency key: one message per alert version, subscriber and
+/// device (address).
+///
+/// The device is held as its address's identity, in memory only: it is
+/// written down solely as a keyed tag ([`DeliveryKey::stored`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DeliveryKey {
     pub alert: AlertVersion,
     pub subscriber: SubscriberId,
     pub channel: ChannelKind,
+    pub device: DeviceRef,
 }
 
-impl DeliveryKey {
-    pub fn of(delivery: &Delivery) -> Self {
-        DeliveryKey {
-            alert: delivery.facts.alert.clone(),
-            subscriber: delivery.subscriber.clone(),
-            channel: delivery.channel(),
-        }
+/// Which device of a subscriber a delivery goes to: the identity of its
+/// address (an FCM token or topic, an MQTT device id or area, an e-mail
+/// address, a phone number, a webhook URL, or the live page). Personal
+/// data: `Debug` shows only its kind, and it is stored only as a keyed tag.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DeviceRef(String);
+
+impl DeviceRef {
+    /// The device `address` reaches. The kind is part of the identity, so
+    /// an MQTT device and an MQTT area of the same name stay apart. A
+    /// webhook is its URL: a new secret for the same endpoint is the same
+    /// device.
+    pub fn of(address: &Address) -> Self {
+        DeviceRef(match address {
+            Address::Fcm { token } => format!("fcm:{}", token.expose()),
+            Address::FcmTopic { topic } => format!("fcm-topic:{topic}"),
+            Address::Mqtt { device } => format!("mqtt:{device}"),
+            Address::MqttArea { area } => format!("mqtt-area:{area}"),
+            Address::Email { to } => format!("email:{}", to.expose()),
+            Address::Sms { to } => format!("sms:{}", to.expose()),
+            Address::Webhook { url, .. } => format!("webhook:{}", url.expose()),
+            Address::Live => "live".to_string(),
+        })
+    }
+
+    /// The device's tag under `sealer`'s key: 32 hex digits.
+    pub fn tag(&self, sealer: &dyn Sealer) -> String {
+        sealer
+            .tag(DEVICE_TAG_CONTEXT, self.0.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
-impl fmt::Display for DeliveryKey {
-    /// `channel|subscriber|alert`: the alert version comes last because it
-    /// may itself contain any character.
+impl fmt::Debug for DeviceRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}|{}|{}",
+        let kind = self.0.split(':').next().unwrap_or_default();
+        write!(f, "DeviceRef({kind}, <redacted>)")
+    }
+}
+
+/// What a device tag is computed under ([`Sealer::tag`]'s context).
+const DEVICE_TAG_CONTEXT: &str = "queue:device";
+
+impl DeliveryKey {
+    /// The key of the delivery of `alert` to `subscriber` at `address`.
+    pub fn new(alert: AlertVersion, subscriber: SubscriberId, address: &Address) -> Self {
+        DeliveryKey {
+            alert,
+            subscriber,
+            channel: address.channel(),
+            device: DeviceRef::of(address),
+        }
+    }
+
+    pub fn of(delivery: &Delivery) -> Self {
+        DeliveryKey::new(
+            delivery.facts.alert.clone(),
+            delivery.subscriber.clone(),
+            &delivery.address,
+        )
+    }
+
+    /// The key as the queues store it: `channel|subscriber|tag|alert`,
+    /// where `tag` is the device's keyed tag under `sealer` (32 hex
+    /// digits; the same device gives the same tag under the same key). The
+    /// alert version comes last because it may itself contain any
+    /// character.
+    ///
+    /// Keys stored before devices were part of the key read
+    /// `channel|subscriber|alert`; the queues still claim and complete
+    /// those under the key they were stored with.
+    pub fn stored(&self, sealer: &dyn Sealer) -> String {
+        format!(
+            "{}|{}|{}|{}",
             self.channel.as_str(),
             self.subscriber,
+            self.device.tag(sealer),
             self.alert
         )
     }

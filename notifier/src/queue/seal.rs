@@ -7,8 +7,11 @@
 //! store implements it with its data key, the same authenticated
 //! encryption as its own records). Each payload is sealed bound to its
 //! delivery key, so a payload copied onto another delivery does not open.
-//! The delivery key itself (channel, pseudonymous subscriber id, alert
-//! version) holds no personal data and stays readable for the indexes.
+//! The delivery key itself (channel, pseudonymous subscriber id, a keyed
+//! tag of the device, alert version) holds no personal data and stays
+//! readable for the indexes: the device is named by [`Sealer::tag`], never
+//! by its address, and not by a plain hash of it either (a phone number's
+//! hash is undone by trying every number).
 //!
 //! Every backend stores payloads through [`seal_payload`] and reads them
 //! through [`open_payload`], so the stored form is the same on all of them.
@@ -41,6 +44,46 @@ pub trait Sealer: Send + Sync {
     /// Opens a value sealed under the same `context`; any change to the
     /// bytes, another key or another context is an error.
     fn open(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError>;
+
+    /// A keyed tag of `data` under `context`: equal for equal inputs under
+    /// the same key, and without the key neither computable nor reversible
+    /// by trying candidates. Implementations derive the tag's key from
+    /// their own key under a fixed label, so it is never the sealing key
+    /// itself.
+    fn tag(&self, context: &str, data: &[u8]) -> [u8; TAG_LEN];
+}
+
+/// The label a sealer derives its tag key under ([`derive_key`]).
+pub const TAG_KEY_LABEL: &[u8] = b"hazardline queue tags v1";
+
+/// Bytes in a [`Sealer::tag`] (a truncated HMAC-SHA256: 128 bits are
+/// plenty to tell one subscriber's devices apart).
+pub const TAG_LEN: usize = 16;
+
+/// HMAC-SHA256 of `context` and `data` under `key`, truncated: the tag
+/// both sealers compute. The context is length-prefixed, so no
+/// (context, data) pair reads as another.
+pub fn hmac_tag(key: &[u8], context: &str, data: &[u8]) -> [u8; TAG_LEN] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(&(context.len() as u64).to_be_bytes());
+    mac.update(context.as_bytes());
+    mac.update(data);
+    let full = mac.finalize().into_bytes();
+    let mut tag = [0; TAG_LEN];
+    tag.copy_from_slice(&full[..TAG_LEN]);
+    tag
+}
+
+/// HMAC-SHA256(`key`, `label`): a key of its own for one use, derived from
+/// a sealing key without being it.
+pub fn derive_key(key: &[u8], label: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(label);
+    mac.finalize().into_bytes().into()
 }
 
 /// The associated data of one delivery's payload.

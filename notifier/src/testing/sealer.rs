@@ -1,23 +1,27 @@
 //! A [`Sealer`] for tests and the worker process of the crash tests:
 //! XChaCha20-Poly1305 under a key given as bytes, with a fresh random
-//! nonce per value (`[24-byte nonce][ciphertext + tag]`). The service
-//! itself seals with the store's data key instead.
+//! nonce per value (`[24-byte nonce][ciphertext + tag]`), and tags under
+//! a key derived from it. The service itself seals with the store's data
+//! key instead.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
+use crate::queue::seal::{TAG_KEY_LABEL, TAG_LEN, derive_key, hmac_tag};
 use crate::queue::{SealError, Sealer};
 
 const NONCE_LEN: usize = 24;
 
 pub struct KeySealer {
     cipher: XChaCha20Poly1305,
+    tag_key: [u8; 32],
 }
 
 impl KeySealer {
     pub fn new(key: [u8; 32]) -> KeySealer {
         KeySealer {
             cipher: XChaCha20Poly1305::new((&key).into()),
+            tag_key: derive_key(&key, TAG_KEY_LABEL),
         }
     }
 
@@ -65,5 +69,9 @@ impl Sealer for KeySealer {
         self.cipher
             .decrypt(XNonce::from_slice(nonce), payload)
             .map_err(|_| SealError("authentication failed".into()))
+    }
+
+    fn tag(&self, context: &str, data: &[u8]) -> [u8; TAG_LEN] {
+        hmac_tag(&self.tag_key, context, data)
     }
 }

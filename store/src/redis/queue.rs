@@ -5,7 +5,9 @@
 //! - `P:lane:0` / `:1` / `:2`: one stream per priority lane; consumer group
 //!   `workers`. Entries carry the delivery key, earlier attempts and the
 //!   delivery itself.
-//! - `P:key:<delivery key>`: the idempotency record, created with
+//! - `P:key:<delivery key>`: the idempotency record (the key as
+//!   [`DeliveryKey::stored`] writes it: `channel|subscriber|tag|alert`, the
+//!   device only as a keyed tag), created with
 //!   `SET NX EX` in the same script as the `XADD`, so a key is recorded if
 //!   and only if its delivery is queued. Its value is the delivery status.
 //! - `P:alert:<alert version>`: counts per status, for the issuer's view.
@@ -38,7 +40,14 @@
 //! Payloads (the `payload` field of stream entries, delayed jobs and dead
 //! letters) are sealed ([`notifier::queue::seal`]); entries written by an earlier
 //! version hold plain JSON and are still read and delivered. The keys hold
-//! only channels, pseudonymous subscriber ids and alert versions.
+//! only channels, pseudonymous subscriber ids, keyed device tags and alert
+//! versions.
+//!
+//! Every entry carries the key it was queued under, and everything done to
+//! a claimed entry (its completion, retry or dead letter, its payload's
+//! sealing) uses that key, not one computed again from the delivery: an
+//! entry queued before the device was part of the key
+//! (`channel|subscriber|alert`) completes its own record.
 //!
 //! Redis Cluster: the scripts touch keys of several slots; run the queue on
 //! a single primary (with replicas) or give the prefix a hash tag
@@ -179,8 +188,13 @@ for i = 1, #entries, 2 do
   local key = entries[i]
   local place = entries[i + 1]
   local channel = string.match(key, '^[^|]*')
-  -- key = channel|subscriber|alert, and the subscriber is known.
+  -- key = channel|subscriber|tag|alert (tag: 32 hex digits), or
+  -- channel|subscriber|alert as stored before devices were in the key;
+  -- the subscriber is known. (An old key whose alert version itself began
+  -- with 32 hex digits and a bar would be misread; CAP senders do not.)
   local alert = string.sub(key, string.len(channel) + string.len(ARGV[3]) + 3)
+  local tagged = string.match(alert, '^' .. string.rep('[0-9a-f]', 32) .. '|(.*)$')
+  if tagged then alert = tagged end
   local found = false
   local record = ARGV[1] .. ':key:' .. key
   local status = redis.call('GET', record)
@@ -255,8 +269,9 @@ impl RedisQueue {
         format!("{}:lane:{}", self.prefix, lane.index())
     }
 
-    fn record_key(&self, key: &DeliveryKey) -> String {
-        format!("{}:key:{key}", self.prefix)
+    /// The idempotency record of the key stored as `stored`.
+    fn record_key(&self, stored: &str) -> String {
+        format!("{}:key:{stored}", self.prefix)
     }
 
     fn alert_key(&self, alert: &AlertVersion) -> String {
@@ -295,27 +310,31 @@ impl RedisQueue {
     fn finish_invocation<'s>(
         &self,
         script: &'s Script,
-        lane: Lane,
-        entry_id: &str,
+        claim: Claim<'_>,
         key: &DeliveryKey,
         status: DeliveryStatus,
         dead_letter: Option<(&str, &str)>,
     ) -> redis::ScriptInvocation<'s> {
         let (payload, reason) = dead_letter.unwrap_or(("", ""));
+        let Claim {
+            lane,
+            entry,
+            stored,
+        } = claim;
         let mut invocation = script.prepare_invoke();
         invocation
             .key(self.lane_key(lane))
-            .key(self.record_key(key))
+            .key(self.record_key(stored))
             .key(self.alert_key(&key.alert))
             .key(self.dead_key())
             .key(self.subscriber_key(&key.subscriber))
             .key(self.depth_key())
             .key(self.waiting_key())
             .arg(GROUP)
-            .arg(entry_id)
+            .arg(entry)
             .arg(status.as_str())
             .arg(self.ttl_secs())
-            .arg(key.to_string())
+            .arg(stored)
             .arg(payload)
             .arg(reason)
             .arg(lane.index());
@@ -326,16 +345,15 @@ impl RedisQueue {
         self.config.key_ttl.as_secs().max(1)
     }
 
-    /// A delivery's payload as stored: sealed, bound to its key.
-    fn payload(&self, delivery: &Delivery) -> Result<String, QueueError> {
-        seal_payload(
-            self.sealer.as_ref(),
-            &DeliveryKey::of(delivery).to_string(),
-            delivery,
-        )
+    /// A delivery's payload as stored: sealed, bound to the key it is
+    /// stored under.
+    fn payload(&self, stored: &str, delivery: &Delivery) -> Result<String, QueueError> {
+        seal_payload(self.sealer.as_ref(), stored, delivery)
     }
 
-    /// The job in a stream entry; `deliveries` counts this claim.
+    /// The job in a stream entry; `deliveries` counts this claim. Its id
+    /// is `lane/entry id/stored key`: the entry's own key goes with the
+    /// claim to its completion.
     fn job(&self, lane: Lane, entry: &StreamId, deliveries: u32) -> Result<Job, QueueError> {
         let key: String = entry.get("key").unwrap_or_default();
         let earlier: u32 = entry
@@ -345,7 +363,7 @@ impl RedisQueue {
         let payload: String = entry.get("payload").unwrap_or_default();
         let delivery = open_payload(self.sealer.as_ref(), &key, &payload)?;
         Ok(Job {
-            id: format!("{}/{}", lane.index(), entry.id),
+            id: format!("{}/{}/{key}", lane.index(), entry.id),
             key: DeliveryKey::of(&delivery),
             lane,
             attempts: earlier + deliveries,
@@ -355,8 +373,7 @@ impl RedisQueue {
 
     async fn finish(
         &self,
-        lane: Lane,
-        entry_id: &str,
+        claim: Claim<'_>,
         key: &DeliveryKey,
         status: DeliveryStatus,
         dead_letter: Option<(&str, &str)>,
@@ -364,7 +381,7 @@ impl RedisQueue {
         let mut connection = self.connection.clone();
         let script = Script::new(FINISH);
         let _: i64 = self
-            .finish_invocation(&script, lane, entry_id, key, status, dead_letter)
+            .finish_invocation(&script, claim, key, status, dead_letter)
             .invoke_async(&mut connection)
             .await
             .map_err(backend)?;
@@ -405,15 +422,17 @@ impl RedisQueue {
                 .unwrap_or(1);
             let job = self.job(lane, entry, deliveries)?;
             if job.attempts > self.config.max_attempts {
+                let Some(claim) = Claim::of(&job.id) else {
+                    return Err(unknown_job(&job.id));
+                };
                 // Sealed afresh: an entry of an earlier version held it plain.
-                let payload = self.payload(&job.delivery)?;
+                let payload = self.payload(claim.stored, &job.delivery)?;
                 tracing::warn!(
                     lane = lane.index(),
                     "delivery out of attempts; dead-lettered"
                 );
                 self.finish(
-                    lane,
-                    &entry.id,
+                    claim,
                     &job.key,
                     DeliveryStatus::Failed,
                     Some((&payload, "out of attempts")),
@@ -427,10 +446,35 @@ impl RedisQueue {
     }
 }
 
-fn split_id(id: &str) -> Option<(Lane, &str)> {
-    let (lane, entry) = id.split_once('/')?;
-    let lane = Lane::ALL.get(lane.parse::<usize>().ok()?).copied()?;
-    Some((lane, entry))
+/// A claimed entry, as its job id names it ([`RedisQueue::job`]).
+#[derive(Clone, Copy)]
+struct Claim<'a> {
+    lane: Lane,
+    /// The stream entry's id.
+    entry: &'a str,
+    /// The key the entry was queued under, of whatever format.
+    stored: &'a str,
+}
+
+impl<'a> Claim<'a> {
+    fn of(id: &'a str) -> Option<Self> {
+        // Lanes and entry ids hold no `/`; the key, last, may.
+        let mut parts = id.splitn(3, '/');
+        let lane = Lane::ALL
+            .get(parts.next()?.parse::<usize>().ok()?)
+            .copied()?;
+        let entry = parts.next()?;
+        let stored = parts.next().filter(|stored| !stored.is_empty())?;
+        Some(Claim {
+            lane,
+            entry,
+            stored,
+        })
+    }
+}
+
+fn unknown_job(id: &str) -> QueueError {
+    QueueError::Worker(format!("job id {id} is not a Redis job"))
 }
 
 impl DeliveryQueue for RedisQueue {
@@ -452,7 +496,8 @@ impl DeliveryQueue for RedisQueue {
                 let now = chrono::Utc::now().timestamp_millis();
                 for delivery in chunk {
                     let key = DeliveryKey::of(delivery);
-                    let payload = self.payload(delivery)?;
+                    let stored = key.stored(self.sealer.as_ref());
+                    let payload = self.payload(&stored, delivery)?;
                     let not_before = delivery
                         .not_before
                         .map(|t| t.timestamp_millis())
@@ -462,7 +507,7 @@ impl DeliveryQueue for RedisQueue {
                     let lane = Lane::of(delivery);
                     pipe.invoke_script(
                         script
-                            .key(self.record_key(&key))
+                            .key(self.record_key(&stored))
                             .key(self.lane_key(lane))
                             .key(self.alert_key(&key.alert))
                             .key(self.delayed_key())
@@ -471,7 +516,7 @@ impl DeliveryQueue for RedisQueue {
                             .key(self.depth_key())
                             .key(self.waiting_key())
                             .arg(self.ttl_secs())
-                            .arg(key.to_string())
+                            .arg(&stored)
                             .arg(payload)
                             .arg(not_before)
                             .arg(lane.index())
@@ -540,31 +585,28 @@ impl DeliveryQueue for RedisQueue {
         outcome: &'a Outcome,
     ) -> QueueFuture<'a, DeliveryStatus> {
         Box::pin(async move {
-            let Some((lane, entry_id)) = split_id(&job.id) else {
-                return Err(QueueError::Worker(format!(
-                    "job id {} is not a Redis job",
-                    job.id
-                )));
+            let Some(claim) = Claim::of(&job.id) else {
+                return Err(unknown_job(&job.id));
             };
             match (outcome, DeliveryStatus::after(outcome)) {
                 (_, Some(status)) => {
-                    self.finish(lane, entry_id, &job.key, status, None).await?;
+                    self.finish(claim, &job.key, status, None).await?;
                     Ok(status)
                 }
                 (Outcome::Retry { after }, None) if job.attempts < self.config.max_attempts => {
-                    let payload = self.payload(&job.delivery)?;
+                    let payload = self.payload(claim.stored, &job.delivery)?;
                     let due = chrono::Utc::now().timestamp_millis() + after.as_millis() as i64;
                     let mut connection = self.connection.clone();
                     let _: i64 = Script::new(RETRY)
-                        .key(self.lane_key(lane))
+                        .key(self.lane_key(claim.lane))
                         .key(self.delayed_key())
                         .key(self.delayed_jobs_key())
                         .key(self.subscriber_key(&job.key.subscriber))
                         .arg(GROUP)
-                        .arg(entry_id)
+                        .arg(claim.entry)
                         .arg(due)
-                        .arg(job.key.to_string())
-                        .arg(lane.index())
+                        .arg(claim.stored)
+                        .arg(claim.lane.index())
                         .arg(job.attempts)
                         .arg(payload)
                         .arg(&job.key.subscriber.0)
@@ -575,10 +617,9 @@ impl DeliveryQueue for RedisQueue {
                     Ok(DeliveryStatus::Pending)
                 }
                 _ => {
-                    let payload = self.payload(&job.delivery)?;
+                    let payload = self.payload(claim.stored, &job.delivery)?;
                     self.finish(
-                        lane,
-                        entry_id,
+                        claim,
                         &job.key,
                         DeliveryStatus::Failed,
                         Some((&payload, "out of attempts")),
@@ -603,11 +644,10 @@ impl DeliveryQueue for RedisQueue {
             pipe.load_script(&script).ignore();
             let mut pipelined = 0;
             for (job, outcome) in results {
-                match (DeliveryStatus::after(outcome), split_id(&job.id)) {
-                    (Some(status), Some((lane, entry_id))) => {
+                match (DeliveryStatus::after(outcome), Claim::of(&job.id)) {
+                    (Some(status), Some(claim)) => {
                         pipe.invoke_script(
-                            &self
-                                .finish_invocation(&script, lane, entry_id, &job.key, status, None),
+                            &self.finish_invocation(&script, claim, &job.key, status, None),
                         )
                         .ignore();
                         pipelined += 1;
@@ -696,7 +736,7 @@ impl DeliveryQueue for RedisQueue {
         Box::pin(async move {
             let mut connection = self.connection.clone();
             let state: Option<String> = connection
-                .get(self.record_key(key))
+                .get(self.record_key(&key.stored(self.sealer.as_ref())))
                 .await
                 .map_err(backend)?;
             Ok(state.as_deref().and_then(DeliveryStatus::parse))

@@ -2,8 +2,8 @@
 //! embedded: one SQLite file in WAL mode (`queue.sqlite` in the store's
 //! directory).
 //!
-//! One table holds every delivery by its idempotency key (the primary key),
-//! its lane, state, attempt count and the time it is next due. A claim sets
+//! One table holds every delivery by its idempotency key (the primary key,
+//! [`DeliveryKey::stored`]: the device only as a keyed tag), its lane, state, attempt count and the time it is next due. A claim sets
 //! `due` to the end of the lease, so a job whose worker died becomes due
 //! again by itself. Calls run on tokio's blocking pool.
 //!
@@ -14,6 +14,10 @@
 //!
 //! The file (and SQLite's `-wal` and `-shm` beside it, which take the
 //! file's permissions) is readable by its owner only.
+//!
+//! Rows queued before the device was part of the key keep their key
+//! (`channel|subscriber|alert`): a job's id is the key its row is stored
+//! under, so their completions update those rows.
 //!
 //! Durability: `synchronous = FULL`, so a committed enqueue or completion
 //! survives power loss. Idempotency records are kept for
@@ -239,7 +243,8 @@ impl SqliteQueue {
 /// Queues one delivery unless its key is known; `true` if new.
 fn insert(c: &Connection, sealer: &dyn Sealer, delivery: &Delivery) -> Result<bool, Failure> {
     let key = DeliveryKey::of(delivery);
-    let payload = seal_payload(sealer, &key.to_string(), delivery)?;
+    let stored = key.stored(sealer);
+    let payload = seal_payload(sealer, &stored, delivery)?;
     let now = now_ms();
     let due = delivery
         .not_before
@@ -251,7 +256,7 @@ fn insert(c: &Connection, sealer: &dyn Sealer, delivery: &Delivery) -> Result<bo
              VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?4)",
         )?
         .execute(params![
-            key.to_string(),
+            stored,
             key.alert.0,
             Lane::of(delivery).index() as i64,
             due,
@@ -474,8 +479,9 @@ impl DeliveryQueue for SqliteQueue {
     }
 
     fn status<'a>(&'a self, key: &'a DeliveryKey) -> QueueFuture<'a, Option<DeliveryStatus>> {
-        let key = key.to_string();
-        Box::pin(self.with(move |c, _, _| {
+        let key = key.clone();
+        Box::pin(self.with(move |c, _, sealer| {
+            let key = key.stored(sealer);
             let state: Option<String> = c
                 .query_row(
                     "SELECT state FROM deliveries WHERE key = ?1",
