@@ -75,12 +75,25 @@ impl Server {
     }
 }
 
+/// The morning of the demo story: the demo alerts are in force.
+const DEMO_MORNING: &str = "2026-07-01T08:30:00+08:00";
+
 fn write_config(dir: &Path, mqtt_port: Option<u16>, extra: &str) -> std::path::PathBuf {
+    write_config_at(dir, mqtt_port, extra, DEMO_MORNING)
+}
+
+/// The same, with the service's clock starting at `clock`.
+fn write_config_at(
+    dir: &Path,
+    mqtt_port: Option<u16>,
+    extra: &str,
+    clock: &str,
+) -> std::path::PathBuf {
     let storage = format!(
         "[storage]\nkind = \"embedded\"\ndir = \"{}\"\n",
         dir.join("store").display()
     );
-    write_config_with(dir, &storage, mqtt_port, extra)
+    write_config_with(dir, &storage, mqtt_port, extra, clock)
 }
 
 fn write_config_with(
@@ -88,6 +101,7 @@ fn write_config_with(
     storage: &str,
     mqtt_port: Option<u16>,
     extra: &str,
+    clock: &str,
 ) -> std::path::PathBuf {
     let drop_dir = dir.join("drop");
     std::fs::create_dir_all(&drop_dir).unwrap();
@@ -102,7 +116,7 @@ fn write_config_with(
 demo = true
 
 [clock]
-start = "2026-07-01T08:30:00+08:00"
+start = "{clock}"
 
 [dispatch]
 idle_millis = 50
@@ -308,7 +322,69 @@ async fn a_dropped_cap_file_reaches_a_stored_subscriber_over_mqtt() {
     );
     let (status, log) = server.terminate();
     assert!(status.success(), "exit {status:?}\n{log}");
-    assert!(log.contains("alerts in force restored"), "{log}");
+    assert!(log.contains("alerts restored into the engine"), "{log}");
+    assert!(messages.try_recv().is_err(), "nothing sent twice");
+}
+
+/// An alert that expires while the service is stopped: at the next start
+/// its all-clear reaches those it told, once; a further restart sends
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_expiring_while_the_service_is_stopped_gets_its_all_clear_at_restart() {
+    let Some(broker) = Mosquitto::start() else {
+        eprintln!("mosquitto not installed: test skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), Some(broker.port), "");
+    store_subscriber(dir.path()).await;
+    let mut messages = watch(broker.port).await;
+    let server = Server::start(&config);
+    drop_file(&dir.path().join("drop"), "01-debris-flow-yellow.xml");
+    let (_, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
+        .await
+        .expect("the alert")
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    let kind = json["kind"].as_str().unwrap_or_default().to_lowercase();
+    assert_eq!(kind, "new", "{payload}");
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit {status:?}\n{log}");
+
+    // The alert expires at 20:00; the service comes back at 21:00.
+    let config = write_config_at(
+        dir.path(),
+        Some(broker.port),
+        "",
+        "2026-07-01T21:00:00+08:00",
+    );
+    let server = Server::start(&config);
+    let (topic, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
+        .await
+        .expect("the all-clear at restart")
+        .unwrap();
+    assert_eq!(topic, "hazardline/device/phone-en");
+    let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    let kind = json["kind"].as_str().unwrap_or_default().to_lowercase();
+    assert_eq!(kind.replace('_', ""), "allclear", "{payload}");
+    assert!(
+        json["alert"].as_str().unwrap().contains("DEMO-DF-0001"),
+        "{payload}"
+    );
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    assert!(log.contains("\"ended\":1"), "{log}");
+
+    // Told once: the next start has nothing to say.
+    let server = Server::start(&config);
+    until("the service ready", || {
+        let (status, _) = get(server.port, "/readyz")?;
+        (status == 200).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit {status:?}\n{log}");
     assert!(messages.try_recv().is_err(), "nothing sent twice");
 }
 
@@ -392,7 +468,13 @@ async fn the_service_runs_on_redis_too() {
         "[storage]\nkind = \"redis\"\nredis_url = \"{}\"\n",
         redis.url()
     );
-    let config = write_config_with(dir.path(), &storage_section, Some(broker.port), "");
+    let config = write_config_with(
+        dir.path(),
+        &storage_section,
+        Some(broker.port),
+        "",
+        DEMO_MORNING,
+    );
     let mut messages = watch(broker.port).await;
     let server = Server::start(&config);
     let (status, body) = get(server.port, "/readyz").unwrap();

@@ -1,7 +1,13 @@
 //! Where an engine outcome is recorded, whatever caused it (a lifecycle
-//! event, or a person joining while alerts are in force): the public
-//! notice to the live feed, the deliveries to the outbox, the notices to
-//! the inboxes, and the alerts view.
+//! event, a person joining while alerts are in force, a restore at start):
+//! the public notice to the live feed, the deliveries to the outbox, what
+//! each person was told to the store's told records, the notices to the
+//! inboxes, and the alerts view.
+//!
+//! The told records are written after the deliveries are queued: a crash
+//! in between leaves people queued but not recorded, whom the restore at
+//! start tells again under the same version, which the queue drops. The
+//! other order would lose them.
 
 use std::sync::Arc;
 
@@ -58,6 +64,12 @@ impl Recorder {
                 error.queued
             }
         };
+        let change = told_change(outcome);
+        if !change.is_empty()
+            && let Err(error) = self.storage.record_told(&change).await
+        {
+            tracing::error!(%error, entries = change.entries.len(), "told records not written");
+        }
         let inbox: Vec<store::InboxEntry> = outcome
             .notices
             .iter()
@@ -82,5 +94,41 @@ impl Recorder {
         }
         self.view.apply(outcome);
         queued
+    }
+}
+
+/// The told records an outcome changes: the ended alerts' go, the alert in
+/// force gets what was remembered.
+fn told_change(outcome: &Outcome) -> store::ToldChange {
+    store::ToldChange {
+        ended: outcome.ended.iter().map(|key| key.to_string()).collect(),
+        alert: outcome.in_force.as_ref().map(|key| key.to_string()),
+        entries: outcome
+            .remembered
+            .iter()
+            .map(|(pseudonym, state)| (store::SubscriberId(pseudonym.clone()), to_record(state)))
+            .collect(),
+    }
+}
+
+pub(crate) fn to_record(state: &engine::ToldState) -> store::ToldRecord {
+    store::ToldRecord {
+        place: state.place,
+        unit: state.seen.unit,
+        places: state.seen.places,
+        at: state.at,
+        lowered: state.lowered,
+    }
+}
+
+pub(crate) fn from_record(record: &store::ToldRecord) -> engine::ToldState {
+    engine::ToldState {
+        place: record.place,
+        seen: engine::told::Seen {
+            unit: record.unit,
+            places: record.places,
+        },
+        at: record.at,
+        lowered: record.lowered,
     }
 }

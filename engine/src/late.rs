@@ -98,6 +98,7 @@ impl Engine {
                 now,
             )?;
             outcome.in_force = Some(key.clone());
+            outcome.remembered = vec![(person.pseudonym.clone(), state)];
             outcomes.push(outcome);
             told_now.push((key.clone(), state));
         }

@@ -25,6 +25,7 @@ mod directory;
 mod late;
 pub mod preview;
 pub mod relay;
+pub mod restore;
 pub mod told;
 
 use std::collections::BTreeMap;
@@ -50,7 +51,8 @@ use notifier::{Notice, Recipient, Renderer};
 
 pub use codes::AtlasCodes;
 pub use directory::{Directory, Place, Subscriber};
-use told::{Next, Seen, ToldMap, ToldState};
+pub use told::ToldState;
+use told::{Next, Seen, ToldMap};
 
 /// Ended alerts remembered for recovery: weeks of a busy season's alerts.
 const RECENTLY_ENDED_KEPT: usize = 4096;
@@ -92,6 +94,10 @@ pub struct Outcome {
     /// The key of the alert in force after this event, if any (New and
     /// Update).
     pub in_force: Option<MessageKey>,
+    /// What each person (by pseudonym) has now been told of `in_force`:
+    /// every one after a New or an Update, the newly told otherwise. For
+    /// the store, with `ended`, so that a restart tells the same.
+    pub remembered: Vec<(String, ToldState)>,
     /// The public notice of the event for the live page: one per language,
     /// naming the warned areas, never anyone's place (subscriber `public`,
     /// address `Live`).
@@ -290,7 +296,9 @@ impl Engine {
                     })
                     .collect();
                 let mut outcome = self.deliver_event(alert, &units, &tells, now)?;
-                self.keep(alert, units, told_map(&tells, ToldMap::new()));
+                let told = told_map(&tells, ToldMap::new());
+                outcome.remembered = self.pseudonymous(&told);
+                self.keep(alert, units, told);
                 outcome.in_force = Some(alert_key(alert));
                 Ok(outcome)
             }
@@ -354,7 +362,9 @@ impl Engine {
                 }
                 let mut outcome = self.deliver_event(current, &units, &tells, now)?;
                 outcome.coalesced = coalesced;
-                self.keep(current, units, told_map(&tells, held));
+                let told = told_map(&tells, held);
+                outcome.remembered = self.pseudonymous(&told);
+                self.keep(current, units, told);
                 outcome.ended = previous.iter().map(alert_key).collect();
                 outcome.in_force = Some(alert_key(current));
                 Ok(outcome)
@@ -449,6 +459,16 @@ impl Engine {
             collect_into(&mut entries, &unit.recipients);
         }
         Recipients::from_entries(entries)
+    }
+
+    /// The told map by pseudonym, for the store.
+    fn pseudonymous(&self, told: &ToldMap) -> Vec<(String, ToldState)> {
+        told.iter()
+            .filter_map(|(subscriber, state)| {
+                let person = self.directory.get(subscriber.0)?;
+                Some((person.pseudonym.clone(), *state))
+            })
+            .collect()
     }
 
     /// Keeps `alert` in force with everyone it told.

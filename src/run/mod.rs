@@ -411,7 +411,7 @@ impl Service {
         state
             .app
             .alerts
-            .restore(&state.app.outbox, state.app.clock.now())
+            .restore(&state.app.recorder, state.app.clock.now())
             .await;
 
         // Input side: feeds, maintenance, demo replay, heartbeat.

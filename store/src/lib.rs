@@ -97,7 +97,8 @@ pub trait Storage: Send + Sync {
     /// Every subscriber, to rebuild the matcher's index at start.
     async fn all_subscribers(&self) -> Result<Vec<SubscriberRecord>>;
     /// Erases the subscriber and every trace of their personal data: record,
-    /// places, location, inbox, relay acknowledgements naming them. The audit
+    /// places, location, inbox, relay acknowledgements and told records
+    /// naming them. The audit
     /// log keeps only the pseudonymous id. Returns false if unknown.
     async fn delete_subscriber(&self, id: &SubscriberId) -> Result<bool>;
 
@@ -134,6 +135,17 @@ pub trait Storage: Send + Sync {
     // --- Relay lists ----------------------------------------------------------
     async fn put_relay_ack(&self, ack: &RelayAck) -> Result<()>;
     async fn relay_acks(&self, alert: &str, village: &str) -> Result<Vec<RelayAck>>;
+
+    // --- What each person was told of each alert in force ----------------------
+    /// Since when told records are kept in this store: the epoch for a
+    /// store created with them, the upgrade's time for one written by a
+    /// version without them (alerts sent before were told by that version
+    /// and have no records).
+    async fn told_began(&self) -> Result<DateTime<Utc>>;
+    /// Applies one change as one atomic write.
+    async fn record_told(&self, change: &ToldChange) -> Result<()>;
+    /// Every told record, by alert key (to restore the engine at start).
+    async fn told_records(&self) -> Result<ToldRecords>;
 
     // --- Audit log (append-only) ------------------------------------------------
     /// Appends an entry; returns it with its sequence number and the hash

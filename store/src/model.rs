@@ -275,3 +275,43 @@ pub struct AuditEntry {
     /// or removing any entry breaks the chain.
     pub hash: String,
 }
+
+/// What one person was last told of one alert in force: the engine's
+/// record, kept so that a restart or a second instance tells the same
+/// people the same things (no repeat, no all-clear forgotten). It holds no
+/// personal data: a pseudonymous id, a place number and digests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToldRecord {
+    /// The place (index into the person's places) the message named.
+    pub place: u8,
+    /// Digest of the facts of the alert they read (level, instruction,
+    /// expiry, …).
+    pub unit: u64,
+    /// Digest of which of their places were inside, and how.
+    pub places: u64,
+    pub at: DateTime<Utc>,
+    /// They were told it was lowered below their threshold.
+    pub lowered: bool,
+}
+
+/// One change to the told records, applied as one atomic write: the
+/// records of the alerts that ended go, and entries of the alert in force
+/// are written (added, or replacing the same person's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToldChange {
+    /// Keys (`sender,identifier,sent`) of alerts that ended or were
+    /// replaced.
+    pub ended: Vec<String>,
+    /// The alert in force the entries belong to.
+    pub alert: Option<String>,
+    pub entries: Vec<(SubscriberId, ToldRecord)>,
+}
+
+impl ToldChange {
+    pub fn is_empty(&self) -> bool {
+        self.ended.is_empty() && self.entries.is_empty()
+    }
+}
+
+/// Every told record, by alert key.
+pub type ToldRecords = std::collections::BTreeMap<String, Vec<(SubscriberId, ToldRecord)>>;

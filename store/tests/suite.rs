@@ -850,6 +850,75 @@ async fn a_store_from_before_login_counters_opens_and_counts() {
     );
 }
 
+async fn told_records_are_replaced_ended_and_kept(backend: Backend) {
+    let told = |place: u8, unit: u64| ToldRecord {
+        place,
+        unit,
+        places: 7,
+        at: chrono::Utc::now(),
+        lowered: place == 2,
+    };
+    let id = |n: &str| SubscriberId(n.into());
+    let (s1, s2, s3) = (told(0, 1), told(1, 1), told(2, 9));
+    {
+        let store = backend.open().await;
+        assert_eq!(
+            store.told_began().await.unwrap(),
+            chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+            "a new store keeps records from the start"
+        );
+        store
+            .record_told(&ToldChange {
+                ended: vec![],
+                alert: Some("cwa,EQ-1,2026-07-01T08:00:00+08:00".into()),
+                entries: vec![(id("s_1"), s1), (id("s_2"), s2)],
+            })
+            .await
+            .unwrap();
+        // An Update: the first version's records go, the new one's come.
+        store
+            .record_told(&ToldChange {
+                ended: vec!["cwa,EQ-1,2026-07-01T08:00:00+08:00".into()],
+                alert: Some("cwa,EQ-2,2026-07-01T09:00:00+08:00".into()),
+                entries: vec![(id("s_2"), s2)],
+            })
+            .await
+            .unwrap();
+        // Someone told late is added beside them.
+        store
+            .record_told(&ToldChange {
+                ended: vec![],
+                alert: Some("cwa,EQ-2,2026-07-01T09:00:00+08:00".into()),
+                entries: vec![(id("s_3"), s3)],
+            })
+            .await
+            .unwrap();
+    }
+    let store = backend.open().await;
+    let all = store.told_records().await.unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(
+        all["cwa,EQ-2,2026-07-01T09:00:00+08:00"],
+        vec![(id("s_2"), s2), (id("s_3"), s3)],
+        "kept across a reopen"
+    );
+    // Erasure takes them out of every record.
+    store.delete_subscriber(&id("s_2")).await.unwrap();
+    let all = store.told_records().await.unwrap();
+    assert_eq!(
+        all["cwa,EQ-2,2026-07-01T09:00:00+08:00"],
+        vec![(id("s_3"), s3)]
+    );
+    store
+        .record_told(&ToldChange {
+            ended: vec!["cwa,EQ-2,2026-07-01T09:00:00+08:00".into()],
+            ..ToldChange::default()
+        })
+        .await
+        .unwrap();
+    assert!(store.told_records().await.unwrap().is_empty());
+}
+
 macro_rules! suite {
     ($($behaviour:ident),* $(,)?) => {
         mod sqlite {
@@ -892,4 +961,5 @@ suite!(
     parallel_login_attempts_are_all_counted,
     login_attempts_are_kept_apart_and_cleared,
     login_attempts_expire_by_themselves,
+    told_records_are_replaced_ended_and_kept,
 );

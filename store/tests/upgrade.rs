@@ -340,3 +340,74 @@ mod queue_keys_without_devices {
         );
     }
 }
+
+/// A store written before told records existed (subscribers, no told
+/// table) opens and keeps working; its records begin now, so the alerts
+/// its version told are not told again by the first restore.
+#[tokio::test]
+async fn a_store_from_before_told_records_begins_them_at_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::generate();
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(SERVICE_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE subscribers (id TEXT PRIMARY KEY, key_hash BLOB NOT NULL UNIQUE, sealed BLOB NOT NULL);",
+        )
+        .unwrap();
+    }
+    let before = chrono::Utc::now();
+    let store = SqliteStorage::open(dir.path(), key.clone()).unwrap();
+    let began = store.told_began().await.unwrap();
+    assert!(began >= before - chrono::Duration::seconds(1), "{began}");
+    store
+        .record_told(&store::ToldChange {
+            ended: vec![],
+            alert: Some("a,1,t".into()),
+            entries: vec![(
+                store::SubscriberId("s_1".into()),
+                store::ToldRecord {
+                    place: 0,
+                    unit: 1,
+                    places: 2,
+                    at: chrono::Utc::now(),
+                    lowered: false,
+                },
+            )],
+        })
+        .await
+        .unwrap();
+    drop(store);
+    // Opened again, the beginning does not move.
+    let store = SqliteStorage::open(dir.path(), key).unwrap();
+    assert_eq!(store.told_began().await.unwrap(), began);
+    assert_eq!(store.told_records().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_redis_store_from_before_told_records_begins_them_at_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(server) = notifier::testing::redis_server::RedisServer::start(dir.path()) else {
+        eprintln!("redis-server not found: skipping");
+        return;
+    };
+    {
+        let client = redis::Client::open(server.url()).unwrap();
+        let mut conn = client.get_connection().unwrap();
+        redis::cmd("SADD")
+            .arg("hl:subs")
+            .arg("s_old")
+            .query::<()>(&mut conn)
+            .unwrap();
+    }
+    let before = chrono::Utc::now();
+    let store = store::RedisStorage::connect(&server.url(), DataKey::generate(), "hl")
+        .await
+        .unwrap();
+    let began = store.told_began().await.unwrap();
+    assert!(began >= before - chrono::Duration::seconds(1), "{began}");
+    drop(store);
+    let store = store::RedisStorage::connect(&server.url(), DataKey::generate(), "hl")
+        .await
+        .unwrap();
+    assert_eq!(store.told_began().await.unwrap(), began);
+}

@@ -14,17 +14,19 @@ mod view;
 
 use std::sync::Arc;
 
-use cap::{Alert, Reference};
+use cap::{Alert, MessageKey, Reference};
+use chrono::{DateTime, Utc};
 use engine::alert_id;
+use engine::restore::Restore;
 use ingest::authority::Authority;
 use ingest::feed::pipeline::Pipeline;
 use ingest::lifecycle::LifecycleEvent;
 use ingest::source::{SourceHealth, SourceId};
 use notifier::notice::AlertVersion;
-use store::{Storage, StoreError, SubscriberId};
+use store::{Storage, StoreError, SubscriberId, ToldRecords};
 
 use crate::engine_task::EngineHandle;
-use crate::outbox::Outbox;
+use crate::record::{Recorder, from_record};
 pub use view::{AlertsView, MyAlert, notice_kind_name};
 
 /// Drafts read when looking for an alert that is no longer in force but
@@ -125,37 +127,123 @@ impl Alerts {
         self.view.for_subscriber(id)
     }
 
-    /// After a restart, the alerts still in force (rebuilt by ingest from
-    /// the archive) go through the engine again, so that their later
-    /// Update, Cancel or expiry reaches exactly the people they reached,
-    /// and the alerts view shows them. Deliveries are queued again: the
-    /// queue's idempotency keys drop those already queued, and any lost in
-    /// a crash between the engine and the queue go out now. Inboxes
-    /// already hold them, and the live page has moved on.
-    pub async fn restore(&self, outbox: &Outbox, now: chrono::DateTime<chrono::Utc>) -> usize {
+    /// After a restart: the alerts still in force (rebuilt by ingest from
+    /// the archive) and those that expired while the service was down go
+    /// back into the engine with what each person was told of them (the
+    /// store's told records), by the rule of `engine::restore`: nobody
+    /// already told is told again, those not yet told are told at once,
+    /// and an alert that ended while the service was down sends its
+    /// all-clear to exactly those it told. The alerts view is rebuilt.
+    /// Returns how many alerts came back in force.
+    pub async fn restore(&self, recorder: &Recorder, now: DateTime<Utc>) -> usize {
+        let (began, mut records) = match (
+            self.storage.told_began().await,
+            self.storage.told_records().await,
+        ) {
+            (Ok(began), Ok(records)) => (began, records),
+            (Err(error), _) | (_, Err(error)) => {
+                // Without the records, nobody is told again: the view is
+                // rebuilt as if everyone inside had been told.
+                tracing::error!(%error, "told records unreadable; restoring without them");
+                (now, ToldRecords::new())
+            }
+        };
         let mut restored = 0usize;
         for alert in self.in_force() {
-            let event = LifecycleEvent::New(alert);
+            let key = engine::alert_key(&alert).to_string();
+            let told = records.remove(&key);
+            let rule = match &told {
+                None if alert.sent.to_utc() < began => Restore::Legacy,
+                _ => Restore::InForce,
+            };
+            let told: Vec<(String, engine::ToldState)> = told
+                .unwrap_or_default()
+                .iter()
+                .map(|(id, record)| (id.0.clone(), from_record(record)))
+                .collect();
             let result = self
                 .engine
-                .run(move |engine| engine.handle(&event, now))
+                .run(move |engine| engine.restore(&alert, &told, rule, now))
                 .await;
-            let Ok(Ok(mut outcome)) = result else {
-                tracing::error!("an alert in force could not be restored into the engine");
+            let Ok(Ok(mut back)) = result else {
+                tracing::error!(alert = %key, "an alert in force could not be restored into the engine");
                 continue;
             };
-            outcome.public.clear();
-            if let Err(error) = outbox.queue(std::mem::take(&mut outcome.deliveries)).await {
-                tracing::error!(%error, "restored deliveries not queued");
-            }
-            self.view.apply(&outcome);
+            self.view.apply(&back.view);
+            recorder.record(&mut back.told_now, now).await;
             restored += 1;
         }
-        if restored > 0 {
-            tracing::info!(restored, "alerts in force restored into the engine");
+        let ended = self.end_while_down(recorder, records, now).await;
+        if restored > 0 || ended > 0 {
+            tracing::info!(restored, ended, "alerts restored into the engine");
         }
         restored
     }
+
+    /// The all-clears of alerts that ended while the service was down:
+    /// each comes back with its records and is ended as an expiry.
+    async fn end_while_down(
+        &self,
+        recorder: &Recorder,
+        records: ToldRecords,
+        now: DateTime<Utc>,
+    ) -> usize {
+        let mut ended = 0;
+        for (key, told) in records {
+            let alert = match parse_key(&key) {
+                Some(message_key) => self
+                    .pipeline
+                    .archive()
+                    .find_accepted(&message_key)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|stored| stored.alert),
+                None => None,
+            };
+            let Some(alert) = alert else {
+                tracing::warn!(alert = %key, "told records of an alert no longer archived; dropped");
+                let change = store::ToldChange {
+                    ended: vec![key],
+                    ..Default::default()
+                };
+                if let Err(error) = self.storage.record_told(&change).await {
+                    tracing::error!(%error, "told records not dropped");
+                }
+                continue;
+            };
+            let told: Vec<(String, engine::ToldState)> = told
+                .iter()
+                .map(|(id, record)| (id.0.clone(), from_record(record)))
+                .collect();
+            let result = self
+                .engine
+                .run(move |engine| {
+                    engine.restore(&alert, &told, Restore::Ended, now)?;
+                    engine.handle(&LifecycleEvent::Expired(alert), now)
+                })
+                .await;
+            let Ok(Ok(mut outcome)) = result else {
+                tracing::error!(alert = %key, "the all-clear of an alert that ended while down failed");
+                continue;
+            };
+            outcome.public.clear();
+            recorder.record(&mut outcome, now).await;
+            ended += 1;
+        }
+        ended
+    }
+}
+
+/// A message key as stored (`sender,identifier,sent`: CAP forbids commas
+/// in the first two).
+fn parse_key(key: &str) -> Option<MessageKey> {
+    let mut parts = key.splitn(3, ',');
+    Some(MessageKey {
+        sender: parts.next()?.to_owned(),
+        identifier: parts.next()?.to_owned(),
+        sent: parts.next()?.to_owned(),
+    })
 }
 
 /// The first alert of a CAP document written here.

@@ -35,6 +35,7 @@
 
 pub mod archive;
 pub mod queue;
+mod told;
 
 pub use archive::RedisArchive;
 pub use queue::RedisQueue;
@@ -54,6 +55,7 @@ use crate::seal::{DataKey, inbox_context, relay_context, seal_inbox, subscriber_
 use crate::{
     Account, AccountId, AuditEntry, Draft, DraftId, InboxEntry, KeyHash, NewAuditEntry, RelayAck,
     Result, Session, ShelterStatus, Storage, StoreError, SubscriberId, SubscriberRecord,
+    ToldChange, ToldRecords,
 };
 
 /// `KEYS`: record, new key index, ids. `ARGV`: id, key hex, sealed, key
@@ -207,6 +209,7 @@ impl RedisStorage {
             .await
             .map_err(|e| StoreError::Backend(format!("queue: {e}")))?;
         migrate_draft_offices(&mut connection, prefix).await?;
+        told::mark_beginning(&mut connection, prefix).await?;
         Ok(RedisStorage {
             connection,
             prefix: prefix.to_string(),
@@ -354,6 +357,7 @@ impl Storage for RedisStorage {
             .invoke_async(&mut self.conn())
             .await
             .map_err(backend)?;
+        told::forget(&mut self.conn(), &self.prefix, id).await?;
         // Again: deliveries queued while the record was being deleted.
         crate::purge_deliveries(&*self.queue, &deliveries).await?;
         Ok(existed > 0)
@@ -584,6 +588,18 @@ impl Storage for RedisStorage {
                     .open_json(&relay_context(alert, village, person), sealed)
             })
             .collect()
+    }
+
+    async fn told_began(&self) -> Result<DateTime<Utc>> {
+        told::began(&mut self.conn(), &self.prefix).await
+    }
+
+    async fn record_told(&self, change: &ToldChange) -> Result<()> {
+        told::record(&mut self.conn(), &self.prefix, change).await
+    }
+
+    async fn told_records(&self) -> Result<ToldRecords> {
+        told::all(&mut self.conn(), &self.prefix).await
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry> {

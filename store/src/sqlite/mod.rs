@@ -21,6 +21,7 @@ pub mod archive;
 mod backup;
 pub mod queue;
 mod readers;
+mod told;
 mod writer;
 
 pub use archive::SqliteArchive;
@@ -40,6 +41,7 @@ use crate::seal::{DataKey, inbox_context, relay_context, seal_inbox, subscriber_
 use crate::{
     Account, AccountId, AuditEntry, Draft, DraftId, InboxEntry, KeyHash, NewAuditEntry, RelayAck,
     Result, Session, ShelterStatus, Storage, StoreError, SubscriberId, SubscriberRecord,
+    ToldChange, ToldRecords,
 };
 use readers::{Readers, backend};
 use writer::Writer;
@@ -103,6 +105,18 @@ CREATE TABLE IF NOT EXISTS login_attempts (
     expires_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS login_attempts_by_expiry ON login_attempts (expires_ms);
+-- What each person was told of each alert in force (ToldRecord as JSON).
+-- Added after the first release: see migrate_told.
+CREATE TABLE IF NOT EXISTS told (
+    alert      TEXT NOT NULL,
+    subscriber TEXT NOT NULL,
+    json       TEXT NOT NULL,
+    PRIMARY KEY (alert, subscriber)
+);
+CREATE INDEX IF NOT EXISTS told_by_subscriber ON told (subscriber);
+CREATE TABLE IF NOT EXISTS told_began (
+    at TEXT NOT NULL                 -- RFC 3339 UTC
+);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -138,8 +152,10 @@ impl SqliteStorage {
             .map_err(backend)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
+        let upgrading = told::is_upgrade(&conn)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         migrate_draft_offices(&conn)?;
+        told::mark_beginning(&conn, upgrading)?;
         let archive = SqliteArchive::open(&dir.join(ARCHIVE_FILE))
             .map_err(|e| StoreError::Backend(format!("archive: {e}")))?;
         let key = Arc::new(key);
@@ -364,6 +380,7 @@ impl Storage for SqliteStorage {
                     let removed = conn.execute("DELETE FROM subscribers WHERE id = ?1", [&id])?;
                     conn.execute("DELETE FROM inbox WHERE subscriber = ?1", [&id])?;
                     conn.execute("DELETE FROM relay_acks WHERE person = ?1", [&id])?;
+                    conn.execute("DELETE FROM told WHERE subscriber = ?1", [&id])?;
                     Ok(removed > 0)
                 };
                 run().map_err(backend)
@@ -658,6 +675,24 @@ impl Storage for SqliteStorage {
                 Ok(acks)
             })
             .await
+    }
+
+    async fn told_began(&self) -> Result<DateTime<Utc>> {
+        self.readers.read(told::began).await
+    }
+
+    async fn record_told(&self, change: &ToldChange) -> Result<()> {
+        if change.is_empty() {
+            return Ok(());
+        }
+        let change = change.clone();
+        self.writer
+            .write(move |conn| told::record(conn, &change))
+            .await
+    }
+
+    async fn told_records(&self) -> Result<ToldRecords> {
+        self.readers.read(told::all).await
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry> {
