@@ -13,9 +13,10 @@
 //!   recorded); [`dispatch`]: the outbox through the channels;
 //! - [`compose`]: CAP written from the console's compose form, and the
 //!   Cancel and correction of an alert;
+//! - [`view`]: each resident's alerts in force, for the app's hot read;
 //! - [`engine_task`]: the engine on its own task; [`ids`]: random record ids.
 //!
-//! It is not the engine's rules (the `engine` crate: matching, coalescing,
+//! It is not the engine's rules (the `engine` crate: matching, repeats,
 //! rendering decisions), not storage (`store`), and knows nothing of HTTP:
 //! the binary maps these errors onto its answers.
 
@@ -29,6 +30,7 @@ pub mod outbox;
 pub mod record;
 pub mod relief;
 pub mod subscribers;
+pub mod view;
 
 use std::sync::Arc;
 

@@ -17,9 +17,9 @@ use notifier::channel::Channel;
 use notifier::channel::live::LiveChannel;
 use store::Storage;
 
-use crate::alerts::{AlertsView, notice_kind_name};
 use crate::flow::CANARY_PSEUDONYM;
 use crate::outbox::Outbox;
+use crate::view::{AlertsView, notice_kind_name};
 
 pub struct Recorder {
     storage: Arc<dyn Storage>,

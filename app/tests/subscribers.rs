@@ -113,7 +113,7 @@ async fn someone_subscribing_during_an_alert_is_told_at_once() {
     let inbox = storage.inbox(&id, 10).await.unwrap();
     assert_eq!(inbox.len(), 1);
     let queued = storage.queue().depth().await.unwrap().total();
-    assert!(queued >= 1, "queued to their devices");
+    assert_eq!(queued, 2, "queued to both their devices");
 
     // Saving their settings again tells them nothing more.
     subscribers

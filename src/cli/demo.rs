@@ -196,7 +196,7 @@ fn print_outcome(what: &str, outcome: &Outcome, samples: usize) {
         .map(|(kind, n)| format!("{kind} {n}"))
         .collect();
     println!(
-        "  {what} of {}{}: {} ({} coalesced)",
+        "  {what} of {}{}: {} ({} held as repeats)",
         outcome.alert,
         if outcome.exercise { " [EXERCISE]" } else { "" },
         if told.is_empty() {

@@ -5,9 +5,11 @@
 //!
 //! - `staff`: a service on the demo region with a bootstrap operator and
 //!   the callers of the staff and resident APIs.
+//! - `real`: the real-data harness of the end-to-end tests.
 
 #![allow(dead_code)]
 
+pub mod real;
 pub mod staff;
 
 use std::io::{BufRead, BufReader};

@@ -8,9 +8,8 @@
 //! ([`crate::flow`]), which alone applies lifecycle events, and at start by
 //! [`Alerts::restore`]. Nothing else keeps a list of alerts in force.
 //!
-//! - `view`: each subscriber's alerts in force, for the app's hot read.
-
-mod view;
+//! Each subscriber's view of them, for the app's hot read, is
+//! [`crate::view`].
 
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ use store::{Storage, StoreError, SubscriberId, ToldRecords};
 
 use crate::engine_task::EngineHandle;
 use crate::record::{Recorder, from_record};
-pub use view::{AlertsView, MyAlert, notice_kind_name};
+pub use crate::view::{AlertsView, MyAlert, notice_kind_name};
 
 /// Drafts read when looking for an alert that is no longer in force but
 /// was sent from the console (for its recovery and progress).
