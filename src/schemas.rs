@@ -300,8 +300,13 @@ pub struct MyAlert {
     alert_id: String,
     /// CAP key `sender,identifier,sent`.
     alert: String,
-    /// `new` or `update`.
+    /// `new`, `update`, `lowered` (still in force, below the level the
+    /// person asked to hear about) or `all_clear` (ended).
     kind: String,
+    /// The alert ended for this person: `title` and `body` are its
+    /// all-clear. Shown until the all-clear has reached one of their
+    /// devices (at most a day).
+    ended: bool,
     hazard: Hazard,
     colour: Colour,
     exercise: bool,
@@ -331,6 +336,8 @@ pub struct NearestShelter {
 pub enum NoticeKind {
     New,
     Update,
+    /// Still in force, lowered below the level the person asked for.
+    Lowered,
     AllClear,
     Relief,
     Correction,

@@ -2,7 +2,8 @@
 //! and send them through the channels, in the notifier's one dispatch loop
 //! ([`notifier::queue::dispatch::run_dispatcher`]); addresses providers
 //! report dead are removed from their subscriber (through the one write
-//! path, under the edit lock).
+//! path, under the edit lock), and all-clears that reached someone take
+//! the ended alert off their list.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,12 @@ pub async fn dispatcher(
                 );
                 app.subscribers.disable_dead_addresses(report.invalid).await;
             }
+            let all_clears: Vec<(store::SubscriberId, String)> = report
+                .all_clears_sent
+                .into_iter()
+                .map(|(subscriber, version)| (store::SubscriberId(subscriber.0), version.0))
+                .collect();
+            app.alerts.all_clears_sent(&all_clears);
         }
     })
     .await

@@ -50,6 +50,25 @@ impl Recorder {
         for notice in &outcome.public {
             let _ = self.live.send(notice).await;
         }
+        // All-clears with no device to reach: nothing will report them
+        // delivered, so the ended alert need not wait in their list.
+        let reachable: std::collections::HashSet<&str> = outcome
+            .deliveries
+            .iter()
+            .map(|d| d.subscriber.0.as_str())
+            .collect();
+        let unreachable_all_clears: Vec<(store::SubscriberId, String)> = outcome
+            .notices
+            .iter()
+            .filter(|told| told.facts.kind == notifier::notice::NoticeKind::AllClear)
+            .filter(|told| !reachable.contains(told.subscriber.as_str()))
+            .map(|told| {
+                (
+                    store::SubscriberId(told.subscriber.clone()),
+                    told.facts.alert.0.clone(),
+                )
+            })
+            .collect();
         // A chunk the outbox gives up on is not lost for good: the alert
         // stays in the archive and is restored, its deliveries queued
         // again, at the next start.
@@ -92,7 +111,8 @@ impl Recorder {
         {
             tracing::error!(%error, entries = inbox.len(), "inbox entries not written");
         }
-        self.view.apply(outcome);
+        self.view.apply(outcome, now);
+        self.view.all_clears_sent(&unreachable_all_clears);
         queued
     }
 }

@@ -2,11 +2,18 @@
 //! frequent read (`GET /api/v1/me/alerts`). The flow applies every
 //! engine outcome here; a read is one short read lock and an `Arc` clone,
 //! never a store query and never a lock held across an await.
+//!
+//! An alert that ended for a person stays in their list, marked ended and
+//! reading as its all-clear, until that all-clear has reached one of their
+//! devices (the dispatch reports it), at once if they have no device, and
+//! at most [`ENDED_SHOWN_HOURS`] hours: the list never says "in force" of
+//! an alert that is over, and never drops one silently before they were
+//! told it is over.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use notifier::notice::{NoticeKind, ShelterInfo};
 use serde::Serialize;
 use store::SubscriberId;
@@ -20,9 +27,12 @@ pub struct MyAlert {
     pub alert_id: String,
     /// CAP key `sender,identifier,sent`.
     pub alert: String,
-    /// `new`, `update` or `lowered` (still in force, below the level the
-    /// person asked to hear about).
+    /// `new`, `update`, `lowered` (still in force, below the level the
+    /// person asked to hear about) or `all_clear` (ended).
     pub kind: &'static str,
+    /// The alert ended for this person; `title` and `body` are its
+    /// all-clear.
+    pub ended: bool,
     pub hazard: &'static str,
     pub colour: &'static str,
     pub exercise: bool,
@@ -53,6 +63,7 @@ impl MyAlert {
             alert_id: told.facts.alert.id(),
             alert: told.facts.alert.0.clone(),
             kind: notice_kind_name(told.facts.kind),
+            ended: told.facts.kind == NoticeKind::AllClear,
             hazard: told.facts.hazard.as_str(),
             colour: told.facts.colour.as_str(),
             exercise: told.facts.exercise,
@@ -71,9 +82,17 @@ struct Inner {
     alerts: HashMap<SubscriberId, BTreeMap<String, MyAlert>>,
     /// The same, ready to hand out.
     ready: HashMap<SubscriberId, Arc<[MyAlert]>>,
-    /// Who holds each alert, to end or re-key it.
+    /// Who holds each alert in force, to end or re-key it (ended entries
+    /// are not held: they stay under their all-clear's version).
     holders: HashMap<String, HashSet<SubscriberId>>,
+    /// Ended entries in the order they ended, to drop the ones whose
+    /// all-clear never reported delivered.
+    ended: std::collections::VecDeque<(DateTime<Utc>, SubscriberId, String)>,
 }
+
+/// How long an ended alert is shown at most when its all-clear is not
+/// reported delivered (every device dead, or failed): a day.
+pub const ENDED_SHOWN_HOURS: i64 = 24;
 
 #[derive(Default)]
 pub struct AlertsView {
@@ -98,11 +117,12 @@ impl AlertsView {
             .unwrap_or_else(|| Arc::from(Vec::new()))
     }
 
-    /// Applies one engine outcome: the ended alerts leave everyone's list;
-    /// an Update's previous versions become the new version for those who
-    /// are still inside (told again only when something material changed);
-    /// whoever was told the all-clear loses it.
-    pub fn apply(&self, outcome: &Outcome) {
+    /// Applies one engine outcome at `now`: an Update's previous versions
+    /// become the new version for those still inside (told again or not);
+    /// whoever was told the all-clear sees the alert as ended, under the
+    /// all-clear's version, until [`AlertsView::all_clears_sent`] says it
+    /// reached them.
+    pub fn apply(&self, outcome: &Outcome, now: DateTime<Utc>) {
         let mut inner = self
             .inner
             .write()
@@ -138,12 +158,17 @@ impl AlertsView {
             let key = told.facts.alert.0.clone();
             match told.facts.kind {
                 NoticeKind::AllClear => {
-                    if let Some(alerts) = inner.alerts.get_mut(&id) {
-                        alerts.remove(&key);
-                    }
+                    // An Update's all-clear comes under the version still in
+                    // force: the person's entry of it becomes the ended one.
                     if let Some(holders) = inner.holders.get_mut(&key) {
                         holders.remove(&id);
                     }
+                    inner
+                        .alerts
+                        .entry(id.clone())
+                        .or_default()
+                        .insert(key.clone(), MyAlert::of(told));
+                    inner.ended.push_back((now, id.clone(), key));
                 }
                 NoticeKind::New | NoticeKind::Update | NoticeKind::Lowered | NoticeKind::Relief => {
                     inner
@@ -156,6 +181,46 @@ impl AlertsView {
             }
             touched.insert(id);
         }
+        let cutoff = now - chrono::Duration::hours(ENDED_SHOWN_HOURS);
+        while let Some((at, id, key)) = inner.ended.front().cloned() {
+            if at >= cutoff {
+                break;
+            }
+            inner.ended.pop_front();
+            if let Some(alerts) = inner.alerts.get_mut(&id)
+                && alerts.get(&key).is_some_and(|a| a.ended)
+            {
+                alerts.remove(&key);
+                touched.insert(id);
+            }
+        }
+        Self::publish(&mut inner, touched);
+    }
+
+    /// All-clears that reached the person (a provider took them): their
+    /// ended alerts leave the list.
+    pub fn all_clears_sent(&self, sent: &[(SubscriberId, String)]) {
+        if sent.is_empty() {
+            return;
+        }
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut touched = HashSet::new();
+        for (id, version) in sent {
+            if let Some(alerts) = inner.alerts.get_mut(id)
+                && alerts.get(version).is_some_and(|a| a.ended)
+            {
+                alerts.remove(version);
+                touched.insert(id.clone());
+            }
+        }
+        Self::publish(&mut inner, touched);
+    }
+
+    /// Makes the lists of `touched` subscribers ready to hand out.
+    fn publish(inner: &mut Inner, touched: HashSet<SubscriberId>) {
         for id in touched {
             let list: Option<Arc<[MyAlert]>> = match inner.alerts.get(&id) {
                 Some(alerts) if !alerts.is_empty() => Some(alerts.values().cloned().collect()),
@@ -244,6 +309,7 @@ mod tests {
             &engine
                 .handle(&LifecycleEvent::New(first.clone()), now)
                 .unwrap(),
+            now,
         );
         assert_eq!(view.for_subscriber(&id("xitou")).len(), 1);
         assert_eq!(view.for_subscriber(&id("xiyuan")).len(), 1);
@@ -260,9 +326,14 @@ mod tests {
                 now,
             )
             .unwrap();
-        view.apply(&outcome);
+        view.apply(&outcome, now);
         let current = engine::alert_key(&update);
-        assert_eq!(view.for_subscriber(&id("xitou")).len(), 0, "left the area");
+        // 溪頭 left the area: shown as ended until the all-clear reaches them.
+        let left = view.for_subscriber(&id("xitou"));
+        assert_eq!(left.len(), 1, "left the area");
+        assert!(left[0].ended && left[0].kind == "all_clear", "{left:?}");
+        view.all_clears_sent(&[(id("xitou"), current.to_string())]);
+        assert!(view.for_subscriber(&id("xitou")).is_empty());
         for inside in ["xiyuan", "zhongxing"] {
             let alerts = view.for_subscriber(&id(inside));
             assert_eq!(alerts.len(), 1, "{inside}");
@@ -280,9 +351,23 @@ mod tests {
                 now,
             )
             .unwrap();
-        view.apply(&outcome);
-        for anyone in ["xitou", "xiyuan", "zhongxing"] {
-            assert!(view.for_subscriber(&id(anyone)).is_empty(), "{anyone}");
+        view.apply(&outcome, now);
+        assert!(view.for_subscriber(&id("xitou")).is_empty(), "told before");
+        let cancel_key = outcome.alert.to_string();
+        for inside in ["xiyuan", "zhongxing"] {
+            let alerts = view.for_subscriber(&id(inside));
+            assert_eq!(alerts.len(), 1, "{inside}: ended, not yet told");
+            assert!(alerts[0].ended, "{inside}");
+            assert_eq!(alerts[0].alert, cancel_key);
         }
+        view.all_clears_sent(&[(id("xiyuan"), cancel_key.clone())]);
+        assert!(view.for_subscriber(&id("xiyuan")).is_empty());
+        assert_eq!(view.for_subscriber(&id("zhongxing")).len(), 1);
+        // Never reported delivered: gone after a day.
+        view.apply(
+            &Outcome::default(),
+            now + chrono::Duration::hours(ENDED_SHOWN_HOURS + 1),
+        );
+        assert!(view.for_subscriber(&id("zhongxing")).is_empty());
     }
 }

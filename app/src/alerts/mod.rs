@@ -121,6 +121,12 @@ impl Alerts {
         Ok(None)
     }
 
+    /// All-clears a provider took: the alerts they ended leave those
+    /// people's lists.
+    pub fn all_clears_sent(&self, sent: &[(SubscriberId, String)]) {
+        self.view.all_clears_sent(sent);
+    }
+
     /// The subscriber's alerts in force, most recent version of each.
     pub fn for_subscriber(&self, id: &SubscriberId) -> Arc<[MyAlert]> {
         self.view.for_subscriber(id)
@@ -168,7 +174,7 @@ impl Alerts {
                 tracing::error!(alert = %key, "an alert in force could not be restored into the engine");
                 continue;
             };
-            self.view.apply(&back.view);
+            self.view.apply(&back.view, now);
             recorder.record(&mut back.told_now, now).await;
             restored += 1;
         }

@@ -344,3 +344,25 @@ fn someone_joining_during_an_alert_is_told_at_once_and_only_once() {
     assert_eq!(got.get("elsewhere"), Some(&"all_clear"));
     assert_eq!(got.len(), 4);
 }
+
+#[test]
+fn the_preview_counts_exactly_those_who_are_then_told() {
+    let mut engine = engine(people());
+    for (n, name) in ["01-debris-flow-yellow.xml", "03-earthquake.xml"]
+        .iter()
+        .enumerate()
+    {
+        let alert = message(name);
+        let preview = engine.preview(&alert).unwrap();
+        let outcome = engine
+            .handle(
+                &LifecycleEvent::New(alert),
+                now() + chrono::Duration::minutes(n as i64),
+            )
+            .unwrap();
+        assert_eq!(preview.total, outcome.notices.len(), "{name}");
+        assert_eq!(outcome.coalesced, 0, "{name}");
+        // One delivery per address of each person told (one each here).
+        assert_eq!(outcome.deliveries.len(), outcome.notices.len(), "{name}");
+    }
+}

@@ -13,7 +13,7 @@ pub use tokio_util::sync::CancellationToken;
 
 use super::{DeliveryQueue, DeliveryStatus, Job, QueueError};
 use crate::channel::{Channel, Outcome, backoff};
-use crate::notice::{Address, ChannelKind, SubscriberId};
+use crate::notice::{Address, AlertVersion, ChannelKind, NoticeKind, SubscriberId};
 
 /// The channels a worker can deliver through.
 #[derive(Default, Clone)]
@@ -70,6 +70,9 @@ pub struct DispatchReport {
     pub failed: usize,
     /// Addresses found dead: the caller disables them.
     pub invalid: Vec<(SubscriberId, Address)>,
+    /// All-clears a provider took, by subscriber and version: the caller
+    /// stops showing those alerts as ended.
+    pub all_clears_sent: Vec<(SubscriberId, AlertVersion)>,
 }
 
 /// Claims one batch and delivers it; jobs of one batch are sent
@@ -122,7 +125,14 @@ pub async fn dispatch_batch(
     let statuses = queue.complete_many(&results).await?;
     for ((job, _), status) in results.into_iter().zip(statuses) {
         match status {
-            DeliveryStatus::Sent => report.sent += 1,
+            DeliveryStatus::Sent => {
+                report.sent += 1;
+                if job.delivery.facts.kind == NoticeKind::AllClear {
+                    report
+                        .all_clears_sent
+                        .push((job.delivery.subscriber, job.delivery.facts.alert));
+                }
+            }
             DeliveryStatus::Pending => report.retried += 1,
             DeliveryStatus::Failed => report.failed += 1,
             DeliveryStatus::InvalidAddress => {
