@@ -308,18 +308,9 @@ async fn a_dropped_cap_file_reaches_a_stored_subscriber_over_mqtt() {
     // the all-clear, and nothing already sent is sent again.
     let server = Server::start(&config);
     drop_file(&drop_dir, "02-debris-flow-red-update.xml");
-    let (topic, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
-        .await
-        .expect("the all-clear after the restart")
-        .unwrap();
-    assert_eq!(topic, "hazardline/device/phone-en");
-    let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
-    let kind = json["kind"].as_str().unwrap_or_default().to_lowercase();
-    assert_eq!(kind.replace('_', ""), "allclear", "{payload}");
-    assert!(
-        json["alert"].as_str().unwrap().contains("DEMO-DF-0002"),
-        "{payload}"
-    );
+    let (kind, alert) = next_on_phone(&mut messages, "the all-clear after the restart").await;
+    assert_eq!(kind, "allclear");
+    assert!(alert.contains("DEMO-DF-0002"), "{alert}");
     let (status, log) = server.terminate();
     assert!(status.success(), "exit {status:?}\n{log}");
     assert!(log.contains("alerts restored into the engine"), "{log}");
@@ -341,13 +332,8 @@ async fn an_alert_expiring_while_the_service_is_stopped_gets_its_all_clear_at_re
     let mut messages = watch(broker.port).await;
     let server = Server::start(&config);
     drop_file(&dir.path().join("drop"), "01-debris-flow-yellow.xml");
-    let (_, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
-        .await
-        .expect("the alert")
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
-    let kind = json["kind"].as_str().unwrap_or_default().to_lowercase();
-    assert_eq!(kind, "new", "{payload}");
+    let (kind, _) = next_on_phone(&mut messages, "the alert").await;
+    assert_eq!(kind, "new");
     let (status, log) = server.terminate();
     assert!(status.success(), "exit {status:?}\n{log}");
 
@@ -359,18 +345,9 @@ async fn an_alert_expiring_while_the_service_is_stopped_gets_its_all_clear_at_re
         "2026-07-01T21:00:00+08:00",
     );
     let server = Server::start(&config);
-    let (topic, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
-        .await
-        .expect("the all-clear at restart")
-        .unwrap();
-    assert_eq!(topic, "hazardline/device/phone-en");
-    let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
-    let kind = json["kind"].as_str().unwrap_or_default().to_lowercase();
-    assert_eq!(kind.replace('_', ""), "allclear", "{payload}");
-    assert!(
-        json["alert"].as_str().unwrap().contains("DEMO-DF-0001"),
-        "{payload}"
-    );
+    let (kind, alert) = next_on_phone(&mut messages, "the all-clear at restart").await;
+    assert_eq!(kind, "allclear");
+    assert!(alert.contains("DEMO-DF-0001"), "{alert}");
     let (status, log) = server.terminate();
     assert!(status.success(), "exit {status:?}\n{log}");
     assert!(log.contains("\"ended\":1"), "{log}");
@@ -386,6 +363,23 @@ async fn an_alert_expiring_while_the_service_is_stopped_gets_its_all_clear_at_re
     let (status, log) = server.terminate();
     assert!(status.success(), "exit {status:?}\n{log}");
     assert!(messages.try_recv().is_err(), "nothing sent twice");
+}
+
+/// The next message on the subscriber's device topic: its kind (lower
+/// case, without underscores) and alert.
+async fn next_on_phone(
+    messages: &mut tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+    what: &str,
+) -> (String, String) {
+    let (topic, payload) = tokio::time::timeout(Duration::from_secs(60), messages.recv())
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+        .unwrap();
+    assert_eq!(topic, "hazardline/device/phone-en");
+    let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    let kind = json["kind"].as_str().unwrap_or_default().to_lowercase();
+    let alert = json["alert"].as_str().unwrap_or_default().to_owned();
+    (kind.replace('_', ""), alert)
 }
 
 fn drop_file(drop_dir: &Path, demo_name: &str) {
