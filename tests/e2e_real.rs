@@ -671,6 +671,52 @@ senders = ["weather@cwa.gov.tw"]
     assert_eq!(relief.kind, "relief");
     assert_eq!(relief.locale, "vi");
     assert!(relief.text.contains("Hỗ trợ"), "{}", relief.text);
+    // The steps are in the resident's inbox too, once, not among the
+    // alerts in force; a second declaration adds nothing.
+    let (status, body) = issuer
+        .post(&format!("/api/v1/alerts/{flood_id}/recovery"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let inbox = resident_get(
+        &client,
+        &server.base,
+        &keys["xiulin-vi"],
+        "/api/v1/me/inbox",
+    )
+    .await;
+    let reliefs: Vec<&Value> = inbox["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["kind"] == "relief")
+        .collect();
+    assert_eq!(reliefs.len(), 1, "{inbox}");
+    assert!(
+        reliefs[0]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Hỗ trợ")
+            || reliefs[0]["title"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Hỗ trợ"),
+        "{inbox}"
+    );
+    let mine = resident_get(
+        &client,
+        &server.base,
+        &keys["xiulin-vi"],
+        "/api/v1/me/alerts",
+    )
+    .await;
+    assert!(
+        mine["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .all(|a| a["kind"] != "relief"),
+        "{mine}"
+    );
 
     // The audit log names the office's actions and no personal data.
     let (status, audit) = operator.get("/api/v1/audit?limit=1000").await;

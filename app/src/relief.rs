@@ -3,7 +3,9 @@
 //! certificates, relief payments, tax relief, disaster loans), once each,
 //! in their language. Who may declare recovery is the console's rule
 //! (the alert's office, or a supervisor over its area); this is what
-//! happens once they have.
+//! happens once they have: the steps are queued to every device and, the
+//! first time, written to each person's inbox (not among their alerts in
+//! force: the alert is over).
 
 use cap::Alert;
 
@@ -41,7 +43,16 @@ impl App {
             .engine
             .run(move |engine| engine.relief(&key, &catalogue, now))
             .await??;
+        // Queued first: a store that is down answers 503 and writes no
+        // inbox entry for steps that were not queued.
         let queued = self.outbox.queue(relief.deliveries).await?;
+        let mut outcome = engine::Outcome {
+            alert: engine::alert_key(alert),
+            exercise: alert.status != cap::Status::Actual,
+            notices: relief.notices,
+            ..engine::Outcome::default()
+        };
+        self.recorder.record(&mut outcome, now).await;
         Ok(ReliefSent {
             people: relief.people,
             queued,

@@ -170,7 +170,10 @@ impl AlertsView {
                         .insert(key.clone(), MyAlert::of(told));
                     inner.ended.push_back((now, id.clone(), key));
                 }
-                NoticeKind::New | NoticeKind::Update | NoticeKind::Lowered | NoticeKind::Relief => {
+                // Relief steps come after the alert: they are in the inbox,
+                // not among the alerts in force.
+                NoticeKind::Relief => continue,
+                NoticeKind::New | NoticeKind::Update | NoticeKind::Lowered => {
                     inner
                         .alerts
                         .entry(id.clone())

@@ -141,6 +141,10 @@ struct InForce {
     /// When it came into force (CAP `sent`), for those told late.
     since: DateTime<FixedOffset>,
     exercise: bool,
+    /// Its relief steps were composed once: a repeated declaration of
+    /// recovery queues nothing new (the queue drops the repeats) and
+    /// writes no second inbox entry.
+    relief_told: bool,
 }
 
 impl InForce {
@@ -486,6 +490,7 @@ impl Engine {
                 told,
                 since: alert.sent,
                 exercise: alert.status != Status::Actual,
+                relief_told: false,
             },
         );
     }

@@ -21,14 +21,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Offset as _, Utc};
 use matcher::codes::VillageCode;
 use matcher::{AreaError, AreaSpec, PreparedArea};
-use notifier::channel::Delivery;
+use notifier::channel::{AlertFacts as NoticeFacts, Delivery};
 use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace};
 use notifier::policy::loudness;
 use notifier::relief::{Catalogue, steps_text};
 use notifier::{Notice, Recipient};
 
 use super::codes::AtlasCodes;
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, Told};
 use cap::{Alert, MessageKey};
 use geodata::Atlas;
 
@@ -75,6 +75,9 @@ pub struct Relief {
     /// People told (those with at least one step for their place).
     pub people: usize,
     pub deliveries: Vec<Delivery>,
+    /// One per person told, for their inbox; empty when the relief steps
+    /// of this alert were composed before.
+    pub notices: Vec<Told>,
 }
 
 /// A shelter as the offices' API lists it.
@@ -93,8 +96,36 @@ impl Engine {
     /// The relief steps that apply to each person the alert in force `key`
     /// told, for the place it told them about, as one Relief notice each
     /// in their language. Nobody is told twice: the notice is its own
-    /// alert version (`<key>#relief`). Empty when the alert is not in force.
+    /// alert version (`<key>#relief`), and the inbox gets it once.
+    /// Empty when the alert is neither in force nor remembered as ended.
     pub fn relief(
+        &mut self,
+        key: &MessageKey,
+        catalogue: &Catalogue,
+        now: DateTime<Utc>,
+    ) -> Result<Relief, EngineError> {
+        let relief = self.compose_relief(key, catalogue, now)?;
+        let alert = match self.in_force.get_mut(key) {
+            Some(alert) => Some(alert),
+            None => self
+                .recently_ended
+                .iter_mut()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, alert)| alert),
+        };
+        let first = alert.is_some_and(|alert| !std::mem::replace(&mut alert.relief_told, true));
+        Ok(if first {
+            relief
+        } else {
+            Relief {
+                notices: Vec::new(),
+                ..relief
+            }
+        })
+    }
+
+    fn compose_relief(
         &self,
         key: &MessageKey,
         catalogue: &Catalogue,
@@ -162,14 +193,28 @@ impl Engine {
             };
             let loud = loudness(&notice, person.quiet_hours.as_ref(), now);
             let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
-            relief.deliveries.extend(notifier::fanout::deliveries(
+            let deliveries = notifier::fanout::deliveries(
                 &self.renderer,
                 &notice,
                 &recipient,
                 &recipient_place,
                 loud,
                 quiet_ends,
-            )?);
+            )?;
+            let message = match deliveries.first() {
+                Some(delivery) => delivery.message.clone(),
+                None => self
+                    .renderer
+                    .render(&notice, &recipient_place, person.locale)?,
+            };
+            relief.notices.push(Told {
+                subscriber: person.pseudonym.clone(),
+                facts: NoticeFacts::from(&notice),
+                message,
+                place: recipient_place.name,
+                shelter: None,
+            });
+            relief.deliveries.extend(deliveries);
             relief.people += 1;
         }
         Ok(relief)
@@ -296,6 +341,14 @@ mod tests {
         let relief = engine.relief(&key, &catalogue, now).unwrap();
         assert_eq!(relief.people, told);
         assert!(!relief.deliveries.is_empty());
+        // One inbox notice per person told, the first time only.
+        assert_eq!(relief.notices.len(), told);
+        assert!(
+            relief
+                .notices
+                .iter()
+                .all(|n| n.facts.kind == NoticeKind::Relief)
+        );
         assert!(
             engine
                 .relief(
@@ -319,6 +372,12 @@ mod tests {
         assert_eq!(engine.active_count(), 0);
         let after_end = engine.relief(&key, &catalogue, now).unwrap();
         assert_eq!(after_end.people, told);
+        assert_eq!(
+            after_end.deliveries.len(),
+            relief.deliveries.len(),
+            "queued again: the queue drops what it has"
+        );
+        assert!(after_end.notices.is_empty(), "no second inbox entry");
     }
 
     #[test]
