@@ -7,7 +7,8 @@
 //! The told records are written after the deliveries are queued: a crash
 //! in between leaves people queued but not recorded, whom the restore at
 //! start tells again under the same version, which the queue drops. The
-//! other order would lose them.
+//! other order would lose them. For the same reason an outcome whose
+//! deliveries the outbox gave up on records nobody as told.
 
 use std::sync::Arc;
 
@@ -69,21 +70,25 @@ impl Recorder {
                 )
             })
             .collect();
-        // A chunk the outbox gives up on is not lost for good: the alert
-        // stays in the archive and is restored, its deliveries queued
-        // again, at the next start.
-        let queued = match self
+        // A chunk the outbox gives up on is not lost for good: nobody of
+        // this outcome is recorded as told, so the restore at the next
+        // start tells the alert in force again to everyone inside (the
+        // queue drops what it already took).
+        let (queued, given_up) = match self
             .outbox
             .queue(std::mem::take(&mut outcome.deliveries))
             .await
         {
-            Ok(queued) => queued,
+            Ok(queued) => (queued, false),
             Err(error) => {
                 tracing::error!(%error, "deliveries not queued");
-                error.queued
+                (error.queued, true)
             }
         };
-        let change = told_change(outcome);
+        let mut change = told_change(outcome);
+        if given_up {
+            change.entries.clear();
+        }
         if !change.is_empty()
             && let Err(error) = self.storage.record_told(&change).await
         {

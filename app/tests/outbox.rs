@@ -136,3 +136,52 @@ async fn a_store_that_stays_down_is_reported_with_what_was_lost() {
         "{error}"
     );
 }
+
+/// An outcome whose deliveries could not be queued records nobody as told:
+/// the restore at the next start tells them again.
+#[tokio::test(start_paused = true)]
+async fn people_whose_deliveries_were_given_up_are_not_recorded_as_told() {
+    use store::Storage;
+    let dir = tempfile::tempdir().unwrap();
+    let storage: Arc<dyn Storage> =
+        Arc::new(store::SqliteStorage::open(dir.path(), store::DataKey::generate()).unwrap());
+    let state = engine::ToldState {
+        place: 0,
+        seen: engine::told::Seen { unit: 1, places: 2 },
+        at: chrono::Utc::now(),
+        lowered: false,
+    };
+    let outcome = |n: usize| engine::Outcome {
+        alert: cap::MessageKey {
+            sender: "a".into(),
+            identifier: format!("{n}"),
+            sent: "t".into(),
+        },
+        in_force: Some(cap::MessageKey {
+            sender: "a".into(),
+            identifier: format!("{n}"),
+            sent: "t".into(),
+        }),
+        deliveries: deliveries(3),
+        remembered: vec![("s_1".to_owned(), state)],
+        ..engine::Outcome::default()
+    };
+    let recorder = |queue: Arc<dyn DeliveryQueue>| {
+        app::record::Recorder::new(
+            storage.clone(),
+            Outbox::new(queue),
+            Arc::new(app::view::AlertsView::new()),
+            Arc::new(notifier::channel::live::LiveChannel::new(4)),
+        )
+    };
+
+    let down = recorder(Arc::new(Flaky::new(usize::MAX)));
+    down.record(&mut outcome(1), chrono::Utc::now()).await;
+    assert!(storage.told_records().await.unwrap().is_empty());
+
+    let up = recorder(Arc::new(Flaky::new(0)));
+    assert_eq!(up.record(&mut outcome(2), chrono::Utc::now()).await, 3);
+    let records = storage.told_records().await.unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records["a,2,t"].len(), 1);
+}
