@@ -601,45 +601,56 @@ impl Engine {
                 None => {}
             }
             notice.in_force_since = since;
-            let recipient = Recipient {
-                subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),
-                locale: person.locale,
-                addresses: person.addresses.clone(),
-            };
             let place = person.places.get(usize::from(tell.place));
             let recipient_place = RecipientPlace {
                 name: place.map(|p| p.name.clone()).unwrap_or_default(),
                 shelter: place.and_then(|p| self.nearest_shelter(p, notice.hazard)),
             };
-            let loud = loudness(&notice, person.quiet_hours.as_ref(), now);
-            let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
-            let deliveries = notifier::fanout::deliveries(
-                &self.renderer,
-                &notice,
-                &recipient,
-                &recipient_place,
-                loud,
-                quiet_ends,
-            )?;
-            // Rendered once per person; a person with no address left
-            // still sees the alert in the app's list and inbox.
-            let message = match deliveries.first() {
-                Some(delivery) => delivery.message.clone(),
-                None => self
-                    .renderer
-                    .render(&notice, &recipient_place, person.locale)?,
-            };
-            outcome.notices.push(Told {
-                subscriber: person.pseudonym.clone(),
-                facts: NoticeFacts::from(&notice),
-                message,
-                place: recipient_place.name,
-                shelter: recipient_place.shelter,
-            });
+            let (deliveries, told) = self.tell_one(&notice, person, recipient_place, now)?;
+            outcome.notices.push(told);
             outcome.deliveries.extend(deliveries);
             *outcome.told.entry(tell.label).or_default() += 1;
         }
         Ok(outcome)
+    }
+
+    /// `notice` rendered once in the person's language, naming `place`:
+    /// one delivery per address, and what they were told (for their inbox
+    /// and list, even with no address left).
+    fn tell_one(
+        &self,
+        notice: &Notice,
+        person: &Subscriber,
+        place: RecipientPlace,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Delivery>, Told), EngineError> {
+        let recipient = Recipient {
+            subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),
+            locale: person.locale,
+            addresses: person.addresses.clone(),
+        };
+        let loud = loudness(notice, person.quiet_hours.as_ref(), now);
+        let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
+        let deliveries = notifier::fanout::deliveries(
+            &self.renderer,
+            notice,
+            &recipient,
+            &place,
+            loud,
+            quiet_ends,
+        )?;
+        let message = match deliveries.first() {
+            Some(delivery) => delivery.message.clone(),
+            None => self.renderer.render(notice, &place, person.locale)?,
+        };
+        let told = Told {
+            subscriber: person.pseudonym.clone(),
+            facts: NoticeFacts::from(notice),
+            message,
+            place: place.name,
+            shelter: place.shelter,
+        };
+        Ok((deliveries, told))
     }
 
     /// The notice in every language, naming the alert's own area

@@ -21,11 +21,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Offset as _, Utc};
 use matcher::codes::VillageCode;
 use matcher::{AreaError, AreaSpec, PreparedArea};
-use notifier::channel::{AlertFacts as NoticeFacts, Delivery};
+use notifier::Notice;
+use notifier::channel::Delivery;
 use notifier::notice::{AlertVersion, NoticeKind, RecipientPlace};
-use notifier::policy::loudness;
 use notifier::relief::{Catalogue, steps_text};
-use notifier::{Notice, Recipient};
 
 use super::codes::AtlasCodes;
 use super::{Engine, EngineError, Told};
@@ -182,38 +181,12 @@ impl Engine {
                 link: self.link_base.clone(),
                 in_force_since: None,
             };
-            let recipient = Recipient {
-                subscriber: notifier::notice::SubscriberId(person.pseudonym.clone()),
-                locale: person.locale,
-                addresses: person.addresses.clone(),
-            };
             let recipient_place = RecipientPlace {
                 name: place.name.clone(),
                 shelter: None,
             };
-            let loud = loudness(&notice, person.quiet_hours.as_ref(), now);
-            let quiet_ends = person.quiet_hours.as_ref().map(|q| q.ends_after(now));
-            let deliveries = notifier::fanout::deliveries(
-                &self.renderer,
-                &notice,
-                &recipient,
-                &recipient_place,
-                loud,
-                quiet_ends,
-            )?;
-            let message = match deliveries.first() {
-                Some(delivery) => delivery.message.clone(),
-                None => self
-                    .renderer
-                    .render(&notice, &recipient_place, person.locale)?,
-            };
-            relief.notices.push(Told {
-                subscriber: person.pseudonym.clone(),
-                facts: NoticeFacts::from(&notice),
-                message,
-                place: recipient_place.name,
-                shelter: None,
-            });
+            let (deliveries, told) = self.tell_one(&notice, person, recipient_place, now)?;
+            relief.notices.push(told);
             relief.deliveries.extend(deliveries);
             relief.people += 1;
         }
